@@ -1,0 +1,25 @@
+#include "common/error.h"
+
+namespace loom {
+
+namespace {
+std::string input_error_message(const std::string& file, int line, const std::string& key,
+                                const std::string& expected) {
+  std::string where = file;
+  if (line > 0) where += fmt::format(":{}", line);
+  if (!key.empty()) where += fmt::format(": key '{}'", key);
+  return fmt::format("{}: {}", where, expected);
+}
+}  // namespace
+
+InputError::InputError(std::string file, int line, std::string key, const std::string& expected)
+    : Error(input_error_message(file, line, key, expected)), file_(std::move(file)), line_(line), key_(std::move(key)) {}
+
+SampleError::SampleError(std::string sample_key, const std::string& reason)
+    : Error(reason), sample_key_(std::move(sample_key)) {}
+
+void throw_check_failure(const char* file, int line, const char* condition, const std::string& message) {
+  throw Error(fmt::format("{}:{}: check `{}` failed: {}", file, line, condition, message));
+}
+
+}  // namespace loom

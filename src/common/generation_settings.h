@@ -1,0 +1,42 @@
+// Plain, framework-free descriptions of "how to generate" and "which acceleration method", shared by the job file
+// parser (scheduler), the work messages (MPI) and the engine (rank). Serializable with Boost.Serialization.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loom {
+
+struct GenerationSettings {
+  int32_t max_new_tokens = 32;
+  bool do_sample = false;         // false: greedy
+  float temperature = 1.0f;
+  float top_p = 1.0f;
+  int32_t top_k = 0;              // 0: off
+  uint64_t seed = 42;
+  std::vector<std::string> stop_strings;  // generation stops when the decoded output contains one; it is cut there
+  std::vector<int32_t> eos_token_ids;     // in addition to the model's generation_config eos ids
+  int32_t prefill_chunk_size = 4096;      // tokens per prefill chunk
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & max_new_tokens & do_sample & temperature & top_p & top_k & seed & stop_strings & eos_token_ids &
+        prefill_chunk_size;
+  }
+};
+
+// An acceleration method and its parameters, exactly as named in configs/acceleration/<name>.yaml.
+// name "full" (or empty) means the dense full cache. params_json is a JSON object (string form so it crosses MPI).
+struct MethodSpec {
+  std::string name = "full";
+  std::string params_json = "{}";
+  std::string label;  // display/row label, e.g. "snapkv@0.5"; defaults to name
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & name & params_json & label;
+  }
+};
+
+}  // namespace loom

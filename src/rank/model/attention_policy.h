@@ -1,0 +1,108 @@
+// Hooks through which an acceleration method changes attention and the KV cache (implemented in src/rank/accel).
+//
+// A policy is created per sequence (AttentionPolicyFactory::create) and sees that sequence's prefill and decode:
+//   (b) begin_sequence()        — before prefill: the prompt length and model shape; allocate layer/head budgets.
+//   (c) make_cache(layer)       — the cache layout of a layer (dense by default; quantized or per-head varlen).
+//   (d) prefill_attention()     — may replace dense prefill attention for one chunk (sparse prefill); return an
+//                                 undefined tensor to use the cache's dense attention.
+//   (a) finish_prefill(layer)   — after the whole prompt is in the cache: compress, with the last
+//                                 `observation_window()` queries (post-RoPE) of the prompt, and the layer's
+//                                 pre-RoPE query statistics if the method asked for them. Returns the cache to use
+//                                 for decoding (the same object, or a new, smaller one).
+// Under tensor parallelism a policy sees only its rank's heads; PolicyContext::tp is the group communicator for
+// methods that need global statistics.
+#pragma once
+
+#include "rank/model/kv_cache.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace loom::parallel {
+class Communicator;
+}
+
+namespace loom::model {
+
+struct ModelShape {
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;     // query heads held by this rank
+  int64_t num_kv_heads = 0;  // KV heads held by this rank
+  int64_t head_dim = 0;
+  int64_t hidden_size = 0;
+  double rope_theta = 10000.0;
+};
+
+struct PolicyContext {
+  ModelShape shape;
+  at::ScalarType dtype = at::kFloat;
+  at::Device device = at::kCPU;
+  loom::parallel::Communicator* tp = nullptr;  // never null under TP; may be null for single-rank runs
+};
+
+// Inputs of one prefill chunk's attention in one layer. Keys/values cover the whole prefix so far (previous
+// chunks and this one), [num_kv_heads, T, head_dim]; queries are this chunk's, [num_heads, t_q, head_dim],
+// sitting at positions T - t_q .. T - 1.
+struct PrefillAttentionInput {
+  int64_t layer = 0;
+  at::Tensor queries;
+  at::Tensor keys;
+  at::Tensor values;
+  double scale = 1.0;
+};
+
+// What the engine keeps for finish_prefill: the last observation_window() post-RoPE queries of the prompt
+// ([num_heads, w, head_dim], w <= window) and, when wants_query_statistics(), the mean and covariance of the
+// pre-RoPE queries over the prompt ([num_heads, head_dim] and [num_heads, head_dim, head_dim]).
+struct PrefillSummary {
+  int64_t layer = 0;
+  int64_t prompt_length = 0;
+  at::Tensor window_queries;
+  at::Tensor query_mean;
+  at::Tensor query_covariance;
+  // Layer weights some scorers read (CriticalKV uses o_proj; ExpectedAttention needs RoPE): undefined if unused.
+  at::Tensor o_proj_weight;  // [hidden_local, num_heads*head_dim] shard held by this rank
+};
+
+class AttentionPolicy {
+ public:
+  virtual ~AttentionPolicy() = default;
+
+  virtual void begin_sequence(int64_t prompt_length) {}
+  virtual std::unique_ptr<LayerKVCache> make_cache(int64_t layer);
+  virtual at::Tensor prefill_attention(const PrefillAttentionInput& input) { return at::Tensor(); }
+  virtual std::unique_ptr<LayerKVCache> finish_prefill(std::unique_ptr<LayerKVCache> cache,
+                                                       const PrefillSummary& summary) {
+    return cache;
+  }
+
+  // How many of the prompt's last queries finish_prefill needs (0: none).
+  virtual int64_t observation_window() const { return 0; }
+  virtual bool wants_query_statistics() const { return false; }
+  // Whether dense prefill attention may be replaced (then the engine calls prefill_attention per chunk).
+  virtual bool replaces_prefill_attention() const { return false; }
+
+  const PolicyContext& context() const { return context_; }
+
+ protected:
+  explicit AttentionPolicy(PolicyContext context) : context_(std::move(context)) {}
+  PolicyContext context_;
+};
+
+// The full-cache policy: dense cache, dense attention, no compression.
+class FullCachePolicy : public AttentionPolicy {
+ public:
+  explicit FullCachePolicy(PolicyContext context) : AttentionPolicy(std::move(context)) {}
+};
+
+class AttentionPolicyFactory {
+ public:
+  virtual ~AttentionPolicyFactory() = default;
+  virtual std::unique_ptr<AttentionPolicy> create(const PolicyContext& context) const = 0;
+  virtual std::string name() const = 0;
+};
+
+}  // namespace loom::model

@@ -1,0 +1,33 @@
+// A benchmark sample as the registry produces it (loaded from native data files or generated from a seed), before
+// the model's chat template and tokenizer are applied. The scheduler turns it into token ids with
+// Benchmark::build_input_ids (official template, chat template or raw, official truncation rule).
+#pragma once
+
+#include "common/generation_settings.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loom::benchmarks {
+
+struct Sample {
+  std::string benchmark;        // registry name, e.g. "RULER"
+  std::string task;             // e.g. "niah_single_1"
+  std::string capability;       // Faithfulness|General|Reasoning|Retrieval|Generation|Specialization
+  std::string metric;           // scorer name(s) for src/metrics, comma separated
+  int64_t target_length = 0;    // requested context length (synthetic), 0 for natural data
+  int64_t index = 0;            // index within (benchmark, task, target_length)
+  std::string id;               // dataset id or generator id
+  std::string system_prompt;    // may be empty
+  std::string prompt;           // the user turn, built with the official template
+  std::string answer_prefix;    // text appended after the chat template's generation prompt (RULER), may be empty
+  bool use_chat_template = true;
+  std::vector<std::string> references;
+  nlohmann::json metadata = nlohmann::json::object();  // scorer extras
+  GenerationSettings generation;                        // official max_new_tokens, sampling, stop strings
+};
+
+}  // namespace loom::benchmarks

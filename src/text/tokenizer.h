@@ -1,0 +1,37 @@
+// Tokenizer contract (implemented in this module; used by the scheduler to tokenize prompts and by the engine to
+// decode outputs). Token ids must equal those of the Python `tokenizers` library for the same tokenizer.json.
+//
+// Supported: byte-level BPE from tokenizer.json (Llama-3, Qwen2/3: pre-tokenizer split regex, merges, added and
+// special tokens), SentencePiece-style BPE from tokenizer.json (Llama-2: Metaspace/Prepend normalizer, byte
+// fallback), and tokenizer.model through libsentencepiece (Llama-2, Mistral).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loom::text {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // add_special_tokens: apply the post-processor (e.g. BOS for Llama) exactly as `tokenizers` does.
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const = 0;
+  // skip_special_tokens: drop special (added, special=true) tokens, as `tokenizers` decode does.
+  virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const = 0;
+
+  virtual int64_t vocab_size() const = 0;
+  virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
+  virtual std::optional<std::string> id_to_token(int32_t id) const = 0;
+};
+
+// Loads <dir>/tokenizer.json if present, otherwise <dir>/tokenizer.model. Throws loom::InputError naming the file
+// and the JSON key on malformed input.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir);
+
+}  // namespace loom::text
