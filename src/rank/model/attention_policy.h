@@ -41,6 +41,7 @@ struct PolicyContext {
   at::ScalarType dtype = at::kFloat;
   at::Device device = at::kCPU;
   loom::parallel::Communicator* tp = nullptr;  // never null under TP; may be null for single-rank runs
+  int64_t reserve_tokens = 0;  // capacity hint for caches: prompt length + max_new_tokens (0: unknown)
 };
 
 // Inputs of one prefill chunk's attention in one layer. Keys/values cover the whole prefix so far (previous

@@ -1,0 +1,16 @@
+// Dense transformer layer ops, written to match transformers' dtype handling exactly (so bf16 results agree):
+//   rms_norm: variance in fp32, normalised input cast back to the input dtype, then multiplied by the weight.
+//   silu_mlp: down( silu(gate(x)) * up(x) ), every matmul in the input dtype.
+// Shapes: x [..., hidden]; weights in nn.Linear layout [out, in].
+#pragma once
+
+#include <ATen/ATen.h>
+
+namespace loom::kernels {
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+at::Tensor silu_mlp(const at::Tensor& x, const at::Tensor& gate_weight, const at::Tensor& up_weight,
+                    const at::Tensor& down_weight);
+
+}  // namespace loom::kernels
