@@ -26,19 +26,39 @@ struct JobAttributes {
   std::map<std::string, std::string> extra;  // any other attribute (loom_mpi version, start time, ...)
 };
 
+// When the HDF5 file is re-checkpointed while rows are appended (the journal makes every row durable at once;
+// checkpoints only bound how far the HDF5 file lags behind). A checkpoint happens when `checkpoint_rows` rows or
+// `checkpoint_seconds` seconds have accumulated, but never so often that rewriting the file takes more than
+// `max_checkpoint_overhead` of the wall time (a checkpoint rewrites the whole file).
+struct StoreOptions {
+  size_t checkpoint_rows = 64;
+  double checkpoint_seconds = 30;
+  double max_checkpoint_overhead = 0.05;
+};
+
 class ResultStore {
  public:
   // Opens (creating if absent) the store at `path`; replays the journal of a previous, killed run.
+  // The attributes replace those of the previous run; the file is checkpointed at once.
+  // Throws loom::Error when another live process has the same store open.
   static std::unique_ptr<ResultStore> open(const std::filesystem::path& path, const JobAttributes& attributes);
+  static std::unique_ptr<ResultStore> open(const std::filesystem::path& path, const JobAttributes& attributes,
+                                           const StoreOptions& options);
   virtual ~ResultStore() = default;
 
-  virtual std::set<std::string> completed_keys() const = 0;  // sample_key of every stored row
-  virtual void append(const ResultRow& row) = 0;              // durable when it returns
+  virtual std::set<std::string> completed_keys() const = 0;  // sample_key of every stored row (ok or failed)
+  virtual std::set<std::string> failed_keys() const = 0;     // the subset whose status is "failed"
+  // Durable when it returns. A row whose key is stored already replaces it only when the stored row failed
+  // (a retry); a duplicate of an ok row is ignored with a warning, so every key is stored exactly once.
+  virtual void append(const ResultRow& row) = 0;
+  virtual size_t size() const = 0;
   virtual void close() = 0;                                    // final checkpoint of the HDF5 file
   virtual const std::filesystem::path& path() const = 0;
 };
 
-// Reads every row of a results file (journal included), for the metrics pass and `report`.
+// Reads every row of a results file (journal included), for the metrics pass and `report`. Needs no lock: safe
+// while a job is writing. Throws loom::Error when neither the file nor its journal exists or is readable.
 std::vector<ResultRow> read_rows(const std::filesystem::path& path);
+JobAttributes read_attributes(const std::filesystem::path& path);
 
 }  // namespace loom::results

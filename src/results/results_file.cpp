@@ -1,0 +1,232 @@
+#include "results/results_file.h"
+
+#include "common/error.h"
+#include "results/hdf5_table.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#ifndef LOOM_MPI_VERSION
+#define LOOM_MPI_VERSION "unknown"
+#endif
+
+namespace loom::results {
+namespace {
+
+using h5::ColumnKind;
+using h5::Handle;
+
+const char* kSamples = "samples";
+
+// Root attribute names of the JobAttributes fields; anything else on the root is an `extra` entry.
+const char* kJobYaml = "job_yaml";
+const char* kModelConfig = "model_config";
+const char* kGitCommit = "git_commit";
+const char* kHostnames = "hostnames";
+const char* kDevices = "devices";
+const char* kFormat = "loom_results_format";
+const char* kVersion = "loom_mpi_version";
+
+void silence_hdf5_printing() {
+  static const bool silenced = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)silenced;
+}
+
+void sync_path(const std::filesystem::path& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("cannot open {} to sync it: {}", path.string(), std::strerror(errno)));
+  const int rc = fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw Error(fmt::format("cannot sync {}: {}", path.string(), std::strerror(err)));
+}
+
+void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
+  auto strings = [&](std::string ResultRow::*field) {
+    std::vector<const char*> out;
+    out.reserve(rows.size());
+    for (const ResultRow* r : rows) out.push_back((r->*field).c_str());
+    return h5::WriteValues(std::move(out));
+  };
+  auto ints = [&](auto ResultRow::*field) {
+    std::vector<int64_t> out;
+    out.reserve(rows.size());
+    for (const ResultRow* r : rows) out.push_back(static_cast<int64_t>(r->*field));
+    return h5::WriteValues(std::move(out));
+  };
+  auto doubles = [&](double ResultRow::*field) {
+    std::vector<double> out;
+    out.reserve(rows.size());
+    for (const ResultRow* r : rows) out.push_back(r->*field);
+    return h5::WriteValues(std::move(out));
+  };
+  std::vector<h5::WriteColumn> columns = {
+      {"sample_key", strings(&ResultRow::sample_key)},
+      {"benchmark", strings(&ResultRow::benchmark)},
+      {"task", strings(&ResultRow::task)},
+      {"capability", strings(&ResultRow::capability)},
+      {"metric", strings(&ResultRow::metric)},
+      {"sample_id", strings(&ResultRow::sample_id)},
+      {"sample_index", ints(&ResultRow::sample_index)},
+      {"target_length", ints(&ResultRow::target_length)},
+      {"context_length", ints(&ResultRow::context_length)},
+      {"input_tokens", ints(&ResultRow::input_tokens)},
+      {"output_tokens", ints(&ResultRow::output_tokens)},
+      {"prediction", strings(&ResultRow::prediction)},
+      {"references_json", strings(&ResultRow::references_json)},
+      {"metadata_json", strings(&ResultRow::metadata_json)},
+      {"method", strings(&ResultRow::method)},
+      {"method_params_json", strings(&ResultRow::method_params_json)},
+      {"prefill_seconds", doubles(&ResultRow::prefill_seconds)},
+      {"decode_seconds", doubles(&ResultRow::decode_seconds)},
+      {"kv_bytes", ints(&ResultRow::kv_bytes)},
+      {"peak_memory_bytes", ints(&ResultRow::peak_memory_bytes)},
+      {"rank", ints(&ResultRow::rank)},
+      {"group", ints(&ResultRow::group)},
+      {"status", strings(&ResultRow::status)},
+      {"error", strings(&ResultRow::error)},
+      {"finished_unix", doubles(&ResultRow::finished_unix)},
+  };
+  h5::write_table(file, kSamples, columns);
+}
+
+std::vector<ResultRow> read_samples(hid_t file) {
+  std::map<std::string, ColumnKind> wanted;
+  for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction",
+                           "references_json", "metadata_json", "method", "method_params_json", "status", "error"})
+    wanted[name] = ColumnKind::string;
+  for (const char* name : {"sample_index", "target_length", "context_length", "input_tokens", "output_tokens",
+                           "kv_bytes", "peak_memory_bytes", "rank", "group"})
+    wanted[name] = ColumnKind::int64;
+  for (const char* name : {"prefill_seconds", "decode_seconds", "finished_unix"}) wanted[name] = ColumnKind::float64;
+  h5::ReadTable table = h5::read_table(file, kSamples, wanted);
+  LOOM_CHECK(table.columns.count("sample_key"), "the /samples table has no sample_key column");
+
+  std::vector<ResultRow> rows(table.rows);
+  auto fill_strings = [&](const char* name, std::string ResultRow::*field) {
+    auto it = table.columns.find(name);
+    if (it == table.columns.end()) return;
+    auto& values = std::get<std::vector<std::string>>(it->second);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].*field = std::move(values[i]);
+  };
+  auto fill_ints = [&](const char* name, auto ResultRow::*field) {
+    auto it = table.columns.find(name);
+    if (it == table.columns.end()) return;
+    const auto& values = std::get<std::vector<int64_t>>(it->second);
+    using Field = std::remove_reference_t<decltype(rows[0].*field)>;
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].*field = static_cast<Field>(values[i]);
+  };
+  auto fill_doubles = [&](const char* name, double ResultRow::*field) {
+    auto it = table.columns.find(name);
+    if (it == table.columns.end()) return;
+    const auto& values = std::get<std::vector<double>>(it->second);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].*field = values[i];
+  };
+  fill_strings("sample_key", &ResultRow::sample_key);
+  fill_strings("benchmark", &ResultRow::benchmark);
+  fill_strings("task", &ResultRow::task);
+  fill_strings("capability", &ResultRow::capability);
+  fill_strings("metric", &ResultRow::metric);
+  fill_strings("sample_id", &ResultRow::sample_id);
+  fill_ints("sample_index", &ResultRow::sample_index);
+  fill_ints("target_length", &ResultRow::target_length);
+  fill_ints("context_length", &ResultRow::context_length);
+  fill_ints("input_tokens", &ResultRow::input_tokens);
+  fill_ints("output_tokens", &ResultRow::output_tokens);
+  fill_strings("prediction", &ResultRow::prediction);
+  fill_strings("references_json", &ResultRow::references_json);
+  fill_strings("metadata_json", &ResultRow::metadata_json);
+  fill_strings("method", &ResultRow::method);
+  fill_strings("method_params_json", &ResultRow::method_params_json);
+  fill_doubles("prefill_seconds", &ResultRow::prefill_seconds);
+  fill_doubles("decode_seconds", &ResultRow::decode_seconds);
+  fill_ints("kv_bytes", &ResultRow::kv_bytes);
+  fill_ints("peak_memory_bytes", &ResultRow::peak_memory_bytes);
+  fill_ints("rank", &ResultRow::rank);
+  fill_ints("group", &ResultRow::group);
+  fill_strings("status", &ResultRow::status);
+  fill_strings("error", &ResultRow::error);
+  fill_doubles("finished_unix", &ResultRow::finished_unix);
+  return rows;
+}
+
+void write_attributes(hid_t file, const JobAttributes& a) {
+  h5::write_string_attribute(file, kJobYaml, a.job_yaml);
+  h5::write_string_attribute(file, kModelConfig, a.model_config);
+  h5::write_string_attribute(file, kGitCommit, a.git_commit);
+  h5::write_string_list_attribute(file, kHostnames, a.hostnames);
+  h5::write_string_list_attribute(file, kDevices, a.devices);
+  h5::write_string_attribute(file, kFormat, std::to_string(kResultsFormatVersion));
+  if (!a.extra.count(kVersion)) h5::write_string_attribute(file, kVersion, LOOM_MPI_VERSION);
+  for (const auto& [name, value] : a.extra) {
+    const bool reserved = name == kJobYaml || name == kModelConfig || name == kGitCommit || name == kHostnames ||
+                          name == kDevices || name == kFormat;
+    LOOM_CHECK(!reserved, "job attribute {} is reserved for a JobAttributes field", name);
+    h5::write_string_attribute(file, name, value);
+  }
+}
+
+JobAttributes read_attributes(hid_t file) {
+  JobAttributes a;
+  for (auto& [name, values] : h5::read_string_attributes(file)) {
+    const std::string first = values.empty() ? std::string() : values.front();
+    if (name == kJobYaml) a.job_yaml = first;
+    else if (name == kModelConfig) a.model_config = first;
+    else if (name == kGitCommit) a.git_commit = first;
+    else if (name == kHostnames) a.hostnames = values;
+    else if (name == kDevices) a.devices = values;
+    else if (name != kFormat) a.extra[name] = first;
+  }
+  return a;
+}
+
+}  // namespace
+
+hid_t open_hdf5_read_only(const std::filesystem::path& path) {
+  silence_hdf5_printing();
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw Error(fmt::format("cannot open {} as an HDF5 results file (missing, unreadable or not HDF5)", path.string()));
+  }
+  return file;
+}
+
+void write_results_file(const std::filesystem::path& path, const JobAttributes& attributes,
+                        const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra) {
+  silence_hdf5_printing();
+  const std::filesystem::path temp = path.string() + ".checkpoint.tmp";
+  {
+    Handle file(h5::check(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create " + temp.string()),
+                Handle::Kind::file);
+    write_attributes(file.get(), attributes);
+    write_samples(file.get(), rows);
+    if (extra) extra(file.get());
+    h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush " + temp.string());
+  }
+  sync_path(temp, false);
+  std::error_code error;
+  std::filesystem::rename(temp, path, error);
+  if (error) throw Error(fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), error.message()));
+  std::filesystem::path directory = path.parent_path();
+  sync_path(directory.empty() ? std::filesystem::path(".") : directory, true);
+}
+
+ResultsFileContents read_results_file(const std::filesystem::path& path) {
+  Handle file(open_hdf5_read_only(path), Handle::Kind::file);
+  try {
+    ResultsFileContents contents;
+    contents.attributes = read_attributes(file.get());
+    contents.rows = read_samples(file.get());
+    return contents;
+  } catch (const Error& e) {
+    throw Error(fmt::format("{} is not a readable results file: {}", path.string(), e.what()));
+  }
+}
+
+}  // namespace loom::results

@@ -1,0 +1,141 @@
+#include "results/row_codec.h"
+
+#include <array>
+#include <cstring>
+
+namespace loom::results {
+namespace {
+
+constexpr uint8_t kRowVersion = 1;
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void i64(int64_t v) {
+    auto u = static_cast<uint64_t>(v);
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+  }
+  void f64(double v) {
+    int64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    i64(bits);
+  }
+  void str(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    out_ += s;
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool u8(uint8_t& v) {
+    if (!need(1)) return false;
+    v = static_cast<uint8_t>(in_[pos_++]);
+    return true;
+  }
+  bool u32(uint32_t& v) {
+    if (!need(4)) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(in_[pos_++])) << (8 * i);
+    return true;
+  }
+  bool i64(int64_t& v) {
+    if (!need(8)) return false;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_++])) << (8 * i);
+    v = static_cast<int64_t>(u);
+    return true;
+  }
+  bool i32(int32_t& v) {
+    int64_t wide;
+    if (!i64(wide)) return false;
+    v = static_cast<int32_t>(wide);
+    return true;
+  }
+  bool f64(double& v) {
+    int64_t bits;
+    if (!i64(bits)) return false;
+    std::memcpy(&v, &bits, sizeof v);
+    return true;
+  }
+  bool str(std::string& s) {
+    uint32_t n;
+    if (!u32(n) || !need(n)) return false;
+    s.assign(in_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  bool need(size_t n) const { return in_.size() - pos_ >= n; }
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+std::array<uint32_t, 256> make_crc_table() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+}  // namespace
+
+uint32_t crc32(const void* data, size_t size, uint32_t crc) {
+  static const std::array<uint32_t, 256> table = make_crc_table();
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) crc = table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+std::string encode_row(const ResultRow& r) {
+  Writer w;
+  w.u8(kRowVersion);
+  for (const std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) w.str(*s);
+  for (int64_t v : {r.sample_index, r.target_length, r.context_length, r.input_tokens, r.output_tokens}) w.i64(v);
+  for (const std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
+    w.str(*s);
+  w.f64(r.prefill_seconds);
+  w.f64(r.decode_seconds);
+  w.i64(r.kv_bytes);
+  w.i64(r.peak_memory_bytes);
+  w.i64(r.rank);
+  w.i64(r.group);
+  w.str(r.status);
+  w.str(r.error);
+  w.f64(r.finished_unix);
+  return w.take();
+}
+
+std::optional<ResultRow> decode_row(std::string_view bytes) {
+  Reader in(bytes);
+  ResultRow r;
+  uint8_t version = 0;
+  if (!in.u8(version) || version != kRowVersion) return std::nullopt;
+  bool ok = true;
+  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) ok = ok && in.str(*s);
+  for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length, &r.input_tokens, &r.output_tokens})
+    ok = ok && in.i64(*v);
+  for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
+    ok = ok && in.str(*s);
+  ok = ok && in.f64(r.prefill_seconds) && in.f64(r.decode_seconds) && in.i64(r.kv_bytes) &&
+       in.i64(r.peak_memory_bytes) && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) &&
+       in.f64(r.finished_unix);
+  if (!ok || !in.at_end()) return std::nullopt;
+  return r;
+}
+
+}  // namespace loom::results

@@ -1,0 +1,235 @@
+// ResultStore unit tests: write/read round trip of every field, resume, duplicate handling, torn and corrupted
+// journal tails, crash leftovers (journal only, stale checkpoint temp), the writer lock, and attributes.
+#include "common/error.h"
+#include "results/journal.h"
+#include "results/result_store.h"
+#include "results/results_file.h"
+#include "results/row_codec.h"
+#include "result_test_rows.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace loom::results {
+namespace {
+
+using testing::make_test_row;
+using testing::same_row;
+
+class ResultStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("loom_results_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = dir_ / "run.h5";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  JobAttributes attributes() const {
+    JobAttributes a;
+    a.job_yaml = "model:\n  path: models/tiny\n";
+    a.model_config = "{\"hidden_size\": 64}";
+    a.git_commit = "abc123";
+    a.hostnames = {"node1", "node2"};
+    a.devices = {"cpu", "cuda:0"};
+    a.extra["started_unix"] = "1700000000";
+    return a;
+  }
+
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+};
+
+TEST(RowCodec, RoundTripsEveryField) {
+  for (int i = 0; i < 30; ++i) {
+    ResultRow row = make_test_row(i);
+    auto decoded = decode_row(encode_row(row));
+    ASSERT_TRUE(decoded);
+    EXPECT_TRUE(same_row(row, *decoded));
+  }
+  std::string bytes = encode_row(make_test_row(3));
+  EXPECT_FALSE(decode_row(std::string_view(bytes).substr(0, bytes.size() - 1)));
+  EXPECT_FALSE(decode_row(bytes + "x"));
+}
+
+TEST(RowCodec, Crc32MatchesTheZlibCheckValue) {
+  EXPECT_EQ(crc32("123456789", 9), 0xCBF43926u);
+}
+
+TEST_F(ResultStoreTest, WritesAndReadsEveryField) {
+  {
+    auto store = ResultStore::open(path_, attributes());
+    for (int i = 0; i < 40; ++i) store->append(make_test_row(i));
+    EXPECT_EQ(store->size(), 40u);
+    store->close();
+  }
+  EXPECT_FALSE(std::filesystem::exists(journal_path_for(path_)));
+  auto rows = read_rows(path_);
+  ASSERT_EQ(rows.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_TRUE(same_row(rows[i], make_test_row(i))) << i;
+
+  JobAttributes read = read_attributes(path_);
+  EXPECT_EQ(read.job_yaml, attributes().job_yaml);
+  EXPECT_EQ(read.model_config, attributes().model_config);
+  EXPECT_EQ(read.git_commit, "abc123");
+  EXPECT_EQ(read.hostnames, attributes().hostnames);
+  EXPECT_EQ(read.devices, attributes().devices);
+  EXPECT_EQ(read.extra.at("started_unix"), "1700000000");
+  EXPECT_FALSE(read.extra.at("loom_mpi_version").empty());
+}
+
+TEST_F(ResultStoreTest, EmptyStoreIsAValidFile) {
+  ResultStore::open(path_, attributes())->close();
+  EXPECT_TRUE(read_rows(path_).empty());
+}
+
+TEST_F(ResultStoreTest, ResumeSeesPreviousRowsAndAddsNewOnes) {
+  {
+    auto store = ResultStore::open(path_, attributes());
+    for (int i = 0; i < 10; ++i) store->append(make_test_row(i));
+  }
+  auto store = ResultStore::open(path_, attributes());
+  std::set<std::string> keys = store->completed_keys();
+  EXPECT_EQ(keys.size(), 10u);
+  EXPECT_TRUE(keys.count(make_test_row(7).sample_key));
+  EXPECT_EQ(store->failed_keys(), std::set<std::string>{make_test_row(3).sample_key});
+  for (int i = 0; i < 20; ++i)
+    if (!keys.count(make_test_row(i).sample_key)) store->append(make_test_row(i));
+  store->close();
+  auto rows = read_rows(path_);
+  ASSERT_EQ(rows.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(same_row(rows[i], make_test_row(i)));
+}
+
+TEST_F(ResultStoreTest, DuplicatesOfOkRowsAreIgnoredAndFailedRowsCanBeRetried) {
+  auto store = ResultStore::open(path_, attributes());
+  store->append(make_test_row(1));
+  ResultRow changed = make_test_row(1);
+  changed.prediction = "second answer";
+  store->append(changed);
+  ResultRow failed = make_test_row(3);
+  ASSERT_EQ(failed.status, "failed");
+  store->append(failed);
+  ResultRow retried = make_test_row(3);
+  retried.status = "ok";
+  retried.error.clear();
+  store->append(retried);
+  store->close();
+  auto rows = read_rows(path_);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].prediction, make_test_row(1).prediction);
+  EXPECT_EQ(rows[1].status, "ok");
+}
+
+TEST_F(ResultStoreTest, RowsAreReadableFromTheJournalBeforeAnyCheckpoint) {
+  StoreOptions rarely;
+  rarely.checkpoint_rows = 1000;
+  rarely.checkpoint_seconds = 1e9;
+  auto store = ResultStore::open(path_, attributes(), rarely);
+  for (int i = 0; i < 5; ++i) store->append(make_test_row(i));
+  EXPECT_EQ(read_results_file(path_).rows.size(), 0u);  // the checkpoint made at open
+  EXPECT_EQ(read_rows(path_).size(), 5u);               // file + journal
+}
+
+TEST_F(ResultStoreTest, KilledWriterLeavesJournalThatOpenReplays) {
+  StoreOptions rarely;
+  rarely.checkpoint_rows = 4;
+  rarely.checkpoint_seconds = 1e9;
+  rarely.max_checkpoint_overhead = 0;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = ResultStore::open(path_, attributes(), rarely);
+    for (int i = 0; i < 10; ++i) store->append(make_test_row(i));
+    _exit(0);  // no close, no destructors: as if killed
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_EQ(read_results_file(path_).rows.size(), 8u);
+  EXPECT_EQ(read_journal(journal_path_for(path_)).rows.size(), 2u);
+  auto store = ResultStore::open(path_, attributes());
+  EXPECT_EQ(store->completed_keys().size(), 10u);
+}
+
+TEST_F(ResultStoreTest, TornAndCorruptedJournalTailsAreCutOff) {
+  {
+    Journal journal(journal_path_for(path_));
+    for (int i = 0; i < 3; ++i) journal.append(make_test_row(i));
+  }
+  const auto journal_file = journal_path_for(path_);
+  const auto full_size = std::filesystem::file_size(journal_file);
+  {
+    std::ofstream out(journal_file, std::ios::binary | std::ios::app);
+    std::string record = encode_row(make_test_row(3));
+    out << "LJR1" << record.substr(0, 20);  // a torn fourth record
+  }
+  EXPECT_EQ(read_rows(path_).size(), 3u);
+  {
+    auto store = ResultStore::open(path_, attributes());
+    EXPECT_EQ(store->size(), 3u);
+  }
+  // A flipped byte in the last record: that record is dropped, the earlier ones stay.
+  {
+    Journal journal(journal_path_for(path_));
+    for (int i = 10; i < 12; ++i) journal.append(make_test_row(i));
+  }
+  {
+    std::fstream io(journal_file, std::ios::binary | std::ios::in | std::ios::out);
+    io.seekp(-5, std::ios::end);
+    io.put('#');
+  }
+  auto rows = read_rows(path_);
+  EXPECT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows.back().sample_key, make_test_row(10).sample_key);
+  (void)full_size;
+}
+
+TEST_F(ResultStoreTest, JournalOnlyAndStaleTempFileAreRecovered) {
+  {
+    Journal journal(journal_path_for(path_));
+    for (int i = 0; i < 4; ++i) journal.append(make_test_row(i));
+  }
+  std::ofstream(path_.string() + ".checkpoint.tmp") << "half-written HDF5";
+  auto store = ResultStore::open(path_, attributes());
+  EXPECT_EQ(store->size(), 4u);
+  EXPECT_FALSE(std::filesystem::exists(path_.string() + ".checkpoint.tmp"));
+}
+
+TEST_F(ResultStoreTest, SecondWriterIsRefusedWhileTheFirstIsOpen) {
+  auto first = ResultStore::open(path_, attributes());
+  EXPECT_THROW(ResultStore::open(path_, attributes()), loom::Error);
+  first->close();
+  EXPECT_NO_THROW(ResultStore::open(path_, attributes())->close());
+}
+
+TEST_F(ResultStoreTest, MissingFileIsAnError) {
+  EXPECT_THROW(read_rows(dir_ / "absent.h5"), loom::Error);
+  std::ofstream(dir_ / "garbage.h5") << "not hdf5";
+  EXPECT_THROW(read_rows(dir_ / "garbage.h5"), loom::Error);
+}
+
+TEST_F(ResultStoreTest, RewriteAddsGroupsAndKeepsRows) {
+  {
+    auto store = ResultStore::open(path_, attributes());
+    for (int i = 0; i < 6; ++i) store->append(make_test_row(i));
+  }
+  rewrite_results_file(path_, [](hid_t file) {
+    hid_t group = H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(group, 0);
+    H5Gclose(group);
+  });
+  EXPECT_EQ(read_rows(path_).size(), 6u);
+  hid_t file = open_hdf5_read_only(path_);
+  EXPECT_GT(H5Lexists(file, "metrics", H5P_DEFAULT), 0);
+  H5Fclose(file);
+  EXPECT_EQ(read_attributes(path_).git_commit, "abc123");
+}
+
+}  // namespace
+}  // namespace loom::results
