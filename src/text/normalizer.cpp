@@ -1,0 +1,163 @@
+#include "text/normalizer.h"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+#include "text/regex.h"
+#include "text/utf8.h"
+
+namespace loom::text {
+
+namespace {
+
+class UnicodeNormalizer final : public Normalizer {
+ public:
+  explicit UnicodeNormalizer(utf8proc_option_t options) : options_(options) {}
+  void normalize(std::string& text) const override {
+    if (text.empty()) return;
+    bool ascii = true;
+    for (const char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (ascii) return;  // ASCII is invariant under every normalization form.
+    utf8proc_uint8_t* result = nullptr;
+    const auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                     static_cast<utf8proc_ssize_t>(text.size()), &result, options_);
+    if (length < 0) throw std::runtime_error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(length));
+    text.assign(reinterpret_cast<const char*>(result), static_cast<size_t>(length));
+    std::free(result);
+  }
+
+ private:
+  utf8proc_option_t options_;
+};
+
+class LowercaseNormalizer final : public Normalizer {
+ public:
+  void normalize(std::string& text) const override {
+    std::string out;
+    out.reserve(text.size());
+    size_t pos = 0;
+    while (pos < text.size()) append_utf8(out, utf8proc_tolower(next_code_point(text, pos)));
+    text.swap(out);
+  }
+};
+
+class StripNormalizer final : public Normalizer {
+ public:
+  StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
+  void normalize(std::string& text) const override {
+    size_t begin = 0, end = text.size();
+    if (left_) {
+      size_t pos = 0;
+      while (pos < text.size()) {
+        const size_t before = pos;
+        if (!is_unicode_whitespace(next_code_point(text, pos))) {
+          begin = before;
+          break;
+        }
+        begin = pos;
+      }
+    }
+    if (right_) {
+      // Scan forward remembering the end of the last non-whitespace character.
+      size_t pos = begin, last = begin;
+      while (pos < text.size()) {
+        if (!is_unicode_whitespace(next_code_point(text, pos))) last = pos;
+      }
+      end = last;
+    }
+    text = text.substr(begin, end - begin);
+  }
+
+ private:
+  bool left_, right_;
+};
+
+class ReplaceNormalizer final : public Normalizer {
+ public:
+  ReplaceNormalizer(const std::string& pattern, std::string content) : regex_(pattern), content_(std::move(content)) {}
+  void normalize(std::string& text) const override {
+    std::vector<std::pair<size_t, size_t>> matches;
+    regex_.find_all(text, matches);
+    if (matches.empty()) return;
+    std::string out;
+    out.reserve(text.size() + matches.size() * content_.size());
+    size_t last = 0;
+    for (const auto& [begin, end] : matches) {
+      out.append(text, last, begin - last);
+      out += content_;
+      last = end;
+    }
+    out.append(text, last, std::string::npos);
+    text.swap(out);
+  }
+
+ private:
+  Regex regex_;
+  std::string content_;
+};
+
+class PrependNormalizer final : public Normalizer {
+ public:
+  explicit PrependNormalizer(std::string prefix) : prefix_(std::move(prefix)) {}
+  void normalize(std::string& text) const override {
+    if (!text.empty()) text.insert(0, prefix_);
+  }
+
+ private:
+  std::string prefix_;
+};
+
+class SequenceNormalizer final : public Normalizer {
+ public:
+  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> parts) : parts_(std::move(parts)) {}
+  void normalize(std::string& text) const override {
+    for (const auto& part : parts_) part->normalize(text);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Normalizer>> parts_;
+};
+
+}  // namespace
+
+std::unique_ptr<Normalizer> make_normalizer(const Json& spec, const JsonPath& path) {
+  const std::string type = component_type(spec, path);
+  if (type == "NFC") return std::make_unique<UnicodeNormalizer>(static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (type == "NFD") return std::make_unique<UnicodeNormalizer>(static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
+  if (type == "NFKC") {
+    return std::make_unique<UnicodeNormalizer>(
+        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+  }
+  if (type == "NFKD") {
+    return std::make_unique<UnicodeNormalizer>(
+        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
+  }
+  if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
+  if (type == "Strip") {
+    return std::make_unique<StripNormalizer>(optional_bool(spec, "strip_left", false, path),
+                                             optional_bool(spec, "strip_right", false, path));
+  }
+  if (type == "Replace") {
+    const std::string regex = pattern_to_regex(require_member(spec, "pattern", path), path / "pattern");
+    try {
+      return std::make_unique<ReplaceNormalizer>(regex, require_string(spec, "content", path));
+    } catch (const std::invalid_argument& e) {
+      (path / "pattern").fail(e.what());
+    }
+  }
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(require_string(spec, "prepend", path));
+  if (type == "Sequence") {
+    const Json& list = require_member(spec, "normalizers", path);
+    if (!list.is_array()) (path / "normalizers").fail("expected a list of normalizers");
+    std::vector<std::unique_ptr<Normalizer>> parts;
+    for (size_t i = 0; i < list.size(); ++i) parts.push_back(make_normalizer(list[i], (path / "normalizers")[i]));
+    return std::make_unique<SequenceNormalizer>(std::move(parts));
+  }
+  (path / "type").fail("unsupported normalizer type '" + type +
+                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, Sequence)");
+}
+
+}  // namespace loom::text

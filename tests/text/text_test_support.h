@@ -1,0 +1,60 @@
+// Shared helpers of the text tests: fixture paths, JSON loading, and one cached tokenizer per directory (the large
+// tokenizer.json files take a moment to parse, so each is loaded once per test binary).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "text/tokenizer.h"
+
+namespace loom::text::testing {
+
+inline std::filesystem::path fixture_dir() { return std::filesystem::path(LOOM_SOURCE_DIR) / "tests/fixtures/text"; }
+inline std::filesystem::path shared_dir() { return std::filesystem::path(LOOM_SHARED_DIR); }
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+inline nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_file(path)); }
+
+// "shared:<relative>" → LOOM_SHARED_DIR/<relative>; "repo:<relative>" → LOOM_SOURCE_DIR/<relative>.
+inline std::filesystem::path resolve_fixture_dir(const std::string& spec) {
+  if (spec.rfind("shared:", 0) == 0) return shared_dir() / spec.substr(7);
+  return std::filesystem::path(LOOM_SOURCE_DIR) / spec.substr(5);
+}
+
+inline const Tokenizer& cached_tokenizer(const std::filesystem::path& dir) {
+  static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
+  auto& slot = cache[dir.string()];
+  if (!slot) slot = load_tokenizer(dir);
+  return *slot;
+}
+
+// FNV-1a over the little-endian bytes of each id (the fixture script's fnv1a).
+inline std::string fnv1a_hex(const std::vector<int32_t>& ids) {
+  uint64_t h = 0xCBF29CE484222325ULL;
+  for (const int32_t id : ids) {
+    const auto u = static_cast<uint32_t>(id);
+    for (int b = 0; b < 4; ++b) {
+      h ^= (u >> (8 * b)) & 0xFF;
+      h *= 0x100000001B3ULL;
+    }
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
+}  // namespace loom::text::testing

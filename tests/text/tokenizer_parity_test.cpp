@@ -1,0 +1,88 @@
+// Token ids and decoded text must equal the Python `tokenizers` library (and `sentencepiece` for tokenizer.model)
+// on the corpus of tools/fixtures/make_text_fixtures.py and the Paul Graham essays.
+#include <gtest/gtest.h>
+
+#include "text/tokenizer.h"
+#include "text_test_support.h"
+
+namespace loom::text {
+namespace {
+
+using testing::cached_tokenizer;
+using testing::fixture_dir;
+using testing::read_json;
+using testing::resolve_fixture_dir;
+
+const nlohmann::json& expected() {
+  static const nlohmann::json data = read_json(fixture_dir() / "tokenizer_expected.json");
+  return data;
+}
+
+std::vector<std::string> corpus_for(const std::string& name) {
+  const auto corpus = read_json(fixture_dir() / "corpus.json");
+  auto texts = corpus["corpus"].get<std::vector<std::string>>();
+  if (name.rfind("tiny_", 0) == 0 && name != "tiny_sentencepiece") {
+    for (const auto& t : corpus["extra"]) texts.push_back(t.get<std::string>());
+  }
+  return texts;
+}
+
+class TokenizerParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    entry_ = &expected().at(GetParam());
+    dir_ = resolve_fixture_dir(entry_->at("dir").get<std::string>());
+    if (!std::filesystem::exists(dir_)) GTEST_SKIP() << "fixture directory not found: " << dir_;
+  }
+  const nlohmann::json* entry_ = nullptr;
+  std::filesystem::path dir_;
+};
+
+TEST_P(TokenizerParity, CorpusEncodeAndDecode) {
+  const Tokenizer& tokenizer = cached_tokenizer(dir_);
+  const auto texts = corpus_for(GetParam());
+  const auto& cases = entry_->at("cases");
+  ASSERT_EQ(cases.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    SCOPED_TRACE("corpus[" + std::to_string(i) + "] = " + texts[i]);
+    const auto& c = cases[i];
+    const auto plain = tokenizer.encode(texts[i], false);
+    const auto special = tokenizer.encode(texts[i], true);
+    EXPECT_EQ(plain, c.at("ids").get<std::vector<int32_t>>());
+    EXPECT_EQ(special, c.at("ids_special").get<std::vector<int32_t>>());
+    const auto reference_ids = c.at("ids_special").get<std::vector<int32_t>>();
+    if (c.contains("decoded")) EXPECT_EQ(tokenizer.decode(reference_ids, false), c["decoded"].get<std::string>());
+    EXPECT_EQ(tokenizer.decode(reference_ids, true), c.at("decoded_skip").get<std::string>());
+    if (c.contains("decoded_plain")) EXPECT_EQ(tokenizer.decode(plain, false), c["decoded_plain"].get<std::string>());
+    if (c.value("roundtrip", false)) EXPECT_EQ(tokenizer.decode(plain, false), texts[i]);
+  }
+}
+
+TEST_P(TokenizerParity, Essays) {
+  if (!entry_->contains("essays")) GTEST_SKIP() << "no essay expectations for this tokenizer";
+  const Tokenizer& tokenizer = cached_tokenizer(dir_);
+  const auto essay_dir = testing::shared_dir() / "data/niah/PaulGrahamEssays";
+  if (!std::filesystem::exists(essay_dir)) GTEST_SKIP() << "essays not found: " << essay_dir;
+  for (const auto& essay : entry_->at("essays")) {
+    const std::string file = essay.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    const std::string text = testing::read_file(essay_dir / file);
+    const auto ids = tokenizer.encode(text, false);
+    ASSERT_EQ(static_cast<int64_t>(ids.size()), essay.at("count").get<int64_t>());
+    const auto head = essay.at("head").get<std::vector<int32_t>>();
+    EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<long>(head.size())), head);
+    EXPECT_EQ(testing::fnv1a_hex(ids), essay.at("fnv1a").get<std::string>());
+  }
+}
+
+std::vector<std::string> tokenizer_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : expected().items()) names.push_back(name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFixtures, TokenizerParity, ::testing::ValuesIn(tokenizer_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+}  // namespace
+}  // namespace loom::text
