@@ -1,8 +1,7 @@
 #include "common/mpi/mpi_comm.h"
 
 #include "common/error.h"
-
-#include <sched.h>
+#include "common/mpi/backoff.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,31 +15,12 @@ namespace {
 
 constexpr std::size_t kHeaderBytes = sizeof(uint64_t);
 
-// Poll-and-sleep back-off: a few yields first (low latency), then sleeps doubling up to the policy's ceiling.
-class Backoff {
- public:
-  explicit Backoff(const WaitPolicy& policy) : max_sleep_us_(std::max(1, policy.max_sleep_us)) {}
-  void pause() {
-    if (polls_++ < 64) {
-      sched_yield();
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
-    sleep_us_ = std::min(sleep_us_ * 2, max_sleep_us_);
-  }
-
- private:
-  int max_sleep_us_;
-  int polls_ = 0;
-  int sleep_us_ = 10;
-};
-
 void wait_request(MPI_Request* request, const WaitPolicy& wait, const char* call) {
   if (wait.mode == WaitPolicy::Mode::kBusy) {
     check_mpi(MPI_Wait(request, MPI_STATUS_IGNORE), call);
     return;
   }
-  Backoff backoff(wait);
+  Backoff backoff(wait.max_sleep_us);
   int done = 0;
   while (true) {
     check_mpi(MPI_Test(request, &done, MPI_STATUS_IGNORE), call);
@@ -176,7 +156,7 @@ std::string Comm::recv_bytes(int source, MessageTag tag, int* actual_source, Wai
   if (wait.mode == WaitPolicy::Mode::kBusy) {
     check_mpi(MPI_Mprobe(source, static_cast<int>(tag), comm_, &handle, &status), "MPI_Mprobe");
   } else {
-    Backoff backoff(wait);
+    Backoff backoff(wait.max_sleep_us);
     int found = 0;
     while (true) {
       check_mpi(MPI_Improbe(source, static_cast<int>(tag), comm_, &found, &handle, &status), "MPI_Improbe");

@@ -1,0 +1,141 @@
+#include "scheduler/cost_model.h"
+
+#include "common/error.h"
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+
+namespace loom::scheduler {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double number(const YAML::Node& map, const std::string& key, const std::string& file, const std::string& where) {
+  if (!map[key]) throw InputError(file, map.Mark().line + 1, where + "." + key, "a number");
+  try {
+    return map[key].as<double>();
+  } catch (const YAML::Exception&) {
+    throw InputError(file, map[key].Mark().line + 1, where + "." + key, "a number");
+  }
+}
+
+ModelShape shape_of(const YAML::Node& node, const std::string& file) {
+  return ModelShape{number(node, "linear_params", file, "reference_model"), number(node, "layers", file, "reference_model"),
+                    number(node, "hidden", file, "reference_model"), number(node, "kv_heads", file, "reference_model"),
+                    number(node, "head_dim", file, "reference_model")};
+}
+
+std::string pick_profile(const YAML::Node& profiles, const std::string& device) {
+  if (device == "cpu") return "cpu";
+  for (const std::string& gpu : detect_gpu_models()) {
+    for (const auto& entry : profiles) {
+      const YAML::Node match = entry.second["match"];
+      if (!match) continue;
+      for (const auto& pattern : match) {
+        if (gpu.find(pattern.as<std::string>()) != std::string::npos) return entry.first.as<std::string>();
+      }
+    }
+  }
+  return device == "cuda" ? "h100" : "cpu";
+}
+
+}  // namespace
+
+std::vector<std::string> detect_gpu_models() {
+  std::vector<std::string> models;
+  const fs::path root = "/proc/driver/nvidia/gpus";
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return models;
+  for (const auto& gpu : fs::directory_iterator(root, ec)) {
+    std::ifstream in(gpu.path() / "information");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("Model:", 0) == 0) models.push_back(line.substr(6));
+    }
+  }
+  return models;
+}
+
+CostModel CostModel::load(const fs::path& cost_yaml, const std::string& profile, const std::string& device,
+                          const ModelShape& model, int tensor_parallel) {
+  const std::string file = cost_yaml.string();
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw InputError(file, 0, "", "the cost model file (configs/cost_model.yaml)");
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, e.mark.line + 1, "", "valid YAML: " + e.msg);
+  }
+  const YAML::Node profiles = root["profiles"];
+  if (!profiles || !profiles.IsMap()) throw InputError(file, 0, "profiles", "a mapping of device profiles");
+  const std::string chosen = profile == "auto" ? pick_profile(profiles, device) : profile;
+  const YAML::Node row = profiles[chosen];
+  if (!row) {
+    std::string known;
+    for (const auto& entry : profiles) known += (known.empty() ? "" : ", ") + entry.first.as<std::string>();
+    throw InputError(file, 0, "profiles." + chosen, "a known cost profile (parallel.cost_profile); known: " + known);
+  }
+  const std::string where = "profiles." + chosen;
+  CostCoefficients c{number(row, "prefill_a", file, where), number(row, "prefill_b", file, where),
+                     number(row, "decode_c", file, where), number(row, "decode_d", file, where)};
+  const ModelShape ref = shape_of(root["reference_model"], file);
+  if (model.linear_params > 0) {
+    c.prefill_a *= model.linear_params / ref.linear_params;
+    c.decode_c *= model.linear_params / ref.linear_params;
+    c.prefill_b *= (model.layers * model.hidden) / (ref.layers * ref.hidden);
+    c.decode_d *= (model.layers * model.kv_heads * model.head_dim) / (ref.layers * ref.kv_heads * ref.head_dim);
+  }
+  const double efficiency = root["tensor_parallel_efficiency"] ? root["tensor_parallel_efficiency"].as<double>() : 1.0;
+  if (tensor_parallel > 1) {
+    const double speedup = tensor_parallel * efficiency;
+    c.prefill_a /= speedup;
+    c.prefill_b /= speedup;
+    c.decode_c /= speedup;
+    c.decode_d /= speedup;
+  }
+  return CostModel(chosen, c);
+}
+
+double CostModel::predict(int64_t input_tokens, int64_t new_tokens) const {
+  const double n = static_cast<double>(input_tokens);
+  const double steps = static_cast<double>(std::max<int64_t>(new_tokens, 0));
+  return coefficients_.prefill_a * n + coefficients_.prefill_b * n * n +
+         steps * (coefficients_.decode_c + coefficients_.decode_d * n);
+}
+
+ModelShape read_model_shape(const fs::path& model_dir) {
+  const fs::path path = model_dir / "config.json";
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string(), 0, "", "the model's config.json");
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path.string(), 0, "", std::string("valid JSON: ") + e.what());
+  }
+  if (config.contains("text_config")) config = config["text_config"];
+  auto get = [&](const char* key) -> double {
+    if (!config.contains(key) || !config[key].is_number()) {
+      throw InputError(path.string(), 0, key, "a number (needed for the cost model)");
+    }
+    return config[key].get<double>();
+  };
+  ModelShape shape;
+  shape.layers = get("num_hidden_layers");
+  shape.hidden = get("hidden_size");
+  const double heads = get("num_attention_heads");
+  shape.kv_heads = config.contains("num_key_value_heads") ? get("num_key_value_heads") : heads;
+  shape.head_dim = config.contains("head_dim") && config["head_dim"].is_number() ? get("head_dim") : shape.hidden / heads;
+  const double intermediate = get("intermediate_size");
+  const double q_and_o = 2 * shape.hidden * heads * shape.head_dim;
+  const double k_and_v = 2 * shape.hidden * shape.kv_heads * shape.head_dim;
+  const double mlp = 3 * shape.hidden * intermediate;
+  shape.linear_params = shape.layers * (q_and_o + k_and_v + mlp);
+  return shape;
+}
+
+}  // namespace loom::scheduler

@@ -1,0 +1,58 @@
+// Dynamic, longest-first dispatch on rank 0. Group leaders send WorkRequest (carrying the outcomes of their
+// previous assignment); the dispatcher answers each with the most expensive remaining item plus up to
+// capacity-1 more of the same method and similar length (a batch), or with stop when nothing is left.
+// It runs until every leader has been told to stop. It polls with MPI_Iprobe and a back-off sleep, so it can share
+// rank 0 with that rank's own worker (run on a separate thread; MPI_THREAD_MULTIPLE).
+// Outcomes go to the sink in arrival order (rank 0 appends them to the results store there).
+#pragma once
+
+#include "common/mpi/mpi_comm.h"
+#include "scheduler/progress.h"
+#include "scheduler/work_messages.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace loom::scheduler {
+
+struct DispatchOptions {
+  double batch_min_length_ratio = 0.75;  // a batch mate has at least this fraction of the first item's length
+  std::size_t batch_search_window = 64;  // how far past the queue head to look for batch mates
+  int max_sleep_us = 1000;               // polling back-off ceiling
+};
+
+struct DispatchSummary {
+  int64_t dispatched = 0;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t undone = 0;                     // items left when every group had retired (fatal errors)
+  std::vector<std::string> fatal_errors;  // "group g (rank r): reason"
+  std::vector<std::string> devices;       // "group g (rank r): device" from each group's first request
+  int64_t requests = 0;
+};
+
+class Dispatcher {
+ public:
+  using OutcomeSink = std::function<void(const WorkOutcome&)>;
+
+  // leaders: world ranks of the group leaders (each sends requests until stopped). Items may be in any order.
+  Dispatcher(const mpi::Comm& world, std::vector<int> leaders, std::vector<WorkItem> items, DispatchOptions options,
+             OutcomeSink sink, ProgressReporter* progress);
+  DispatchSummary run();
+
+ private:
+  std::vector<WorkItem> next_batch(int capacity);
+
+  const mpi::Comm& world_;
+  std::vector<int> leaders_;
+  std::vector<WorkItem> queue_;  // sorted by decreasing predicted cost
+  std::vector<bool> taken_;
+  std::size_t head_ = 0;
+  DispatchOptions options_;
+  OutcomeSink sink_;
+  ProgressReporter* progress_;
+};
+
+}  // namespace loom::scheduler

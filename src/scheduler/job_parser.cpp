@@ -1,0 +1,387 @@
+#include "scheduler/job_parser.h"
+
+#include "common/error.h"
+#include "scheduler/job_schema.h"
+#include "scheduler/yaml_json.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace loom::scheduler {
+
+namespace fs = std::filesystem;
+
+int64_t parse_length(const std::string& text) {
+  std::size_t used = 0;
+  const long long value = std::stoll(text, &used);
+  int64_t multiplier = 1;
+  if (used + 1 == text.size()) {
+    const char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text[used])));
+    if (unit == 'k') multiplier = 1024;
+    else if (unit == 'm') multiplier = 1024 * 1024;
+    else throw std::invalid_argument("unknown unit");
+  } else if (used != text.size()) {
+    throw std::invalid_argument("trailing characters");
+  }
+  if (value <= 0) throw std::invalid_argument("not positive");
+  return value * multiplier;
+}
+
+namespace {
+
+int line_of(const YAML::Node& node) {
+  try {
+    const YAML::Mark mark = node.Mark();
+    return mark.line >= 0 ? mark.line + 1 : 0;
+  } catch (const YAML::Exception&) {
+    return 0;  // a key that is absent has no position
+  }
+}
+
+std::string join_choices(const std::vector<const KeySpec*>& specs, const std::string& parent) {
+  std::string out;
+  const std::size_t skip = parent.empty() ? 0 : parent.size() + 1;
+  for (const KeySpec* spec : specs) out += (out.empty() ? "" : ", ") + spec->key.substr(skip);
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+// Validation and typed access for one job file. Schema keys use "[]" for list entries ("benchmarks[].name");
+// display keys name the entry ("benchmarks[1].name").
+class Reader {
+ public:
+  Reader(std::string file, fs::path base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& expected) const {
+    throw InputError(file_, line_of(at), key, expected);
+  }
+
+  void validate_section(const YAML::Node& node, const std::string& schema, const std::string& display) {
+    if (!node.IsMap()) fail(node, display, "expected a mapping, got " + describe(node));
+    const auto children = child_keys(schema);
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      const std::string leaf = entry.first.Scalar();
+      const std::string child_schema = schema.empty() ? leaf : schema + "." + leaf;
+      const std::string child_display = display.empty() ? leaf : display + "." + leaf;
+      const KeySpec* spec = find_key(child_schema);
+      if (!spec) {
+        fail(entry.first, child_display,
+             "unknown key; expected one of: " + join_choices(children, schema));
+      }
+      seen.insert(leaf);
+      validate_value(entry.second, *spec, child_display);
+    }
+    const std::size_t skip = schema.empty() ? 0 : schema.size() + 1;
+    for (const KeySpec* spec : children) {
+      const std::string leaf = spec->key.substr(skip);
+      if (spec->required && !seen.count(leaf)) {
+        fail(node, display.empty() ? leaf : display + "." + leaf, "missing required key: " + spec->help);
+      }
+    }
+  }
+
+  void validate_value(const YAML::Node& node, const KeySpec& spec, const std::string& display) {
+    switch (spec.type) {
+      case ValueType::kSection: validate_section(node, spec.key, display); return;
+      case ValueType::kSectionList: {
+        if (!node.IsSequence() || node.size() == 0) fail(node, display, "expected a non-empty list of mappings");
+        for (std::size_t i = 0; i < node.size(); ++i) {
+          validate_section(node[i], spec.key + "[]", display + "[" + std::to_string(i) + "]");
+        }
+        return;
+      }
+      case ValueType::kMethods: {
+        if (node.IsScalar()) return;
+        if (node.IsMap()) return validate_section(node, spec.key + "[]", display);
+        if (!node.IsSequence() || node.size() == 0) fail(node, display, "expected " + type_name(spec.type));
+        for (std::size_t i = 0; i < node.size(); ++i) {
+          if (!node[i].IsScalar()) validate_section(node[i], spec.key + "[]", display + "[" + std::to_string(i) + "]");
+        }
+        return;
+      }
+      case ValueType::kObject:
+        if (!node.IsMap()) fail(node, display, "expected a mapping, got " + describe(node));
+        return;
+      case ValueType::kStringList:
+        if (node.IsScalar()) return;
+        if (!node.IsSequence()) fail(node, display, "expected " + type_name(spec.type));
+        for (const auto& element : node) {
+          if (!element.IsScalar()) fail(element, display, "expected " + type_name(spec.type));
+        }
+        return;
+      case ValueType::kLengthList:
+        if (node.IsScalar()) return check_length(node, display);
+        if (!node.IsSequence()) fail(node, display, "expected " + type_name(spec.type));
+        for (const auto& element : node) check_length(element, display);
+        return;
+      default: check_scalar(node, spec, display);
+    }
+  }
+
+  void check_length(const YAML::Node& node, const std::string& display) const {
+    try {
+      if (!node.IsScalar()) throw std::invalid_argument("not a scalar");
+      parse_length(node.Scalar());
+    } catch (const std::exception&) {
+      fail(node, display, "expected a positive length such as 4096, \"4K\" or \"128k\", got " + describe(node));
+    }
+  }
+
+  void check_scalar(const YAML::Node& node, const KeySpec& spec, const std::string& display) const {
+    if (!node.IsScalar()) fail(node, display, "expected " + type_name(spec.type) + ", got " + describe(node));
+    try {
+      switch (spec.type) {
+        case ValueType::kInt: node.as<int64_t>(); break;
+        case ValueType::kFloat: node.as<double>(); break;
+        case ValueType::kBool: node.as<bool>(); break;
+        default: break;
+      }
+    } catch (const YAML::Exception&) {
+      fail(node, display, "expected " + type_name(spec.type) + ", got " + describe(node));
+    }
+    if (!spec.choices.empty()) {
+      const std::string choices = "|" + spec.choices + "|";
+      if (choices.find("|" + node.Scalar() + "|") == std::string::npos) {
+        fail(node, display, "expected one of " + spec.choices + ", got " + describe(node));
+      }
+    }
+  }
+
+  // Typed reads after validation. `schema` is the full schema key; the default comes from the table.
+  template <class T>
+  T get(const YAML::Node& section, const std::string& schema) const {
+    const std::string leaf = schema.substr(schema.rfind('.') + 1);
+    if (section && section.IsMap() && section[leaf]) return section[leaf].as<T>();
+    return YAML::Load(find_key(schema)->default_value).as<T>();
+  }
+  template <class T>
+  std::optional<T> get_optional(const YAML::Node& section, const std::string& leaf) const {
+    if (section && section.IsMap() && section[leaf]) return section[leaf].as<T>();
+    return std::nullopt;
+  }
+  std::vector<std::string> strings(const YAML::Node& node) const {
+    if (!node) return {};
+    if (node.IsScalar()) return {node.Scalar()};
+    return node.as<std::vector<std::string>>();
+  }
+  std::vector<int64_t> lengths(const YAML::Node& node) const {
+    std::vector<int64_t> out;
+    if (!node) return out;
+    if (node.IsScalar()) return {parse_length(node.Scalar())};
+    for (const auto& element : node) out.push_back(parse_length(element.Scalar()));
+    return out;
+  }
+  fs::path input_path(const std::string& value) const {
+    const fs::path path(value);
+    return path.is_absolute() ? path : (base_dir_ / path).lexically_normal();
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  fs::path base_dir_;
+};
+
+void require_positive(const Reader& reader, const YAML::Node& section, const std::string& leaf,
+                      const std::string& display, double value, bool allow_zero = false) {
+  if (value > 0 || (allow_zero && value == 0)) return;
+  reader.fail(section && section.IsMap() && section[leaf] ? section[leaf] : section, display,
+              allow_zero ? "expected a value >= 0" : "expected a value > 0");
+}
+
+std::string default_label(const MethodSpec& method) {
+  const auto params = nlohmann::json::parse(method.params_json);
+  if (params.empty()) return method.name;
+  std::string label = method.name + "@";
+  bool first = true;
+  for (const auto& [key, value] : params.items()) {
+    label += (first ? "" : ",") + (value.is_string() ? value.get<std::string>() : value.dump());
+    first = false;
+  }
+  return label;
+}
+
+std::vector<MethodSpec> read_methods(const Reader& reader, const YAML::Node& node, const ParseOptions& options) {
+  std::vector<MethodSpec> methods;
+  std::vector<YAML::Node> entries;
+  if (!node) {
+    methods.push_back(MethodSpec{"full", "{}", "full"});
+  } else if (node.IsSequence()) {
+    for (const auto& entry : node) entries.push_back(entry);
+  } else {
+    entries.push_back(node);
+  }
+  const fs::path accel_dir = options.configs_dir / "acceleration";
+  std::set<std::string> labels;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const YAML::Node& entry = entries[i];
+    const std::string display = node.IsSequence() ? "acceleration[" + std::to_string(i) + "]" : "acceleration";
+    MethodSpec method;
+    if (entry.IsScalar()) {
+      method.name = entry.Scalar();
+    } else {
+      method.name = entry["name"].Scalar();
+      if (entry["params"]) method.params_json = yaml_to_json(entry["params"]).dump();
+      if (entry["label"]) method.label = entry["label"].Scalar();
+    }
+    if (method.name != "full" && !options.configs_dir.empty() && fs::is_directory(accel_dir) &&
+        !fs::exists(accel_dir / (method.name + ".yaml"))) {
+      std::string known = "full";
+      for (const auto& file : fs::directory_iterator(accel_dir)) {
+        if (file.path().extension() == ".yaml") known += ", " + file.path().stem().string();
+      }
+      reader.fail(entry.IsScalar() ? entry : entry["name"], display + (entry.IsScalar() ? "" : ".name"),
+                  "unknown acceleration method '" + method.name + "'; expected one of: " + known);
+    }
+    if (method.label.empty()) method.label = default_label(method);
+    if (!labels.insert(method.label).second) {
+      reader.fail(entry, display, "a unique method label; '" + method.label + "' is used twice (set `label`)");
+    }
+    methods.push_back(method);
+  }
+  return methods;
+}
+
+benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node& entry, std::size_t index,
+                                         const ParseOptions& options) {
+  const std::string display = "benchmarks[" + std::to_string(index) + "]";
+  benchmarks::BenchmarkSpec spec;
+  spec.name = entry["name"].Scalar();
+  if (spec.name.find('/') != std::string::npos || spec.name.size() > 5 &&
+                                                      spec.name.substr(spec.name.size() - 5) == ".yaml") {
+    spec.name = reader.input_path(spec.name).string();  // a custom benchmark file
+  }
+  spec.tasks = reader.strings(entry["tasks"]);
+  spec.lengths = reader.lengths(entry["lengths"]);
+  spec.num_samples = reader.get<int64_t>(entry, "benchmarks[].num_samples");
+  if (spec.num_samples == 0 || spec.num_samples < -1) {
+    reader.fail(entry["num_samples"], display + ".num_samples", "expected a positive count or -1 (all)");
+  }
+  if (entry["data_dir"]) {
+    spec.data_dir = reader.input_path(entry["data_dir"].Scalar());
+    if (options.check_files && !fs::is_directory(spec.data_dir)) {
+      reader.fail(entry["data_dir"], display + ".data_dir",
+                  "an existing directory; " + spec.data_dir.string() + " does not exist");
+    }
+  }
+  spec.seed = reader.get<uint64_t>(entry, "benchmarks[].seed");
+  if (entry["options"]) spec.options = yaml_to_json(entry["options"]);
+  spec.source_file = reader.file();
+  spec.source_line = line_of(entry);
+  return spec;
+}
+
+}  // namespace
+
+GenerationSettings GenerationOverrides::apply(GenerationSettings settings) const {
+  if (max_new_tokens) settings.max_new_tokens = *max_new_tokens;
+  if (do_sample) settings.do_sample = *do_sample;
+  if (temperature) settings.temperature = *temperature;
+  if (top_p) settings.top_p = *top_p;
+  if (top_k) settings.top_k = *top_k;
+  if (seed) settings.seed = *seed;
+  if (stop_strings) settings.stop_strings = *stop_strings;
+  if (prefill_chunk_size) settings.prefill_chunk_size = *prefill_chunk_size;
+  return settings;
+}
+
+JobConfig parse_job_text(const std::string& text, const fs::path& source_file, const ParseOptions& options) {
+  const std::string file = source_file.string();
+  YAML::Node loaded;
+  try {
+    loaded = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "valid YAML: " + e.msg);
+  }
+  const YAML::Node root = loaded;  // const: operator[] never inserts
+  if (!root.IsMap()) throw InputError(file, line_of(root), "", "a YAML mapping of job keys (see docs/job-file.md)");
+
+  const fs::path base_dir = fs::absolute(source_file).parent_path();
+  Reader reader(file, base_dir);
+  reader.validate_section(root, "", "");
+
+  JobConfig job;
+  job.source_file = source_file;
+  job.text = text;
+  job.name = root["name"] ? root["name"].Scalar() : source_file.stem().string();
+
+  const YAML::Node model = root["model"];
+  job.model.path = reader.input_path(model["path"].Scalar());
+  if (options.check_files && !fs::is_regular_file(job.model.path / "config.json")) {
+    reader.fail(model["path"], "model.path",
+                "a Hugging Face model directory with config.json; " +
+                    (fs::exists(job.model.path) ? (job.model.path / "config.json").string() + " is missing"
+                                                : job.model.path.string() + " does not exist"));
+  }
+  job.model.dtype = reader.get<std::string>(model, "model.dtype");
+  job.model.device = reader.get<std::string>(model, "model.device");
+  job.model.max_context = reader.get<int64_t>(model, "model.max_context");
+  require_positive(reader, model, "max_context", "model.max_context", static_cast<double>(job.model.max_context), true);
+  if (model["chat_template"]) job.model.chat_template = model["chat_template"].Scalar();
+  job.model.enable_thinking = reader.get<bool>(model, "model.enable_thinking");
+  job.model.max_batch_size = reader.get<int32_t>(model, "model.max_batch_size");
+  require_positive(reader, model, "max_batch_size", "model.max_batch_size", job.model.max_batch_size);
+
+  const YAML::Node parallel = root["parallel"];
+  job.tensor_parallel = reader.get<int32_t>(parallel, "parallel.tensor_parallel");
+  require_positive(reader, parallel, "tensor_parallel", "parallel.tensor_parallel", job.tensor_parallel);
+  job.cost_profile = reader.get<std::string>(parallel, "parallel.cost_profile");
+
+  const YAML::Node benchmarks = root["benchmarks"];
+  for (std::size_t i = 0; i < benchmarks.size(); ++i) {
+    job.benchmarks.push_back(read_benchmark(reader, benchmarks[i], i, options));
+  }
+  job.methods = read_methods(reader, root["acceleration"], options);
+
+  const YAML::Node generation = root["generation"];
+  job.generation.max_new_tokens = reader.get_optional<int32_t>(generation, "max_new_tokens");
+  job.generation.do_sample = reader.get_optional<bool>(generation, "do_sample");
+  job.generation.temperature = reader.get_optional<float>(generation, "temperature");
+  job.generation.top_p = reader.get_optional<float>(generation, "top_p");
+  job.generation.top_k = reader.get_optional<int32_t>(generation, "top_k");
+  job.generation.seed = reader.get_optional<uint64_t>(generation, "seed");
+  if (generation && generation.IsMap() && generation["stop_strings"]) job.generation.stop_strings = reader.strings(generation["stop_strings"]);
+  job.generation.prefill_chunk_size = reader.get_optional<int32_t>(generation, "prefill_chunk_size");
+  if (job.generation.max_new_tokens) {
+    require_positive(reader, generation, "max_new_tokens", "generation.max_new_tokens", *job.generation.max_new_tokens);
+  }
+  if (job.generation.prefill_chunk_size) {
+    require_positive(reader, generation, "prefill_chunk_size", "generation.prefill_chunk_size",
+                     *job.generation.prefill_chunk_size);
+  }
+
+  const YAML::Node output = root["output"];
+  if (output && output.IsMap() && output["path"]) {
+    job.output_path = fs::path(output["path"].Scalar());
+  } else {
+    job.output_path = fs::path("results") / (job.name + ".h5");
+  }
+  job.progress_interval_s = reader.get<double>(output, "output.progress_interval_s");
+  require_positive(reader, output, "progress_interval_s", "output.progress_interval_s", job.progress_interval_s);
+  job.resume = root["resume"] ? root["resume"].as<bool>() : YAML::Load(find_key("resume")->default_value).as<bool>();
+  const YAML::Node logging = root["logging"];
+  job.log_level = reader.get<std::string>(logging, "logging.level");
+  job.log_first_rank_only = reader.get<bool>(logging, "logging.first_rank_only");
+  return job;
+}
+
+JobConfig parse_job_file(const fs::path& path, const ParseOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), 0, "", "an existing, readable job file (YAML)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_job_text(text.str(), path, options);
+}
+
+}  // namespace loom::scheduler

@@ -1,0 +1,102 @@
+#include "scheduler/job_schema.h"
+
+namespace loom::scheduler {
+
+const std::vector<KeySpec>& job_schema() {
+  using T = ValueType;
+  static const std::vector<KeySpec> schema = {
+      {"name", T::kString, "<job file stem>", "", "Job name; used in the default output path and in logs."},
+      {"model", T::kSection, "", "", "The model to evaluate.", true},
+      {"model.path", T::kPath, "", "", "Hugging Face model directory (config.json, *.safetensors, tokenizer).", true},
+      {"model.dtype", T::kString, "auto", "auto|bfloat16|float16|float32",
+       "Weight and activation dtype; auto = config.json torch_dtype on GPU, float32 on CPU."},
+      {"model.device", T::kString, "auto", "auto|cpu|cuda", "Where the engine runs; auto = cuda when available."},
+      {"model.max_context", T::kInt, "0", "",
+       "Longest input + output in tokens; 0 = config.json max_position_embeddings. Longer prompts are truncated "
+       "by each benchmark's official rule."},
+      {"model.chat_template", T::kString, "", "",
+       "Chat format override (llama3, llama2, chatml, mistral, glm4, phi3, raw); empty = recognised from "
+       "tokenizer_config.json."},
+      {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
+      {"model.max_batch_size", T::kInt, "1", "", "Most samples a worker group runs together (similar lengths)."},
+      {"parallel", T::kSection, "", "", "How ranks are used."},
+      {"parallel.tensor_parallel", T::kInt, "1", "",
+       "Ranks per worker group (tensor parallelism); the world size must be a multiple of it."},
+      {"parallel.cost_profile", T::kString, "auto", "",
+       "Row of configs/cost_model.yaml used to predict sample cost; auto = detected from the device."},
+      {"benchmarks", T::kSectionList, "", "", "Benchmarks to run; each entry expands into samples.", true},
+      {"benchmarks[].name", T::kString, "", "",
+       "Registered benchmark (see `loom_mpi list benchmarks`) or path of a custom benchmark YAML.", true},
+      {"benchmarks[].tasks", T::kStringList, "[] (all tasks)", "", "Tasks to run."},
+      {"benchmarks[].lengths", T::kLengthList, "[] (benchmark default)", "",
+       "Target context lengths (synthetic benchmarks) or length filters; 4K = 4096."},
+      {"benchmarks[].num_samples", T::kInt, "-1", "", "Samples per (task, length); -1 = all."},
+      {"benchmarks[].data_dir", T::kPath, "", "", "Directory of the benchmark's native data files."},
+      {"benchmarks[].seed", T::kInt, "42", "", "Seed of synthetic generators."},
+      {"benchmarks[].options", T::kObject, "{}", "", "Benchmark-specific options (documented per benchmark)."},
+      {"acceleration", T::kMethods, "full", "",
+       "KV-cache / sparse-attention method: a name, a mapping, or a list of them (a sweep); every sample runs "
+       "once per method."},
+      {"acceleration[].name", T::kString, "", "", "Method name (configs/acceleration/<name>.yaml, or full).", true},
+      {"acceleration[].params", T::kObject, "{}", "", "Method parameters, overriding the method's defaults."},
+      {"acceleration[].label", T::kString, "<name>[@<param values>]", "",
+       "Label of the method in results and reports; must be unique in a sweep."},
+      {"generation", T::kSection, "", "",
+       "Overrides of the benchmarks' official generation settings; keys left out keep the official value."},
+      {"generation.max_new_tokens", T::kInt, "<official>", "", "Most generated tokens."},
+      {"generation.do_sample", T::kBool, "<official>", "", "Sample instead of greedy decoding."},
+      {"generation.temperature", T::kFloat, "<official>", "", "Sampling temperature."},
+      {"generation.top_p", T::kFloat, "<official>", "", "Nucleus sampling threshold."},
+      {"generation.top_k", T::kInt, "<official>", "", "Top-k sampling (0 = off)."},
+      {"generation.seed", T::kInt, "<official>", "", "Sampling seed."},
+      {"generation.stop_strings", T::kStringList, "<official>", "", "Generation stops at the first of these."},
+      {"generation.prefill_chunk_size", T::kInt, "4096", "", "Tokens per prefill chunk."},
+      {"output", T::kSection, "", "", "Where results go."},
+      {"output.path", T::kPath, "results/<name>.h5", "",
+       "Results file (HDF5); the metrics summary is written next to it as .json."},
+      {"output.progress_interval_s", T::kFloat, "10", "", "Seconds between progress lines on rank 0."},
+      {"resume", T::kBool, "true", "",
+       "Skip samples already in the results file; false starts over (the old file is moved aside)."},
+      {"logging", T::kSection, "", "", "Logging."},
+      {"logging.level", T::kString, "info", "trace|debug|info|warn|error|off", "Log level."},
+      {"logging.first_rank_only", T::kBool, "false", "", "Only rank 0 logs."},
+  };
+  return schema;
+}
+
+const KeySpec* find_key(const std::string& key) {
+  for (const KeySpec& spec : job_schema()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<const KeySpec*> child_keys(const std::string& parent) {
+  std::vector<const KeySpec*> children;
+  const std::string prefix = parent.empty() ? "" : parent + ".";
+  for (const KeySpec& spec : job_schema()) {
+    if (spec.key.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string leaf = spec.key.substr(prefix.size());
+    if (!leaf.empty() && leaf.find('.') == std::string::npos) children.push_back(&spec);
+  }
+  return children;
+}
+
+std::string type_name(ValueType type) {
+  switch (type) {
+    case ValueType::kString: return "a string";
+    case ValueType::kPath: return "a path";
+    case ValueType::kInt: return "an integer";
+    case ValueType::kFloat: return "a number";
+    case ValueType::kBool: return "true or false";
+    case ValueType::kStringList: return "a string or a list of strings";
+    case ValueType::kLengthList: return "a length or a list of lengths (4096, \"4K\", \"128k\")";
+    case ValueType::kObject: return "a mapping";
+    case ValueType::kSection: return "a mapping";
+    case ValueType::kSectionList: return "a list of mappings";
+    case ValueType::kMethods: return "a method name, a mapping (name, params) or a list of them";
+  }
+  return "a value";
+}
+
+}  // namespace loom::scheduler

@@ -1,0 +1,98 @@
+// Round trips of every message struct through the Boost.Serialization byte form the MPI layer sends.
+#include "common/mpi/serialize.h"
+#include "results/result_row.h"
+#include "scheduler/work_messages.h"
+
+#include <gtest/gtest.h>
+
+using namespace loom;
+using namespace loom::scheduler;
+
+TEST(WorkMessages, WorkItemRoundTrip) {
+  WorkItem item;
+  item.sample_key = "RULER/niah_single_1/4096/3/snapkv@0.5";
+  item.input_ids = {1, 2, 3, 128000, -5};
+  item.generation.max_new_tokens = 128;
+  item.generation.do_sample = true;
+  item.generation.temperature = 0.7f;
+  item.generation.stop_strings = {"\n\n", "</s>"};
+  item.generation.eos_token_ids = {2, 7};
+  item.method = MethodSpec{"snapkv", R"({"compression_ratio":0.5})", "snapkv@0.5"};
+  item.predicted_seconds = 12.5;
+  const WorkItem back = mpi::from_bytes<WorkItem>(mpi::to_bytes(item));
+  EXPECT_EQ(back.sample_key, item.sample_key);
+  EXPECT_EQ(back.input_ids, item.input_ids);
+  EXPECT_EQ(back.generation.max_new_tokens, 128);
+  EXPECT_TRUE(back.generation.do_sample);
+  EXPECT_FLOAT_EQ(back.generation.temperature, 0.7f);
+  EXPECT_EQ(back.generation.stop_strings, item.generation.stop_strings);
+  EXPECT_EQ(back.generation.eos_token_ids, item.generation.eos_token_ids);
+  EXPECT_EQ(back.method.params_json, item.method.params_json);
+  EXPECT_EQ(back.method.label, "snapkv@0.5");
+  EXPECT_DOUBLE_EQ(back.predicted_seconds, 12.5);
+}
+
+TEST(WorkMessages, RequestWithOutcomesRoundTrip) {
+  WorkRequest request;
+  request.group = 3;
+  request.capacity = 4;
+  request.device = "NVIDIA H100 80GB HBM3";
+  WorkOutcome ok;
+  ok.sample_key = "a";
+  ok.prediction = "The special magic number is 12345.\nünïcödé";
+  ok.input_tokens = 4096;
+  ok.output_tokens = 12;
+  ok.prefill_seconds = 0.5;
+  ok.decode_seconds = 0.25;
+  ok.kv_bytes = 1 << 20;
+  ok.peak_memory_bytes = int64_t{5} << 32;
+  ok.rank = 6;
+  ok.group = 3;
+  WorkOutcome failed;
+  failed.sample_key = "b";
+  failed.ok = false;
+  failed.error = "CUDA out of memory";
+  request.outcomes = {ok, failed};
+  const WorkRequest back = mpi::from_bytes<WorkRequest>(mpi::to_bytes(request));
+  EXPECT_EQ(back.group, 3);
+  EXPECT_EQ(back.capacity, 4);
+  EXPECT_EQ(back.device, request.device);
+  ASSERT_EQ(back.outcomes.size(), 2u);
+  EXPECT_EQ(back.outcomes[0].prediction, ok.prediction);
+  EXPECT_EQ(back.outcomes[0].peak_memory_bytes, ok.peak_memory_bytes);
+  EXPECT_EQ(back.outcomes[0].rank, 6);
+  EXPECT_FALSE(back.outcomes[1].ok);
+  EXPECT_EQ(back.outcomes[1].error, "CUDA out of memory");
+}
+
+TEST(WorkMessages, AssignmentRoundTrip) {
+  WorkAssignment stop;
+  stop.stop = true;
+  EXPECT_TRUE(mpi::from_bytes<WorkAssignment>(mpi::to_bytes(stop)).stop);
+  WorkAssignment work;
+  work.items.resize(3);
+  work.items[2].sample_key = "third";
+  work.items[2].input_ids.assign(100000, 7);
+  const auto back = mpi::from_bytes<WorkAssignment>(mpi::to_bytes(work));
+  EXPECT_FALSE(back.stop);
+  ASSERT_EQ(back.items.size(), 3u);
+  EXPECT_EQ(back.items[2].input_ids.size(), 100000u);
+}
+
+TEST(WorkMessages, ResultRowRoundTrip) {
+  results::ResultRow row;
+  row.sample_key = "k";
+  row.benchmark = "RULER";
+  row.references_json = R"(["a","b"])";
+  row.status = "failed";
+  row.error = "reason";
+  row.finished_unix = 1.5e9;
+  row.target_length = 8192;
+  const auto back = mpi::from_bytes<results::ResultRow>(mpi::to_bytes(row));
+  EXPECT_EQ(back.sample_key, "k");
+  EXPECT_EQ(back.references_json, row.references_json);
+  EXPECT_EQ(back.status, "failed");
+  EXPECT_EQ(back.error, "reason");
+  EXPECT_DOUBLE_EQ(back.finished_unix, 1.5e9);
+  EXPECT_EQ(back.target_length, 8192);
+}
