@@ -12,7 +12,8 @@ namespace {
 const std::map<std::string, ScoreFunction>& scorer_table() {
   static const std::map<std::string, ScoreFunction> table = [] {
     std::map<std::string, ScoreFunction> t;
-    for (auto* family : {&longbench_scorers, &ruler_scorers})
+    for (auto* family : {&longbench_scorers, &ruler_scorers, &babilong_scorers, &infinitebench_scorers,
+                          &leval_scorers})
       for (auto& entry : family()) {
         LOOM_CHECK(t.count(entry.name) == 0, "scorer name '{}' registered twice", entry.name);
         t.emplace(entry.name, std::move(entry.function));

@@ -76,6 +76,18 @@ std::string py_lower(std::string_view utf8) {
   return to_utf8(py_lower(to_u32(utf8)));
 }
 
+std::string py_upper(std::string_view utf8) {
+  std::u32string out;
+  for (char32_t c : to_u32(utf8)) {
+    if (c == 0xDF) {
+      out += U"SS";
+    } else {
+      out.push_back(static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))));
+    }
+  }
+  return to_utf8(out);
+}
+
 std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& ch : out)

@@ -17,6 +17,8 @@ std::string to_utf8(char32_t c);
 // Python str.lower() (full lowercase mapping, including U+0130 -> "i̇" and the final-sigma rule).
 std::u32string py_lower(std::u32string_view text);
 std::string py_lower(std::string_view utf8);
+// Python str.upper() (simple mapping plus the ß -> "SS" full mapping).
+std::string py_upper(std::string_view utf8);
 // ASCII-only lowercase (bytes A-Z).
 std::string ascii_lower(std::string_view text);
 

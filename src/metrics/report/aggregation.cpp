@@ -1,0 +1,167 @@
+#include "metrics/report/aggregation.h"
+
+#include <array>
+#include <numeric>
+
+namespace loom::metrics::report {
+namespace {
+
+constexpr std::array<int64_t, 5> kBucketThresholds = {8000, 16000, 32000, 64000, 130000};
+
+// Running sums of one group of samples: total score and per-metric sums.
+struct Accumulator {
+  double score_sum = 0;
+  int64_t samples = 0;
+  int64_t failed = 0;
+  std::map<std::string, std::pair<double, int64_t>> metric_sums;
+
+  void add(const ScoredRow& row) {
+    score_sum += row.score;
+    ++samples;
+    if (row.failed) ++failed;
+    for (const auto& [metric, value] : row.metric_scores) {
+      auto& [sum, count] = metric_sums[metric];
+      sum += value;
+      ++count;
+    }
+  }
+  Score mean() const { return Score{samples > 0 ? score_sum / samples : 0, samples, failed}; }
+  // LOOM-Scope: a task's score is the mean of its metrics' means.
+  Score task_score(std::map<std::string, double>& metrics) const {
+    for (const auto& [metric, sum_count] : metric_sums) metrics[metric] = sum_count.first / sum_count.second;
+    Score out = mean();
+    if (!metrics.empty()) {
+      double total = 0;
+      for (const auto& [metric, value] : metrics) total += value;
+      out.score = total / static_cast<double>(metrics.size());
+    }
+    return out;
+  }
+};
+
+std::string target_label(int64_t target_length) {
+  if (target_length % 1024 == 0) return std::to_string(target_length / 1024) + "K";
+  if (target_length % 1000 == 0) return std::to_string(target_length / 1000) + "k";
+  return std::to_string(target_length);
+}
+
+// Sample-weighted mean of task scores (weights = task sample counts).
+template <class Scores>
+Score weighted(const Scores& scores) {
+  Score out;
+  double weighted_sum = 0;
+  for (const Score& s : scores) {
+    weighted_sum += s.score * static_cast<double>(s.samples);
+    out.samples += s.samples;
+    out.failed += s.failed;
+  }
+  out.score = out.samples > 0 ? weighted_sum / static_cast<double>(out.samples) : 0;
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& length_bucket_labels() {
+  static const std::vector<std::string> labels = {"0-8K", "8-16K", "16-32K", "32-64K", "64-128K", ">128K"};
+  return labels;
+}
+
+size_t length_bucket_index(int64_t context_length) {
+  for (size_t i = kBucketThresholds.size(); i-- > 0;)
+    if (context_length > kBucketThresholds[i]) return i + 1;
+  return 0;
+}
+
+const std::string& length_bucket(int64_t context_length) {
+  return length_bucket_labels()[length_bucket_index(context_length)];
+}
+
+LengthColumn length_column(int64_t target_length, int64_t context_length) {
+  if (target_length > 0) return LengthColumn{target_length, target_label(target_length)};
+  const size_t bucket = length_bucket_index(context_length);
+  return LengthColumn{bucket == 0 ? 0 : kBucketThresholds[bucket - 1] + 1, length_bucket_labels()[bucket]};
+}
+
+Summary aggregate(const std::vector<ScoredRow>& rows) {
+  // method → benchmark → task → accumulators (whole task, per length column, per bucket)
+  struct TaskSums {
+    std::string capability;
+    Accumulator total;
+    std::map<LengthColumn, Accumulator> lengths;
+    std::map<std::string, Accumulator> buckets;
+  };
+  std::map<std::string, std::map<std::string, std::map<std::string, TaskSums>>> sums;
+  std::map<std::pair<std::string, std::string>, std::string> benchmark_capability;
+
+  Summary summary;
+  for (const ScoredRow& row : rows) {
+    TaskSums& task = sums[row.method][row.benchmark][row.task];
+    if (task.capability.empty()) task.capability = row.capability;
+    benchmark_capability.try_emplace({row.method, row.benchmark}, row.capability);
+    task.total.add(row);
+    task.lengths[length_column(row.target_length, row.context_length)].add(row);
+    task.buckets[length_bucket(row.context_length)].add(row);
+    ++summary.rows;
+    if (row.failed) {
+      ++summary.failed;
+      summary.failures.push_back({row.sample_key, row.method, row.benchmark, row.task, row.error});
+    }
+  }
+
+  for (const auto& [method, benchmarks] : sums) {
+    MethodResult& m = summary.methods[method];
+    std::map<std::string, std::vector<Score>> bucket_scores;
+    for (const auto& [benchmark, tasks] : benchmarks) {
+      BenchmarkResult& b = m.benchmarks[benchmark];
+      b.capability = benchmark_capability.at({method, benchmark});
+      std::vector<Score> task_scores;
+      std::map<LengthColumn, std::vector<Score>> column_scores;
+      std::map<std::string, std::vector<Score>> task_bucket_scores;
+      for (const auto& [task, t] : tasks) {
+        TaskResult& result = b.tasks[task];
+        result.capability = t.capability;
+        result.total = t.total.task_score(result.metrics);
+        task_scores.push_back(result.total);
+        for (const auto& [column, acc] : t.lengths) {
+          std::map<std::string, double> unused;
+          result.lengths[column] = acc.task_score(unused);
+          column_scores[column].push_back(result.lengths[column]);
+        }
+        for (const auto& [bucket, acc] : t.buckets) {
+          std::map<std::string, double> unused;
+          task_bucket_scores[bucket].push_back(acc.task_score(unused));
+        }
+      }
+      b.total = weighted(task_scores);
+      for (const auto& [column, scores] : column_scores) b.lengths[column] = weighted(scores);
+      for (const auto& [bucket, scores] : task_bucket_scores) {
+        b.buckets[bucket] = weighted(scores);
+        bucket_scores[bucket].push_back(b.buckets[bucket]);
+      }
+      m.samples += b.total.samples;
+      m.failed += b.total.failed;
+      m.capabilities[b.capability].benchmarks.push_back(benchmark);
+    }
+    double sum = 0;
+    for (const auto& [benchmark, b] : m.benchmarks) sum += b.total.score;
+    m.overall = m.benchmarks.empty() ? 0 : sum / static_cast<double>(m.benchmarks.size());
+    for (auto& [capability, c] : m.capabilities) {
+      double total = 0;
+      for (const auto& benchmark : c.benchmarks) total += m.benchmarks.at(benchmark).total.score;
+      c.score = total / static_cast<double>(c.benchmarks.size());
+    }
+    for (const auto& [bucket, scores] : bucket_scores) {
+      Score& s = m.buckets[bucket];
+      double total = 0;
+      for (const Score& one : scores) {
+        total += one.score;
+        s.samples += one.samples;
+        s.failed += one.failed;
+      }
+      s.score = total / static_cast<double>(scores.size());
+    }
+  }
+  return summary;
+}
+
+}  // namespace loom::metrics::report

@@ -1,0 +1,36 @@
+// Re-scoring the prediction files the official harnesses write, with their official aggregation:
+//  * BABILong   result CSV (columns target, output, question): accuracy = 100 * correct / N (compare_answers).
+//  * InfiniteBench preds_<task>.jsonl (prediction|pred, ground_truth|label): mean score, 0-1 scale.
+//  * LEval      <task>.pred.jsonl (gt, <model>_pred, evaluation): exam EM / F1 (0-100); rouge tasks: geometric mean
+//               of the R1 / R2 / RL means (LEval_score); topic_retrieval_longchat and sci_fi averaged per split.
+//  * LongBench  <dataset>.jsonl (pred, answers, all_classes, length): round(100 * mean, 2); task "<dataset>_e"
+//               (LongBench-E) adds the 0-4k / 4-8k / 8k+ buckets.
+// The task defaults to the one in the file name.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace loom::metrics {
+
+struct RescoreResult {
+  std::string benchmark;  // canonical name: BABILong, InfiniteBench, LEval, LongBench
+  std::string task;
+  std::string file;
+  std::string metric;     // scorer / rule name
+  std::string scale;      // "0-100" or "0-1"
+  size_t samples = 0;     // samples scored
+  size_t skipped = 0;     // rows the official script skips (e.g. LEval rows judged by LLM/human)
+  double score = 0;       // the official number, on `scale`
+  std::vector<std::pair<std::string, double>> breakdown;  // sub-scores (buckets, R1/R2/RL, splits)
+};
+
+// Throws loom::InputError naming the file / field for unreadable or malformed input, or an unknown benchmark.
+RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
+                                  const std::filesystem::path& predictions);
+
+std::vector<std::string> rescorable_benchmarks();
+
+}  // namespace loom::metrics
