@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <queue>
+#include <algorithm>
+#include <functional>
 
 #include "common/error.h"
 #include "text/utf8.h"
 
 namespace loom::text {
+
+namespace {
+constexpr const char* kWordMarker = "\xE2\x96\x81";  // U+2581, SentencePiece's word marker
+}  // namespace
 
 BpeModel::BpeModel(const Json& model, const JsonPath& path) {
   const Json& vocab = require_member(model, "vocab", path);
@@ -42,7 +47,20 @@ BpeModel::BpeModel(const Json& model, const JsonPath& path) {
   for (const auto& [token, id] : vocab_) {
     size_t pos = 0;
     const char32_t cp = next_code_point(token, pos);
-    if (pos == token.size() && !token.empty()) single_char_ids_[cp] = id;
+    if (pos != token.size() || token.empty()) continue;
+    if (cp < 0x10000) {
+      if (bmp_char_ids_.empty()) bmp_char_ids_.assign(0x10000, -1);
+      bmp_char_ids_[cp] = id;
+    } else {
+      astral_char_ids_[cp] = id;
+    }
+  }
+  marker_split_safe_ = vocab_.count(kWordMarker) > 0;
+  for (const auto& [token, id] : vocab_) {
+    for (size_t at = token.find(kWordMarker, 1); marker_split_safe_ && at != std::string::npos;
+         at = token.find(kWordMarker, at + 1)) {
+      if (at < 3 || token.compare(at - 3, 3, kWordMarker) != 0) marker_split_safe_ = false;
+    }
   }
   byte_fallback_ids_.fill(-1);
   for (int b = 0; b < 256; ++b) {
@@ -52,7 +70,7 @@ BpeModel::BpeModel(const Json& model, const JsonPath& path) {
 
   const Json& merges = require_member(model, "merges", path);
   if (!merges.is_array()) (path / "merges").fail("expected a list of merges");
-  merges_.reserve(merges.size() * 2);
+  merges_.reserve(merges.size());
   const size_t prefix_length = continuing_subword_prefix_.size();
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const Json& merge = merges[rank];
@@ -82,7 +100,7 @@ BpeModel::BpeModel(const Json& model, const JsonPath& path) {
     if (merged_it == vocab_.end()) {
       (path / "merges")[rank].fail("the merged token '" + merged + "' is not in the vocabulary");
     }
-    merges_[pair_key(left_it->second, right_it->second)] = Merge{static_cast<int32_t>(rank), merged_it->second};
+    merges_.set(left_it->second, right_it->second, MergeEntry{static_cast<int32_t>(rank), merged_it->second});
   }
 }
 
@@ -107,8 +125,12 @@ std::optional<int32_t> BpeModel::char_id(const std::string& word, size_t begin, 
   if (!add_prefix && !add_suffix) {
     size_t pos = begin;
     const char32_t cp = next_code_point(word, pos);
-    const auto it = single_char_ids_.find(cp);
-    if (it == single_char_ids_.end()) return std::nullopt;
+    if (cp < 0x10000) {
+      if (bmp_char_ids_.empty() || bmp_char_ids_[cp] < 0) return std::nullopt;
+      return bmp_char_ids_[cp];
+    }
+    const auto it = astral_char_ids_.find(cp);
+    if (it == astral_char_ids_.end()) return std::nullopt;
     return it->second;
   }
   std::string symbol = add_prefix ? continuing_subword_prefix_ : std::string();
@@ -173,43 +195,50 @@ void BpeModel::initial_symbols(const std::string& word, std::vector<int32_t>& sy
 }
 
 void BpeModel::merge_word(const std::string& word, std::vector<int32_t>& ids) const {
-  std::vector<int32_t> symbol;
-  std::vector<uint32_t> length;
+  struct Candidate {
+    int32_t rank, pos, new_id;
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  // Scratch buffers reused across words on this thread.
+  thread_local std::vector<int32_t> symbol, prev, next;
+  thread_local std::vector<uint32_t> length;
+  thread_local std::vector<Candidate> heap;
+  symbol.clear();
+  length.clear();
   initial_symbols(word, symbol, length);
   const auto n = static_cast<int32_t>(symbol.size());
   if (n <= 1) {
     ids.insert(ids.end(), symbol.begin(), symbol.end());
     return;
   }
-  std::vector<int32_t> prev(static_cast<size_t>(n)), next(static_cast<size_t>(n));
+  prev.resize(static_cast<size_t>(n));
+  next.resize(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     prev[static_cast<size_t>(i)] = i - 1;
     next[static_cast<size_t>(i)] = (i + 1 < n) ? i + 1 : -1;
   }
-  struct Candidate {
-    int32_t rank, pos, new_id;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-  };
-  std::vector<Candidate> storage;
-  storage.reserve(static_cast<size_t>(n) * 2);
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue(std::greater<>(), std::move(storage));
+  heap.clear();
+  const auto greater = std::greater<Candidate>();
   auto push_pair = [&](int32_t left) {
     const int32_t right = next[static_cast<size_t>(left)];
     if (left < 0 || right < 0) return;
-    const auto it = merges_.find(pair_key(symbol[static_cast<size_t>(left)], symbol[static_cast<size_t>(right)]));
-    if (it != merges_.end()) queue.push({it->second.rank, left, it->second.new_id});
+    const MergeEntry* merge = merges_.find(symbol[static_cast<size_t>(left)], symbol[static_cast<size_t>(right)]);
+    if (merge == nullptr) return;
+    heap.push_back({merge->rank, left, merge->new_id});
+    std::push_heap(heap.begin(), heap.end(), greater);
   };
   for (int32_t i = 0; i + 1 < n; ++i) push_pair(i);
 
-  while (!queue.empty()) {
-    const Candidate top = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), greater);
+    const Candidate top = heap.back();
+    heap.pop_back();
     const auto pos = static_cast<size_t>(top.pos);
     if (length[pos] == 0 || next[pos] < 0) continue;
     const auto right = static_cast<size_t>(next[pos]);
     // Stale entry: the pair at this position no longer produces the same token (same test as tokenizers).
-    const auto it = merges_.find(pair_key(symbol[pos], symbol[right]));
-    if (it == merges_.end() || it->second.new_id != top.new_id) continue;
+    const MergeEntry* merge = merges_.find(symbol[pos], symbol[right]);
+    if (merge == nullptr || merge->new_id != top.new_id) continue;
     symbol[pos] = top.new_id;
     length[pos] += length[right];
     length[right] = 0;
@@ -221,31 +250,39 @@ void BpeModel::merge_word(const std::string& word, std::vector<int32_t>& ids) co
   for (int32_t i = 0; i >= 0; i = next[static_cast<size_t>(i)]) ids.push_back(symbol[static_cast<size_t>(i)]);
 }
 
-void BpeModel::tokenize(const std::string& word, std::vector<int32_t>& ids) const {
+void BpeModel::tokenize_uncached(const std::string& word, std::vector<int32_t>& ids) const {
   if (word.empty()) return;
-  const bool cacheable = word.size() < kCacheMaxWordBytes;
-  if (cacheable) {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    const auto it = cache_.find(word);
-    if (it != cache_.end()) {
-      ids.insert(ids.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
-  const size_t first = ids.size();
-  bool whole_word = false;
   if (ignore_merges_) {
     const auto it = vocab_.find(word);
     if (it != vocab_.end()) {
       ids.push_back(it->second);
-      whole_word = true;
+      return;
     }
   }
-  if (!whole_word) merge_word(word, ids);
-  if (cacheable) {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (cache_.size() < kCacheCapacity) cache_.emplace(word, std::vector<int32_t>(ids.begin() + first, ids.end()));
+  merge_word(word, ids);
+}
+
+void BpeModel::tokenize(const std::string& word, std::vector<int32_t>& ids) const {
+  if (word.empty() || cache_.lookup(word, ids)) return;
+  const size_t first = ids.size();
+  tokenize_uncached(word, ids);
+  cache_.insert(word, ids.data() + first, ids.size() - first);
+}
+
+void BpeModel::tokenize_long(const std::string& word, std::vector<int32_t>& ids) const {
+  if (!marker_split_safe_) {
+    tokenize(word, ids);
+    return;
   }
+  constexpr size_t kMarkerBytes = 3;
+  size_t chunk_begin = 0;
+  for (size_t at = word.find(kWordMarker, 1); at != std::string::npos; at = word.find(kWordMarker, at + kMarkerBytes)) {
+    const bool after_marker = at >= kMarkerBytes && word.compare(at - kMarkerBytes, kMarkerBytes, kWordMarker) == 0;
+    if (after_marker) continue;
+    tokenize(word.substr(chunk_begin, at - chunk_begin), ids);
+    chunk_begin = at;
+  }
+  tokenize(word.substr(chunk_begin), ids);
 }
 
 }  // namespace loom::text

@@ -6,13 +6,14 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "text/json_fields.h"
+#include "text/merge_table.h"
+#include "text/word_cache.h"
 
 namespace loom::text {
 
@@ -21,8 +22,15 @@ class BpeModel {
   // `model` is tokenizer.json's "model" object; errors name `path` (normally "model").
   BpeModel(const Json& model, const JsonPath& path);
 
-  // Appends the ids of one pre-tokenized word.
+  // Appends the ids of one pre-tokenized word (through the word cache).
   void tokenize(const std::string& word, std::vector<int32_t>& ids) const;
+  // The same without the cache (for callers that keep their own).
+  void tokenize_uncached(const std::string& word, std::vector<int32_t>& ids) const;
+
+  // Tokenizes a long word (no pre-tokenizer, e.g. Llama-2's "▁Hello▁world") in chunks when that provably gives the
+  // same ids: chunks start at each word marker "▁" that follows another character, which is safe when no vocabulary
+  // token holds "▁" after a different character (then no merge can cross such a boundary).
+  void tokenize_long(const std::string& word, std::vector<int32_t>& ids) const;
 
   std::optional<int32_t> token_to_id(const std::string& token) const;
   const std::string* id_to_token(int32_t id) const;
@@ -31,13 +39,6 @@ class BpeModel {
   int64_t id_limit() const { return static_cast<int64_t>(id_to_token_.size()); }
 
  private:
-  struct Merge {
-    int32_t rank;
-    int32_t new_id;
-  };
-  static uint64_t pair_key(int32_t left, int32_t right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  }
   void merge_word(const std::string& word, std::vector<int32_t>& ids) const;
   // Initial symbols of a word: one per character (or per byte with byte_fallback, or unk).
   void initial_symbols(const std::string& word, std::vector<int32_t>& symbol_ids, std::vector<uint32_t>& lengths) const;
@@ -45,20 +46,19 @@ class BpeModel {
 
   std::unordered_map<std::string, int32_t> vocab_;
   std::vector<std::string> id_to_token_;
-  std::unordered_map<uint64_t, Merge> merges_;
-  std::unordered_map<char32_t, int32_t> single_char_ids_;  // used when no prefix/suffix applies
+  MergeTable merges_;
+  std::vector<int32_t> bmp_char_ids_;                      // id of each single-character token below U+10000, or -1
+  std::unordered_map<char32_t, int32_t> astral_char_ids_;  // single-character tokens above U+FFFF
   std::optional<int32_t> unk_id_;
   std::string continuing_subword_prefix_;
   std::string end_of_word_suffix_;
   bool fuse_unk_ = false;
   bool byte_fallback_ = false;
   bool ignore_merges_ = false;
+  bool marker_split_safe_ = false;
   std::array<int32_t, 256> byte_fallback_ids_{};
 
-  static constexpr size_t kCacheMaxWordBytes = 256;
-  static constexpr size_t kCacheCapacity = 200000;
-  mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
+  mutable WordCache cache_;
 };
 
 }  // namespace loom::text

@@ -28,6 +28,7 @@ JsonTokenizer::JsonTokenizer(const Json& root, const std::string& file) {
   }
   if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null()) {
     pre_tokenizer_ = make_pre_tokenizer(root["pre_tokenizer"], path / "pre_tokenizer");
+    byte_level_word_regex_ = pre_tokenizer_->byte_level_word_regex();
   }
   if (root.contains("post_processor") && !root["post_processor"].is_null()) {
     post_processor_ = make_post_processor(root["post_processor"], path / "post_processor");
@@ -55,13 +56,38 @@ JsonTokenizer::JsonTokenizer(const Json& root, const std::string& file) {
 void JsonTokenizer::tokenize_words(std::string text, bool at_start, std::vector<int32_t>& ids) const {
   if (text.empty()) return;
   if (!pre_tokenizer_) {
-    model_->tokenize(text, ids);
+    model_->tokenize_long(text, ids);
+    return;
+  }
+  if (byte_level_word_regex_ != nullptr) {
+    tokenize_byte_level_words(text, ids);
     return;
   }
   std::vector<Piece> pieces;
   pieces.push_back({std::move(text), at_start});
   pre_tokenizer_->split(pieces);
   for (const auto& piece : pieces) model_->tokenize(piece.text, ids);
+}
+
+void JsonTokenizer::tokenize_byte_level_words(const std::string& text, std::vector<int32_t>& ids) const {
+  thread_local std::vector<std::pair<size_t, size_t>> matches;
+  matches.clear();
+  byte_level_word_regex_->find_all(text, matches);
+  auto tokenize_word = [&](size_t begin, size_t end) {
+    if (end <= begin) return;
+    const std::string_view word(text.data() + begin, end - begin);
+    if (raw_word_cache_.lookup(word, ids)) return;
+    const size_t first = ids.size();
+    model_->tokenize_uncached(to_byte_level(word), ids);
+    raw_word_cache_.insert(word, ids.data() + first, ids.size() - first);
+  };
+  size_t previous = 0;
+  for (const auto& [begin, end] : matches) {
+    tokenize_word(previous, begin);  // text between matches is a word too (Isolated)
+    tokenize_word(begin, end);
+    previous = end;
+  }
+  tokenize_word(previous, text.size());
 }
 
 void JsonTokenizer::encode_span(std::string text, bool at_start, std::vector<int32_t>& ids) const {

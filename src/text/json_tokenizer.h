@@ -13,7 +13,9 @@
 #include "text/normalizer.h"
 #include "text/post_processor.h"
 #include "text/pre_tokenizer.h"
+#include "text/regex.h"
 #include "text/tokenizer.h"
+#include "text/word_cache.h"
 
 namespace loom::text {
 
@@ -33,6 +35,7 @@ class JsonTokenizer final : public Tokenizer {
   // Normalizes and tokenizes one span of text that holds no non-normalized added token.
   void encode_span(std::string text, bool at_start, std::vector<int32_t>& ids) const;
   void tokenize_words(std::string text, bool at_start, std::vector<int32_t>& ids) const;
+  void tokenize_byte_level_words(const std::string& text, std::vector<int32_t>& ids) const;
 
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
@@ -41,6 +44,9 @@ class JsonTokenizer final : public Tokenizer {
   PostProcessor post_processor_;
   AddedVocabulary added_;
   bool has_normalized_added_ = false;
+  // Fast path for "regex split + byte-level map" pre-tokenizers: words are cached by their raw bytes.
+  const Regex* byte_level_word_regex_ = nullptr;
+  mutable WordCache raw_word_cache_;
   int64_t vocab_size_ = 0;
 };
 

@@ -16,20 +16,43 @@ namespace {
 class UnicodeNormalizer final : public Normalizer {
  public:
   explicit UnicodeNormalizer(utf8proc_option_t options) : options_(options) {}
+  // Only runs of non-ASCII characters, each with the ASCII character before it, go through utf8proc: an ASCII
+  // character is a starter that never composes with what precedes it, so the text may be cut before it.
   void normalize(std::string& text) const override {
-    if (text.empty()) return;
-    bool ascii = true;
-    for (const char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-    if (ascii) return;  // ASCII is invariant under every normalization form.
-    utf8proc_uint8_t* result = nullptr;
-    const auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                     static_cast<utf8proc_ssize_t>(text.size()), &result, options_);
-    if (length < 0) throw std::runtime_error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(length));
-    text.assign(reinterpret_cast<const char*>(result), static_cast<size_t>(length));
-    std::free(result);
+    size_t first = 0;
+    while (first < text.size() && static_cast<unsigned char>(text[first]) < 0x80) ++first;
+    if (first == text.size()) return;
+    std::string out;
+    out.reserve(text.size() + 16);
+    size_t copied = 0;
+    size_t pos = first;
+    while (pos < text.size()) {
+      if (static_cast<unsigned char>(text[pos]) < 0x80) {
+        ++pos;
+        continue;
+      }
+      const size_t run_begin = pos > 0 ? pos - 1 : 0;  // the ASCII character before the run, if any
+      size_t run_end = pos;
+      while (run_end < text.size() && static_cast<unsigned char>(text[run_end]) >= 0x80) ++run_end;
+      out.append(text, copied, run_begin - copied);
+      append_normalized(std::string_view(text).substr(run_begin, run_end - run_begin), out);
+      copied = run_end;
+      pos = run_end;
+    }
+    out.append(text, copied, std::string::npos);
+    text.swap(out);
   }
 
  private:
+  void append_normalized(std::string_view run, std::string& out) const {
+    utf8proc_uint8_t* result = nullptr;
+    const auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(run.data()),
+                                     static_cast<utf8proc_ssize_t>(run.size()), &result, options_);
+    if (length < 0) throw std::runtime_error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(length));
+    out.append(reinterpret_cast<const char*>(result), static_cast<size_t>(length));
+    std::free(result);
+  }
+
   utf8proc_option_t options_;
 };
 

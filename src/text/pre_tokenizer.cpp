@@ -138,6 +138,9 @@ class RegexSplit final : public PreTokenizer {
     }
     pieces.swap(out);
   }
+  const Regex* isolated_regex() const {
+    return (behavior_ == SplitBehavior::kIsolated && !invert_) ? &regex_ : nullptr;
+  }
 
  private:
   Regex regex_;
@@ -180,6 +183,10 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
     }
     if (regex_split_) regex_split_->split(pieces);
     for (auto& piece : pieces) piece.text = to_byte_level(piece.text);
+  }
+  bool is_plain_byte_map() const { return !add_prefix_space_ && !regex_split_; }
+  const Regex* byte_level_word_regex() const override {
+    return add_prefix_space_ || !regex_split_ ? nullptr : regex_split_->isolated_regex();
   }
 
  private:
@@ -238,6 +245,14 @@ class SequencePreTokenizer final : public PreTokenizer {
   void split(std::vector<Piece>& pieces) const override {
     for (const auto& part : parts_) part->split(pieces);
   }
+  const Regex* byte_level_word_regex() const override {
+    if (parts_.size() == 1) return parts_[0]->byte_level_word_regex();
+    if (parts_.size() != 2) return nullptr;
+    const auto* split = dynamic_cast<const RegexSplit*>(parts_[0].get());
+    const auto* byte_level = dynamic_cast<const ByteLevelPreTokenizer*>(parts_[1].get());
+    if (split == nullptr || byte_level == nullptr || !byte_level->is_plain_byte_map()) return nullptr;
+    return split->isolated_regex();
+  }
 
  private:
   std::vector<std::unique_ptr<PreTokenizer>> parts_;
@@ -269,7 +284,7 @@ const std::array<std::string, 256>& byte_level_chars() {
   return table;
 }
 
-std::string to_byte_level(const std::string& text) {
+std::string to_byte_level(std::string_view text) {
   const auto& table = byte_level_chars();
   std::string out;
   out.reserve(text.size() * 2);
