@@ -1,4 +1,15 @@
 #!/bin/sh
-# Debian packages loom_mpi needs beyond the base image (one apt-get line per helper; append only).
+# Debian 12 / Ubuntu 22.04+ packages loom_mpi needs to build and test (run as root, or with sudo).
+# Helpers append their own apt-get lines below the base line; keep one line per purpose.
 set -e
-apt-get install -y python3-jieba
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# Base: compiler, build tools, MPI, libtorch (CPU), HDF5, YAML, logging, serialization, CLI, JSON, tests, text.
+$SUDO apt-get install -y --no-install-recommends build-essential cmake ninja-build pkg-config git python3 \
+  openmpi-bin libopenmpi-dev libtorch-dev libhdf5-dev hdf5-tools libyaml-cpp-dev libspdlog-dev libfmt-dev \
+  libboost-serialization-dev libcli11-dev nlohmann-json3-dev libgtest-dev libpcre2-dev libutf8proc-dev \
+  libsentencepiece-dev wamerican
+# Metrics: jieba's dictionary for Chinese scorers.
+$SUDO apt-get install -y --no-install-recommends python3-jieba
