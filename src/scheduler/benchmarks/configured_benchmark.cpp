@@ -55,6 +55,17 @@ Sample ConfiguredBenchmark::new_sample(const TaskConfig& task, const BenchmarkSp
   return s;
 }
 
+BenchmarkSpec ConfiguredBenchmark::with_default_data_dir(const BenchmarkSpec& spec) const {
+  BenchmarkSpec out = spec;
+  if (out.data_dir.empty() && config_.options.contains("default_data_dir") &&
+      config_.options["default_data_dir"].is_string()) {
+    std::filesystem::path dir = config_.options["default_data_dir"].get<std::string>();
+    if (dir.is_relative()) dir = config_.file.parent_path() / dir;
+    out.data_dir = dir.lexically_normal();
+  }
+  return out;
+}
+
 size_t ConfiguredBenchmark::sample_limit(const BenchmarkSpec& spec, size_t available) {
   if (spec.num_samples < 0) return available;
   return std::min(available, static_cast<size_t>(spec.num_samples));

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace loom::benchmarks {
@@ -25,11 +26,31 @@ std::vector<double> linspace(double lo, double hi, int64_t n) {
   return v;
 }
 
+// Token ids that end a sentence. gkamradt matches only the ids of encode("."); BPE vocabularies also merge the
+// period with what follows (".\n", ".\n\n", ".\""), so every id in the haystack whose text, right-trimmed of
+// whitespace and quotes, ends with "." counts too: the needle lands on the nearest sentence break before the depth.
+std::vector<int32_t> sentence_end_tokens(const text::Tokenizer& tok, const std::vector<int32_t>& haystack, int64_t n) {
+  std::vector<int32_t> ids = tok.encode(".", false);
+  std::vector<int32_t> seen(haystack.begin(), haystack.begin() + std::min<int64_t>(n, haystack.size()));
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  for (int32_t id : seen) {
+    std::string piece = tok.decode({id}, true);
+    while (!piece.empty() && (std::isspace(static_cast<unsigned char>(piece.back())) || piece.back() == '"' ||
+                              piece.back() == '\''))
+      piece.pop_back();
+    if (!piece.empty() && piece.back() == '.') ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 class NiahBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
 
-  std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const override {
+  std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
+    const BenchmarkSpec spec = with_default_data_dir(job_spec);
     LOOM_CHECK(ctx.tokenizer != nullptr, "NIAH needs the model's tokenizer to cut its haystack");
     const text::Tokenizer& tok = *ctx.tokenizer;
     const TaskConfig& task = *selected_tasks(spec).front();
@@ -47,7 +68,7 @@ class NiahBenchmark : public ConfiguredBenchmark {
     std::vector<int32_t> haystack;
     while (static_cast<int64_t>(haystack.size()) < longest) haystack.insert(haystack.end(), essay_ids.begin(), essay_ids.end());
     const std::vector<int32_t> needle_ids = tok.encode(needle, false);
-    const std::vector<int32_t> period_ids = tok.encode(".", false);
+    const std::vector<int32_t> period_ids = sentence_end_tokens(tok, haystack, longest);
 
     std::vector<Sample> samples;
     for (int64_t length : lengths) {
@@ -67,7 +88,7 @@ class NiahBenchmark : public ConfiguredBenchmark {
         if (depth < 100.0) {
           insertion = static_cast<size_t>(static_cast<double>(context.size()) * (depth / 100.0));
           while (insertion > 0 &&
-                 std::find(period_ids.begin(), period_ids.end(), context[insertion - 1]) == period_ids.end())
+                 !std::binary_search(period_ids.begin(), period_ids.end(), context[insertion - 1]))
             --insertion;
         }
         out.assign(context.begin(), context.begin() + static_cast<std::ptrdiff_t>(insertion));

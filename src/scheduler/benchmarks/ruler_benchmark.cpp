@@ -26,7 +26,8 @@ class RulerBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
 
-  std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const override {
+  std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
+    const BenchmarkSpec spec = with_default_data_dir(job_spec);
     LOOM_CHECK(ctx.tokenizer != nullptr, "RULER needs the model's tokenizer to size its haystacks");
     std::vector<Sample> samples;
     ruler::Resources res;
@@ -160,18 +161,29 @@ class RulerBenchmark : public ConfiguredBenchmark {
     };
     auto total_tokens = [&](const Sample& s) { return count_input_tokens(s, ctx) + task.generation.max_new_tokens; };
 
-    // Size search on sample 0, bounded by 3x an estimate from a small draft (as RULER does).
-    const int64_t probe = kind == "common_words_extraction" ? 4096 : incremental;
-    const double per_unit = static_cast<double>(total_tokens(make(0, probe))) / static_cast<double>(probe);
-    const int64_t upper = std::max<int64_t>(static_cast<int64_t>(length / per_unit * 3.0), incremental * 2);
-    const int64_t best = largest_fitting(incremental, upper, [&](int64_t n) { return total_tokens(make(0, n)) <= length; });
+    // Size search on sample 0: grow the haystack geometrically until it overflows, binary-search the last doubling,
+    // then probe a few sizes above (a larger haystack redraws positions and values, so fit is not strictly monotone).
+    auto fits = [&](int64_t n) { return total_tokens(make(0, n)) <= length; };
+    int64_t hi = incremental * 2;
+    while (fits(hi)) hi *= 2;
+    int64_t best = largest_fitting(std::max(incremental, hi / 2), hi, fits);
+    for (int64_t probe = best + 1, misses = 0; misses < 8; ++probe) {
+      if (fits(probe)) {
+        best = probe;
+        misses = 0;
+      } else {
+        ++misses;
+      }
+    }
 
     for (size_t index = 0; index < count; ++index) {
       int64_t n = best;
       Sample s = make(index, n);
       int64_t tokens = total_tokens(s);
-      while (tokens > length && n > incremental) {
-        n = std::max(incremental, n - incremental);
+      // RULER shrinks a sample that overflows by `incremental`; a finer step keeps it near the target.
+      const int64_t step = std::max<int64_t>(1, incremental / 50);
+      while (tokens > length && n > step) {
+        n -= step;
         s = make(index, n);
         tokens = total_tokens(s);
       }
