@@ -13,7 +13,8 @@ const std::map<std::string, ScoreFunction>& scorer_table() {
   static const std::map<std::string, ScoreFunction> table = [] {
     std::map<std::string, ScoreFunction> t;
     for (auto* family : {&longbench_scorers, &ruler_scorers, &babilong_scorers, &infinitebench_scorers,
-                          &leval_scorers})
+                         &leval_scorers, &longbench_v2_scorers, &lveval_scorers, &counting_stars_scorers,
+                         &libra_scorers, &longwriter_scorers, &lciteeval_scorers, &niah_scorers})
       for (auto& entry : family()) {
         LOOM_CHECK(t.count(entry.name) == 0, "scorer name '{}' registered twice", entry.name);
         t.emplace(entry.name, std::move(entry.function));
