@@ -130,8 +130,10 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
       break;
     }
   if (pred_key.empty()) throw InputError(file.string(), 1, "<model>_pred", "a prediction field whose name contains '_pred'");
-  const std::string path_text = file.string();
-  RescoreResult r = make_result("LEval", task, path_text, "", "0-100");
+  // auto_eval.py picks the per-task processing by substrings of the prediction file path; we match the task name
+  // (which defaults to the file name), so directory names cannot change the rule.
+  const std::string path_text = task;
+  RescoreResult r = make_result("LEval", task, file.string(), "", "0-100");
   std::string evaluation;
   // Split-wise accumulation for topic_retrieval_longchat (3) and sci_fi (2); one split otherwise.
   std::vector<double> split_sum(3, 0.0), rouge_sum(3, 0.0);
@@ -186,7 +188,7 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
       ++split_n[0];
     }
   }
-  if (evaluation.empty()) throw InputError(path_text, 0, "evaluation", "at least one row with evaluation exam, f1 or rouge");
+  if (evaluation.empty()) throw InputError(file.string(), 0, "evaluation", "at least one row with evaluation exam, f1 or rouge");
   r.samples = records.size() - r.skipped;
   if (evaluation == "rouge") {
     const double n = static_cast<double>(split_n[0]);
