@@ -30,6 +30,7 @@ const std::map<std::string, Factory>& factories() {
       {"ruler", make_ruler_benchmark},
       {"niah", make_niah_benchmark},
       {"jsonl", make_jsonl_benchmark},
+      {"counting_stars", make_counting_stars_benchmark},
   };
   return f;
 }
