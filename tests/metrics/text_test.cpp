@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace loom::metrics::text {
 namespace {
 
@@ -26,6 +29,23 @@ TEST(Jieba, CutMatchesPythonJieba) {
     }
   }
   EXPECT_EQ(mismatches, 0);
+}
+
+// A larger corpus when LOOM_JIEBA_CORPUS names a JSON-lines file of {"text", "tokens"} written with Python jieba
+// (e.g. every line of The_Story_of_the_Stone.txt); skipped otherwise.
+TEST(Jieba, OptionalLargeCorpusMatchesPythonJieba) {
+  const char* corpus = std::getenv("LOOM_JIEBA_CORPUS");
+  if (!corpus || !*corpus) GTEST_SKIP() << "LOOM_JIEBA_CORPUS not set";
+  const auto& jieba = JiebaSegmenter::shared();
+  size_t lines = 0, tokens = 0, mismatches = 0;
+  for (const auto& c : testing::read_jsonl(corpus)) {
+    auto expected = c.at("tokens").get<std::vector<std::string>>();
+    ++lines;
+    tokens += expected.size();
+    if (jieba.cut(c.at("text").get<std::string>()) != expected) ++mismatches;
+  }
+  std::printf("jieba corpus: %zu lines, %zu tokens, %zu mismatching lines\n", lines, tokens, mismatches);
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(Jieba, MissingModelIsAnInputErrorNamingTheFile) {

@@ -8,6 +8,7 @@
 // An answer without a parsable list scores 0 (the notebook raises instead).
 #include "metrics/scorers/json_answer.h"
 #include "metrics/scorers/scorer_support.h"
+#include "metrics/text/unicode_text.h"
 
 namespace loom::metrics {
 
@@ -36,7 +37,7 @@ json counts_from(const std::vector<std::string>& references, const json& meta) {
 }
 
 std::optional<json> predicted_counts(const std::string& prediction, const json& meta, size_t m) {
-  const bool zh = metadata_string(meta, "language") == "zh";
+  const bool zh = text::ascii_lower(metadata_string(meta, "language")) == "zh";
   auto value = counting_stars_value(prediction, zh ? "小企鹅" : "little_penguin", zh);
   if (!value || !value->is_array()) return std::nullopt;
   json truncated = json::array();
