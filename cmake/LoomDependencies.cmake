@@ -58,3 +58,13 @@ if(NOT LOOM_CUDA STREQUAL "OFF")
   set(LOOM_TORCH_CUDA ${_torch_has_cuda})
 endif()
 message(STATUS "loom_mpi: CUDA kernels ${LOOM_WITH_CUDA}, libtorch CUDA ${LOOM_TORCH_CUDA}, NCCL ${NCCL_LIBRARY}")
+
+# Debian's libtorch loads libprotobuf.so, and libsentencepiece exports the protobuf-lite symbols it embeds. In a
+# process that has both, the dynamic linker binds libprotobuf's static initialisers to sentencepiece's copies and
+# the process crashes before main(). Linking libprotobuf ahead of libsentencepiece puts its symbols first.
+find_library(LOOM_PROTOBUF_LIBRARY NAMES protobuf)
+if(LOOM_PROTOBUF_LIBRARY AND TARGET PkgConfig::SENTENCEPIECE)
+  get_target_property(_loom_spm_libs PkgConfig::SENTENCEPIECE INTERFACE_LINK_LIBRARIES)
+  set_target_properties(PkgConfig::SENTENCEPIECE PROPERTIES
+    INTERFACE_LINK_LIBRARIES "-Wl,--push-state,--no-as-needed;${LOOM_PROTOBUF_LIBRARY};-Wl,--pop-state;${_loom_spm_libs}")
+endif()

@@ -10,7 +10,9 @@ namespace loom::kernels {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// Biases may be undefined tensors (no bias).
 at::Tensor silu_mlp(const at::Tensor& x, const at::Tensor& gate_weight, const at::Tensor& up_weight,
-                    const at::Tensor& down_weight);
+                    const at::Tensor& down_weight, const at::Tensor& gate_bias = {}, const at::Tensor& up_bias = {},
+                    const at::Tensor& down_bias = {});
 
 }  // namespace loom::kernels

@@ -1,0 +1,32 @@
+// The architecture registry (llama.cpp-style: one file per architecture, one shared decoder implementation).
+// An architecture maps config.json's model_type to the differences it has from the shared Llama-style decoder
+// (biases, q/k norms, which config keys it reads). Adding one: a new file with a describe_<name>() and one line in
+// architecture.cpp's table.
+#pragma once
+
+#include "rank/model/model_config.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+namespace loom::model {
+
+struct Architecture {
+  std::string model_type;                 // config.json "model_type"
+  std::vector<std::string> class_names;   // config.json "architectures" entries it accepts
+  // Fills the architecture-specific fields of `out` (after parse_common_fields) and rejects what it cannot run.
+  void (*parse)(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+};
+
+Architecture describe_llama();
+Architecture describe_mistral();
+Architecture describe_qwen2();
+Architecture describe_qwen3();
+
+const std::vector<Architecture>& supported_architectures();
+// Throws InputError naming config.json and model_type when the architecture is not supported.
+const Architecture& find_architecture(const std::string& model_type, const std::string& file);
+
+}  // namespace loom::model

@@ -1,0 +1,163 @@
+#include "rank/model/decoder_model.h"
+
+#include "common/error.h"
+#include "kernels/layers.h"
+#include "kernels/rope.h"
+
+#include <cmath>
+
+namespace loom::model {
+
+namespace {
+
+struct Loader {
+  const WeightStore& store;
+  at::ScalarType dtype;
+  at::Device device;
+  int64_t bytes = 0;
+
+  at::Tensor operator()(const std::string& name, std::vector<int64_t> shape) {
+    at::Tensor t = store.load(name, shape, dtype, device);
+    bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    return t;
+  }
+  at::Tensor optional(bool present, const std::string& name, std::vector<int64_t> shape) {
+    return present ? (*this)(name, std::move(shape)) : at::Tensor();
+  }
+};
+
+}  // namespace
+
+DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device)
+    : config_(std::move(config)), dtype_(dtype), device_(device), rotary_(config_, device) {
+  const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
+  const int64_t q_dim = config_.num_heads * config_.head_dim, kv_dim = config_.num_kv_heads * config_.head_dim;
+  scale_ = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  Loader load{weights, dtype, device};
+  embed_tokens_ = load("model.embed_tokens.weight", {config_.vocab_size, hidden});
+  final_norm_ = load("model.norm.weight", {hidden});
+  if (config_.tie_word_embeddings) {
+    lm_head_ = embed_tokens_;
+  } else {
+    lm_head_ = load("lm_head.weight", {config_.vocab_size, hidden});
+  }
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    DecoderLayerWeights w;
+    w.input_norm = load(p + "input_layernorm.weight", {hidden});
+    w.post_attention_norm = load(p + "post_attention_layernorm.weight", {hidden});
+    w.q_proj = load(p + "self_attn.q_proj.weight", {q_dim, hidden});
+    w.k_proj = load(p + "self_attn.k_proj.weight", {kv_dim, hidden});
+    w.v_proj = load(p + "self_attn.v_proj.weight", {kv_dim, hidden});
+    w.o_proj = load(p + "self_attn.o_proj.weight", {hidden, q_dim});
+    w.q_bias = load.optional(config_.qkv_bias, p + "self_attn.q_proj.bias", {q_dim});
+    w.k_bias = load.optional(config_.qkv_bias, p + "self_attn.k_proj.bias", {kv_dim});
+    w.v_bias = load.optional(config_.qkv_bias, p + "self_attn.v_proj.bias", {kv_dim});
+    w.o_bias = load.optional(config_.o_bias, p + "self_attn.o_proj.bias", {hidden});
+    w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
+    w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
+    w.gate_proj = load(p + "mlp.gate_proj.weight", {inter, hidden});
+    w.up_proj = load(p + "mlp.up_proj.weight", {inter, hidden});
+    w.down_proj = load(p + "mlp.down_proj.weight", {hidden, inter});
+    w.gate_bias = load.optional(config_.mlp_bias, p + "mlp.gate_proj.bias", {inter});
+    w.up_bias = load.optional(config_.mlp_bias, p + "mlp.up_proj.bias", {inter});
+    w.down_bias = load.optional(config_.mlp_bias, p + "mlp.down_proj.bias", {hidden});
+    layers_.push_back(std::move(w));
+  }
+  weight_bytes_ = load.bytes;
+}
+
+ModelShape DecoderModel::shape() const {
+  ModelShape shape;
+  shape.num_layers = config_.num_layers;
+  shape.num_heads = config_.num_heads;
+  shape.num_kv_heads = config_.num_kv_heads;
+  shape.head_dim = config_.head_dim;
+  shape.hidden_size = config_.hidden_size;
+  shape.rope_theta = config_.rope.theta;
+  return shape;
+}
+
+void DecoderModel::observe_prefill(int64_t layer, SequenceState& state, const at::Tensor& pre_rope_queries,
+                                   const at::Tensor& queries) {
+  AttentionPolicy& policy = *state.policy;
+  PrefillObservation& obs = state.observations[layer];
+  const int64_t window = policy.observation_window();
+  if (window > 0) {
+    at::Tensor joined = obs.window_queries.defined() ? at::cat({obs.window_queries, queries}, 1) : queries;
+    const int64_t keep = std::min<int64_t>(window, joined.size(1));
+    obs.window_queries = joined.narrow(1, joined.size(1) - keep, keep).contiguous();
+  }
+  if (policy.wants_query_statistics()) {
+    at::Tensor q = pre_rope_queries.to(at::kFloat);  // [heads, t, dim]
+    at::Tensor sum = q.sum(1);
+    at::Tensor outer = at::bmm(q.transpose(1, 2), q);
+    obs.query_sum = obs.query_sum.defined() ? obs.query_sum + sum : sum;
+    obs.query_outer_sum = obs.query_outer_sum.defined() ? obs.query_outer_sum + outer : outer;
+    obs.query_count += q.size(1);
+  }
+}
+
+at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std::vector<SequenceSegment>& segments,
+                                   const std::vector<std::pair<at::Tensor, at::Tensor>>& rope) {
+  const DecoderLayerWeights& w = layers_[layer];
+  const int64_t rows = x.size(0), heads = config_.num_heads, kv_heads = config_.num_kv_heads;
+  const int64_t dim = config_.head_dim;
+  at::Tensor q = at::linear(x, w.q_proj, w.q_bias).view({rows, heads, dim});
+  at::Tensor k = at::linear(x, w.k_proj, w.k_bias).view({rows, kv_heads, dim});
+  at::Tensor v = at::linear(x, w.v_proj, w.v_bias).view({rows, kv_heads, dim});
+  if (config_.qk_norm) {
+    q = kernels::rms_norm(q, w.q_norm, config_.rms_norm_eps);
+    k = kernels::rms_norm(k, w.k_norm, config_.rms_norm_eps);
+  }
+  at::Tensor out = at::empty({rows, heads * dim}, x.options());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const SequenceSegment& seg = segments[i];
+    SequenceState& state = *seg.state;
+    at::Tensor qs = q.narrow(0, seg.offset, seg.length).transpose(0, 1);  // [heads, t, dim]
+    at::Tensor ks = k.narrow(0, seg.offset, seg.length).transpose(0, 1);  // [kv_heads, t, dim]
+    at::Tensor vs = v.narrow(0, seg.offset, seg.length).transpose(0, 1);
+    const auto& [cos, sin] = rope[i];
+    at::Tensor q_rot = kernels::apply_rope(qs, cos, sin);
+    at::Tensor k_rot = kernels::apply_rope(ks, cos, sin);
+    LayerKVCache& cache = *state.caches[layer];
+    cache.append(k_rot, vs);
+    at::Tensor attended;
+    if (seg.prefill) {
+      observe_prefill(layer, state, qs, q_rot);
+      if (state.policy->replaces_prefill_attention()) {
+        auto [keys, values] = cache.dense();
+        attended = state.policy->prefill_attention(PrefillAttentionInput{layer, q_rot, keys, values, scale_});
+      }
+    }
+    if (!attended.defined()) attended = cache.attend(q_rot, scale_);
+    out.narrow(0, seg.offset, seg.length).copy_(attended.transpose(0, 1).reshape({seg.length, heads * dim}));
+  }
+  return at::linear(out, w.o_proj, w.o_bias);
+}
+
+at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments,
+                                 bool want_logits) {
+  LOOM_CHECK(!segments.empty(), "forward without sequences");
+  at::Tensor ids = token_ids.to(device_, at::kLong);
+  at::Tensor hidden = at::embedding(embed_tokens_, ids);  // [rows, hidden]
+  std::vector<std::pair<at::Tensor, at::Tensor>> rope;     // cos/sin per segment, shared by all layers
+  for (const SequenceSegment& seg : segments) {
+    rope.push_back(rotary_.cos_sin(seg.start_position, seg.length, seg.rope_seq_len, dtype_));
+  }
+  for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
+    const DecoderLayerWeights& w = layers_[layer];
+    hidden = hidden + attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), segments, rope);
+    at::Tensor normed = kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps);
+    hidden = hidden + kernels::silu_mlp(normed, w.gate_proj, w.up_proj, w.down_proj, w.gate_bias, w.up_bias,
+                                        w.down_bias);
+  }
+  if (!want_logits) return at::Tensor();
+  std::vector<int64_t> last_rows;
+  for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
+  at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
+  at::Tensor last = hidden.index_select(0, index);
+  return at::linear(kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_).to(at::kFloat);
+}
+
+}  // namespace loom::model

@@ -1,0 +1,31 @@
+// Device and dtype selection for the engine, and the peak-memory meter.
+//   device: "auto" (CUDA when libtorch has CUDA and a GPU is visible, else CPU) | "cpu" | "cuda".
+//   dtype:  "auto" (config.json's torch_dtype on CUDA, float32 on CPU) | bfloat16 | float16 | float32.
+// Peak memory: CUDA — the caching allocator's peak allocated bytes since reset(); CPU — the process's peak resident
+// set (VmHWM from /proc/self/status, reset through /proc/self/clear_refs where the kernel allows it), so it
+// includes the weights and everything else the process holds.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+
+namespace loom::model {
+
+at::Device resolve_device(const std::string& name, int cuda_index);
+at::ScalarType resolve_dtype(const std::string& option, const std::string& config_dtype, at::Device device);
+std::string describe_device(at::Device device);
+std::string dtype_name(at::ScalarType dtype);
+
+class PeakMemoryMeter {
+ public:
+  explicit PeakMemoryMeter(at::Device device) : device_(device) {}
+  void reset();
+  int64_t peak_bytes() const;
+
+ private:
+  at::Device device_;
+};
+
+}  // namespace loom::model

@@ -1,0 +1,64 @@
+// A model directory's config.json and generation_config.json, reduced to what the engine needs.
+// Accepts both the transformers 4.x layout (rope_theta at top level, rope_scaling {type|rope_type, ...},
+// torch_dtype) and the 5.x layout (rope_parameters {rope_theta, rope_type, ...}, dtype).
+// Bad or missing fields are loom::InputError naming config.json and the key.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loom::model {
+
+struct RopeConfig {
+  std::string type = "default";  // default|linear|dynamic|llama3|yarn
+  double theta = 10000.0;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;   // llama3
+  double high_freq_factor = 4.0;  // llama3
+  int64_t original_max_position_embeddings = 0;  // llama3, yarn
+  std::optional<double> attention_factor;        // yarn
+  std::optional<double> beta_fast;               // yarn (default 32)
+  std::optional<double> beta_slow;               // yarn (default 1)
+  std::optional<double> mscale;                  // yarn
+  std::optional<double> mscale_all_dim;          // yarn
+  bool truncate = true;                          // yarn
+  double partial_rotary_factor = 1.0;
+};
+
+struct ModelConfig {
+  std::string model_type;  // llama|mistral|qwen2|qwen3
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  bool tie_word_embeddings = false;
+  bool qkv_bias = false;     // q/k/v projections have biases (Qwen2; Llama attention_bias)
+  bool o_bias = false;       // o_proj has a bias (Llama attention_bias)
+  bool mlp_bias = false;
+  bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
+  RopeConfig rope;
+  std::string torch_dtype = "float32";  // bfloat16|float16|float32
+  std::vector<int32_t> eos_token_ids;   // generation_config.json, else config.json
+  std::optional<int32_t> bos_token_id;
+  std::filesystem::path config_file;
+};
+
+// Reads <dir>/config.json (the architecture decides its own fields, see architectures/) and
+// <dir>/generation_config.json when present.
+ModelConfig load_model_config(const std::filesystem::path& model_dir);
+
+// Fields shared by every supported architecture (used by the architecture parsers).
+void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings);
+
+}  // namespace loom::model
