@@ -1,0 +1,30 @@
+// KIVI group quantization, framework-free CPU reference (plain float arrays).
+//
+// A "group" is `group_size` consecutive floats. Each group is quantized asymmetrically to `bits` bits (2 or 4) the
+// way KIVI's reference does it: mn = min, mx = max, scale = (mx - mn) / (2^bits - 1),
+// code = round_half_even(clamp((x - mn) / scale, 0, 2^bits - 1)); a constant group (scale 0) gets code 0.
+// Dequantized value = code * scale + mn. Codes are packed little-endian inside each byte (code i of a group lives
+// at bit (i*bits) % 8 of byte (i*bits) / 8 of that group's bytes); group_size * bits must be a multiple of 8.
+// Keys are quantized per channel (a group runs along tokens), values per token (a group runs along channels):
+// the caller lays the data out so that each group is contiguous.
+#pragma once
+
+#include <cstdint>
+
+namespace loom::kernels::accel {
+
+// Bytes of packed codes of one group.
+inline int64_t kivi_group_bytes(int64_t group_size, int bits) { return group_size * bits / 8; }
+
+// x: [num_groups * group_size]; packed: [num_groups * kivi_group_bytes]; scales/mins: [num_groups].
+void kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size, int bits, uint8_t* packed,
+                          float* scales, float* mins);
+
+// Inverse of kivi_quantize_groups: out [num_groups * group_size].
+void kivi_dequantize_groups(const uint8_t* packed, const float* scales, const float* mins, int64_t num_groups,
+                            int64_t group_size, int bits, float* out);
+
+// True when bits and group_size are supported (bits 2, 4 or 8; group_size * bits a multiple of 8).
+bool kivi_supported(int64_t group_size, int bits);
+
+}  // namespace loom::kernels::accel

@@ -1,0 +1,53 @@
+// CUDA kernels of the acceleration methods. Raw device pointers, sizes and a stream; no libtorch types, so this
+// header and the .cu files build with nvcc alone (tests/accel/cuda_accel_check.cu does that on the GPU machine).
+// Every function returns the launch status (cudaGetLastError after the launch).
+//
+//  varlen_decode_attention  — one decode query per query head over a per-head variable-length packed cache
+//                             (PerHeadVarlenCache); flash-decoding split over token chunks + a combine pass.
+//  block_sparse_attention   — causal prefill attention of a chunk of queries computed only on the
+//                             (query block, key block) pairs of a mask (FlexPrefill, XAttention).
+//  kivi_quantize_groups / kivi_dequantize_groups — KIVI's asymmetric group quantization (kernels/accel/kivi_quant.h).
+//  gather_rows              — copies selected rows (kept tokens) of [rows, head_dim] into a packed buffer.
+// Semantics equal the CPU references in src/kernels/accel/.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace loom::kernels::cuda {
+
+enum class ElementType { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
+
+// Floats of workspace varlen_decode_attention needs.
+int64_t varlen_decode_workspace_floats(int64_t num_heads, int64_t max_length, int64_t head_dim);
+
+// q [num_heads, head_dim]; keys/values [rows, head_dim]; offsets/lengths [num_kv_heads] (device, int64): KV head h
+// owns rows offsets[h] .. offsets[h]+lengths[h]-1. max_length >= every length. out [num_heads, head_dim] (type of
+// q). head_dim must be a multiple of 32 and at most 256.
+cudaError_t varlen_decode_attention(ElementType type, const void* q, const void* keys, const void* values,
+                                    const int64_t* offsets, const int64_t* lengths, int64_t num_heads,
+                                    int64_t num_kv_heads, int64_t head_dim, int64_t max_length, float scale,
+                                    float* workspace, void* out, cudaStream_t stream);
+
+// q [num_heads, t_q, head_dim] at positions q_start..q_start+t_q-1; keys/values [num_kv_heads, key_stride,
+// head_dim] holding total_len valid tokens; block_mask [num_heads, num_blocks, num_blocks] (uint8, num_blocks =
+// ceil(total_len / block_size), absolute blocks). out [num_heads, t_q, head_dim]. block_size <= 128, head_dim a
+// multiple of 32 and at most 256.
+cudaError_t block_sparse_attention(ElementType type, const void* q, const void* keys, const void* values,
+                                   int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
+                                   int64_t total_len, int64_t key_stride, int64_t head_dim,
+                                   const uint8_t* block_mask, int64_t block_size, float scale, void* out,
+                                   cudaStream_t stream);
+
+cudaError_t kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size, int bits, uint8_t* packed,
+                                 float* scales, float* mins, cudaStream_t stream);
+cudaError_t kivi_dequantize_groups(const uint8_t* packed, const float* scales, const float* mins,
+                                   int64_t num_groups, int64_t group_size, int bits, float* out,
+                                   cudaStream_t stream);
+
+// dst[i, :] = src[rows[i], :] for i < num_rows.
+cudaError_t gather_rows(ElementType type, const void* src, const int64_t* rows, int64_t num_rows, int64_t head_dim,
+                        void* dst, cudaStream_t stream);
+
+}  // namespace loom::kernels::cuda

@@ -1,0 +1,62 @@
+// Token-eviction policy (see eviction_policy.h).
+#include "rank/accel/eviction_policy.h"
+
+#include "common/error.h"
+#include "rank/accel/cam_merge.h"
+#include "rank/accel/varlen_kv_cache.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace loom::accel {
+
+int64_t decode_spare_rows(const model::PolicyContext& context, int64_t prompt_length) {
+  if (context.reserve_tokens > prompt_length) return std::max<int64_t>(context.reserve_tokens - prompt_length, 1);
+  return 64;
+}
+
+EvictionPolicy::EvictionPolicy(model::PolicyContext context, EvictionSettings settings)
+    : AttentionPolicy(std::move(context)), settings_(std::move(settings)) {}
+
+int64_t EvictionPolicy::observation_window() const {
+  return scorer_query_window(settings_.scorer, prompt_length_);
+}
+
+std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_ptr<model::LayerKVCache> cache,
+                                                                   const model::PrefillSummary& summary) {
+  const int64_t layer = summary.layer;
+  if (std::find(settings_.skip_layers.begin(), settings_.skip_layers.end(), layer) != settings_.skip_layers.end()) {
+    return cache;
+  }
+  auto [keys, values] = cache->dense();
+  const int64_t total = keys.size(1);
+  const int64_t kv_heads = keys.size(0);
+  const int64_t window = scorer_query_window(settings_.scorer, total);
+  int64_t n_kept = settings_.budget.kept_tokens(total);
+  if (settings_.layout == BudgetLayout::kPyramid) {
+    n_kept = pyramid_layer_budget(settings_.budget, total, settings_.scorer.window_size, settings_.beta, layer,
+                                  context_.shape.num_layers);
+  }
+  const bool window_scorer = settings_.scorer.kind != ScorerKind::kObserved && window > 0;
+  if (n_kept >= total || (window_scorer && total <= window)) return cache;
+
+  ScoreInputs inputs{keys, values, &summary, &context_};
+  at::Tensor scores = score_tokens(settings_.scorer, inputs);
+  std::vector<at::Tensor> kept;
+  if (settings_.layout == BudgetLayout::kAdaKV) {
+    kept = adakv_kept(scores, n_kept, settings_.alpha_safeguard);
+  } else {
+    kept = top_k_kept(scores, std::vector<int64_t>(static_cast<size_t>(kv_heads), n_kept));
+  }
+  if (settings_.cam_merge) {
+    const at::Tensor queries = summary.window_queries.to(at::kFloat);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(keys.size(2)));
+    at::Tensor attn_score = group_mean(window_attention(queries, keys, scale).mean(1), kv_heads);
+    const int64_t start_budget = static_cast<int64_t>(std::ceil(settings_.start_budget_ratio * total));
+    values = cam_merge_values(values, attn_score, queries.size(1), start_budget, settings_.seed);
+  }
+  return PerHeadVarlenCache::from_selection(keys, values, kept, cache->logical_length(),
+                                            decode_spare_rows(context_, total));
+}
+
+}  // namespace loom::accel

@@ -1,0 +1,31 @@
+// Sparse-prefill policy (see sparse_prefill_policy.h).
+#include "rank/accel/sparse_prefill_policy.h"
+
+namespace loom::accel {
+
+at::Tensor SparsePrefillPolicy::block_mask(const at::Tensor& queries, const at::Tensor& keys) const {
+  if (settings_.kind == SparsePrefillKind::kFlexPrefill) return flexprefill_block_mask(queries, keys, settings_.flex);
+  return xattention_block_mask(queries, keys, settings_.xattn);
+}
+
+at::Tensor SparsePrefillPolicy::prefill_attention(const model::PrefillAttentionInput& input) {
+  at::Tensor mask = block_mask(input.queries, input.keys);
+  if (!mask.defined()) {
+    last_density_ = 1.0;
+    return at::Tensor();
+  }
+  const int64_t block_size =
+      settings_.kind == SparsePrefillKind::kFlexPrefill ? settings_.flex.block_size : settings_.xattn.block_size;
+  const int64_t total = input.keys.size(1);
+  const int64_t t_q = input.queries.size(1);
+  const int64_t first = (total - t_q) / block_size;
+  const int64_t last = (total - 1) / block_size;
+  const int64_t rows = last - first + 1;
+  // Causal blocks of the chunk's rows: sum over rows r of (r + 1).
+  const double causal_blocks = static_cast<double>(input.queries.size(0)) *
+                               static_cast<double>((first + 1 + last + 1) * rows / 2);
+  last_density_ = mask.sum().item<double>() / causal_blocks;
+  return block_sparse_attention(input.queries, input.keys, input.values, mask, block_size, input.scale);
+}
+
+}  // namespace loom::accel
