@@ -22,10 +22,11 @@ double number(const YAML::Node& map, const std::string& key, const std::string& 
   }
 }
 
-ModelShape shape_of(const YAML::Node& node, const std::string& file) {
-  return ModelShape{number(node, "linear_params", file, "reference_model"), number(node, "layers", file, "reference_model"),
-                    number(node, "hidden", file, "reference_model"), number(node, "kv_heads", file, "reference_model"),
-                    number(node, "head_dim", file, "reference_model")};
+ModelShape shape_of(const YAML::Node& node, const std::string& file, const std::string& where) {
+  if (!node || !node.IsMap()) throw InputError(file, 0, where, "a mapping: linear_params, layers, hidden, kv_heads, head_dim");
+  return ModelShape{number(node, "linear_params", file, where), number(node, "layers", file, where),
+                    number(node, "hidden", file, where), number(node, "kv_heads", file, where),
+                    number(node, "head_dim", file, where)};
 }
 
 std::string pick_profile(const YAML::Node& profiles, const std::string& device) {
@@ -82,7 +83,9 @@ CostModel CostModel::load(const fs::path& cost_yaml, const std::string& profile,
   const std::string where = "profiles." + chosen;
   CostCoefficients c{number(row, "prefill_a", file, where), number(row, "prefill_b", file, where),
                      number(row, "decode_c", file, where), number(row, "decode_d", file, where)};
-  const ModelShape ref = shape_of(root["reference_model"], file);
+  // A profile fitted on another model shape names it in `fitted_on`.
+  const ModelShape ref = row["fitted_on"] ? shape_of(row["fitted_on"], file, where + ".fitted_on")
+                                          : shape_of(root["reference_model"], file, "reference_model");
   if (model.linear_params > 0) {
     c.prefill_a *= model.linear_params / ref.linear_params;
     c.decode_c *= model.linear_params / ref.linear_params;

@@ -1,9 +1,10 @@
 // Predicted seconds of one sample on one worker group:
 //   prefill(n) = a·n + b·n²,  decode = steps·(c + d·n)      (n = input tokens, steps = max_new_tokens)
-// Coefficients per device kind ("profile") come from configs/cost_model.yaml, fitted for a reference model shape
-// (Llama-3.1-8B) and scaled to the job's model from its config.json: a and c by linear parameters, b by
-// layers·hidden (attention FLOPs), d by layers·kv_heads·head_dim (KV bytes). Tensor parallelism divides by
-// tp·efficiency. The planner and the dispatcher only need the ordering and rough magnitudes.
+// Coefficients per device kind ("profile") come from configs/cost_model.yaml, fitted for a model shape (the file's
+// reference_model, Llama-3.1-8B, or the profile's own `fitted_on`) and scaled to the job's model from its
+// config.json: a and c by linear parameters, b by layers·hidden (attention FLOPs), d by layers·kv_heads·head_dim
+// (KV bytes). Tensor parallelism divides by tp·efficiency. The planner and the dispatcher only need the ordering
+// and rough magnitudes.
 #pragma once
 
 #include <cstdint>

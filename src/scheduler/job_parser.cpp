@@ -258,8 +258,9 @@ benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node&
   const std::string display = "benchmarks[" + std::to_string(index) + "]";
   benchmarks::BenchmarkSpec spec;
   spec.name = entry["name"].Scalar();
-  if (spec.name.find('/') != std::string::npos || spec.name.size() > 5 &&
-                                                      spec.name.substr(spec.name.size() - 5) == ".yaml") {
+  const bool is_file = spec.name.find('/') != std::string::npos ||
+                       (spec.name.size() > 5 && spec.name.substr(spec.name.size() - 5) == ".yaml");
+  if (is_file) {
     spec.name = reader.input_path(spec.name).string();  // a custom benchmark file
   }
   spec.tasks = reader.strings(entry["tasks"]);

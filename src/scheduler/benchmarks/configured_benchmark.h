@@ -56,9 +56,7 @@ std::unique_ptr<Benchmark> make_ruler_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_niah_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_counting_stars_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_jsonl_benchmark(BenchmarkConfig config);
-std::unique_ptr<Benchmark> make_longbench_v2_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_leval_benchmark(BenchmarkConfig config);
-std::unique_ptr<Benchmark> make_babilong_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_lciteeval_benchmark(BenchmarkConfig config);
 
 }  // namespace loom::benchmarks

@@ -138,7 +138,8 @@ class CountingStarsBenchmark : public ConfiguredBenchmark {
         for (int64_t a : a_stars) s.references.push_back(std::to_string(a));
         s.metadata["context_size"] = j;
         s.metadata["reference_counting_results"] = a_stars;
-        s.metadata["wrong_counting_results"] = r_stars;
+        s.metadata["r_stars"] = r_stars;
+        s.metadata["language"] = zh ? "zh" : "en";
         s.metadata["retrieval_question"] = question;
         samples.push_back(std::move(s));
       }

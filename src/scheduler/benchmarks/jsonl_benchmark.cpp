@@ -1,13 +1,21 @@
 // Record-per-sample benchmarks whose prompt is a template over the record's fields: LongBench/-E, LV-Eval,
 // InfiniteBench, LongWriter, LIBRA and every custom benchmark YAML (kind: jsonl). Task/benchmark options:
-//   file              data file relative to data_dir (or absolute), with {task} and {length} placeholders;
+//   file              data file relative to data_dir (or absolute, or — without data_dir — relative to the YAML),
+//                     with {task} and {length} placeholders;
 //                     .jsonl = one record per line, .json = array of records
 //   length_label      "k": {length} is written 16k for 16384 or 16000 (LV-Eval, LIBRA); default: the integer
 //   length_field      records whose field (e.g. LIBRA "length": "4k") differs from the length label are skipped
 //   references        field holding the gold answer(s) (string, number or list)
-//   choice_letter     true: also add the letter of the gold answer within `options` (InfiniteBench choice tasks)
+//   choice_letter     true: references and metadata "label" = [answer text, its letter within `options`], as
+//                     InfiniteBench's get_answer does for longbook_choice_eng and code_debug
+//   label             true: metadata "label" = the raw gold value with its JSON type (InfiniteBench scorers)
+//   derived_fields    "infinitebench": adds {func}, {func_call} (code_run) and {prefix} (math_find) as create_prompt
 //   id_field          record id field (default "_id", then "id", then the record number)
 //   metadata_fields   fields copied to Sample::metadata for the scorer (all_classes, length, answer_keywords, ...)
+//   metadata          constant JSON object merged into every sample's metadata (e.g. {task: qa1})
+//   strip_fields      fields inserted with surrounding whitespace stripped (LongBench v2's context.strip())
+//   template_file     JSON file under data_dir holding the template (LIBRA's configs/datasets_config.json), with
+//   template_key      a JSON pointer into it, {task} expanded (e.g. "/{task}/instruction")
 // Template placeholders: any record field ({context}, {input}, ...), plus {OPTION_A}..{OPTION_D} from `options`.
 #include "common/error.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
@@ -15,6 +23,10 @@
 #include "scheduler/benchmarks/text_util.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
 
 namespace loom::benchmarks {
 namespace {
@@ -25,11 +37,33 @@ std::string length_text(int64_t length, const std::string& style) {
   return std::to_string(length / 1000) + "k";
 }
 
+// InfiniteBench create_prompt's computed fields: the first "func_N(arg)" call of code_run's input, and math_find's
+// "What is <the target number> in the following list?" from the greedy match of "The .+ of".
+std::optional<std::string> infinitebench_field(std::string_view name, const nlohmann::json& rec) {
+  const std::string input = rec.contains("input") ? json_to_text(rec["input"]) : std::string();
+  std::smatch m;
+  if (name == "func_call" || name == "func") {
+    static const std::regex call(R"(func_[0-9]+\(-?[0-9]+\))");
+    if (!std::regex_search(input, m, call)) return std::nullopt;
+    const std::string c = m.str(0);
+    return name == "func" ? c.substr(0, c.find('(')) : c;
+  }
+  if (name == "prefix") {
+    static const std::regex target("The .+ of");
+    if (!std::regex_search(input, m, target)) return std::nullopt;
+    std::string t = m.str(0);
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+    return "What is " + t.substr(0, t.size() - 3) + " in the following list?";
+  }
+  return std::nullopt;
+}
+
 class JsonlBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
 
-  std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const override {
+  std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
+    const BenchmarkSpec spec = with_default_data_dir(job_spec);
     std::vector<Sample> samples;
     for (const TaskConfig* task : selected_tasks(spec)) {
       std::vector<int64_t> lengths = selected_lengths(spec);
@@ -43,6 +77,20 @@ class JsonlBenchmark : public ConfiguredBenchmark {
   }
 
  private:
+  // The task's template, or the one a data file names (template_file + template_key).
+  std::string task_template(const BenchmarkSpec& spec, const TaskConfig& task) const {
+    const nlohmann::json file_opt = option(spec, &task, "template_file", nullptr);
+    if (!file_opt.is_string()) return task.template_text;
+    const std::string key = replace_all(option(spec, &task, "template_key", "/{task}/instruction").get<std::string>(),
+                                        "{task}", task.name);
+    const std::filesystem::path file = require_data_file(spec, file_opt.get<std::string>(), config().published);
+    const nlohmann::json doc = read_json(file);
+    const nlohmann::json::json_pointer pointer(key);
+    if (!doc.contains(pointer) || !doc[pointer].is_string())
+      throw InputError(file.string(), 0, key, "a template string for task " + task.name);
+    return doc[pointer].get<std::string>();
+  }
+
   void load_task(const BenchmarkSpec& spec, const TaskConfig& task, const std::string& file_pattern,
                  const std::string& length_field, int64_t length, std::vector<Sample>& out) const {
     const std::string style = option(spec, &task, "length_label", "").get<std::string>();
@@ -52,17 +100,27 @@ class JsonlBenchmark : public ConfiguredBenchmark {
       if (name == "length") return label;
       return std::nullopt;
     });
-    const std::filesystem::path file = std::filesystem::path(relative).is_absolute()
-                                           ? std::filesystem::path(relative)
-                                           : require_data_file(spec, relative, config().published);
+    // Absolute, else under data_dir, else (custom benchmarks without data_dir) next to the benchmark's YAML.
+    std::filesystem::path file = relative;
+    if (file.is_relative()) {
+      const std::filesystem::path beside = config().file.parent_path() / relative;
+      file = spec.data_dir.empty() && std::filesystem::is_regular_file(beside)
+                 ? beside
+                 : require_data_file(spec, relative, config().published);
+    }
     if (!std::filesystem::is_regular_file(file))
       throw InputError(config().file.string(), task.line, "tasks." + task.name + ".file",
                        fmt::format("an existing data file; {} does not exist", file.string()));
     const std::vector<nlohmann::json> records = read_records(file);
     const std::string ref_field = option(spec, &task, "references", "answers").get<std::string>();
     const bool choice_letter = option(spec, &task, "choice_letter", false).get<bool>();
+    const bool raw_label = option(spec, &task, "label", false).get<bool>();
+    const bool infinitebench = option(spec, &task, "derived_fields", "").get<std::string>() == "infinitebench";
     const std::string id_field = option(spec, &task, "id_field", "").get<std::string>();
     const nlohmann::json md_fields = option(spec, &task, "metadata_fields", nlohmann::json::array());
+    const nlohmann::json md_const = option(spec, &task, "metadata", nlohmann::json::object());
+    const nlohmann::json strip_fields = option(spec, &task, "strip_fields", nlohmann::json::array());
+    const std::string tmpl = task_template(spec, task);
     const size_t limit = sample_limit(spec, records.size());
     size_t taken = 0;
     for (const auto& rec : records) {
@@ -73,13 +131,18 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         continue;
       Sample s = new_sample(task, spec, length, static_cast<int64_t>(taken));
       std::vector<std::string> unknown;
-      s.prompt = render_placeholders(task.template_text, [&](std::string_view name) -> std::optional<std::string> {
+      s.prompt = render_placeholders(tmpl, [&](std::string_view name) -> std::optional<std::string> {
         auto it = rec.find(std::string(name));
-        if (it != rec.end()) return json_to_text(*it);
+        if (it != rec.end()) {
+          for (const auto& f : strip_fields)
+            if (f == std::string(name)) return strip(json_to_text(*it));
+          return json_to_text(*it);
+        }
         if (name.size() == 8 && name.substr(0, 7) == "OPTION_" && rec.contains("options")) {
           const size_t k = static_cast<size_t>(name[7] - 'A');
           if (rec["options"].is_array() && k < rec["options"].size()) return json_to_text(rec["options"][k]);
         }
+        if (infinitebench) return infinitebench_field(name, rec);
         return std::nullopt;
       }, &unknown);
       if (!unknown.empty())
@@ -93,11 +156,18 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         } else if (!gold.is_null()) {
           s.references.push_back(json_to_text(gold));
         }
+        if (raw_label) s.metadata["label"] = gold;
         if (choice_letter && rec.contains("options") && rec["options"].is_array()) {
           const auto& opts = rec["options"];
-          const std::string first = s.references.empty() ? "" : s.references.front();
-          for (size_t k = 0; k < opts.size() && k < 26; ++k)
-            if (json_to_text(opts[k]) == first) s.references.push_back(std::string(1, static_cast<char>('A' + k)));
+          const bool has_letter = s.references.size() == 2 && s.references[1].size() == 1 &&
+                                  std::string("ABCD").find(s.references[1]) != std::string::npos;
+          if (!has_letter) {
+            const std::string first = s.references.empty() ? "" : s.references.front();
+            s.references.resize(std::min<size_t>(s.references.size(), 1));
+            for (size_t k = 0; k < opts.size() && k < 26; ++k)
+              if (json_to_text(opts[k]) == first) s.references.push_back(std::string(1, static_cast<char>('A' + k)));
+          }
+          s.metadata["label"] = s.references;
         }
       }
       if (!id_field.empty() && rec.contains(id_field)) s.id = json_to_text(rec[id_field]);
@@ -109,6 +179,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         if (rec.contains(key)) s.metadata[key] = rec[key];
       }
       s.metadata["source_file"] = file.filename().string();
+      if (md_const.is_object()) s.metadata.update(md_const);
       out.push_back(std::move(s));
       ++taken;
     }

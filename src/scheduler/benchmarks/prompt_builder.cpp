@@ -57,40 +57,39 @@ std::vector<int32_t> build_ids_leval_truncation(const Sample& sample, const Prom
   if (ctx.max_input_tokens <= 0 || static_cast<int64_t>(ids.size()) <= ctx.max_input_tokens) return ids;
   const auto& md = sample.metadata;
   if (!md.contains("document_begin") || !md.contains("document_end")) return build_ids_middle_truncation(sample, ctx);
-  const size_t begin = md["document_begin"].get<size_t>();
-  const size_t end = md["document_end"].get<size_t>();
+  const auto begin = md["document_begin"].get<size_t>();
+  const auto end = md["document_end"].get<size_t>();
   const bool from_left = md.value("truncate_side", std::string("right")) == "left";
   const std::string before = sample.prompt.substr(0, begin);
   const std::string after = sample.prompt.substr(end);
-  const std::vector<std::string> words = split_on(sample.prompt.substr(begin, end - begin), " ");
-  const int64_t total_words = static_cast<int64_t>(words.size());
-  auto input_with_cut = [&](int64_t cut_steps) {
-    const int64_t keep = std::max<int64_t>(0, total_words - 250 * cut_steps);
-    std::vector<std::string> kept = from_left ? std::vector<std::string>(words.end() - keep, words.end())
-                                              : std::vector<std::string>(words.begin(), words.begin() + keep);
-    return encode_input(sample, before + join(kept, " ") + after, ctx);
+  const std::string document = sample.prompt.substr(begin, end - begin);
+  const text::Tokenizer& tok = *ctx.tokenizer;
+  // The official loop bounds the document's own tokens by max_length; here the document gets what the rest of the
+  // templated input leaves of max_input_tokens, so the whole input fits.
+  const int64_t overhead = static_cast<int64_t>(ids.size()) - static_cast<int64_t>(tok.encode(document, false).size());
+  const int64_t budget = ctx.max_input_tokens - overhead;
+  const std::string key = sample.benchmark + "/" + sample.task + "/" + sample.id;
+  if (budget <= 0) throw SampleError(key, "the instruction alone is longer than max_input_tokens");
+  const std::vector<std::string> words = split_on(document, " ");
+  // Step k keeps the first (or, for code, the last) budget - 250k words, as LEval's `max_length - cnt`.
+  auto cut = [&](int64_t k) {
+    const auto keep = static_cast<size_t>(std::clamp<int64_t>(budget - 250 * k, 0, static_cast<int64_t>(words.size())));
+    return from_left ? join(std::vector<std::string>(words.end() - static_cast<std::ptrdiff_t>(keep), words.end()), " ")
+                     : join(std::vector<std::string>(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(keep)), " ");
   };
-  // The official loop removes 250 words per step until the input fits; the smallest fitting step count is found
-  // from an estimate and walked to exactly (the token count falls monotonically with the number of words).
-  const int64_t excess = static_cast<int64_t>(ids.size()) - ctx.max_input_tokens;
-  const double tokens_per_word = static_cast<double>(ids.size()) / std::max<int64_t>(1, total_words);
-  const int64_t max_steps = total_words / 250 + 1;
-  int64_t steps = std::clamp<int64_t>(static_cast<int64_t>(excess / tokens_per_word / 250.0) + 1, 1, max_steps);
-  ids = input_with_cut(steps);
-  if (static_cast<int64_t>(ids.size()) <= ctx.max_input_tokens) {
-    while (steps > 1) {
-      std::vector<int32_t> fewer = input_with_cut(steps - 1);
-      if (static_cast<int64_t>(fewer.size()) > ctx.max_input_tokens) break;
-      ids = std::move(fewer);
-      --steps;
-    }
-    return ids;
+  auto fits = [&](int64_t k) { return static_cast<int64_t>(tok.encode(cut(k), false).size()) <= budget; };
+  // Smallest step whose document fits (the token count only falls as k grows).
+  int64_t lo = 0, hi = budget / 250 + 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (fits(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  while (static_cast<int64_t>(ids.size()) > ctx.max_input_tokens && steps < max_steps) ids = input_with_cut(++steps);
-  if (static_cast<int64_t>(ids.size()) > ctx.max_input_tokens)
-    throw SampleError(sample.benchmark + "/" + sample.task + "/" + sample.id,
-                      "the instruction alone is longer than max_input_tokens");
-  return ids;
+  for (int64_t k = lo; k <= budget / 250 + 1; ++k) {
+    ids = encode_input(sample, before + cut(k) + after, ctx);
+    if (static_cast<int64_t>(ids.size()) <= ctx.max_input_tokens) return ids;
+  }
+  throw SampleError(key, "the instruction alone is longer than max_input_tokens");
 }
 
 std::vector<int32_t> build_ids(const Sample& sample, const PromptContext& ctx, TruncationRule rule) {

@@ -28,9 +28,9 @@ std::vector<int32_t> encode_input(const Sample& sample, const std::string& promp
 // prompt's tokens (decoded back to text, as LongBench does), with the halves sized so the whole templated input fits.
 std::vector<int32_t> build_ids_middle_truncation(const Sample& sample, const PromptContext& ctx);
 
-// LEval's rule: the document (sample.metadata "document_begin"/"document_end", byte offsets into the prompt) loses
-// 250 whitespace-separated words per step, from the right (or from the left when metadata "truncate_side" is
-// "left", LEval's code tasks), words re-joined with single spaces, until the input fits.
+// LEval's rule: the document (sample.metadata "document_begin"/"document_end", byte offsets into the prompt) is cut
+// to its first (budget − 250·k) space-separated words for k = 0, 1, ... (its last words when metadata
+// "truncate_side" is "left", LEval's code tasks) until it fits; budget = max_input_tokens minus the rest of the input.
 std::vector<int32_t> build_ids_leval_truncation(const Sample& sample, const PromptContext& ctx);
 
 std::vector<int32_t> build_ids(const Sample& sample, const PromptContext& ctx, TruncationRule rule);

@@ -31,6 +31,8 @@ const std::map<std::string, Factory>& factories() {
       {"niah", make_niah_benchmark},
       {"jsonl", make_jsonl_benchmark},
       {"counting_stars", make_counting_stars_benchmark},
+      {"leval", make_leval_benchmark},
+      {"lciteeval", make_lciteeval_benchmark},
   };
   return f;
 }

@@ -1,0 +1,106 @@
+#include "scheduler/work_builder.h"
+
+#include "common/error.h"
+#include "scheduler/benchmarks/registry.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <memory>
+#include <tuple>
+
+namespace loom::scheduler {
+
+namespace fs = std::filesystem;
+
+std::string make_sample_key(const std::string& benchmark, const std::string& task, int64_t target_length,
+                            int64_t index, const std::string& method_label) {
+  return fmt::format("{}/{}/{}/{}/{}", benchmark, task, target_length, index, method_label);
+}
+
+int64_t resolve_max_context(const JobConfig& job) {
+  if (job.model.max_context > 0) return job.model.max_context;
+  const fs::path path = job.model.path / "config.json";
+  std::ifstream in(path);
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path.string(), 0, "", std::string("valid JSON: ") + e.what());
+  }
+  if (config.contains("text_config")) config = config["text_config"];
+  if (!config.contains("max_position_embeddings") || !config["max_position_embeddings"].is_number_integer()) {
+    throw InputError(job.source_file.string(), 0, "model.max_context",
+                     "a value, since " + path.string() + " has no integer max_position_embeddings");
+  }
+  return config["max_position_embeddings"].get<int64_t>();
+}
+
+PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_configs_dir, const CostModel& cost,
+                          const std::set<std::string>& completed) {
+  PreparedWork work;
+  work.max_context = resolve_max_context(job);
+  const benchmarks::BenchmarkRegistry registry(benchmark_configs_dir);
+  const std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(job.model.path);
+  const text::ChatTemplate chat_template =
+      text::load_chat_template(job.model.path, job.model.chat_template, job.model.enable_thinking);
+
+  std::map<std::tuple<std::string, std::string, int64_t>, std::size_t> cell_index;
+  for (const benchmarks::BenchmarkSpec& spec : job.benchmarks) {
+    const benchmarks::Benchmark& benchmark = registry.get(spec.name);
+    benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
+    const std::vector<benchmarks::Sample> samples = benchmark.expand(spec, context);
+    spdlog::info("{}: {} samples", benchmark.name(), samples.size());
+    for (const benchmarks::Sample& sample : samples) {
+      const GenerationSettings generation = job.generation.apply(sample.generation);
+      context.max_input_tokens = work.max_context - generation.max_new_tokens;
+      if (context.max_input_tokens <= 0) {
+        throw InputError(job.source_file.string(), spec.source_line, "model.max_context",
+                         fmt::format("a context longer than max_new_tokens ({}) of {}/{}", generation.max_new_tokens,
+                                     sample.benchmark, sample.task));
+      }
+      const std::vector<int32_t> ids = benchmark.build_input_ids(sample, context);
+      const auto key = std::make_tuple(sample.benchmark, sample.task, sample.target_length);
+      auto [it, inserted] = cell_index.emplace(key, work.cells.size());
+      if (inserted) work.cells.push_back(CellSummary{sample.benchmark, sample.task, sample.target_length});
+      CellSummary& cell = work.cells[it->second];
+      ++cell.samples;
+      cell.input_tokens += static_cast<int64_t>(ids.size());
+      if (static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
+      const double predicted = cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens);
+      for (const MethodSpec& method : job.methods) {
+        ++work.total_items;
+        cell.predicted_seconds += predicted;
+        const std::string sample_key =
+            make_sample_key(sample.benchmark, sample.task, sample.target_length, sample.index, method.label);
+        if (completed.count(sample_key)) {
+          ++work.skipped_completed;
+          continue;
+        }
+        LOOM_CHECK(!work.rows.count(sample_key), "two samples share the key {}", sample_key);
+        results::ResultRow row;
+        row.sample_key = sample_key;
+        row.benchmark = sample.benchmark;
+        row.task = sample.task;
+        row.capability = sample.capability;
+        row.metric = sample.metric;
+        row.sample_id = sample.id;
+        row.sample_index = sample.index;
+        row.target_length = sample.target_length;
+        row.references_json = nlohmann::json(sample.references).dump();
+        row.metadata_json = sample.metadata.dump();
+        row.method = method.label;
+        row.method_params_json = method.params_json;
+        work.rows.emplace(sample_key, std::move(row));
+        work.items.push_back(WorkItem{sample_key, ids, generation, method, predicted});
+      }
+    }
+  }
+  return work;
+}
+
+}  // namespace loom::scheduler

@@ -1,0 +1,51 @@
+// Rank 0's preparation of a job: expand every `benchmarks` entry through the registry, turn each sample into input
+// ids (Benchmark::build_input_ids: official template, chat template, truncation to max_context - max_new_tokens),
+// apply the job's generation overrides, make one WorkItem per (sample, method) with its predicted cost, and keep
+// each item's descriptive fields as a ResultRow template (joined with the worker's WorkOutcome on arrival).
+#pragma once
+
+#include "results/result_row.h"
+#include "scheduler/cost_model.h"
+#include "scheduler/job_config.h"
+#include "scheduler/work_messages.h"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace loom::scheduler {
+
+// Samples of one (benchmark, task, target length), for `validate` and the start-of-run summary.
+struct CellSummary {
+  std::string benchmark;
+  std::string task;
+  int64_t target_length = 0;
+  int64_t samples = 0;        // per method
+  int64_t input_tokens = 0;   // sum over samples
+  int64_t truncated = 0;      // samples whose prompt was cut to fit
+  double predicted_seconds = 0;  // sum over samples and methods
+};
+
+struct PreparedWork {
+  std::vector<WorkItem> items;                      // every (sample, method) not yet in the results file
+  std::map<std::string, results::ResultRow> rows;   // sample_key -> row template, for every item
+  std::vector<CellSummary> cells;
+  int64_t total_items = 0;                          // before skipping completed ones
+  int64_t skipped_completed = 0;
+  int64_t max_context = 0;
+};
+
+// benchmark/task/target_length/index/method_label
+std::string make_sample_key(const std::string& benchmark, const std::string& task, int64_t target_length,
+                            int64_t index, const std::string& method_label);
+
+// max_context from the job, else config.json max_position_embeddings (InputError when neither is usable).
+int64_t resolve_max_context(const JobConfig& job);
+
+// completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem.
+PreparedWork prepare_work(const JobConfig& job, const std::filesystem::path& benchmark_configs_dir,
+                          const CostModel& cost, const std::set<std::string>& completed);
+
+}  // namespace loom::scheduler
