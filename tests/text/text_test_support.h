@@ -57,4 +57,16 @@ inline std::string fnv1a_hex(const std::vector<int32_t>& ids) {
   return buffer;
 }
 
+// FNV-1a over the bytes of a string (the fixture script's fnv1a_bytes).
+inline std::string fnv1a_bytes_hex(const std::string& data) {
+  uint64_t h = 0xCBF29CE484222325ULL;
+  for (const char c : data) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001B3ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
 }  // namespace loom::text::testing
