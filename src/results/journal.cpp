@@ -97,6 +97,13 @@ Journal::Journal(std::filesystem::path journal_path) : path_(std::move(journal_p
       throw Error(fmt::format("cannot open the results journal {}: {}", path_.string(), std::strerror(errno)));
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
+      if (err == ENOSYS || err == ENOLCK || err == EOPNOTSUPP) {
+        // Some parallel file systems (Lustre mounted without flock) have no locks: go on, unprotected.
+        spdlog::warn("results journal {}: the file system does not support locks ({}); make sure only one job "
+                     "writes this results file",
+                     path_.string(), std::strerror(err));
+        return;
+      }
       ::close(fd_);
       fd_ = -1;
       if (err == EWOULDBLOCK)

@@ -73,7 +73,6 @@ MetricsPassResult run_metrics_pass(const std::filesystem::path& results_path, st
   print_tables(result.summary, options.view, out);
   print_failures(result.summary, out);
   out << '\n' << notes;
-  out << "results: " << results_path.string() << '\n';
   if (options.write_files) out << "summary: " << result.json_path.string() << '\n';
   return result;
 }
