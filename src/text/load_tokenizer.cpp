@@ -31,4 +31,32 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir
   throw InputError(model_dir.string(), 0, "", "the model directory has neither tokenizer.json nor tokenizer.model");
 }
 
+std::string clean_up_tokenization_spaces(std::string_view text) {
+  // The replacements of transformers' _decode, applied one after the other over the whole text.
+  static const std::pair<std::string_view, std::string_view> kReplacements[] = {
+      {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+  std::string current(text);
+  for (const auto& [from, to] : kReplacements) {
+    std::string next;
+    next.reserve(current.size());
+    size_t pos = 0;
+    for (size_t at = current.find(from); at != std::string::npos; at = current.find(from, pos)) {
+      next.append(current, pos, at - pos);
+      next += to;
+      pos = at + from.size();
+    }
+    next.append(current, pos, std::string::npos);
+    current.swap(next);
+  }
+  return current;
+}
+
+bool config_cleans_up_tokenization_spaces(const std::filesystem::path& model_dir) {
+  const auto config_file = model_dir / "tokenizer_config.json";
+  if (!std::filesystem::exists(config_file)) return false;
+  const Json config = read_json_file(config_file.string());
+  return optional_bool(config, "clean_up_tokenization_spaces", false, {config_file.string(), ""});
+}
+
 }  // namespace loom::text

@@ -34,4 +34,10 @@ class Tokenizer {
 // and the JSON key on malformed input.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir);
 
+// transformers' decode applies this after `tokenizers` decode when tokenizer_config.json sets
+// "clean_up_tokenization_spaces": true (Llama-3.x does): " ." → ".", " n't" → "n't", and so on.
+std::string clean_up_tokenization_spaces(std::string_view text);
+// tokenizer_config.json's "clean_up_tokenization_spaces" (false when the file or the key is absent).
+bool config_cleans_up_tokenization_spaces(const std::filesystem::path& model_dir);
+
 }  // namespace loom::text

@@ -149,6 +149,17 @@ TEST(TokenizerBehaviour, EssayRoundTripAndInvalidUtf8) {
   EXPECT_EQ(tokenizer.decode(ids, false), "\xE4\xB8\xAD");
 }
 
+TEST(TokenizerBehaviour, CleanUpTokenizationSpacesLikeTransformers) {
+  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "shared fixtures not found";
+  EXPECT_TRUE(config_cleans_up_tokenization_spaces(llama3_dir()));
+  EXPECT_FALSE(config_cleans_up_tokenization_spaces(testing::shared_dir() / "fixtures/tokenizers/qwen3"));
+  const Tokenizer& tokenizer = testing::cached_tokenizer(llama3_dir());
+  const auto ids = tokenizer.encode("Hello , world . I do n't know !", false);
+  // transformers 5.2: AutoTokenizer(llama3_1).decode(ids) == "Hello, world. I don't know!"
+  EXPECT_EQ(clean_up_tokenization_spaces(tokenizer.decode(ids, false)), "Hello, world. I don't know!");
+  EXPECT_EQ(clean_up_tokenization_spaces("a ' b  .. x 's"), "a'b .. x's");
+}
+
 TEST(TokenizerBehaviour, ConcurrentEncodeGivesTheSameIds) {
   if (!fs::exists(llama3_dir())) GTEST_SKIP() << "shared fixtures not found";
   const Tokenizer& tokenizer = testing::cached_tokenizer(llama3_dir());
