@@ -10,6 +10,8 @@ void MergeTable::reserve(size_t count) {
   old.swap(slots_);
   slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
+  shift_ = 64;
+  for (size_t c = capacity; c > 1; c >>= 1) --shift_;
   size_ = 0;
   for (const Slot& slot : old) {
     if (slot.key != kEmpty) set(static_cast<int32_t>(slot.key >> 32), static_cast<int32_t>(slot.key & 0xFFFFFFFF),

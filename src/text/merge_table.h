@@ -36,11 +36,13 @@ class MergeTable {
   static uint64_t make_key(int32_t left, int32_t right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
   }
-  size_t slot_of(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> 20) & mask_; }
+  // Fibonacci hashing: the top bits of the product depend on every bit of the key.
+  size_t slot_of(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_); }
   void grow();
 
   std::vector<Slot> slots_ = std::vector<Slot>(16);
   size_t mask_ = 15;
+  int shift_ = 60;  // 64 - log2(slots)
   size_t size_ = 0;
 };
 

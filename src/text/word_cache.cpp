@@ -4,7 +4,24 @@
 
 namespace loom::text {
 
-WordCache::WordCache(int capacity_log2) : slots_(size_t{1} << capacity_log2), mask_((size_t{1} << capacity_log2) - 1) {}
+namespace {
+constexpr size_t kInitialSlots = size_t{1} << 12;
+}  // namespace
+
+WordCache::WordCache(int max_capacity_log2)
+    : slots_(kInitialSlots), mask_(kInitialSlots - 1), max_slots_(size_t{1} << max_capacity_log2) {}
+
+void WordCache::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  mask_ = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (!slot.used) continue;
+    size_t index = slot.hash & mask_;
+    while (slots_[index].used) index = (index + 1) & mask_;
+    slots_[index] = slot;
+  }
+}
 
 uint64_t WordCache::hash_bytes(std::string_view word) {
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ word.size();
@@ -17,8 +34,13 @@ uint64_t WordCache::hash_bytes(std::string_view word) {
   }
   uint64_t tail = 0;
   if (i < word.size()) std::memcpy(&tail, word.data() + i, word.size() - i);
-  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ULL;
-  h ^= h >> 29;
+  // murmur3's fmix64: every input bit reaches the low bits used for the slot (words share long prefixes, "▁th…").
+  h ^= tail;
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ULL;
+  h ^= h >> 33;
   return h;
 }
 
@@ -50,7 +72,10 @@ void WordCache::insert(std::string_view word, const int32_t* ids, size_t count) 
   if (word.size() > kMaxWordBytes) return;
   const uint64_t hash = hash_bytes(word);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (size_ * 2 >= slots_.size()) return;
+  if (size_ * 2 >= slots_.size()) {
+    if (slots_.size() >= max_slots_) return;  // full: stop caching
+    grow();
+  }
   Slot& slot = slots_[find_slot(word, hash)];
   if (slot.used) return;
   slot.used = true;

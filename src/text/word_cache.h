@@ -13,8 +13,9 @@ namespace loom::text {
 
 class WordCache {
  public:
-  // capacity_log2: the table has 2^capacity_log2 slots and holds at most half that many words.
-  explicit WordCache(int capacity_log2 = 18);
+  // The table starts small (fewer cache misses for small vocabularies of words) and doubles up to
+  // 2^max_capacity_log2 slots, holding at most half that many words.
+  explicit WordCache(int max_capacity_log2 = 20);
 
   // Appends the cached ids of `word` to `ids` and returns true, or returns false when the word is not cached.
   bool lookup(std::string_view word, std::vector<int32_t>& ids) const;
@@ -31,9 +32,11 @@ class WordCache {
   };
   static uint64_t hash_bytes(std::string_view word);
   size_t find_slot(std::string_view word, uint64_t hash) const;
+  void grow();
 
   std::vector<Slot> slots_;
   size_t mask_;
+  size_t max_slots_;
   size_t size_ = 0;
   std::string keys_;
   std::vector<int32_t> values_;
