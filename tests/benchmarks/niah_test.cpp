@@ -37,7 +37,7 @@ TEST_F(NiahFixture, GridDepthAndLength) {
     EXPECT_EQ(s.references, std::vector<std::string>{"The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."});
     EXPECT_NE(s.prompt.find("What is the best thing to do in San Francisco? Don't give information outside"),
               std::string::npos);
-    EXPECT_EQ(s.metric, "niah");
+    EXPECT_EQ(s.metric, "niah_word_recall");
     EXPECT_EQ(s.generation.max_new_tokens, 50);
   }
   EXPECT_EQ(testing::digest(samples), testing::digest(niah.expand(spec, ctx())));

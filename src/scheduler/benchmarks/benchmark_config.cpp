@@ -198,8 +198,8 @@ BenchmarkConfig load_benchmark_config(const std::filesystem::path& file) {
     if (!lengths.IsSequence()) throw InputError(file.string(), line_of(lengths), "lengths", "a list of integers");
     for (const auto& item : lengths) {
       nlohmann::json j = item.IsScalar() ? scalar_to_json(item) : nlohmann::json();
-      if (!j.is_number_integer() || j.get<int64_t>() <= 0)
-        throw InputError(file.string(), line_of(item), "lengths", "a list of positive integers");
+      if (!j.is_number_integer() || j.get<int64_t>() < 0)
+        throw InputError(file.string(), line_of(item), "lengths", "a list of non-negative integers");
       c.lengths.push_back(j.get<int64_t>());
     }
   }
