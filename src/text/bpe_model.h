@@ -27,7 +27,8 @@ class BpeModel {
   // The same without the cache (for callers that keep their own).
   void tokenize_uncached(const std::string& word, std::vector<int32_t>& ids) const;
 
-  // Tokenizes a long word (no pre-tokenizer, e.g. Llama-2's "▁Hello▁world") in chunks when that provably gives the
+  // Tokenizes a word that may be long (no pre-tokenizer as in Llama-2's "▁Hello▁world", or Metaspace without
+  // split) in chunks when that provably gives the
   // same ids: chunks start at each word marker "▁" that follows another character, which is safe when no vocabulary
   // token holds "▁" after a different character (then no merge can cross such a boundary).
   void tokenize_long(const std::string& word, std::vector<int32_t>& ids) const;

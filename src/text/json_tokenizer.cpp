@@ -66,7 +66,7 @@ void JsonTokenizer::tokenize_words(std::string text, bool at_start, std::vector<
   std::vector<Piece> pieces;
   pieces.push_back({std::move(text), at_start});
   pre_tokenizer_->split(pieces);
-  for (const auto& piece : pieces) model_->tokenize(piece.text, ids);
+  for (const auto& piece : pieces) model_->tokenize_long(piece.text, ids);
 }
 
 void JsonTokenizer::tokenize_byte_level_words(const std::string& text, std::vector<int32_t>& ids) const {
