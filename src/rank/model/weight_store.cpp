@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
