@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "text/tokenizer.h"
@@ -67,6 +68,18 @@ inline std::string fnv1a_bytes_hex(const std::string& data) {
   char buffer[17];
   std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(h));
   return buffer;
+}
+
+// Expected ids: the full list, or {count, fnv1a, head} for long ones.
+inline void expect_ids(const std::vector<int32_t>& ids, const nlohmann::json& expected_ids) {
+  if (expected_ids.is_array()) {
+    EXPECT_EQ(ids, expected_ids.get<std::vector<int32_t>>());
+    return;
+  }
+  ASSERT_EQ(static_cast<int64_t>(ids.size()), expected_ids.at("count").get<int64_t>());
+  const auto head = expected_ids.at("head").get<std::vector<int32_t>>();
+  EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<long>(head.size())), head);
+  EXPECT_EQ(fnv1a_hex(ids), expected_ids.at("fnv1a").get<std::string>());
 }
 
 }  // namespace loom::text::testing

@@ -27,18 +27,6 @@ std::vector<std::string> corpus_for(const std::string& name) {
   return texts;
 }
 
-// Expected ids: the full list, or {count, fnv1a, head} for long ones.
-void expect_ids(const std::vector<int32_t>& ids, const nlohmann::json& expected_ids) {
-  if (expected_ids.is_array()) {
-    EXPECT_EQ(ids, expected_ids.get<std::vector<int32_t>>());
-    return;
-  }
-  ASSERT_EQ(static_cast<int64_t>(ids.size()), expected_ids.at("count").get<int64_t>());
-  const auto head = expected_ids.at("head").get<std::vector<int32_t>>();
-  EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<long>(head.size())), head);
-  EXPECT_EQ(testing::fnv1a_hex(ids), expected_ids.at("fnv1a").get<std::string>());
-}
-
 // A stored decode: the text, null for "equal to the input text", or {bytes, fnv1a} for a long one. Returns what
 // to compare the decode with: the text itself, or (for hashed ones) "<bytes>:<fnv1a>".
 std::string text_or(const nlohmann::json& value, const std::string& text) {
@@ -74,8 +62,8 @@ TEST_P(TokenizerParity, CorpusEncodeAndDecode) {
     const auto& c = cases[i];
     const auto plain = tokenizer.encode(texts[i], false);
     const auto special = tokenizer.encode(texts[i], true);
-    expect_ids(plain, c.at("ids"));
-    expect_ids(special, c.at("ids_special"));
+    testing::expect_ids(plain, c.at("ids"));
+    testing::expect_ids(special, c.at("ids_special"));
     if (c.at("ids_special").is_array()) {
       const auto reference_ids = c.at("ids_special").get<std::vector<int32_t>>();
       if (c.contains("decoded")) {
