@@ -148,6 +148,29 @@ std::string render_mistral(const std::vector<ChatMessage>& messages, const Speci
   return out;  // Mistral's template has no generation prompt: the prompt ends with [/INST].
 }
 
+// Mistral's "v3" template (Mistral-7B-Instruct-v0.3, Mistral-Large-2407): the system message goes with the last
+// user message, assistant answers are trimmed.
+std::string render_mistral_v3(const std::vector<ChatMessage>& messages, const SpecialTokens& t) {
+  std::vector<ChatMessage> loop(messages.begin(), messages.end());
+  std::optional<std::string> system_message;
+  if (!loop.empty() && loop[0].role == "system") {
+    system_message = loop[0].content;
+    loop.erase(loop.begin());
+  }
+  require_alternation(loop, "mistral_v3");
+  std::string out = t.bos_token;
+  for (size_t i = 0; i < loop.size(); ++i) {
+    if (loop[i].role == "user") {
+      const bool last = i + 1 == loop.size();
+      const std::string prefix = (last && system_message) ? *system_message + "\n\n" : "";
+      out += "[INST] " + prefix + loop[i].content + "[/INST]";
+    } else {
+      out += " " + python_strip(loop[i].content) + t.eos_token;
+    }
+  }
+  return out;
+}
+
 std::string render_chatml(const std::vector<ChatMessage>& messages, bool generation_prompt,
                           const ChatTemplateDetails& details) {
   std::string out;
@@ -239,8 +262,8 @@ std::string render_phi3(const std::vector<ChatMessage>& messages, bool generatio
 }  // namespace
 
 const std::vector<std::string>& known_chat_templates() {
-  static const std::vector<std::string> names = {"llama3", "llama3_1", "llama2", "chatml", "qwen3",
-                                                 "mistral", "glm4",     "phi3",   "raw"};
+  static const std::vector<std::string> names = {"llama3",     "llama3_1", "llama2", "chatml", "qwen3", "mistral",
+                                                 "mistral_v3", "glm4",     "phi3",   "raw"};
   return names;
 }
 
@@ -263,6 +286,7 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool 
   if (name_ == "llama3_1") return render_llama3_1(messages, add_generation_prompt, tokens_, details_);
   if (name_ == "llama2") return render_llama2(messages, tokens_);
   if (name_ == "mistral") return render_mistral(messages, tokens_);
+  if (name_ == "mistral_v3") return render_mistral_v3(messages, tokens_);
   if (name_ == "chatml") return render_chatml(messages, add_generation_prompt, details_);
   if (name_ == "qwen3") return render_qwen3(messages, add_generation_prompt, enable_thinking_);
   if (name_ == "glm4") return render_glm4(messages, add_generation_prompt);

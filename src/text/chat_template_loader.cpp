@@ -73,7 +73,15 @@ std::string recognise_chat_template(const std::string& text, ChatTemplateDetails
     return "chatml";
   }
   if (contains(text, "[gMASK]<sop>")) return "glm4";
-  if (contains(text, "[INST]")) return contains(text, "<<SYS>>") ? "llama2" : "mistral";
+  if (contains(text, "[INST]")) {
+    if (contains(text, "<<SYS>>")) return "llama2";
+    // Mistral "v3": the system message joins the last user turn ("[INST] " with a space; the "v3-tekken" variant
+    // without it is not supported and is reported as unrecognised).
+    if (contains(text, "loop.last and system_message is defined")) {
+      return contains(text, "\"[INST] \" + system_message") ? "mistral_v3" : "";
+    }
+    return "mistral";
+  }
   if (contains(text, "<|user|>") && contains(text, "<|end|>")) return "phi3";
   return {};
 }
