@@ -119,6 +119,19 @@ TEST(Comm, AnySourceGathersEveryRankOnce) {
   world.barrier();
 }
 
+TEST(Comm, GatherStringsAndSharedSplit) {
+  Comm world = Comm::world();
+  const auto values = world.gather(std::string(static_cast<std::size_t>(world.rank()), 'x'), 0);
+  if (world.rank() == 0) {
+    ASSERT_EQ(static_cast<int>(values.size()), world.size());
+    for (int i = 0; i < world.size(); ++i) EXPECT_EQ(values[i], std::string(static_cast<std::size_t>(i), 'x'));
+  } else {
+    EXPECT_TRUE(values.empty());
+  }
+  Comm node = world.split_shared();
+  EXPECT_EQ(node.size(), world.size());  // one host in CI
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

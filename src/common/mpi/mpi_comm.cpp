@@ -109,6 +109,33 @@ Comm Comm::split(int color, int key) const {
   return result;
 }
 
+Comm Comm::split_shared() const {
+  MPI_Comm out = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &out), "MPI_Comm_split_type");
+  Comm result(out, true);
+  result.max_chunk_bytes_ = max_chunk_bytes_;
+  return result;
+}
+
+std::vector<std::string> Comm::gather(const std::string& value, int root) const {
+  const int n = size();
+  const int length = static_cast<int>(value.size());
+  std::vector<int> lengths(rank() == root ? n : 0);
+  check_mpi(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, root, comm_), "MPI_Gather");
+  std::vector<int> offsets(lengths.size(), 0);
+  std::string all;
+  if (rank() == root) {
+    for (int i = 1; i < n; ++i) offsets[i] = offsets[i - 1] + lengths[i - 1];
+    all.resize(n > 0 ? static_cast<std::size_t>(offsets[n - 1] + lengths[n - 1]) : 0);
+  }
+  check_mpi(MPI_Gatherv(value.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, root,
+                        comm_),
+            "MPI_Gatherv");
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < lengths.size(); ++i) values.push_back(all.substr(offsets[i], lengths[i]));
+  return values;
+}
+
 int Comm::rank() const {
   int r = 0;
   check_mpi(MPI_Comm_rank(comm_, &r), "MPI_Comm_rank");

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace loom::mpi {
 
@@ -57,6 +58,11 @@ class Comm {
 
   // Collective over this communicator: ranks with equal color form a new communicator ordered by key.
   Comm split(int color, int key) const;
+
+  // Collective: ranks that share a node (MPI_COMM_TYPE_SHARED), e.g. to pick the local GPU.
+  Comm split_shared() const;
+  // Collective: every rank's string, in rank order, on root (empty elsewhere).
+  std::vector<std::string> gather(const std::string& value, int root) const;
 
   int rank() const;
   int size() const;

@@ -1,0 +1,76 @@
+// `loom_mpi list benchmarks|methods|models`: what a job file can name.
+//   benchmarks — the registry built from configs/benchmarks (name and tasks);
+//   methods    — the acceleration methods (configs/acceleration, `full` = dense cache);
+//   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models.
+#include "common/error.h"
+#include "rank/accel/registry.h"
+#include "scheduler/benchmarks/registry.h"
+#include "scheduler/config_paths.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void list_benchmarks(const fs::path& configs) {
+  const loom::benchmarks::BenchmarkRegistry registry(configs / "benchmarks");
+  for (const std::string& name : registry.names()) {
+    const auto& benchmark = registry.get(name);
+    std::string tasks;
+    for (const std::string& task : benchmark.tasks()) tasks += (tasks.empty() ? "" : ", ") + task;
+    std::cout << fmt::format("{:<16} {:<15} {}\n", benchmark.name(), benchmark.capability(), tasks);
+  }
+}
+
+void list_methods() {
+  for (const auto& method : loom::accel::known_methods()) {
+    std::cout << fmt::format("{:<14} {:<22} {}\n", method.name, method.family, method.summary);
+  }
+}
+
+void list_models(const fs::path& configs) {
+  const fs::path repo = configs.parent_path();
+  for (const fs::path& root : {repo / "models", repo / "tests" / "fixtures" / "models"}) {
+    if (!fs::is_directory(root)) continue;
+    for (const auto& entry : fs::directory_iterator(root)) {
+      const fs::path config_path = entry.path() / "config.json";
+      if (!fs::is_regular_file(config_path)) continue;
+      std::string architecture = "?";
+      try {
+        std::ifstream in(config_path);
+        const auto config = nlohmann::json::parse(in);
+        if (config.contains("architectures") && !config["architectures"].empty()) {
+          architecture = config["architectures"][0].get<std::string>();
+        }
+      } catch (const std::exception&) {
+        architecture = "(unreadable config.json)";
+      }
+      const bool tokenizer = fs::exists(entry.path() / "tokenizer.json") || fs::exists(entry.path() / "tokenizer.model");
+      std::cout << fmt::format("{:<48} {:<24} {}\n", fs::relative(entry.path(), repo).string(), architecture,
+                               tokenizer ? "tokenizer" : "no tokenizer");
+    }
+  }
+}
+
+}  // namespace
+
+void loom_cli_add_list(CLI::App& app) {
+  auto what = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("list", "List what a job can name: benchmarks, methods or models.");
+  cmd->add_option("what", *what, "benchmarks|methods|models")
+      ->required()
+      ->check(CLI::IsMember({"benchmarks", "methods", "models"}));
+  cmd->callback([what] {
+    if (*what == "methods") return list_methods();
+    const fs::path configs = loom::scheduler::find_configs_dir("");
+    if (*what == "benchmarks") return list_benchmarks(configs);
+    list_models(configs);
+  });
+}
