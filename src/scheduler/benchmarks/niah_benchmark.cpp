@@ -5,6 +5,7 @@
 // tokens plus max_new_tokens, so the whole sequence lands on the target length). One sample per (length, depth).
 // Options: needle, retrieval_question, answer, depths | document_depth_percent_{min,max,intervals,interval_type},
 // context_lengths_{min,max,num_intervals} (when the job gives no lengths), final_context_length_buffer.
+// num_samples (when set) keeps that many depths per length, evenly spread over the depth list.
 #include "common/error.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
 #include "scheduler/benchmarks/essay_haystack.h"
@@ -58,7 +59,15 @@ class NiahBenchmark : public ConfiguredBenchmark {
     const std::string question = option(spec, &task, "retrieval_question", "").get<std::string>();
     const std::string answer = option(spec, &task, "answer", strip(needle)).get<std::string>();
     const std::vector<int64_t> lengths = context_lengths(spec, task);
-    const std::vector<double> depths = depth_percents(spec, task);
+    std::vector<double> depths = depth_percents(spec, task);
+    // num_samples caps the depths per length; the kept ones stay spread over the range (first and last included).
+    if (spec.num_samples > 0 && static_cast<size_t>(spec.num_samples) < depths.size()) {
+      const auto n = static_cast<size_t>(spec.num_samples);
+      std::vector<double> kept;
+      for (size_t i = 0; i < n; ++i)
+        kept.push_back(depths[n == 1 ? depths.size() / 2 : (i * (depths.size() - 1) + (n - 1) / 2) / (n - 1)]);
+      depths = std::move(kept);
+    }
     const nlohmann::json buffer_opt = option(spec, &task, "final_context_length_buffer", "auto");
 
     const int64_t longest = *std::max_element(lengths.begin(), lengths.end());

@@ -1,0 +1,30 @@
+// Every metric a benchmark config names must be a scorer known to src/metrics (make_scorer), so a results row can
+// always be scored.
+#include "test_support.h"
+
+#include "metrics/scorer.h"
+#include "scheduler/benchmarks/benchmark_config.h"
+#include "scheduler/benchmarks/text_util.h"
+
+#include <gtest/gtest.h>
+
+namespace loom::benchmarks {
+namespace {
+
+TEST(MetricNames, EveryConfiguredMetricHasAScorer) {
+  size_t checked = 0;
+  for (const auto& file : list_files(testing::configs_dir(), ".yaml")) {
+    const BenchmarkConfig config = load_benchmark_config(file);
+    for (const auto& task : config.tasks) {
+      for (const auto& metric : split_on(task.metric, ",")) {
+        EXPECT_NO_THROW(metrics::make_scorer(metric)) << config.name << "/" << task.name << ": " << metric;
+        ++checked;
+      }
+    }
+  }
+  // LEval's rouge tasks name three scorers; the total is over all configured tasks.
+  EXPECT_GT(checked, 150u);
+}
+
+}  // namespace
+}  // namespace loom::benchmarks
