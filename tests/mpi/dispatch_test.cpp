@@ -1,0 +1,137 @@
+// Dispatcher + worker loop under mpirun with the fake engine (tests/doubles): rank 0 dispatches on a thread and
+// works on its main thread, as `loom_mpi run` does. Checks: every item comes back exactly once, failures (engine
+// result !ok, run() throwing) become failed outcomes and the job goes on, batches respect capacity and method,
+// tensor-parallel groups (tp=2) run each batch on both ranks, and a group that cannot load retires cleanly.
+#include "common/mpi/mpi_comm.h"
+#include "doubles/fake_engine.h"
+#include "rank/worker/worker_loop.h"
+#include "scheduler/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+using namespace loom;
+using loom::mpi::Comm;
+using loom::scheduler::WorkItem;
+using loom::scheduler::WorkOutcome;
+
+namespace {
+
+std::vector<WorkItem> make_items(int count) {
+  std::vector<WorkItem> items;
+  for (int i = 0; i < count; ++i) {
+    WorkItem item;
+    item.sample_key = "b/t/" + std::to_string(i) + (i % 17 == 5 ? "/fail" : "") + (i == 33 ? "/throw" : "");
+    item.input_ids.assign(static_cast<std::size_t>(10 + (i * 37) % 200), i);
+    item.method.label = i % 2 ? "full" : "snapkv";
+    item.predicted_seconds = static_cast<double>(item.input_ids.size());
+    items.push_back(item);
+  }
+  return items;
+}
+
+struct RunResult {
+  std::map<std::string, int> seen;  // key -> times
+  std::vector<WorkOutcome> outcomes;
+  scheduler::DispatchSummary summary;
+};
+
+// Runs one job over the world with groups of `tp`; `broken_group` (if >= 0) reports a load error.
+RunResult run_job(int tp, int count, int capacity, int broken_group) {
+  Comm world = Comm::world();
+  const int group_index = world.rank() / tp;
+  Comm group = world.split(group_index, world.rank());
+  std::vector<int> leaders;
+  for (int r = 0; r < world.size(); r += tp) leaders.push_back(r);
+  RunResult result;
+  std::thread dispatcher;
+  if (world.rank() == 0) {
+    dispatcher = std::thread([&] {
+      scheduler::Dispatcher d(world, leaders, make_items(count), {}, [&](const WorkOutcome& outcome) {
+        ++result.seen[outcome.sample_key];
+        result.outcomes.push_back(outcome);
+      }, nullptr);
+      result.summary = d.run();
+    });
+  }
+  loom::testing::FakeEngine engine;
+  const std::string load_error = worker::agree_on_load(group, group_index == broken_group ? "no weights" : "");
+  worker::WorkerOptions options;
+  options.group_index = group_index;
+  options.capacity = capacity;
+  const auto summary = worker::run_worker_loop(world, group, load_error.empty() ? &engine : nullptr, load_error,
+                                               options);
+  if (group_index == broken_group) {
+    EXPECT_EQ(summary.items, 0);
+  }
+  // Every member of a group ran the same batches.
+  EXPECT_EQ(group.all_reduce_min(summary.items), group.all_reduce_max(summary.items));
+  if (dispatcher.joinable()) dispatcher.join();
+  return result;
+}
+
+void expect_complete(const RunResult& result, int count) {
+  EXPECT_EQ(static_cast<int>(result.seen.size()), count);
+  for (const auto& [key, times] : result.seen) EXPECT_EQ(times, 1) << key;
+  int failed = 0;
+  for (const WorkOutcome& outcome : result.outcomes) {
+    const bool should_fail = outcome.sample_key.find("fail") != std::string::npos ||
+                             outcome.sample_key.find("throw") != std::string::npos;
+    EXPECT_EQ(outcome.ok, !should_fail) << outcome.sample_key;
+    if (!outcome.ok) {
+      ++failed;
+      EXPECT_FALSE(outcome.error.empty());
+    } else {
+      EXPECT_EQ(outcome.prediction.rfind("len=", 0), 0u);
+      EXPECT_EQ(outcome.output_tokens, 3);
+    }
+  }
+  EXPECT_EQ(result.summary.failed, failed);
+  EXPECT_EQ(result.summary.completed, count);
+  EXPECT_EQ(result.summary.undone, 0);
+}
+
+TEST(Dispatch, EveryItemExactlyOnceSingleRankGroups) {
+  const RunResult result = run_job(1, 120, 1, -1);
+  if (Comm::world().rank() == 0) expect_complete(result, 120);
+}
+
+TEST(Dispatch, BatchesOfFourKeepOneMethodPerBatch) {
+  const RunResult result = run_job(1, 90, 4, -1);
+  if (Comm::world().rank() != 0) return;
+  // With "throw" in a batch the whole batch fails; only the 'throw' item and its batch mates may fail.
+  EXPECT_EQ(static_cast<int>(result.seen.size()), 90);
+  for (const auto& [key, times] : result.seen) EXPECT_EQ(times, 1) << key;
+  EXPECT_LE(result.summary.requests, 90 / 1 + Comm::world().size());
+  EXPECT_LT(result.summary.requests, 90);  // batching happened
+}
+
+TEST(Dispatch, TensorParallelGroupsOfTwo) {
+  if (Comm::world().size() % 2 != 0) GTEST_SKIP() << "needs an even number of ranks";
+  const RunResult result = run_job(2, 60, 1, -1);
+  if (Comm::world().rank() == 0) expect_complete(result, 60);
+}
+
+TEST(Dispatch, BrokenGroupRetiresAndOthersFinish) {
+  const int world = Comm::world().size();
+  const int broken = world > 1 ? 1 : -1;
+  const RunResult result = run_job(1, 40, 1, broken);
+  if (Comm::world().rank() != 0) return;
+  expect_complete(result, 40);
+  EXPECT_EQ(static_cast<int>(result.summary.fatal_errors.size()), broken >= 0 ? 1 : 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  loom::mpi::MpiSession session(&argc, &argv, MPI_THREAD_MULTIPLE);
+  ::testing::InitGoogleTest(&argc, argv);
+  if (Comm::world().rank() != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  const int failed = RUN_ALL_TESTS();
+  return static_cast<int>(Comm::world().all_reduce_max(failed));
+}
