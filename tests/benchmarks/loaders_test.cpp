@@ -117,6 +117,7 @@ TEST_F(LoaderFixture, LongBenchAndLongBenchE) {
   EXPECT_EQ(samples[2].metric, "classification");
   EXPECT_EQ(samples[2].metadata["all_classes"].size(), 3u);
   EXPECT_EQ(samples[2].metadata["dataset"], "trec");
+  EXPECT_EQ(samples[2].metadata["first_line"], true);
   auto e = testing::make_spec("LongBench", {"trec"}, {}, -1, dir);
   e.options["file"] = "{task}_e.jsonl";
   const auto lbe = registry.get("LongBench").expand(e, ctx());
