@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "rank/accel/cam_merge.h"
 #include "rank/accel/varlen_kv_cache.h"
+#include "rank/parallel/communicator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,7 +44,14 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
   ScoreInputs inputs{keys, values, &summary, &context_};
   at::Tensor scores = score_tokens(settings_.scorer, inputs);
   std::vector<at::Tensor> kept;
-  if (settings_.layout == BudgetLayout::kAdaKV) {
+  if (settings_.layout == BudgetLayout::kAdaKV && context_.tp != nullptr && context_.tp->size() > 1) {
+    // Tensor parallel: AdaKV shares the layer's budget among all heads, so select on the whole group's scores
+    // (same on every rank) and keep this rank's block of heads.
+    const at::Tensor all_scores = context_.tp->all_gather(scores.to(at::kFloat).contiguous(), 0);
+    const std::vector<at::Tensor> all_kept = adakv_kept(all_scores, n_kept, settings_.alpha_safeguard);
+    const int64_t first = static_cast<int64_t>(context_.tp->rank()) * kv_heads;
+    kept.assign(all_kept.begin() + first, all_kept.begin() + first + kv_heads);
+  } else if (settings_.layout == BudgetLayout::kAdaKV) {
     kept = adakv_kept(scores, n_kept, settings_.alpha_safeguard);
   } else {
     kept = top_k_kept(scores, std::vector<int64_t>(static_cast<size_t>(kv_heads), n_kept));

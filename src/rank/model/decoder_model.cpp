@@ -24,44 +24,62 @@ struct Loader {
   at::Tensor optional(bool present, const std::string& name, std::vector<int64_t> shape) {
     return present ? (*this)(name, std::move(shape)) : at::Tensor();
   }
+  // Rows (dim 0) or columns (dim 1) [start, start + count) of the tensor: this rank's tensor-parallel shard.
+  at::Tensor shard(const std::string& name, std::vector<int64_t> shape, int64_t dim, int64_t start, int64_t count) {
+    at::Tensor t = load_shard(store, name, shape, dim, start, count, dtype, device);
+    bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    return t;
+  }
+  at::Tensor optional_shard(bool present, const std::string& name, std::vector<int64_t> shape, int64_t start,
+                            int64_t count) {
+    return present ? shard(name, std::move(shape), 0, start, count) : at::Tensor();
+  }
 };
 
 }  // namespace
 
-DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device)
-    : config_(std::move(config)), dtype_(dtype), device_(device), rotary_(config_, device) {
+DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+                           parallel::Communicator* tp)
+    : config_(std::move(config)), tp_(plan_tensor_parallel(config_, tp)), dtype_(dtype), device_(device),
+      rotary_(config_, device) {
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   const int64_t q_dim = config_.num_heads * config_.head_dim, kv_dim = config_.num_kv_heads * config_.head_dim;
   scale_ = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
   Loader load{weights, dtype, device};
-  embed_tokens_ = load("model.embed_tokens.weight", {config_.vocab_size, hidden});
+  const int64_t dim = config_.head_dim;
+  const int64_t q_rows = tp_.heads * dim, q_start = tp_.head_start * dim;
+  const int64_t kv_rows = tp_.kv_heads * dim, kv_start = tp_.kv_head_start * dim;
+  const int64_t inter_cols = tp_.intermediate, inter_start = tp_.intermediate_start;
+  const bool bias_owner = tp_.rank == 0;  // row-parallel biases are added once, by group rank 0
+  const int64_t vocab = config_.vocab_size;
+  embed_tokens_ = load.shard("model.embed_tokens.weight", {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
   final_norm_ = load("model.norm.weight", {hidden});
   if (config_.tie_word_embeddings) {
     lm_head_ = embed_tokens_;
   } else {
-    lm_head_ = load("lm_head.weight", {config_.vocab_size, hidden});
+    lm_head_ = load.shard("lm_head.weight", {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
   }
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     DecoderLayerWeights w;
     w.input_norm = load(p + "input_layernorm.weight", {hidden});
     w.post_attention_norm = load(p + "post_attention_layernorm.weight", {hidden});
-    w.q_proj = load(p + "self_attn.q_proj.weight", {q_dim, hidden});
-    w.k_proj = load(p + "self_attn.k_proj.weight", {kv_dim, hidden});
-    w.v_proj = load(p + "self_attn.v_proj.weight", {kv_dim, hidden});
-    w.o_proj = load(p + "self_attn.o_proj.weight", {hidden, q_dim});
-    w.q_bias = load.optional(config_.qkv_bias, p + "self_attn.q_proj.bias", {q_dim});
-    w.k_bias = load.optional(config_.qkv_bias, p + "self_attn.k_proj.bias", {kv_dim});
-    w.v_bias = load.optional(config_.qkv_bias, p + "self_attn.v_proj.bias", {kv_dim});
-    w.o_bias = load.optional(config_.o_bias, p + "self_attn.o_proj.bias", {hidden});
+    w.q_proj = load.shard(p + "self_attn.q_proj.weight", {q_dim, hidden}, 0, q_start, q_rows);
+    w.k_proj = load.shard(p + "self_attn.k_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows);
+    w.v_proj = load.shard(p + "self_attn.v_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows);
+    w.o_proj = load.shard(p + "self_attn.o_proj.weight", {hidden, q_dim}, 1, q_start, q_rows);
+    w.q_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.q_proj.bias", {q_dim}, q_start, q_rows);
+    w.k_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.k_proj.bias", {kv_dim}, kv_start, kv_rows);
+    w.v_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.v_proj.bias", {kv_dim}, kv_start, kv_rows);
+    w.o_bias = load.optional(config_.o_bias && bias_owner, p + "self_attn.o_proj.bias", {hidden});
     w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
     w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
-    w.gate_proj = load(p + "mlp.gate_proj.weight", {inter, hidden});
-    w.up_proj = load(p + "mlp.up_proj.weight", {inter, hidden});
-    w.down_proj = load(p + "mlp.down_proj.weight", {hidden, inter});
-    w.gate_bias = load.optional(config_.mlp_bias, p + "mlp.gate_proj.bias", {inter});
-    w.up_bias = load.optional(config_.mlp_bias, p + "mlp.up_proj.bias", {inter});
-    w.down_bias = load.optional(config_.mlp_bias, p + "mlp.down_proj.bias", {hidden});
+    w.gate_proj = load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols);
+    w.up_proj = load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols);
+    w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
+    w.gate_bias = load.optional_shard(config_.mlp_bias, p + "mlp.gate_proj.bias", {inter}, inter_start, inter_cols);
+    w.up_bias = load.optional_shard(config_.mlp_bias, p + "mlp.up_proj.bias", {inter}, inter_start, inter_cols);
+    w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
     layers_.push_back(std::move(w));
   }
   weight_bytes_ = load.bytes;
@@ -70,8 +88,8 @@ DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::S
 ModelShape DecoderModel::shape() const {
   ModelShape shape;
   shape.num_layers = config_.num_layers;
-  shape.num_heads = config_.num_heads;
-  shape.num_kv_heads = config_.num_kv_heads;
+  shape.num_heads = tp_.heads;
+  shape.num_kv_heads = tp_.kv_heads;
   shape.head_dim = config_.head_dim;
   shape.hidden_size = config_.hidden_size;
   shape.rope_theta = config_.rope.theta;
@@ -101,7 +119,7 @@ void DecoderModel::observe_prefill(int64_t layer, SequenceState& state, const at
 at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std::vector<SequenceSegment>& segments,
                                    const std::vector<std::pair<at::Tensor, at::Tensor>>& rope) {
   const DecoderLayerWeights& w = layers_[layer];
-  const int64_t rows = x.size(0), heads = config_.num_heads, kv_heads = config_.num_kv_heads;
+  const int64_t rows = x.size(0), heads = tp_.heads, kv_heads = tp_.kv_heads;
   const int64_t dim = config_.head_dim;
   at::Tensor q = at::linear(x, w.q_proj, w.q_bias).view({rows, heads, dim});
   at::Tensor k = at::linear(x, w.k_proj, w.k_bias).view({rows, kv_heads, dim});
@@ -133,14 +151,16 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
     if (!attended.defined()) attended = cache.attend(q_rot, scale_);
     out.narrow(0, seg.offset, seg.length).copy_(attended.transpose(0, 1).reshape({seg.length, heads * dim}));
   }
-  return at::linear(out, w.o_proj, w.o_bias);
+  at::Tensor projected = at::linear(out, w.o_proj, w.o_bias);
+  reduce_row_parallel(tp_, projected);
+  return projected;
 }
 
 at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments,
                                  bool want_logits) {
   LOOM_CHECK(!segments.empty(), "forward without sequences");
   at::Tensor ids = token_ids.to(device_, at::kLong);
-  at::Tensor hidden = at::embedding(embed_tokens_, ids);  // [rows, hidden]
+  at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, ids);  // [rows, hidden]
   std::vector<std::pair<at::Tensor, at::Tensor>> rope;     // cos/sin per segment, shared by all layers
   for (const SequenceSegment& seg : segments) {
     rope.push_back(rotary_.cos_sin(seg.start_position, seg.length, seg.rope_seq_len, dtype_));
@@ -149,15 +169,18 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
     const DecoderLayerWeights& w = layers_[layer];
     hidden = hidden + attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), segments, rope);
     at::Tensor normed = kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps);
-    hidden = hidden + kernels::silu_mlp(normed, w.gate_proj, w.up_proj, w.down_proj, w.gate_bias, w.up_bias,
-                                        w.down_bias);
+    at::Tensor mlp = kernels::silu_mlp(normed, w.gate_proj, w.up_proj, w.down_proj, w.gate_bias, w.up_bias,
+                                       w.down_bias);
+    reduce_row_parallel(tp_, mlp);
+    hidden = hidden + mlp;
   }
   if (!want_logits) return at::Tensor();
   std::vector<int64_t> last_rows;
   for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
   at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
   at::Tensor last = hidden.index_select(0, index);
-  return at::linear(kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_).to(at::kFloat);
+  return vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
+                               config_.vocab_size);
 }
 
 }  // namespace loom::model

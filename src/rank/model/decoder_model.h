@@ -2,12 +2,14 @@
 // num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP], final norm,
 // lm_head (tied or not). forward() takes a ragged batch: the tokens of several sequences concatenated, linear
 // layers run on all rows at once, attention runs per sequence through that sequence's caches.
-// Weights are loaded once, converted to the compute dtype on the device.
+// Weights are loaded once, converted to the compute dtype on the device. Under tensor parallelism (tp with size > 1)
+// each rank holds only its shard (tensor_parallel_layers.h) and forward() returns the same full logits on every rank.
 #pragma once
 
 #include "rank/model/model_config.h"
 #include "rank/model/rotary_embedding.h"
 #include "rank/model/sequence_state.h"
+#include "rank/model/tensor_parallel_layers.h"
 #include "rank/model/weight_store.h"
 
 #include <ATen/ATen.h>
@@ -28,10 +30,12 @@ struct DecoderLayerWeights {
 
 class DecoderModel {
  public:
-  DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device);
+  DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+               parallel::Communicator* tp = nullptr);
 
   const ModelConfig& config() const { return config_; }
-  ModelShape shape() const;
+  ModelShape shape() const;  // heads and KV heads held by this rank
+  const TensorParallelLayout& tensor_parallel() const { return tp_; }
   at::ScalarType dtype() const { return dtype_; }
   at::Device device() const { return device_; }
   int64_t weight_bytes() const { return weight_bytes_; }
@@ -48,6 +52,7 @@ class DecoderModel {
                        const at::Tensor& queries);
 
   ModelConfig config_;
+  TensorParallelLayout tp_;
   at::ScalarType dtype_;
   at::Device device_;
   RotaryEmbedding rotary_;

@@ -27,7 +27,7 @@ class TorchInferenceEngine final : public InferenceEngine {
     const at::ScalarType dtype = resolve_dtype(options.dtype, config.torch_dtype, device_);
     {
       WeightStore weights(options.model_dir);
-      model_ = std::make_unique<DecoderModel>(std::move(config), weights, dtype, device_);
+      model_ = std::make_unique<DecoderModel>(std::move(config), weights, dtype, device_, tp);
     }
     if (std::filesystem::exists(options.model_dir / "tokenizer.json") ||
         std::filesystem::exists(options.model_dir / "tokenizer.model")) {
@@ -38,8 +38,11 @@ class TorchInferenceEngine final : public InferenceEngine {
     resources_.resolver = std::move(resolver);
     resources_.tp = tp;
     const auto& c = model_->config();
-    spdlog::info("loaded {} ({} layers, hidden {}, heads {}/{}, rope {}) from {} on {} as {} in {:.1f} s",
-                 c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.rope.type,
+    const TensorParallelLayout& shard = model_->tensor_parallel();
+    spdlog::info("loaded {} ({} layers, hidden {}, heads {}/{}, rope {}, tensor-parallel shard {}/{}) from {} on {} "
+                 "as {} in {:.1f} s",
+                 c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.rope.type, shard.rank,
+                 shard.size,
                  options.model_dir.string(), describe_device(device_), dtype_name(dtype),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
@@ -61,10 +64,6 @@ class TorchInferenceEngine final : public InferenceEngine {
 
 std::unique_ptr<InferenceEngine> create_engine(const EngineOptions& options, parallel::Communicator* tp,
                                                PolicyResolver resolver) {
-  if (tp != nullptr && tp->size() > 1) {
-    throw InputError("", 0, "parallel.tensor_parallel",
-                     fmt::format("tensor_parallel {} is not supported by this engine build; expected 1", tp->size()));
-  }
   return std::make_unique<TorchInferenceEngine>(options, tp, std::move(resolver));
 }
 
