@@ -75,6 +75,12 @@ std::string describe_device(at::Device device) {
   return fmt::format("cpu ({} threads)", at::get_num_threads());
 }
 
+void release_cached_memory(at::Device device) {
+#ifdef LOOM_TORCH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+}
+
 void PeakMemoryMeter::reset() {
 #ifdef LOOM_TORCH_CUDA
   if (device_.is_cuda()) {

@@ -18,6 +18,10 @@ at::ScalarType resolve_dtype(const std::string& option, const std::string& confi
 std::string describe_device(at::Device device);
 std::string dtype_name(at::ScalarType dtype);
 
+// Returns cached, unused device memory to the driver (CUDA caching allocator); no-op on CPU. Called after a
+// request failed (e.g. out of memory) so the next one starts from a clean pool.
+void release_cached_memory(at::Device device);
+
 class PeakMemoryMeter {
  public:
   explicit PeakMemoryMeter(at::Device device) : device_(device) {}

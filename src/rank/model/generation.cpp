@@ -173,6 +173,7 @@ void decode(GenerationResources& res, std::vector<Sequence>& sequences) {
       logits = res.model->forward(at::tensor(ids, at::kLong), segments, true).to(at::kCPU);
     } catch (const std::exception& e) {
       for (Sequence* seq : step) fail(*seq, fmt::format("decode failed: {}", e.what()));
+      release_cached_memory(res.model->device());
       continue;
     }
     for (size_t i = 0; i < step.size(); ++i) {
@@ -208,6 +209,7 @@ std::vector<InferenceResult> generate_batch(GenerationResources& res, const std:
       prefill(res, seq);
     } catch (const std::exception& e) {
       fail(seq, fmt::format("prefill failed: {}", e.what()));
+      release_cached_memory(res.model->device());
     }
     if (!seq.active && seq.result->ok) seq.result->decode_seconds = 0.0;
   }
