@@ -1,5 +1,5 @@
 // Mistral (MistralForCausalLM): the Llama decoder without biases. Sliding-window attention (v0.1's
-// sliding_window: 4096) is not implemented: such a config is accepted only when the window covers
+// sliding_window: 4096) is unsupported: such a config is accepted only when the window covers
 // max_position_embeddings, otherwise it is rejected rather than silently computing full attention.
 #include "rank/model/architectures/architecture.h"
 

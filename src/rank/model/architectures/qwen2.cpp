@@ -1,5 +1,5 @@
 // Qwen2 / Qwen2.5 (Qwen2ForCausalLM): biases on q/k/v (not o_proj), tied embeddings in the small models,
-// YaRN rope_scaling for long context. use_sliding_window=true is rejected (not implemented).
+// YaRN rope_scaling for long context. use_sliding_window=true is rejected: sliding-window attention is unsupported.
 #include "rank/model/architectures/architecture.h"
 
 #include "common/error.h"
