@@ -1,0 +1,403 @@
+// Standalone check + benchmark of the acceleration CUDA kernels against the framework-free CPU references
+// (src/kernels/accel). Built with nvcc alone on the GPU machine (no libtorch, MPI or HDF5 needed):
+//   nvcc -O3 -std=c++17 -arch=sm_90 -Isrc tests/accel/cuda_accel_check.cu src/kernels/cuda/*.cu \
+//        src/kernels/accel/*.cpp -o cuda_accel_check && ./cuda_accel_check
+// Part 1 checks (fresh random inputs, poisoned outputs, relative error ||out - ref|| / ||ref|| against a float64
+// reference: float32 < 1e-5, bf16 < 2e-2 on bf16-rounded inputs; KIVI codes must match bit for bit).
+// Part 2 times the kernels on the Llama-3.1-8B attention shape (32 query heads, 8 KV heads, head_dim 128, bf16)
+// with CUDA events (median of repeats) and prints a table.
+#include "kernels/accel/kivi_quant.h"
+#include "kernels/accel/reference_attention.h"
+#include "kernels/cuda/accel_kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using loom::kernels::cuda::ElementType;
+
+#define CHECK_CUDA(expr)                                                                          \
+  do {                                                                                            \
+    cudaError_t status_ = (expr);                                                                 \
+    if (status_ != cudaSuccess) {                                                                 \
+      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(status_)); \
+      std::exit(1);                                                                               \
+    }                                                                                             \
+  } while (0)
+
+namespace {
+
+int failures = 0;
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<__nv_bfloat16> to_bf16(const std::vector<float>& v) {
+  std::vector<__nv_bfloat16> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = __float2bfloat16(v[i]);
+  return out;
+}
+
+std::vector<float> round_bf16(const std::vector<float>& v) {
+  std::vector<float> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = __bfloat162float(__float2bfloat16(v[i]));
+  return out;
+}
+
+template <class T>
+T* to_device(const std::vector<T>& host) {
+  T* ptr = nullptr;
+  CHECK_CUDA(cudaMalloc(&ptr, std::max<size_t>(host.size(), 1) * sizeof(T)));
+  CHECK_CUDA(cudaMemcpy(ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+  return ptr;
+}
+
+template <class T>
+std::vector<T> to_host(const T* ptr, size_t n) {
+  std::vector<T> host(n);
+  CHECK_CUDA(cudaMemcpy(host.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
+  return host;
+}
+
+double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (std::isnan(out[i])) return INFINITY;
+    num += (static_cast<double>(out[i]) - ref[i]) * (static_cast<double>(out[i]) - ref[i]);
+    den += static_cast<double>(ref[i]) * ref[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
+}
+
+void report(const char* name, double error, double bound) {
+  const bool ok = error < bound;
+  failures += ok ? 0 : 1;
+  std::printf("%-52s rel.err %.3e (bound %.0e) %s\n", name, error, bound, ok ? "PASS" : "FAIL");
+}
+
+void check_varlen(bool bf16, std::mt19937& rng) {
+  const int64_t heads = 32, kv = 8, dim = 128;
+  std::uniform_int_distribution<int64_t> len_dist(1, 3000);
+  std::vector<int64_t> lengths(kv), offsets(kv);
+  int64_t rows = 0;
+  for (int64_t h = 0; h < kv; ++h) {
+    lengths[h] = len_dist(rng);
+    offsets[h] = rows + 7;  // spare rows between heads, as the cache keeps
+    rows = offsets[h] + lengths[h];
+  }
+  std::vector<float> q = random_floats(heads * dim, rng), k = random_floats(rows * dim, rng), v = random_floats(rows * dim, rng);
+  if (bf16) {
+    q = round_bf16(q);
+    k = round_bf16(k);
+    v = round_bf16(v);
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  std::vector<float> ref(heads * dim);
+  loom::kernels::accel::varlen_decode_attention_reference(q.data(), k.data(), v.data(), offsets.data(), lengths.data(),
+                                                          heads, kv, dim, scale, ref.data());
+  int64_t* d_off = to_device(offsets);
+  int64_t* d_len = to_device(lengths);
+  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
+  float* workspace = nullptr;
+  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * sizeof(float)));
+  std::vector<float> out(heads * dim);
+  if (bf16) {
+    auto* dq = to_device(to_bf16(q));
+    auto* dk = to_device(to_bf16(k));
+    auto* dv = to_device(to_bf16(v));
+    __nv_bfloat16* dout = to_device(std::vector<__nv_bfloat16>(heads * dim, __float2bfloat16(NAN)));
+    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kBFloat16, dq, dk, dv, d_off, d_len, heads, kv,
+                                                            dim, max_len, scale, workspace, dout, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    auto host = to_host(dout, heads * dim);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(host[i]);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+  } else {
+    float* dq = to_device(q);
+    float* dk = to_device(k);
+    float* dv = to_device(v);
+    float* dout = to_device(std::vector<float>(heads * dim, NAN));
+    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kFloat32, dq, dk, dv, d_off, d_len, heads, kv,
+                                                            dim, max_len, scale, workspace, dout, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    out = to_host(dout, heads * dim);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+  }
+  cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
+  report(bf16 ? "varlen decode attention (bf16, 32q/8kv heads)" : "varlen decode attention (fp32, 32q/8kv heads)",
+         relative_error(out, ref), bf16 ? 2e-2 : 1e-5);
+}
+
+void check_block_sparse(bool bf16, std::mt19937& rng) {
+  const int64_t heads = 8, kv = 2, dim = 128, total = 1000, t_q = 424, block = 64;
+  const int64_t nb = (total + block - 1) / block;
+  std::vector<float> q = random_floats(heads * t_q * dim, rng), k = random_floats(kv * total * dim, rng),
+                     v = random_floats(kv * total * dim, rng);
+  if (bf16) {
+    q = round_bf16(q);
+    k = round_bf16(k);
+    v = round_bf16(v);
+  }
+  std::vector<uint8_t> mask(heads * nb * nb, 0);
+  std::bernoulli_distribution coin(0.3);
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t r = 0; r < nb; ++r) {
+      for (int64_t c = 0; c <= r; ++c) mask[(h * nb + r) * nb + c] = (c == 0 || c == r || coin(rng)) ? 1 : 0;
+    }
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  std::vector<float> ref(heads * t_q * dim);
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t kvh = h / (heads / kv);
+    loom::kernels::accel::block_sparse_attention_reference(q.data() + h * t_q * dim, k.data() + kvh * total * dim,
+                                                           v.data() + kvh * total * dim, t_q, total - t_q, total, dim,
+                                                           mask.data() + h * nb * nb, block, scale,
+                                                           ref.data() + h * t_q * dim);
+  }
+  uint8_t* dmask = to_device(mask);
+  std::vector<float> out(ref.size());
+  if (bf16) {
+    auto* dq = to_device(to_bf16(q));
+    auto* dk = to_device(to_bf16(k));
+    auto* dv = to_device(to_bf16(v));
+    auto* dout = to_device(std::vector<__nv_bfloat16>(ref.size(), __float2bfloat16(NAN)));
+    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kBFloat16, dq, dk, dv, heads, kv, t_q, total - t_q,
+                                                           total, total, dim, dmask, block, scale, dout, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    auto host = to_host(dout, ref.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(host[i]);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+  } else {
+    float* dq = to_device(q);
+    float* dk = to_device(k);
+    float* dv = to_device(v);
+    float* dout = to_device(std::vector<float>(ref.size(), NAN));
+    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kFloat32, dq, dk, dv, heads, kv, t_q, total - t_q,
+                                                           total, total, dim, dmask, block, scale, dout, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    out = to_host(dout, ref.size());
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+  }
+  cudaFree(dmask);
+  report(bf16 ? "block-sparse prefill attention (bf16, chunk 424/1000)" : "block-sparse prefill attention (fp32, chunk 424/1000)",
+         relative_error(out, ref), bf16 ? 2e-2 : 1e-5);
+}
+
+void check_kivi(int bits, std::mt19937& rng) {
+  const int64_t groups = 4096, group = 32;
+  std::vector<float> x = random_floats(groups * group, rng, 2.0f);
+  const int64_t gb = loom::kernels::accel::kivi_group_bytes(group, bits);
+  std::vector<uint8_t> codes(groups * gb);
+  std::vector<float> scales(groups), mins(groups), deq(groups * group);
+  loom::kernels::accel::kivi_quantize_groups(x.data(), groups, group, bits, codes.data(), scales.data(), mins.data());
+  loom::kernels::accel::kivi_dequantize_groups(codes.data(), scales.data(), mins.data(), groups, group, bits, deq.data());
+  float* dx = to_device(x);
+  uint8_t* dcodes = to_device(std::vector<uint8_t>(codes.size(), 0xAB));
+  float* dscales = to_device(std::vector<float>(groups, NAN));
+  float* dmins = to_device(std::vector<float>(groups, NAN));
+  float* ddeq = to_device(std::vector<float>(deq.size(), NAN));
+  CHECK_CUDA(loom::kernels::cuda::kivi_quantize_groups(dx, groups, group, bits, dcodes, dscales, dmins, nullptr));
+  CHECK_CUDA(loom::kernels::cuda::kivi_dequantize_groups(dcodes, dscales, dmins, groups, group, bits, ddeq, nullptr));
+  CHECK_CUDA(cudaDeviceSynchronize());
+  const bool same_codes = to_host(dcodes, codes.size()) == codes;
+  const bool same_scales = to_host(dscales, groups) == scales && to_host(dmins, groups) == mins;
+  std::vector<float> gpu_deq = to_host(ddeq, deq.size());
+  std::printf("%-52s codes %s, scales %s, dequant rel.err %.1e %s\n", bits == 2 ? "KIVI 2-bit quantize/dequantize" : "KIVI 4-bit quantize/dequantize",
+              same_codes ? "identical" : "DIFFER", same_scales ? "identical" : "DIFFER", relative_error(gpu_deq, deq),
+              same_codes && same_scales && relative_error(gpu_deq, deq) == 0.0 ? "PASS" : "FAIL");
+  failures += (same_codes && same_scales && relative_error(gpu_deq, deq) == 0.0) ? 0 : 1;
+  cudaFree(dx), cudaFree(dcodes), cudaFree(dscales), cudaFree(dmins), cudaFree(ddeq);
+}
+
+void check_gather(std::mt19937& rng) {
+  const int64_t rows = 5000, dim = 128, n = 1234;
+  std::vector<float> src = random_floats(rows * dim, rng);
+  std::vector<int64_t> idx(n);
+  std::uniform_int_distribution<int64_t> pick(0, rows - 1);
+  for (auto& i : idx) i = pick(rng);
+  float* dsrc = to_device(src);
+  int64_t* didx = to_device(idx);
+  float* ddst = to_device(std::vector<float>(n * dim, NAN));
+  CHECK_CUDA(loom::kernels::cuda::gather_rows(ElementType::kFloat32, dsrc, didx, n, dim, ddst, nullptr));
+  CHECK_CUDA(cudaDeviceSynchronize());
+  auto out = to_host(ddst, n * dim);
+  bool ok = true;
+  for (int64_t i = 0; i < n && ok; ++i) ok = std::memcmp(&out[i * dim], &src[idx[i] * dim], dim * sizeof(float)) == 0;
+  std::printf("%-52s %s\n", "gather kept rows", ok ? "identical PASS" : "FAIL");
+  failures += ok ? 0 : 1;
+  cudaFree(dsrc), cudaFree(didx), cudaFree(ddst);
+}
+
+template <class F>
+double median_ms(F&& launch, int repeats) {
+  cudaEvent_t start, stop;
+  CHECK_CUDA(cudaEventCreate(&start));
+  CHECK_CUDA(cudaEventCreate(&stop));
+  for (int i = 0; i < 3; ++i) launch();
+  CHECK_CUDA(cudaDeviceSynchronize());
+  std::vector<float> times;
+  for (int i = 0; i < repeats; ++i) {
+    CHECK_CUDA(cudaEventRecord(start));
+    launch();
+    CHECK_CUDA(cudaEventRecord(stop));
+    CHECK_CUDA(cudaEventSynchronize(stop));
+    float ms = 0;
+    CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
+    times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return times[times.size() / 2];
+}
+
+// Decode attention for one layer over `per_head` tokens per KV head (uniform or AdaKV-like skewed lengths).
+void bench_varlen(int64_t context, double ratio, bool skewed, std::mt19937& rng) {
+  const int64_t heads = 32, kv = 8, dim = 128, layers = 32;
+  const int64_t kept = std::max<int64_t>(1, static_cast<int64_t>(context * (1.0 - ratio)));
+  std::vector<int64_t> lengths(kv, kept), offsets(kv);
+  if (skewed) {  // same total, head h gets (0.25 + 1.5 h / (kv - 1)) of the mean
+    int64_t sum = 0;
+    for (int64_t h = 0; h < kv; ++h) sum += lengths[h] = static_cast<int64_t>(kept * (0.25 + 1.5 * h / (kv - 1)));
+    lengths[kv - 1] += kept * kv - sum;
+  }
+  int64_t rows = 0;
+  for (int64_t h = 0; h < kv; ++h) {
+    offsets[h] = rows;
+    rows += lengths[h] + 64;
+  }
+  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
+  __nv_bfloat16 *dk, *dv, *dq, *dout;
+  CHECK_CUDA(cudaMalloc(&dk, rows * dim * 2));
+  CHECK_CUDA(cudaMalloc(&dv, rows * dim * 2));
+  auto qh = to_bf16(random_floats(heads * dim, rng));
+  dq = to_device(qh);
+  CHECK_CUDA(cudaMalloc(&dout, heads * dim * 2));
+  std::vector<__nv_bfloat16> fill = to_bf16(random_floats(1 << 20, rng));
+  for (int64_t off = 0; off < rows * dim; off += fill.size()) {
+    const int64_t n = std::min<int64_t>(fill.size(), rows * dim - off);
+    CHECK_CUDA(cudaMemcpy(dk + off, fill.data(), n * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dv + off, fill.data(), n * 2, cudaMemcpyHostToDevice));
+  }
+  int64_t* d_off = to_device(offsets);
+  int64_t* d_len = to_device(lengths);
+  float* workspace;
+  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * 4));
+  const float scale = 1.0f / std::sqrt(128.0f);
+  const double ms = median_ms([&] {
+    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kBFloat16, dq, dk, dv, d_off, d_len, heads, kv,
+                                                            dim, max_len, scale, workspace, dout, nullptr));
+  }, 50);
+  const double kv_bytes = 2.0 * layers * kv * kept * dim * 2;  // bf16 K+V, all layers
+  const double gbps = 2.0 * kv * kept * dim * 2 / (ms * 1e-3) / 1e9;
+  std::printf("| decode attention | %6lldK | %-5s | %-7s | %8.2f GiB | %8.4f ms | %8.3f ms | %6.0f GB/s |\n",
+              static_cast<long long>(context / 1024), ratio == 0 ? "full" : (ratio == 0.5 ? "0.5" : "0.875"),
+              skewed ? "adakv" : "uniform", kv_bytes / (1 << 30), ms, ms * layers, gbps);
+  cudaFree(dk), cudaFree(dv), cudaFree(dq), cudaFree(dout), cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
+}
+
+void bench_block_sparse(int64_t total, double density, std::mt19937& rng) {
+  const int64_t heads = 32, kv = 8, dim = 128, block = 128;
+  const int64_t nb = (total + block - 1) / block;
+  std::vector<uint8_t> mask(heads * nb * nb, 0);
+  std::bernoulli_distribution coin(density);
+  int64_t active = 0, causal = 0;
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t r = 0; r < nb; ++r) {
+      for (int64_t c = 0; c <= r; ++c) {
+        const bool on = density >= 1.0 || c == 0 || c == r || coin(rng);
+        mask[(h * nb + r) * nb + c] = on;
+        active += on;
+        ++causal;
+      }
+    }
+  }
+  __nv_bfloat16 *dq, *dk, *dv, *dout;
+  CHECK_CUDA(cudaMalloc(&dq, heads * total * dim * 2));
+  CHECK_CUDA(cudaMalloc(&dk, kv * total * dim * 2));
+  CHECK_CUDA(cudaMalloc(&dv, kv * total * dim * 2));
+  CHECK_CUDA(cudaMalloc(&dout, heads * total * dim * 2));
+  std::vector<__nv_bfloat16> fill = to_bf16(random_floats(1 << 20, rng));
+  for (auto* ptr : {dq, dk, dv}) {
+    const int64_t size = ptr == dq ? heads * total * dim : kv * total * dim;
+    for (int64_t off = 0; off < size; off += fill.size()) {
+      CHECK_CUDA(cudaMemcpy(ptr + off, fill.data(), std::min<int64_t>(fill.size(), size - off) * 2, cudaMemcpyHostToDevice));
+    }
+  }
+  uint8_t* dmask = to_device(mask);
+  const double ms = median_ms([&] {
+    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kBFloat16, dq, dk, dv, heads, kv, total, 0, total,
+                                                           total, dim, dmask, block, 0.088f, dout, nullptr));
+  }, 3);
+  const double flops = 4.0 * dim * static_cast<double>(active) * block * block;  // QK^T and PV per block pair
+  std::printf("| block-sparse prefill (1 layer) | %6lldK | density %.3f | %10.2f ms | ~%6.1f TFLOP/s |\n",
+              static_cast<long long>(total / 1024), static_cast<double>(active) / causal, ms, flops / (ms * 1e-3) / 1e12);
+  cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(dmask);
+}
+
+void bench_kivi(int64_t context, std::mt19937& rng) {
+  const int64_t kv = 8, dim = 128, group = 32;
+  const int64_t groups = kv * context * dim / group;
+  float* dx;
+  CHECK_CUDA(cudaMalloc(&dx, groups * group * 4));
+  std::vector<float> fill = random_floats(1 << 20, rng);
+  for (int64_t off = 0; off < groups * group; off += fill.size()) {
+    CHECK_CUDA(cudaMemcpy(dx + off, fill.data(), std::min<int64_t>(fill.size(), groups * group - off) * 4, cudaMemcpyHostToDevice));
+  }
+  uint8_t* codes;
+  float *scales, *mins, *out;
+  CHECK_CUDA(cudaMalloc(&codes, groups * group / 4));
+  CHECK_CUDA(cudaMalloc(&scales, groups * 4));
+  CHECK_CUDA(cudaMalloc(&mins, groups * 4));
+  CHECK_CUDA(cudaMalloc(&out, groups * group * 4));
+  const double q_ms = median_ms([&] { CHECK_CUDA(loom::kernels::cuda::kivi_quantize_groups(dx, groups, group, 2, codes, scales, mins, nullptr)); }, 20);
+  const double d_ms = median_ms([&] { CHECK_CUDA(loom::kernels::cuda::kivi_dequantize_groups(codes, scales, mins, groups, group, 2, out, nullptr)); }, 20);
+  std::printf("| KIVI 2-bit, one layer's keys (%lldK tokens) | quantize %.3f ms | dequantize %.3f ms | packed %.1f MiB vs bf16 %.1f MiB |\n",
+              static_cast<long long>(context / 1024), q_ms, d_ms, (groups * group / 4 + groups * 4.0) / (1 << 20),
+              groups * group * 2.0 / (1 << 20));
+  cudaFree(dx), cudaFree(codes), cudaFree(scales), cudaFree(mins), cudaFree(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cudaDeviceProp prop;
+  CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s, %d SMs, %.0f MiB\n", prop.name, prop.multiProcessorCount, prop.totalGlobalMem / 1048576.0);
+  std::mt19937 rng(20261125);
+  for (bool bf16 : {false, true}) check_varlen(bf16, rng);
+  for (bool bf16 : {false, true}) check_block_sparse(bf16, rng);
+  check_kivi(2, rng);
+  check_kivi(4, rng);
+  check_gather(rng);
+  std::printf("checks: %s (%d failures)\n\n", failures == 0 ? "ALL PASS" : "FAILED", failures);
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  if (quick) return failures == 0 ? 0 : 1;
+  std::printf("| kernel | context | ratio | budget | KV bytes (32 layers) | ms / layer | ms / token (32 layers) | K+V read |\n");
+  for (int64_t context : {32768LL, 131072LL}) {
+    bench_varlen(context, 0.0, false, rng);
+    bench_varlen(context, 0.5, false, rng);
+    bench_varlen(context, 0.875, false, rng);
+    bench_varlen(context, 0.5, true, rng);
+    bench_varlen(context, 0.875, true, rng);
+  }
+  std::printf("\n");
+  bench_block_sparse(8192, 1.0, rng);
+  bench_block_sparse(32768, 0.1, rng);
+  bench_block_sparse(32768, 0.3, rng);
+  std::printf("\n");
+  bench_kivi(32768, rng);
+  bench_kivi(131072, rng);
+  return failures == 0 ? 0 : 1;
+}
