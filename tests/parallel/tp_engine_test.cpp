@@ -1,0 +1,211 @@
+// Tensor parallelism end to end under `mpirun -np 4`: the MPI communicator's collectives for groups of 1, 2 and 4,
+// then the engine sharded over TP = 1, 2, 4 and DP 2 x TP 2 on the fixture models of
+// tools/fixtures/make_model_fixtures.py. Last-position logits must equal transformers' (and the unsharded model's)
+// within 1e-4 in fp32, and greedy tokens must be identical to the unsharded engine's, with the full cache and with
+// head-local compression methods (snapkv, streaming_llm) and AdaKV (budgets across the group's heads).
+#include "common/mpi/mpi_comm.h"
+#include "model/model_test_util.h"
+#include "rank/accel/registry.h"
+#include "rank/model/inference_engine.h"
+#include "rank/model/model_config.h"
+#include "rank/model/weight_store.h"
+#include "rank/parallel/communicator_factory.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loom::parallel {
+namespace {
+
+using mpi::Comm;
+using model::testing::fixture_dir;
+using model::testing::to_vector;
+
+// The world split into consecutive groups of `tp` ranks, each with its MPI communicator.
+struct Group {
+  Comm comm;
+  std::unique_ptr<Communicator> tp;
+  int index = 0;
+};
+
+Group make_group(int tp) {
+  const Comm world = Comm::world();
+  Group g;
+  g.index = world.rank() / tp;
+  g.comm = world.split(g.index, world.rank());
+  g.tp = make_communicator(g.comm.raw(), at::Device(at::kCPU));
+  return g;
+}
+
+TEST(MpiCommunicator, CollectivesForGroupsOf1And2And4) {
+  ASSERT_EQ(Comm::world().size(), 4) << "run under mpirun -np 4";
+  for (int tp : {1, 2, 4}) {
+    SCOPED_TRACE("tp " + std::to_string(tp));
+    Group g = make_group(tp);
+    ASSERT_EQ(g.tp->size(), tp);
+    const int r = g.tp->rank();
+    at::Tensor x = at::arange(6, at::kFloat).view({2, 3}) * (r + 1);
+    g.tp->all_reduce_sum(x);
+    const double factor = tp * (tp + 1) / 2.0;
+    EXPECT_TRUE(at::equal(x, at::arange(6, at::kFloat).view({2, 3}) * factor));
+
+    at::Tensor half = at::full({5}, r + 1.0, at::TensorOptions().dtype(at::kBFloat16));
+    g.tp->all_reduce_sum(half);
+    EXPECT_EQ(half.scalar_type(), at::kBFloat16);
+    EXPECT_TRUE(at::equal(half.to(at::kFloat), at::full({5}, factor)));
+
+    at::Tensor local = at::full({2, 3}, static_cast<double>(r), at::kFloat);
+    at::Tensor rows = g.tp->all_gather(local, 0);
+    at::Tensor cols = g.tp->all_gather(local, -1);
+    ASSERT_EQ(rows.sizes(), (std::vector<int64_t>{2 * tp, 3}));
+    ASSERT_EQ(cols.sizes(), (std::vector<int64_t>{2, 3 * tp}));
+    for (int k = 0; k < tp; ++k) {
+      EXPECT_TRUE(at::equal(rows.narrow(0, 2 * k, 2), at::full({2, 3}, static_cast<double>(k), at::kFloat)));
+      EXPECT_TRUE(at::equal(cols.narrow(1, 3 * k, 3), at::full({2, 3}, static_cast<double>(k), at::kFloat)));
+    }
+
+    const int root = tp - 1;
+    at::Tensor b = at::full({4}, static_cast<int64_t>(r == root ? 42 : -1), at::kLong);
+    g.tp->broadcast(b, root);
+    EXPECT_TRUE(at::equal(b, at::full({4}, static_cast<int64_t>(42), at::kLong)));
+  }
+}
+
+TEST(CommunicatorFactory, PicksMpiForCpuAndGpuFromNodeLocalRank) {
+  EXPECT_EQ(backend_for(at::Device(at::kCPU)), "mpi");
+  EXPECT_EQ(backend_for(at::Device(at::kCUDA, 0)), nccl_available() ? "nccl" : "mpi");
+  const int local = node_local_rank(Comm::world().raw());
+  EXPECT_GE(local, 0);
+  EXPECT_LT(local, 4);
+  EXPECT_EQ(local_cuda_device(5, 4), 1);
+  EXPECT_EQ(local_cuda_device(3, 8), 3);
+  EXPECT_EQ(local_cuda_device(3, 0), 0);
+}
+
+// The fixtures whose heads and KV heads divide by `tp`.
+std::vector<std::string> fixtures_for(int tp) {
+  std::vector<std::string> out;
+  for (const std::string& name : model::testing::fixture_names()) {
+    const model::ModelConfig c = model::load_model_config(fixture_dir(name));
+    if (c.num_heads % tp == 0 && c.num_kv_heads % tp == 0) out.push_back(name);
+  }
+  return out;
+}
+
+at::Tensor sharded_logits(const std::string& name, Communicator* tp, int64_t chunk) {
+  model::WeightStore weights(fixture_dir(name));
+  model::DecoderModel m(model::load_model_config(fixture_dir(name)), weights, at::kFloat, at::kCPU, tp);
+  model::SafetensorsFile expected(fixture_dir(name) / "expected.safetensors");
+  return model::testing::prompt_logits(m, to_vector(expected.load("input_ids", at::kLong, at::kCPU)), chunk);
+}
+
+// TP = 1, 2, 4 (every group runs the same fixture) and DP 2 x TP 2 (the two groups run different fixtures at once).
+TEST(TensorParallelEngine, LogitsMatchTransformersAndTheUnshardedModel) {
+  c10::InferenceMode guard;
+  struct Case {
+    int tp;
+    bool data_parallel;
+  };
+  for (const Case& c : {Case{1, false}, Case{2, false}, Case{4, false}, Case{2, true}}) {
+    Group g = make_group(c.tp);
+    const std::vector<std::string> names = fixtures_for(c.tp);
+    ASSERT_FALSE(names.empty()) << "no fixture model divides by tp " << c.tp;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string& name = c.data_parallel ? names[(i + g.index) % names.size()] : names[i];
+      SCOPED_TRACE(fmt::format("{} tp {}{} group {}", name, c.tp, c.data_parallel ? " (DP 2)" : "", g.index));
+      model::SafetensorsFile expected(fixture_dir(name) / "expected.safetensors");
+      const at::Tensor reference = expected.load("logits", at::kFloat, at::kCPU);
+      const at::Tensor unsharded = sharded_logits(name, nullptr, 1 << 20);
+      for (int64_t chunk : {int64_t{1} << 20, int64_t{5}}) {
+        const at::Tensor logits = sharded_logits(name, g.tp.get(), chunk);
+        ASSERT_EQ(logits.sizes(), reference.sizes());
+        EXPECT_LE((logits - reference).abs().max().item<double>(), 1e-4) << "chunk " << chunk;
+        EXPECT_LE((logits - unsharded).abs().max().item<double>(), 1e-4) << "chunk " << chunk;
+      }
+    }
+  }
+}
+
+model::InferenceRequest greedy(const std::vector<int64_t>& ids, const std::string& method, const std::string& params,
+                               int32_t steps) {
+  model::InferenceRequest r;
+  r.sample_key = method;
+  r.input_ids.assign(ids.begin(), ids.end());
+  r.generation.max_new_tokens = steps;
+  r.method.name = method;
+  r.method.params_json = params;
+  return r;
+}
+
+std::vector<model::InferenceResult> run_engine(const std::string& name, Communicator* tp,
+                                               const std::vector<model::InferenceRequest>& batch) {
+  model::EngineOptions options;
+  options.model_dir = fixture_dir(name);
+  options.device = "cpu";
+  options.dtype = "float32";
+  options.max_batch_size = static_cast<int32_t>(batch.size());
+  return model::create_engine(options, tp, &accel::resolve_policy)->run(batch);
+}
+
+// Greedy tokens (a batch of two prompts decoded together) with the full cache and two head-local compression
+// methods: identical for TP = 1, 2, 4 and DP 2 x TP 2; the full cache also matches transformers' greedy tokens.
+TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
+  struct Method {
+    std::string name, params;
+  };
+  const std::vector<Method> methods = {{"full", "{}"},
+                                       {"snapkv", R"({"compression_ratio": 0.5, "window_size": 4})"},
+                                       {"streaming_llm", R"({"compression_ratio": 0.5, "n_sink": 2})"},
+                                       {"adakv", R"({"compression_ratio": 0.5, "window_size": 4})"}};
+  const int32_t steps = 12;
+  for (int tp : {2, 4}) {
+    Group g = make_group(tp);
+    const std::vector<std::string> names = fixtures_for(tp);
+    for (size_t i = 0; i < names.size(); i += (tp == 2 ? 3 : 1)) {
+      const std::string& name = names[(i + (tp == 2 ? g.index : 0)) % names.size()];
+      model::SafetensorsFile expected(fixture_dir(name) / "expected.safetensors");
+      const std::vector<int64_t> ids = to_vector(expected.load("input_ids", at::kLong, at::kCPU));
+      const std::vector<int64_t> hf_greedy = to_vector(expected.load("greedy", at::kLong, at::kCPU));
+      const std::vector<int64_t> shorter(ids.begin(), ids.end() - 5);
+      int64_t full_kv_bytes = 0;
+      for (const Method& m : methods) {
+        SCOPED_TRACE(fmt::format("{} tp {} group {} method {}", name, tp, g.index, m.name));
+        const std::vector<model::InferenceRequest> batch = {greedy(ids, m.name, m.params, steps),
+                                                            greedy(shorter, m.name, m.params, steps)};
+        const auto reference = run_engine(name, nullptr, batch);
+        const auto sharded = run_engine(name, g.tp.get(), batch);
+        ASSERT_EQ(sharded.size(), batch.size());
+        for (size_t b = 0; b < batch.size(); ++b) {
+          ASSERT_TRUE(reference[b].ok) << reference[b].error;
+          ASSERT_TRUE(sharded[b].ok) << sharded[b].error;
+          EXPECT_EQ(sharded[b].output_ids, reference[b].output_ids) << "request " << b;
+        }
+        if (m.name == "full") {
+          const std::vector<int64_t> got(sharded[0].output_ids.begin(), sharded[0].output_ids.end());
+          EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), hf_greedy.begin() + got.size()));
+          full_kv_bytes = sharded[0].kv_bytes;
+        } else {
+          EXPECT_LT(sharded[0].kv_bytes, full_kv_bytes) << "the method did not compress this rank's heads";
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace loom::parallel
+
+int main(int argc, char** argv) {
+  loom::mpi::MpiSession session(&argc, &argv, MPI_THREAD_MULTIPLE);
+  ::testing::InitGoogleTest(&argc, argv);
+  if (loom::mpi::Comm::world().rank() != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  const int failed = RUN_ALL_TESTS();
+  return static_cast<int>(loom::mpi::Comm::world().all_reduce_max(failed));
+}
