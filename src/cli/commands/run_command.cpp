@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
 #include "metrics/report/metrics_pass.h"
+#include "rank/parallel/tensor_parallel_check.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
 #include "scheduler/config_paths.h"
@@ -108,12 +109,11 @@ int run_job(const RunOptions& options) {
       loom::scheduler::parse_job_text(setup.text, options.job_file, {setup.configs_dir, false});
   apply_cli_overrides(options, job);
   const int tp = job.tensor_parallel;
-  if (world.size() % tp != 0) {
-    if (rank == 0) {
-      const loom::InputError error(options.job_file, 0, "parallel.tensor_parallel",
-                                   fmt::format("a divisor of the number of ranks ({}); got {}", world.size(), tp));
-      std::fprintf(stderr, "loom_mpi: error: %s\n", error.what());
-    }
+  try {
+    loom::parallel::check_tensor_parallel(tp, world.size(), loom::parallel::read_head_counts(job.model.path),
+                                          options.job_file, (job.model.path / "config.json").string());
+  } catch (const loom::InputError& error) {
+    if (rank == 0) std::fprintf(stderr, "loom_mpi: error: %s\n", error.what());
     return 2;
   }
   if (session.provided() < MPI_THREAD_MULTIPLE) {

@@ -3,6 +3,7 @@
 // predicted makespan against its lower bound. `--keys` prints every job-file key instead.
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
+#include "rank/parallel/tensor_parallel_check.h"
 #include "results/result_store.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
@@ -50,10 +51,9 @@ void validate(const ValidateOptions& options) {
   if (options.ranks < 1) throw loom::InputError("", 0, "--ranks", "a positive number of ranks");
   const fs::path configs = find_configs_dir(options.job_file);
   const JobConfig job = parse_job_file(options.job_file, {configs, true});
-  if (options.ranks % job.tensor_parallel != 0) {
-    throw loom::InputError(options.job_file, 0, "parallel.tensor_parallel",
-                           fmt::format("a divisor of --ranks {}; got {}", options.ranks, job.tensor_parallel));
-  }
+  loom::parallel::check_tensor_parallel(job.tensor_parallel, options.ranks,
+                                        loom::parallel::read_head_counts(job.model.path), options.job_file,
+                                        (job.model.path / "config.json").string());
   const CostModel cost = load_cost_model(job, configs);
   const std::set<std::string> completed = job.resume ? stored_keys(job.output_path) : std::set<std::string>{};
   const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed);

@@ -1,7 +1,8 @@
 // Creates this rank's inference engine for a job: model::create_engine with the acceleration registry's resolver,
-// the rank's local GPU (node-local rank modulo visible devices is the engine's business: we pass the node-local
-// rank) and, for tensor_parallel > 1, an MPI tensor communicator over the group. Errors are returned as text (the
-// group agrees on them with agree_on_load), never thrown, so a group that cannot load retires cleanly.
+// the rank's local GPU (options.local_device_index carries the node-local rank; it becomes that rank modulo the
+// visible GPUs) and, for tensor_parallel > 1, the group communicator from parallel::make_communicator (NCCL on CUDA
+// where built, else MPI). Errors are returned as text (the group agrees on them with agree_on_load), never thrown,
+// so a group that cannot load retires cleanly.
 #pragma once
 
 #include "common/mpi/mpi_comm.h"
