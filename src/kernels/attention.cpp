@@ -3,6 +3,10 @@
 #include "common/error.h"
 
 #include <torch/version.h>
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+#include <ATen/Context.h>
+#define LOOM_HAS_SDPA_CUDNN_SWITCH 1
+#endif
 
 #include <algorithm>
 #include <limits>
@@ -66,6 +70,12 @@ at::Tensor sdpa_attention(const at::Tensor& queries, const at::Tensor& keys, con
 #endif
 
 }  // namespace
+
+void use_shape_independent_sdpa_backends() {
+#ifdef LOOM_HAS_SDPA_CUDNN_SWITCH
+  at::globalContext().setSDPUseCuDNN(false);
+#endif
+}
 
 at::Tensor causal_tail_attention_reference(const at::Tensor& queries, const at::Tensor& keys,
                                            const at::Tensor& values, double scale) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """transformers side of the engine parity check (GPU machine; no download).
 
-  make:  builds the Llama-3.1-8B shape with random bf16 weights (transformers' own init), saves it as safetensors
+  make:  builds the Llama-3.1-8B shape (--layers of its 32 decoder layers) with random bf16 weights (transformers' own init), saves it as safetensors
          to --model, and writes --ids (int32 random prompt ids, seed 0).
   run:   loads --model with attn_implementation=sdpa, runs a full prefill (use_cache=True, logits_to_keep=1) of the
          first L ids for each --lengths, writes <out>/hf_<L>.bin (fp32 logits) and prints one JSON line per length.
@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 
-def llama31_8b_config():
+def llama31_8b_config(layers=32):
     from transformers import LlamaConfig
-    return LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+    return LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=layers, num_attention_heads=32,
                        num_key_value_heads=8, vocab_size=128256, max_position_embeddings=131072, rms_norm_eps=1e-5,
                        rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000,
                        eos_token_id=[128001, 128008, 128009],
@@ -32,7 +32,7 @@ def make(args):
     t = time.time()
     torch.set_default_dtype(torch.bfloat16)
     with torch.device("cuda"):
-        model = LlamaForCausalLM(llama31_8b_config())
+        model = LlamaForCausalLM(llama31_8b_config(args.layers))
     model.config.dtype = torch.bfloat16
     model.save_pretrained(args.model)
     ids = torch.randint(0, 128000, (args.max_len,), generator=torch.Generator().manual_seed(0)).to(torch.int32)
@@ -93,6 +93,7 @@ def main():
     p.add_argument("--out", default="/tmp/parity")
     p.add_argument("--lengths", default="4096,32768,131072")
     p.add_argument("--max-len", type=int, default=131072)
+    p.add_argument("--layers", type=int, default=32, help="make: number of decoder layers (the 8B shape has 32)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     {"make": make, "run": run, "compare": compare}[args.mode](args)

@@ -4,6 +4,7 @@
 #include "common/error.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (fmt >= 11 declares it here)
 
 #include <algorithm>
 #include <cmath>

@@ -10,6 +10,7 @@
 #include "rank/accel/think_policy.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (fmt >= 11 declares it here)
 
 #include <functional>
 #include <limits>

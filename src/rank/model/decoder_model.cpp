@@ -1,6 +1,7 @@
 #include "rank/model/decoder_model.h"
 
 #include "common/error.h"
+#include "kernels/attention.h"
 #include "kernels/layers.h"
 #include "kernels/rope.h"
 
@@ -45,6 +46,7 @@ DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::S
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   const int64_t q_dim = config_.num_heads * config_.head_dim, kv_dim = config_.num_kv_heads * config_.head_dim;
   scale_ = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  if (device.is_cuda()) kernels::use_shape_independent_sdpa_backends();
   Loader load{weights, dtype, device};
   const int64_t dim = config_.head_dim;
   const int64_t q_rows = tp_.heads * dim, q_start = tp_.head_start * dim;
