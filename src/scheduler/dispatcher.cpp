@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 
 namespace loom::scheduler {
 
@@ -23,15 +24,34 @@ Dispatcher::Dispatcher(const mpi::Comm& world, std::vector<int> leaders, std::ve
       progress_(progress) {
   std::stable_sort(queue_.begin(), queue_.end(),
                    [](const WorkItem& a, const WorkItem& b) { return a.predicted_seconds > b.predicted_seconds; });
+  for (std::size_t i = 0; i < queue_.size(); ++i) same_prompt_[prompt_hash(queue_[i])].push_back(i);
+}
+
+uint64_t Dispatcher::prompt_hash(const WorkItem& item) {
+  const std::string_view bytes(reinterpret_cast<const char*>(item.input_ids.data()),
+                               item.input_ids.size() * sizeof(int32_t));
+  return std::hash<std::string_view>{}(bytes) ^
+         (static_cast<uint64_t>(item.generation.prefill_chunk_size) * 0x9E3779B97F4A7C15ULL);
 }
 
 std::vector<WorkItem> Dispatcher::next_batch(int capacity) {
   std::vector<WorkItem> batch;
+  batch.reserve(static_cast<std::size_t>(std::max(1, capacity)));  // `first` below must stay valid
   while (head_ < queue_.size() && taken_[head_]) ++head_;
   if (head_ >= queue_.size()) return batch;
   taken_[head_] = true;
   batch.push_back(std::move(queue_[head_]));
   const WorkItem& first = batch.front();
+  // The same prompt under the sweep's other methods: one prefill for all of them in the engine.
+  for (std::size_t i : same_prompt_[prompt_hash(first)]) {
+    if (static_cast<int>(batch.size()) >= capacity) break;
+    if (taken_[i] || queue_[i].input_ids != first.input_ids ||
+        queue_[i].generation.prefill_chunk_size != first.generation.prefill_chunk_size) {
+      continue;
+    }
+    taken_[i] = true;
+    batch.push_back(std::move(queue_[i]));
+  }
   const double min_length = options_.batch_min_length_ratio * static_cast<double>(first.input_ids.size());
   const std::size_t end = std::min(queue_.size(), head_ + 1 + options_.batch_search_window);
   for (std::size_t i = head_ + 1; i < end && static_cast<int>(batch.size()) < capacity; ++i) {

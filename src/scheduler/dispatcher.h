@@ -1,6 +1,8 @@
 // Dynamic, longest-first dispatch on rank 0. Group leaders send WorkRequest (carrying the outcomes of their
 // previous assignment); the dispatcher answers each with the most expensive remaining item plus up to
-// capacity-1 more of the same method and similar length (a batch), or with stop when nothing is left.
+// capacity-1 batch mates, or with stop when nothing is left. Batch mates are first the same prompt under other
+// methods of a sweep (the engine prefills a prompt once for all of them), then items of the same method and
+// similar length.
 // It runs until every leader has been told to stop. It polls with MPI_Iprobe and a back-off sleep, so it can share
 // rank 0 with that rank's own worker (run on a separate thread; MPI_THREAD_MULTIPLE).
 // Outcomes go to the sink in arrival order (rank 0 appends them to the results store there).
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace loom::scheduler {
@@ -44,11 +47,13 @@ class Dispatcher {
 
  private:
   std::vector<WorkItem> next_batch(int capacity);
+  static uint64_t prompt_hash(const WorkItem& item);
 
   const mpi::Comm& world_;
   std::vector<int> leaders_;
   std::vector<WorkItem> queue_;  // sorted by decreasing predicted cost
   std::vector<bool> taken_;
+  std::unordered_map<uint64_t, std::vector<std::size_t>> same_prompt_;  // prompt hash -> queue indices
   std::size_t head_ = 0;
   DispatchOptions options_;
   OutcomeSink sink_;

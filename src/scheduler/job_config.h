@@ -21,6 +21,7 @@ struct ModelConfig {
   std::string chat_template;
   bool enable_thinking = false;
   int32_t max_batch_size = 1;
+  int32_t cpu_threads = 0;  // 0: auto (model::auto_cpu_threads)
 };
 
 // Keys the job sets under `generation:`; each overrides the benchmark's official setting for every sample.

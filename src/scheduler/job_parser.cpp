@@ -333,6 +333,8 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   job.model.enable_thinking = reader.get<bool>(model, "model.enable_thinking");
   job.model.max_batch_size = reader.get<int32_t>(model, "model.max_batch_size");
   require_positive(reader, model, "max_batch_size", "model.max_batch_size", job.model.max_batch_size);
+  job.model.cpu_threads = reader.get<int32_t>(model, "model.cpu_threads");
+  require_positive(reader, model, "cpu_threads", "model.cpu_threads", job.model.cpu_threads, true);
 
   const YAML::Node parallel = root["parallel"];
   job.tensor_parallel = reader.get<int32_t>(parallel, "parallel.tensor_parallel");

@@ -19,6 +19,8 @@ const std::vector<KeySpec>& job_schema() {
        "tokenizer_config.json."},
       {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
       {"model.max_batch_size", T::kInt, "1", "", "Most samples a worker group runs together (similar lengths)."},
+      {"model.cpu_threads", T::kInt, "0", "",
+       "CPU device: threads per rank for libtorch and BLAS; 0 = the rank's CPUs (shared evenly by unbound ranks)."},
       {"parallel", T::kSection, "", "", "How ranks are used."},
       {"parallel.tensor_parallel", T::kInt, "1", "",
        "Ranks per worker group (tensor parallelism); the world size must be a multiple of it."},

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace loom::testing {
 
@@ -18,6 +19,8 @@ class FakeEngine : public model::InferenceEngine {
 
   std::vector<model::InferenceResult> run(const std::vector<model::InferenceRequest>& batch) override {
     ++calls_;
+    batches_.emplace_back();
+    for (const auto& request : batch) batches_.back().push_back(request.sample_key);
     std::vector<model::InferenceResult> results;
     for (const auto& request : batch) {
       if (request.sample_key.find("throw") != std::string::npos) throw std::runtime_error("fake engine exploded");
@@ -43,8 +46,10 @@ class FakeEngine : public model::InferenceEngine {
   }
   std::string device_description() const override { return "fake"; }
   int calls() const { return calls_; }
+  const std::vector<std::vector<std::string>>& batches() const { return batches_; }  // sample keys per run()
 
  private:
+  std::vector<std::vector<std::string>> batches_;
   double seconds_per_token_;
   int calls_ = 0;
 };

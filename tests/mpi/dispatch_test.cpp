@@ -1,7 +1,8 @@
 // Dispatcher + worker loop under mpirun with the fake engine (tests/doubles): rank 0 dispatches on a thread and
 // works on its main thread, as `loom_mpi run` does. Checks: every item comes back exactly once, failures (engine
 // result !ok, run() throwing) become failed outcomes and the job goes on, batches respect capacity and method,
-// tensor-parallel groups (tp=2) run each batch on both ranks, and a group that cannot load retires cleanly.
+// tensor-parallel groups (tp=2) run each batch on both ranks, a sweep's batches hold one prompt under all its methods,
+// and a group that cannot load retires cleanly.
 #include "common/mpi/mpi_comm.h"
 #include "doubles/fake_engine.h"
 #include "rank/worker/worker_loop.h"
@@ -32,14 +33,31 @@ std::vector<WorkItem> make_items(int count) {
   return items;
 }
 
+// A sweep: `samples` prompts (distinct ids, decreasing length) x the methods full, snapkv, kivi.
+std::vector<WorkItem> make_sweep_items(int samples) {
+  std::vector<WorkItem> items;
+  for (const char* method : {"full", "snapkv", "kivi"}) {
+    for (int i = 0; i < samples; ++i) {
+      WorkItem item;
+      item.sample_key = "b/t/" + std::to_string(i) + "/" + method;
+      item.input_ids.assign(static_cast<std::size_t>(300 - 5 * i), i);
+      item.method.label = method;
+      item.predicted_seconds = static_cast<double>(item.input_ids.size());
+      items.push_back(item);
+    }
+  }
+  return items;
+}
+
 struct RunResult {
   std::map<std::string, int> seen;  // key -> times
   std::vector<WorkOutcome> outcomes;
   scheduler::DispatchSummary summary;
+  std::vector<std::vector<std::string>> batches;  // this rank's engine batches (sample keys)
 };
 
 // Runs one job over the world with groups of `tp`; `broken_group` (if >= 0) reports a load error.
-RunResult run_job(int tp, int count, int capacity, int broken_group) {
+RunResult run_job(int tp, int count, int capacity, int broken_group, bool sweep = false) {
   Comm world = Comm::world();
   const int group_index = world.rank() / tp;
   Comm group = world.split(group_index, world.rank());
@@ -49,7 +67,8 @@ RunResult run_job(int tp, int count, int capacity, int broken_group) {
   std::thread dispatcher;
   if (world.rank() == 0) {
     dispatcher = std::thread([&] {
-      scheduler::Dispatcher d(world, leaders, make_items(count), {}, [&](const WorkOutcome& outcome) {
+      scheduler::Dispatcher d(world, leaders, sweep ? make_sweep_items(count) : make_items(count), {},
+                              [&](const WorkOutcome& outcome) {
         ++result.seen[outcome.sample_key];
         result.outcomes.push_back(outcome);
       }, nullptr);
@@ -69,6 +88,7 @@ RunResult run_job(int tp, int count, int capacity, int broken_group) {
   // Every member of a group ran the same batches.
   EXPECT_EQ(group.all_reduce_min(summary.items), group.all_reduce_max(summary.items));
   if (dispatcher.joinable()) dispatcher.join();
+  result.batches = engine.batches();
   return result;
 }
 
@@ -106,6 +126,19 @@ TEST(Dispatch, BatchesOfFourKeepOneMethodPerBatch) {
   for (const auto& [key, times] : result.seen) EXPECT_EQ(times, 1) << key;
   EXPECT_LE(result.summary.requests, 90 / 1 + Comm::world().size());
   EXPECT_LT(result.summary.requests, 90);  // batching happened
+}
+
+TEST(Dispatch, SweepBatchesHoldOnePromptUnderEveryMethod) {
+  // Capacity 3 and 3 methods: each batch is the three methods of one prompt (the engine prefills it once).
+  const RunResult result = run_job(1, 20, 3, -1, /*sweep=*/true);
+  for (const auto& batch : result.batches) {
+    ASSERT_EQ(batch.size(), 3u);
+    const std::string prompt = batch[0].substr(0, batch[0].rfind('/'));
+    for (const std::string& key : batch) EXPECT_EQ(key.substr(0, key.rfind('/')), prompt) << key;
+  }
+  if (Comm::world().rank() != 0) return;
+  EXPECT_EQ(static_cast<int>(result.seen.size()), 60);
+  for (const auto& [key, times] : result.seen) EXPECT_EQ(times, 1) << key;
 }
 
 TEST(Dispatch, TensorParallelGroupsOfTwo) {

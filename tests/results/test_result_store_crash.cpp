@@ -121,8 +121,9 @@ TEST(ResultStoreCrash, RandomKillsLoseNoAcknowledgedRow) {
   const int checkpoint_modes[] = {1, 1, 3, 16};
 
   std::set<int> acked;
-  int killed_mid_checkpoint = 0, kills = 0;
+  int killed_mid_checkpoint = 0, kills = 0, attempts = 0;
   for (int attempt = 0; attempt < kKills; ++attempt) {
+    ++attempts;
     const int checkpoint_rows = checkpoint_modes[attempt % 4];
     WriterRun run = run_writer(path, kTotal, checkpoint_rows, std::chrono::microseconds(delay_us(random)));
     acked.insert(run.acked.begin(), run.acked.end());
@@ -141,7 +142,10 @@ TEST(ResultStoreCrash, RandomKillsLoseNoAcknowledgedRow) {
   EXPECT_FALSE(std::filesystem::exists(journal_path_for(path)));
   std::printf("crash test: %d kills, %d of them inside an HDF5 checkpoint (temp file left), %zu rows acknowledged\n",
               kills, killed_mid_checkpoint, acked.size());
-  EXPECT_GT(kills, kKills / 2);
+  // Most attempts must be real kills (not runs that ended first); on a fast machine the writer finishes all rows in
+  // fewer than kKills attempts, so the bound is relative to the attempts made.
+  EXPECT_GT(kills, attempts / 2);
+  EXPECT_GE(kills, 10);
   EXPECT_GT(killed_mid_checkpoint, 0);
   std::filesystem::remove_all(dir);
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
 #include "metrics/report/metrics_pass.h"
+#include "rank/model/cpu_threads.h"
 #include "rank/parallel/tensor_parallel_check.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
@@ -184,6 +185,8 @@ int run_job(const RunOptions& options) {
       engine_options.dtype = job.model.dtype;
       engine_options.max_batch_size = job.model.max_batch_size;
       engine_options.local_device_index = node.rank();
+      engine_options.cpu_threads =
+          job.model.cpu_threads > 0 ? job.model.cpu_threads : loom::model::auto_cpu_threads(node.size());
       engine = loom::worker::create_rank_engine(engine_options, group);
     } else {
       engine.error = "the job could not be prepared: " + rank0_error;

@@ -2,6 +2,7 @@
 // weights of a model directory onto the chosen device, and returns the InferenceEngine that runs batches through
 // generate_batch().
 #include "common/error.h"
+#include "rank/model/cpu_threads.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
 #include "rank/model/generation.h"
@@ -22,6 +23,7 @@ class TorchInferenceEngine final : public InferenceEngine {
   TorchInferenceEngine(const EngineOptions& options, parallel::Communicator* tp, PolicyResolver resolver)
       : device_(resolve_device(options.device, options.local_device_index)) {
     const auto start = std::chrono::steady_clock::now();
+    if (device_.is_cpu()) set_cpu_threads(options.cpu_threads > 0 ? options.cpu_threads : auto_cpu_threads(1));
     c10::InferenceMode guard;
     ModelConfig config = load_model_config(options.model_dir);
     const at::ScalarType dtype = resolve_dtype(options.dtype, config.torch_dtype, device_);

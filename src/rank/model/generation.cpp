@@ -96,12 +96,12 @@ void finalize_output(Sequence& seq, const text::Tokenizer* tokenizer) {
   result.text = std::move(text);
 }
 
-void prefill(GenerationResources& res, Sequence& seq) {
-  DecoderModel& model = *res.model;
+// Checks the request and creates its policy (begin_sequence included). Throws InputError for bad input.
+void start_sequence(GenerationResources& res, Sequence& seq) {
   const InferenceRequest& request = *seq.request;
   const auto& ids = request.input_ids;
   const int64_t length = static_cast<int64_t>(ids.size());
-  const int64_t vocab = model.config().vocab_size;
+  const int64_t vocab = res.model->config().vocab_size;
   if (length == 0) throw InputError("", 0, "input_ids", "empty prompt");
   for (int32_t id : ids) {
     if (id < 0 || id >= vocab) throw InputError("", 0, "input_ids", fmt::format("token id {} outside [0, {})", id, vocab));
@@ -112,16 +112,19 @@ void prefill(GenerationResources& res, Sequence& seq) {
   if (!request.generation.stop_strings.empty() && res.tokenizer == nullptr) {
     throw InputError("", 0, "generation.stop_strings", "stop strings need a tokenizer in the model directory");
   }
-  const auto start = Clock::now();
-  SequenceState& state = seq.state;
-  state.prompt_length = length;
-  state.policy = make_policy(res, request, length + request.generation.max_new_tokens);
-  state.policy->begin_sequence(length);
+  seq.state.prompt_length = length;
+  seq.state.policy = make_policy(res, request, length + request.generation.max_new_tokens);
+  seq.state.policy->begin_sequence(length);
+}
+
+// The prompt's chunked forward through `state` (its policy, caches and observations); the last position's logits.
+at::Tensor run_prefill_chunks(DecoderModel& model, const std::vector<int32_t>& ids, int64_t chunk_size,
+                              SequenceState& state) {
+  const int64_t length = static_cast<int64_t>(ids.size());
   const int64_t layers = model.config().num_layers;
   for (int64_t layer = 0; layer < layers; ++layer) state.caches.push_back(state.policy->make_cache(layer));
   state.observations.resize(layers);
-
-  const int64_t chunk = request.generation.prefill_chunk_size > 0 ? request.generation.prefill_chunk_size : length;
+  const int64_t chunk = chunk_size > 0 ? chunk_size : length;
   at::Tensor all_ids = at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong);
   at::Tensor logits;
   for (int64_t begin = 0; begin < length; begin += chunk) {
@@ -129,28 +132,121 @@ void prefill(GenerationResources& res, Sequence& seq) {
     SequenceSegment segment{0, count, begin, length, true, &state};
     logits = model.forward(all_ids.narrow(0, begin, count), {segment}, begin + count == length);
   }
+  return logits;
+}
+
+// finish_prefill of every layer of `seq` from the observations collected during prefill (possibly by a shared
+// prefill that kept a longer window), then the first token from the prompt's logits.
+void finish_sequence(GenerationResources& res, Sequence& seq, const std::vector<PrefillObservation>& observations,
+                     const at::Tensor& logits) {
+  DecoderModel& model = *res.model;
+  SequenceState& state = seq.state;
+  AttentionPolicy& policy = *state.policy;
+  const int64_t layers = model.config().num_layers;
   for (int64_t layer = 0; layer < layers; ++layer) {
-    PrefillObservation& obs = state.observations[layer];
+    const PrefillObservation& obs = observations[layer];
     PrefillSummary summary;
     summary.layer = layer;
-    summary.prompt_length = length;
-    summary.window_queries = obs.window_queries;
-    if (obs.query_count > 0) {
+    summary.prompt_length = state.prompt_length;
+    const int64_t window = policy.observation_window();
+    if (window > 0 && obs.window_queries.defined()) {
+      const int64_t have = obs.window_queries.size(1);
+      summary.window_queries =
+          window >= have ? obs.window_queries : obs.window_queries.narrow(1, have - window, window).contiguous();
+    }
+    if (policy.wants_query_statistics() && obs.query_count > 0) {
       summary.query_mean = obs.query_sum / static_cast<double>(obs.query_count);
       summary.query_covariance = obs.query_outer_sum / static_cast<double>(obs.query_count) -
                                  summary.query_mean.unsqueeze(2) * summary.query_mean.unsqueeze(1);
     }
     summary.o_proj_weight = model.o_proj_weight(layer);
-    state.caches[layer] = state.policy->finish_prefill(std::move(state.caches[layer]), summary);
-    obs = PrefillObservation();
+    state.caches[layer] = policy.finish_prefill(std::move(state.caches[layer]), summary);
   }
+  state.observations.clear();
   for (const auto& cache : state.caches) seq.result->kv_bytes += cache->bytes();
-  seq.next_position = length;
+  seq.next_position = state.prompt_length;
   seq.active = true;
-  const bool finished = accept_token(seq, seq.sampler->next(logits[0]), res.tokenizer);
+  if (accept_token(seq, seq.sampler->next(logits[0]), res.tokenizer)) seq.active = false;
+}
+
+// Prefill of one started sequence on its own.
+void prefill_alone(GenerationResources& res, Sequence& seq) {
+  const auto start = Clock::now();
+  const at::Tensor logits = run_prefill_chunks(*res.model, seq.request->input_ids,
+                                               seq.request->generation.prefill_chunk_size, seq.state);
+  std::vector<PrefillObservation> observations = std::move(seq.state.observations);
+  finish_sequence(res, seq, observations, logits);
   seq.result->prefill_seconds = seconds_since(start);
   seq.decode_start = Clock::now();
-  if (finished) seq.active = false;
+}
+
+// The prefill a group of sequences with the same prompt runs once: a dense cache sized for the largest reservation,
+// the longest observation window any of them asks for, query statistics when one of them wants them.
+class SharedPrefillPolicy final : public AttentionPolicy {
+ public:
+  SharedPrefillPolicy(PolicyContext context, int64_t window, bool statistics)
+      : AttentionPolicy(std::move(context)), window_(window), statistics_(statistics) {}
+  int64_t observation_window() const override { return window_; }
+  bool wants_query_statistics() const override { return statistics_; }
+
+ private:
+  int64_t window_;
+  bool statistics_;
+};
+
+// One prefill for sequences whose prompts are identical and whose policies compress only after a dense prefill
+// (every method but the sparse-prefill ones): each sequence then gets a copy of the dense caches (the last one
+// takes them over) and runs its own finish_prefill. prefill_seconds = the shared prefill + its own compression.
+void prefill_shared(GenerationResources& res, const std::vector<Sequence*>& group) {
+  DecoderModel& model = *res.model;
+  const auto start = Clock::now();
+  int64_t window = 0, reserve = 0;
+  bool statistics = false;
+  for (Sequence* seq : group) {
+    window = std::max(window, seq->state.policy->observation_window());
+    statistics = statistics || seq->state.policy->wants_query_statistics();
+    reserve = std::max(reserve, seq->state.policy->context().reserve_tokens);
+  }
+  PolicyContext context = group.front()->state.policy->context();
+  context.reserve_tokens = reserve;
+  SequenceState shared;
+  shared.prompt_length = group.front()->state.prompt_length;
+  shared.policy = std::make_unique<SharedPrefillPolicy>(context, window, statistics);
+  const InferenceRequest& first = *group.front()->request;
+  const at::Tensor logits =
+      run_prefill_chunks(model, first.input_ids, first.generation.prefill_chunk_size, shared);
+  const double shared_seconds = seconds_since(start);
+  const int64_t layers = model.config().num_layers;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Sequence& seq = *group[i];
+    const auto own_start = Clock::now();
+    try {
+      const bool last = i + 1 == group.size();
+      for (int64_t layer = 0; layer < layers; ++layer) {
+        if (last) {
+          seq.state.caches.push_back(std::move(shared.caches[layer]));
+        } else {
+          std::unique_ptr<LayerKVCache> copy = seq.state.policy->make_cache(layer);
+          auto [keys, values] = shared.caches[layer]->dense();
+          copy->append(keys, values);
+          seq.state.caches.push_back(std::move(copy));
+        }
+      }
+      finish_sequence(res, seq, shared.observations, logits);
+      seq.result->prefill_seconds = shared_seconds + seconds_since(own_start);
+      seq.result->prefill_shared_by = static_cast<int32_t>(group.size());
+    } catch (const std::exception& e) {
+      fail(seq, fmt::format("prefill failed: {}", e.what()));
+      release_cached_memory(model.device());
+    }
+    seq.decode_start = Clock::now();
+  }
+}
+
+// Whether two started sequences may share one prefill.
+bool same_prefill(const Sequence& a, const Sequence& b) {
+  return a.request->input_ids == b.request->input_ids &&
+         a.request->generation.prefill_chunk_size == b.request->generation.prefill_chunk_size;
 }
 
 void decode(GenerationResources& res, std::vector<Sequence>& sequences) {
@@ -205,12 +301,43 @@ std::vector<InferenceResult> generate_batch(GenerationResources& res, const std:
     seq.eos.insert(model_eos.begin(), model_eos.end());
     seq.eos.insert(batch[i].generation.eos_token_ids.begin(), batch[i].generation.eos_token_ids.end());
     seq.sampler = std::make_unique<Sampler>(batch[i].generation);
+  }
+  // Policies first, so that sequences with the same prompt and a dense prefill can share it.
+  std::vector<bool> started(batch.size(), false);
+  for (size_t i = 0; i < batch.size(); ++i) {
     try {
-      prefill(res, seq);
+      start_sequence(res, sequences[i]);
+      started[i] = true;
     } catch (const std::exception& e) {
-      fail(seq, fmt::format("prefill failed: {}", e.what()));
+      fail(sequences[i], fmt::format("prefill failed: {}", e.what()));
+    }
+  }
+  std::vector<bool> done(batch.size(), false);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!started[i] || done[i]) continue;
+    std::vector<Sequence*> group{&sequences[i]};
+    done[i] = true;
+    if (!sequences[i].state.policy->replaces_prefill_attention()) {
+      for (size_t j = i + 1; j < batch.size(); ++j) {
+        if (started[j] && !done[j] && !sequences[j].state.policy->replaces_prefill_attention() &&
+            same_prefill(sequences[i], sequences[j])) {
+          group.push_back(&sequences[j]);
+          done[j] = true;
+        }
+      }
+    }
+    try {
+      if (group.size() == 1) {
+        prefill_alone(res, *group.front());
+      } else {
+        prefill_shared(res, group);
+      }
+    } catch (const std::exception& e) {
+      for (Sequence* seq : group) fail(*seq, fmt::format("prefill failed: {}", e.what()));
       release_cached_memory(res.model->device());
     }
+  }
+  for (Sequence& seq : sequences) {
     if (!seq.active && seq.result->ok) seq.result->decode_seconds = 0.0;
   }
   decode(res, sequences);

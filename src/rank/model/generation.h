@@ -2,6 +2,9 @@
 //   per request: validate ids, create its AttentionPolicy (resolver), begin_sequence, make_cache per layer,
 //   chunked prefill (prefill_chunk_size tokens per forward; policy hooks per chunk; logits of the last position
 //   only), finish_prefill per layer, first token;
+//   requests with the same prompt (ids and chunk size) whose policies keep the dense prefill (all but sparse-prefill
+//   methods) share ONE prefill: each gets a copy of its dense caches and runs its own finish_prefill, so a method
+//   sweep pays a sample's prefill once per batch (prefill_seconds = shared prefill + own compression);
 //   then batched decode: every unfinished sequence contributes one token to a ragged forward (linear layers batched,
 //   attention per sequence through its cache) until EOS, a stop string or max_new_tokens.
 // A request that throws during its prefill is reported failed with the reason; the others continue. An exception in

@@ -29,7 +29,8 @@ struct InferenceResult {
   std::vector<int32_t> output_ids;  // generated ids (stop string / EOS removed)
   std::string text;                 // decoded output (skip_special_tokens=true), cut at the first stop string
   int64_t input_tokens = 0;
-  double prefill_seconds = 0;
+  double prefill_seconds = 0;       // the prompt's prefill (shared, see below) + this method's compression
+  int32_t prefill_shared_by = 1;    // requests of the batch that shared this prompt's prefill (sweeps; 1: alone)
   double decode_seconds = 0;
   int64_t kv_bytes = 0;             // KV-cache bytes held after prefill (after compression)
   int64_t peak_memory_bytes = 0;    // peak device memory during this request (CPU: peak RSS growth estimate)
@@ -41,6 +42,7 @@ struct EngineOptions {
   std::string dtype = "auto";      // auto|bfloat16|float16|float32 (auto: config.json torch_dtype; fp32 on CPU)
   int32_t max_batch_size = 1;      // samples decoded together
   int local_device_index = 0;      // CUDA device for this rank
+  int cpu_threads = 0;             // CPU: libtorch + BLAS threads (0: every CPU of this process's affinity mask)
 };
 
 class InferenceEngine {

@@ -1,0 +1,111 @@
+// A batch that holds one prompt under several methods (a sweep) prefills it once and gives every method exactly
+// what it gets when it runs alone: same generated ids, same KV bytes, same text. Sparse-prefill methods (which
+// replace prefill attention) and other prompts in the batch keep their own prefill.
+#include "rank/accel/registry.h"
+#include "rank/model/inference_engine.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace loom::accel {
+namespace {
+
+std::unique_ptr<model::InferenceEngine> fixture_engine() {
+  model::EngineOptions options;
+  options.model_dir = std::filesystem::path(LOOM_SOURCE_DIR) / "tests" / "fixtures" / "models" / "llama3_tiny";
+  options.device = "cpu";
+  options.dtype = "float32";
+  options.max_batch_size = 16;
+  return model::create_engine(options, nullptr, &resolve_policy);
+}
+
+std::vector<int32_t> random_prompt(int64_t length, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int32_t> id(3, 500);
+  std::vector<int32_t> ids(static_cast<std::size_t>(length));
+  for (auto& x : ids) x = id(random);
+  return ids;
+}
+
+model::InferenceRequest request(const std::vector<int32_t>& ids, const std::string& method, nlohmann::json params) {
+  model::InferenceRequest r;
+  r.input_ids = ids;
+  r.method.name = method;
+  r.method.params_json = params.dump();
+  r.method.label = method + params.dump();
+  r.sample_key = r.method.label;
+  r.generation.max_new_tokens = 12;
+  r.generation.prefill_chunk_size = 96;  // several chunks: observations must span them
+  r.generation.eos_token_ids = {};
+  return r;
+}
+
+TEST(SharedPrefill, SweepInOneBatchEqualsEachMethodAlone) {
+  auto engine = fixture_engine();
+  const std::vector<int32_t> prompt = random_prompt(300, 7);
+  const std::vector<int32_t> other = random_prompt(250, 8);
+  std::vector<model::InferenceRequest> batch = {
+      request(prompt, "full", nlohmann::json::object()),
+      request(prompt, "snapkv", {{"compression_ratio", 0.5}}),
+      request(prompt, "streaming_llm", {{"compression_ratio", 0.75}}),
+      request(prompt, "adakv", {{"compression_ratio", 0.5}}),
+      request(prompt, "expected_attention", {{"compression_ratio", 0.5}}),   // pre-RoPE query statistics
+      request(prompt, "observed_attention", {{"compression_ratio", 0.5}}),   // every prompt query
+      request(prompt, "tova", {{"compression_ratio", 0.5}}),
+      request(prompt, "cakekv", {{"max_capacity_prompt", 128}}),             // trims earlier layers in place
+      request(prompt, "kivi", {{"k_bits", 2}, {"v_bits", 2}, {"residual_length", 32}, {"group_size", 8}}),
+      request(prompt, "think", {{"key_channel_compression_ratio", 0.5}}),
+      request(prompt, "xattention", {{"block_size", 32}, {"stride", 8}}),    // own (sparse) prefill
+      request(other, "snapkv", {{"compression_ratio", 0.5}}),                // another prompt
+      request(prompt, "pyramidkv", {{"compression_ratio", 0.5}}),
+  };
+  const std::vector<model::InferenceResult> together = engine->run(batch);
+  ASSERT_EQ(together.size(), batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const model::InferenceResult alone = engine->run({batch[i]}).at(0);
+    const model::InferenceResult& shared = together[i];
+    SCOPED_TRACE(batch[i].method.label);
+    ASSERT_TRUE(alone.ok) << alone.error;
+    ASSERT_TRUE(shared.ok) << shared.error;
+    EXPECT_EQ(shared.output_ids, alone.output_ids);
+    EXPECT_EQ(shared.kv_bytes, alone.kv_bytes);
+    EXPECT_EQ(shared.text, alone.text);
+    EXPECT_EQ(shared.input_tokens, alone.input_tokens);
+    EXPECT_EQ(static_cast<int64_t>(shared.output_ids.size()), 12);
+    EXPECT_EQ(alone.prefill_shared_by, 1);
+  }
+  // One prefill for the 11 methods of `prompt` with a dense prefill; xattention and the other prompt alone.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const bool own = batch[i].method.name == "xattention" || batch[i].input_ids != prompt;
+    EXPECT_EQ(together[i].prefill_shared_by, own ? 1 : 11) << batch[i].method.label;
+  }
+  // The compressed caches are smaller than the full one: the copies were compressed, not the shared original.
+  EXPECT_LT(together[1].kv_bytes, together[0].kv_bytes);
+  EXPECT_LT(together[8].kv_bytes, together[0].kv_bytes);
+}
+
+TEST(SharedPrefill, ABadRequestFailsAloneAndTheOthersStillShare) {
+  auto engine = fixture_engine();
+  const std::vector<int32_t> prompt = random_prompt(200, 9);
+  std::vector<model::InferenceRequest> batch = {
+      request(prompt, "full", nlohmann::json::object()),
+      request(prompt, "snapkv", {{"no_such_parameter", 1}}),
+      request(prompt, "snapkv", {{"compression_ratio", 0.5}}),
+  };
+  const auto results = engine->run(batch);
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_FALSE(results[1].ok);
+  EXPECT_NE(results[1].error.find("no_such_parameter"), std::string::npos) << results[1].error;
+  EXPECT_TRUE(results[2].ok);
+  EXPECT_EQ(results[0].prefill_shared_by, 2);
+  EXPECT_EQ(results[2].prefill_shared_by, 2);
+  EXPECT_EQ(results[2].output_ids, engine->run({batch[2]}).at(0).output_ids);
+}
+
+}  // namespace
+}  // namespace loom::accel
