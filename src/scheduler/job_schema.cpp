@@ -18,7 +18,8 @@ const std::vector<KeySpec>& job_schema() {
        "Chat format override (llama3, llama2, chatml, mistral, glm4, phi3, raw); empty = recognised from "
        "tokenizer_config.json."},
       {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
-      {"model.max_batch_size", T::kInt, "1", "", "Most samples a worker group runs together (similar lengths)."},
+      {"model.max_batch_size", T::kInt, "1", "",
+       "Most (sample, method) rows a worker group runs together; a sample's methods first (one shared prefill)."},
       {"model.cpu_threads", T::kInt, "0", "",
        "CPU device: threads per rank for libtorch and BLAS; 0 = the rank's CPUs (shared evenly by unbound ranks)."},
       {"parallel", T::kSection, "", "", "How ranks are used."},
