@@ -1,6 +1,7 @@
 #include "scheduler/work_builder.h"
 
 #include "common/error.h"
+#include "scheduler/benchmarks/prompt_builder.h"
 #include "scheduler/benchmarks/registry.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -64,6 +65,14 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
                                      sample.benchmark, sample.task));
       }
       const std::vector<int32_t> ids = benchmark.build_input_ids(sample, context);
+      std::vector<int32_t> followup_ids;
+      if (!sample.followup_prompt.empty()) {
+        benchmarks::Sample raw = sample;
+        raw.use_chat_template = false;
+        raw.system_prompt.clear();
+        raw.answer_prefix.clear();
+        followup_ids = benchmarks::encode_input(raw, sample.followup_prompt, context);
+      }
       const auto key = std::make_tuple(sample.benchmark, sample.task, sample.target_length);
       auto [it, inserted] = cell_index.emplace(key, work.cells.size());
       if (inserted) work.cells.push_back(CellSummary{sample.benchmark, sample.task, sample.target_length});
@@ -71,7 +80,9 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
       ++cell.samples;
       cell.input_tokens += static_cast<int64_t>(ids.size());
       if (static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
-      const double predicted = cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens);
+      const double predicted =
+          cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
+          (followup_ids.empty() ? 0.0 : cost.predict(static_cast<int64_t>(followup_ids.size()), generation.max_new_tokens));
       for (const MethodSpec& method : job.methods) {
         ++work.total_items;
         cell.predicted_seconds += predicted;
@@ -96,7 +107,8 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
         row.method = method.label;
         row.method_params_json = method.params_json;
         work.rows.emplace(sample_key, std::move(row));
-        work.items.push_back(WorkItem{sample_key, ids, generation, method, predicted});
+        work.items.push_back(WorkItem{sample_key, ids, generation, method, predicted, followup_ids,
+                                      sample.followup_prefix, sample.followup_suffix});
       }
     }
   }

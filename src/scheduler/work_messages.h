@@ -21,10 +21,16 @@ struct WorkItem {
   GenerationSettings generation;
   MethodSpec method;
   double predicted_seconds = 0;
+  // Optional second generation (benchmarks::Sample::followup_prompt), run in the same batch; its output is joined to
+  // the prediction as followup_prefix + output + followup_suffix.
+  std::vector<int32_t> followup_ids;
+  std::string followup_prefix;
+  std::string followup_suffix;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & sample_key & input_ids & generation & method & predicted_seconds;
+    ar & sample_key & input_ids & generation & method & predicted_seconds & followup_ids & followup_prefix &
+        followup_suffix;
   }
 };
 

@@ -88,6 +88,32 @@ TEST_F(LoaderFixture, LEvalRealTestSets) {
   }
 }
 
+TEST_F(LoaderFixture, LEvalSciFiAsksTheFactQuestionAsAFollowUp) {
+  const auto samples = load("LEval", {"sci_fi", "coursera"}, testing::shared_dir() / "data" / "leval");
+  size_t sci_fi = 0, rewritten = 0;
+  for (const auto& s : samples) {
+    if (s.task != "sci_fi") {
+      EXPECT_TRUE(s.followup_prompt.empty()) << s.id;
+      continue;
+    }
+    ++sci_fi;
+    // Baselines/llama2-chat-test.py: the question with "based on the world described in the document." replaced by
+    // the real-world wording (instructions without that exact phrase are asked as they are), raw, no document.
+    EXPECT_EQ(s.followup_prompt.find("based on the world described in the document."), std::string::npos);
+    if (s.followup_prompt.find("based on the real-world knowledge and facts up until your last training") !=
+        std::string::npos) {
+      ++rewritten;
+    }
+    EXPECT_EQ(s.followup_prompt.substr(s.followup_prompt.size() - 8), "\nAnswer:");
+    EXPECT_EQ(s.followup_prefix, " [fact: ");
+    EXPECT_EQ(s.followup_suffix, "]");
+    EXPECT_NE(s.references[0].find("[fact:"), std::string::npos);
+    EXPECT_EQ(s.followup_prompt.find(s.prompt.substr(30, 200)), std::string::npos);  // no document text
+  }
+  EXPECT_GT(sci_fi, 0u);
+  EXPECT_GT(rewritten, sci_fi / 2);
+}
+
 TEST_F(LoaderFixture, LongWriterRealFiles) {
   const auto samples = load("LongWriter", {}, testing::shared_dir() / "data" / "longwriter");
   ASSERT_EQ(samples.size(), 120u + 60u + 48u);

@@ -141,6 +141,34 @@ TEST(Dispatch, SweepBatchesHoldOnePromptUnderEveryMethod) {
   for (const auto& [key, times] : result.seen) EXPECT_EQ(times, 1) << key;
 }
 
+TEST(Dispatch, FollowUpGenerationJoinsThePrediction) {
+  // LEval sci_fi: a second generation runs in the same batch and is appended as " [fact: ...]".
+  loom::testing::FakeEngine engine;
+  WorkItem plain;
+  plain.sample_key = "LEval/coursera/0/0/full";
+  plain.input_ids = {1, 2, 3, 4, 5};
+  WorkItem with_fact = plain;
+  with_fact.sample_key = "LEval/sci_fi/0/0/full";
+  with_fact.followup_ids = {7, 7, 7};
+  with_fact.followup_prefix = " [fact: ";
+  with_fact.followup_suffix = "]";
+  const auto outcomes = worker::run_batch(engine, {plain, with_fact}, 0, 0);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].prediction, "len=5 first=1");
+  EXPECT_EQ(outcomes[0].output_tokens, 3);
+  EXPECT_EQ(outcomes[1].sample_key, "LEval/sci_fi/0/0/full");
+  EXPECT_EQ(outcomes[1].prediction, "len=5 first=1 [fact: len=3 first=7]");
+  EXPECT_EQ(outcomes[1].output_tokens, 6);
+  EXPECT_EQ(outcomes[1].input_tokens, 5);
+  ASSERT_EQ(engine.batches().size(), 1u);  // one engine call for both generations
+  EXPECT_EQ(engine.batches()[0].size(), 3u);
+  WorkItem failing = with_fact;
+  failing.sample_key = "LEval/sci_fi/0/1/fail";
+  const auto failed = worker::run_batch(engine, {failing}, 0, 0);
+  EXPECT_FALSE(failed[0].ok);
+  EXPECT_TRUE(failed[0].prediction.empty());
+}
+
 TEST(Dispatch, TensorParallelGroupsOfTwo) {
   if (Comm::world().size() % 2 != 0) GTEST_SKIP() << "needs an even number of ranks";
   const RunResult result = run_job(2, 60, 1, -1);

@@ -19,7 +19,13 @@ TEST(WorkMessages, WorkItemRoundTrip) {
   item.generation.eos_token_ids = {2, 7};
   item.method = MethodSpec{"snapkv", R"({"compression_ratio":0.5})", "snapkv@0.5"};
   item.predicted_seconds = 12.5;
+  item.followup_ids = {9, 8};
+  item.followup_prefix = " [fact: ";
+  item.followup_suffix = "]";
   const WorkItem back = mpi::from_bytes<WorkItem>(mpi::to_bytes(item));
+  EXPECT_EQ(back.followup_ids, item.followup_ids);
+  EXPECT_EQ(back.followup_prefix, " [fact: ");
+  EXPECT_EQ(back.followup_suffix, "]");
   EXPECT_EQ(back.sample_key, item.sample_key);
   EXPECT_EQ(back.input_ids, item.input_ids);
   EXPECT_EQ(back.generation.max_new_tokens, 128);

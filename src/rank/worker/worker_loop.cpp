@@ -19,6 +19,15 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
   for (const WorkItem& item : items) {
     requests.push_back(model::InferenceRequest{item.sample_key, item.input_ids, item.generation, item.method});
   }
+  // Follow-up generations (WorkItem::followup_ids) run in the same batch, after the items; followup_of[j] is the
+  // item of request items.size() + j.
+  std::vector<std::size_t> followup_of;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].followup_ids.empty()) continue;
+    requests.push_back(model::InferenceRequest{items[i].sample_key + "#followup", items[i].followup_ids,
+                                               items[i].generation, items[i].method});
+    followup_of.push_back(i);
+  }
   std::vector<WorkOutcome> outcomes(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     outcomes[i].sample_key = items[i].sample_key;
@@ -44,7 +53,7 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
     }
     return outcomes;
   }
-  for (std::size_t i = 0; i < results.size(); ++i) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
     const model::InferenceResult& result = results[i];
     WorkOutcome& outcome = outcomes[i];
     outcome.ok = result.ok;
@@ -57,6 +66,23 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
     outcome.kv_bytes = result.kv_bytes;
     outcome.peak_memory_bytes = result.peak_memory_bytes;
     if (!result.ok) spdlog::warn("sample {} failed: {}", outcome.sample_key, result.error);
+  }
+  for (std::size_t j = 0; j < followup_of.size(); ++j) {
+    const model::InferenceResult& result = results[items.size() + j];
+    const WorkItem& item = items[followup_of[j]];
+    WorkOutcome& outcome = outcomes[followup_of[j]];
+    if (!outcome.ok) continue;
+    if (!result.ok) {
+      outcome.ok = false;
+      outcome.error = "follow-up generation failed: " + result.error;
+      outcome.prediction.clear();
+      spdlog::warn("sample {} failed: {}", outcome.sample_key, outcome.error);
+      continue;
+    }
+    outcome.prediction += item.followup_prefix + result.text + item.followup_suffix;
+    outcome.output_tokens += static_cast<int64_t>(result.output_ids.size());
+    outcome.prefill_seconds += result.prefill_seconds;
+    outcome.decode_seconds += result.decode_seconds;
   }
   return outcomes;
 }

@@ -37,7 +37,9 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
 // group's verdict (empty if all loaded), so all members take the same path.
 std::string agree_on_load(const mpi::Comm& group, const std::string& own_error);
 
-// Runs one batch and converts the engine's results; never throws for a per-request failure.
+// Runs one batch and converts the engine's results; never throws for a per-request failure. Items with a follow-up
+// (WorkItem::followup_ids) get a second request in the same batch, joined to the prediction; the item fails if
+// either fails.
 std::vector<scheduler::WorkOutcome> run_batch(model::InferenceEngine& engine,
                                               const std::vector<scheduler::WorkItem>& items, int world_rank,
                                               int group_index);

@@ -6,6 +6,8 @@
 //     directly give the answer without any additional output or explanation ", answer prefix "\nAnswer:"
 //   open-ended: "Document is as follows. {document} Instruction: {instruction} \nAnswer this question with {N} words."
 //     (N = words of the gold output).
+//   sci_fi (option fact_followup): a second, raw generation asks the question about the real world instead of the
+//     document; the prediction is "<answer> [fact: <answer>]" as upstream writes it.
 // Metric per record `evaluation`: exam → leval_exam (metadata task), f1 → leval_f1, rouge → leval_rouge1/2/l; rows
 // judged by an LLM or humans are skipped (as auto_eval.py). Files: <data_dir>/LEval-data/{Closed,Open}-ended-tasks/
 // <task>.jsonl or <data_dir>/<task>.jsonl. Truncation: LEval's word rule (prompt_builder.h).
@@ -65,6 +67,15 @@ class LEvalBenchmark : public ConfiguredBenchmark {
           if (code) s.metadata["truncate_side"] = "left";
           s.metadata["task"] = task->name;
           s.metadata["evaluation"] = evaluation;
+          if (task->options.value("fact_followup", false)) {
+            // Baselines/llama2-chat-test.py: the same question about the real world, raw, without the document; the
+            // prediction becomes "<answer> [fact: <answer>]" (auto_eval.py scores loyalty and fact halves).
+            s.followup_prompt = replace_all(inst, "based on the world described in the document.",
+                                            "based on the real-world knowledge and facts up until your last training") +
+                                "\nAnswer:";
+            s.followup_prefix = " [fact: ";
+            s.followup_suffix = "]";
+          }
           s.references = {gold};
           s.metric = evaluation == "exam" ? "leval_exam"
                      : evaluation == "f1" ? "leval_f1"

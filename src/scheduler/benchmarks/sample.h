@@ -28,6 +28,12 @@ struct Sample {
   std::vector<std::string> references;
   nlohmann::json metadata = nlohmann::json::object();  // scorer extras
   GenerationSettings generation;                        // official max_new_tokens, sampling, stop strings
+  // A second, independent generation whose output joins the prediction (LEval sci_fi's fact question): the text is
+  // fed raw (tokenizer's special tokens, no chat template, no system prompt or answer prefix), under the same
+  // generation settings and method; prediction = output + followup_prefix + follow-up output + followup_suffix.
+  std::string followup_prompt;  // empty: no follow-up
+  std::string followup_prefix;
+  std::string followup_suffix;
 };
 
 }  // namespace loom::benchmarks
