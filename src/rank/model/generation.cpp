@@ -197,8 +197,13 @@ class SharedPrefillPolicy final : public AttentionPolicy {
 // One prefill for sequences whose prompts are identical and whose policies compress only after a dense prefill
 // (every method but the sparse-prefill ones): each sequence then gets a copy of the dense caches (the last one
 // takes them over) and runs its own finish_prefill. prefill_seconds = the shared prefill + its own compression.
-void prefill_shared(GenerationResources& res, const std::vector<Sequence*>& group) {
+void prefill_shared(GenerationResources& res, std::vector<Sequence*> group) {
   DecoderModel& model = *res.model;
+  // The full cache keeps its copy dense: let it take over the originals (last), so the dense cache exists at most
+  // twice (the originals and one copy being compressed), never three times.
+  std::stable_partition(group.begin(), group.end(), [](const Sequence* seq) {
+    return !(seq->request->method.name.empty() || seq->request->method.name == "full");
+  });
   const auto start = Clock::now();
   int64_t window = 0, reserve = 0;
   bool statistics = false;
