@@ -43,7 +43,7 @@ std::vector<WorkItem> Dispatcher::next_batch(int capacity) {
   batch.push_back(std::move(queue_[head_]));
   const WorkItem& first = batch.front();
   // The same prompt under the sweep's other methods: one prefill for all of them in the engine.
-  for (std::size_t i : same_prompt_[prompt_hash(first)]) {
+  for (std::size_t i : same_prompt_.at(prompt_hash(first))) {
     if (static_cast<int>(batch.size()) >= capacity) break;
     if (taken_[i] || queue_[i].input_ids != first.input_ids ||
         queue_[i].generation.prefill_chunk_size != first.generation.prefill_chunk_size) {

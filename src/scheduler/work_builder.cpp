@@ -67,10 +67,11 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
       const std::vector<int32_t> ids = benchmark.build_input_ids(sample, context);
       std::vector<int32_t> followup_ids;
       if (!sample.followup_prompt.empty()) {
-        benchmarks::Sample raw = sample;
+        benchmarks::Sample raw;  // rendered raw: no chat template, system prompt or answer prefix
+        raw.benchmark = sample.benchmark;
+        raw.task = sample.task;
+        raw.id = sample.id;
         raw.use_chat_template = false;
-        raw.system_prompt.clear();
-        raw.answer_prefix.clear();
         followup_ids = benchmarks::encode_input(raw, sample.followup_prompt, context);
       }
       const auto key = std::make_tuple(sample.benchmark, sample.task, sample.target_length);

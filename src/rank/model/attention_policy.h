@@ -85,6 +85,9 @@ class AttentionPolicy {
   virtual bool wants_query_statistics() const { return false; }
   // Whether dense prefill attention may be replaced (then the engine calls prefill_attention per chunk).
   virtual bool replaces_prefill_attention() const { return false; }
+  // Whether finish_prefill keeps the dense prefill cache as it is (the full cache). A shared prefill hands the
+  // original caches to such a policy and copies for the others, so at most one extra dense copy exists at a time.
+  virtual bool keeps_prefill_cache() const { return false; }
 
   const PolicyContext& context() const { return context_; }
 
@@ -97,6 +100,7 @@ class AttentionPolicy {
 class FullCachePolicy : public AttentionPolicy {
  public:
   explicit FullCachePolicy(PolicyContext context) : AttentionPolicy(std::move(context)) {}
+  bool keeps_prefill_cache() const override { return true; }
 };
 
 class AttentionPolicyFactory {

@@ -24,10 +24,26 @@ int auto_cpu_threads(int ranks_on_node) {
   return std::max(1, mask / ranks);            // ranks share the mask
 }
 
+namespace {
+
+// OpenBLAS's thread controls when the process has OpenBLAS (Debian's libtorch calls it through libblas.so.3).
+template <class Function>
+Function openblas_symbol(const char* name) {
+  return reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+std::string describe_cpu_threads() {
+  if (auto get = openblas_symbol<int (*)()>("openblas_get_num_threads")) {
+    return std::to_string(get()) + " OpenBLAS threads, " + std::to_string(at::get_num_threads()) + " libtorch threads";
+  }
+  return std::to_string(at::get_num_threads()) + " threads";
+}
+
 void set_cpu_threads(int threads) {
   const int n = std::max(1, threads);
-  using SetThreads = void (*)(int);
-  if (auto openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+  if (auto openblas = openblas_symbol<void (*)(int)>("openblas_set_num_threads")) {
     // OpenBLAS does the GEMMs, which are most of the time. A second pool of n libtorch (OpenMP) threads on the same
     // cores made things worse: both pools spin while the other works (tiny-loom, 4K prefill on 2 cores: 1.46 s with
     // 1 + 2 threads, 2.70 s with 2 + 2; decode 4.6 vs 16.9 ms/token).

@@ -8,10 +8,13 @@
 //   thread (two pools spinning on the same cores were measured 1.8x slower); otherwise at::set_num_threads(n).
 #pragma once
 
+#include <string>
+
 namespace loom::model {
 
 int cpu_affinity_count();  // CPUs this process may run on
 int auto_cpu_threads(int ranks_on_node);
 void set_cpu_threads(int threads);
+std::string describe_cpu_threads();  // "2 OpenBLAS threads, 1 libtorch threads" or "2 threads"
 
 }  // namespace loom::model

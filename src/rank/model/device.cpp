@@ -1,9 +1,8 @@
 #include "rank/model/device.h"
 
 #include "common/error.h"
+#include "rank/model/cpu_threads.h"
 
-#include <ATen/Parallel.h>
-#include <dlfcn.h>
 
 #include <fstream>
 #include <sstream>
@@ -73,11 +72,7 @@ std::string describe_device(at::Device device) {
 #ifdef LOOM_TORCH_CUDA
   if (device.is_cuda()) return at::cuda::getDeviceProperties(device.index())->name;
 #endif
-  using GetThreads = int (*)();
-  if (auto openblas = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
-    return fmt::format("cpu ({} OpenBLAS threads, {} libtorch threads)", openblas(), at::get_num_threads());
-  }
-  return fmt::format("cpu ({} threads)", at::get_num_threads());
+  return "cpu (" + describe_cpu_threads() + ")";
 }
 
 void release_cached_memory(at::Device device) {

@@ -199,11 +199,10 @@ class SharedPrefillPolicy final : public AttentionPolicy {
 // takes them over) and runs its own finish_prefill. prefill_seconds = the shared prefill + its own compression.
 void prefill_shared(GenerationResources& res, std::vector<Sequence*> group) {
   DecoderModel& model = *res.model;
-  // The full cache keeps its copy dense: let it take over the originals (last), so the dense cache exists at most
-  // twice (the originals and one copy being compressed), never three times.
-  std::stable_partition(group.begin(), group.end(), [](const Sequence* seq) {
-    return !(seq->request->method.name.empty() || seq->request->method.name == "full");
-  });
+  // A policy that keeps the dense cache takes over the originals (last), so the dense cache exists at most twice
+  // (the originals and one copy being compressed).
+  std::stable_partition(group.begin(), group.end(),
+                        [](const Sequence* seq) { return !seq->state.policy->keeps_prefill_cache(); });
   const auto start = Clock::now();
   int64_t window = 0, reserve = 0;
   bool statistics = false;
