@@ -10,7 +10,8 @@
 // key_channel_compression_ratio r; KIVI at 4 and 2 bits; FlexPrefill and XAttention with their defaults. A run that
 // fails (out of memory, a method's limit) is printed with its reason and the sweep goes on.
 // Output: one JSON line per run (also appended to --json), then a table with the ratios to the full cache:
-// KV bytes after prefill, decode ms per token (decode time / (generated - 1)), prefill seconds, peak memory.
+// KV bytes after prefill, decode ms per token (decode time / (generated - 1)), prefill seconds, peak memory, and the
+// fraction of causal attention blocks the prefill computed (FlexPrefill / XAttention; 1 for dense prefill).
 #include "rank/accel/registry.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
@@ -158,6 +159,7 @@ struct Measured {
   int64_t generated = 0;
   int64_t kv_bytes = 0;
   int64_t peak_bytes = 0;
+  double block_density = 1.0;
 };
 
 Measured run_one(GenerationResources& res, const std::vector<int32_t>& ids, const Variant& v, const Options& o) {
@@ -177,6 +179,7 @@ Measured run_one(GenerationResources& res, const std::vector<int32_t>& ids, cons
   m.decode_ms_per_token = m.generated > 1 ? 1000.0 * r.decode_seconds / static_cast<double>(m.generated - 1) : 0.0;
   m.kv_bytes = r.kv_bytes;
   m.peak_bytes = r.peak_memory_bytes;
+  m.block_density = r.prefill_block_density;
   return m;
 }
 
@@ -257,13 +260,14 @@ int main(int argc, char** argv) {
             {"decode_ms_per_token", m.decode_ms_per_token},
             {"generated", m.generated},
             {"kv_bytes", m.kv_bytes},
-            {"peak_bytes", m.peak_bytes}});
+            {"peak_bytes", m.peak_bytes},
+            {"prefill_block_density", m.block_density}});
       rows.push_back({length, v, m});
     }
   }
 
-  std::printf("\n%-8s %-20s %-6s %12s %8s %12s %8s %10s %8s %10s\n", "length", "method", "ratio", "KV MiB",
-              "xKV", "decode ms/t", "xdecode", "prefill s", "xpref", "peak GiB");
+  std::printf("\n%-8s %-20s %-6s %12s %8s %12s %8s %10s %8s %10s %8s\n", "length", "method", "ratio", "KV MiB",
+              "xKV", "decode ms/t", "xdecode", "prefill s", "xpref", "peak GiB", "blocks");
   for (int64_t length : o.lengths) {
     const Measured* full = nullptr;
     for (const Row& r : rows) {
@@ -277,11 +281,12 @@ int main(int argc, char** argv) {
         continue;
       }
       auto ratio = [&](double a, double b) { return b > 0 ? a / b : 0.0; };
-      std::printf("%-8ld %-20s %-6s %12.1f %8.3f %12.3f %8.3f %10.3f %8.3f %10.2f\n", static_cast<long>(length),
+      std::printf("%-8ld %-20s %-6s %12.1f %8.3f %12.3f %8.3f %10.3f %8.3f %10.2f %8.3f\n", static_cast<long>(length),
                   r.variant.spec.name.c_str(), r.variant.ratio.c_str(), r.m.kv_bytes / 1048576.0,
                   full ? ratio(r.m.kv_bytes, full->kv_bytes) : 0.0, r.m.decode_ms_per_token,
                   full ? ratio(r.m.decode_ms_per_token, full->decode_ms_per_token) : 0.0, r.m.prefill_s,
-                  full ? ratio(r.m.prefill_s, full->prefill_s) : 0.0, r.m.peak_bytes / 1073741824.0);
+                  full ? ratio(r.m.prefill_s, full->prefill_s) : 0.0, r.m.peak_bytes / 1073741824.0,
+                  r.m.block_density);
     }
   }
   return 0;

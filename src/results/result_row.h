@@ -28,6 +28,7 @@ struct ResultRow {
   double decode_seconds = 0;
   int64_t kv_bytes = 0;
   int64_t peak_memory_bytes = 0;
+  double prefill_block_density = 1.0;  // sparse prefill: fraction of causal attention blocks computed (1: dense)
   int32_t rank = 0;            // world rank of the group leader that ran it
   int32_t group = 0;           // TP group index
   std::string status = "ok";   // "ok" | "failed"
@@ -39,7 +40,7 @@ struct ResultRow {
     ar & sample_key & benchmark & task & capability & metric & sample_id & sample_index & target_length &
         context_length & input_tokens & output_tokens & prediction & references_json & metadata_json & method &
         method_params_json & prefill_seconds & decode_seconds & kv_bytes & peak_memory_bytes & rank & group & status &
-        error & finished_unix;
+        error & finished_unix & prefill_block_density;
   }
 };
 

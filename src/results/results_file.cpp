@@ -86,6 +86,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"decode_seconds", doubles(&ResultRow::decode_seconds)},
       {"kv_bytes", ints(&ResultRow::kv_bytes)},
       {"peak_memory_bytes", ints(&ResultRow::peak_memory_bytes)},
+      {"prefill_block_density", doubles(&ResultRow::prefill_block_density)},
       {"rank", ints(&ResultRow::rank)},
       {"group", ints(&ResultRow::group)},
       {"status", strings(&ResultRow::status)},
@@ -103,7 +104,8 @@ std::vector<ResultRow> read_samples(hid_t file) {
   for (const char* name : {"sample_index", "target_length", "context_length", "input_tokens", "output_tokens",
                            "kv_bytes", "peak_memory_bytes", "rank", "group"})
     wanted[name] = ColumnKind::int64;
-  for (const char* name : {"prefill_seconds", "decode_seconds", "finished_unix"}) wanted[name] = ColumnKind::float64;
+  for (const char* name : {"prefill_seconds", "decode_seconds", "finished_unix", "prefill_block_density"})
+    wanted[name] = ColumnKind::float64;
   h5::ReadTable table = h5::read_table(file, kSamples, wanted);
   LOOM_CHECK(table.columns.count("sample_key"), "the /samples table has no sample_key column");
 
@@ -147,6 +149,7 @@ std::vector<ResultRow> read_samples(hid_t file) {
   fill_doubles("decode_seconds", &ResultRow::decode_seconds);
   fill_ints("kv_bytes", &ResultRow::kv_bytes);
   fill_ints("peak_memory_bytes", &ResultRow::peak_memory_bytes);
+  fill_doubles("prefill_block_density", &ResultRow::prefill_block_density);  // absent in files before 2026-12-02
   fill_ints("rank", &ResultRow::rank);
   fill_ints("group", &ResultRow::group);
   fill_strings("status", &ResultRow::status);

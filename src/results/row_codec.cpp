@@ -6,7 +6,8 @@
 namespace loom::results {
 namespace {
 
-constexpr uint8_t kRowVersion = 1;
+// Version 2 appends prefill_block_density; version-1 rows (journals of older builds) still decode, with 1.0.
+constexpr uint8_t kRowVersion = 2;
 
 class Writer {
  public:
@@ -117,6 +118,7 @@ std::string encode_row(const ResultRow& r) {
   w.str(r.status);
   w.str(r.error);
   w.f64(r.finished_unix);
+  w.f64(r.prefill_block_density);
   return w.take();
 }
 
@@ -124,7 +126,7 @@ std::optional<ResultRow> decode_row(std::string_view bytes) {
   Reader in(bytes);
   ResultRow r;
   uint8_t version = 0;
-  if (!in.u8(version) || version != kRowVersion) return std::nullopt;
+  if (!in.u8(version) || version < 1 || version > kRowVersion) return std::nullopt;
   bool ok = true;
   for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) ok = ok && in.str(*s);
   for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length, &r.input_tokens, &r.output_tokens})
@@ -134,6 +136,7 @@ std::optional<ResultRow> decode_row(std::string_view bytes) {
   ok = ok && in.f64(r.prefill_seconds) && in.f64(r.decode_seconds) && in.i64(r.kv_bytes) &&
        in.i64(r.peak_memory_bytes) && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) &&
        in.f64(r.finished_unix);
+  if (version >= 2) ok = ok && in.f64(r.prefill_block_density);
   if (!ok || !in.at_end()) return std::nullopt;
   return r;
 }

@@ -55,6 +55,7 @@ results::ResultRow make_row(results::ResultRow row, const WorkOutcome& outcome) 
   row.decode_seconds = outcome.decode_seconds;
   row.kv_bytes = outcome.kv_bytes;
   row.peak_memory_bytes = outcome.peak_memory_bytes;
+  row.prefill_block_density = outcome.prefill_block_density;
   row.rank = outcome.rank;
   row.group = outcome.group;
   row.status = outcome.ok ? "ok" : "failed";

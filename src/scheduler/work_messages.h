@@ -45,13 +45,14 @@ struct WorkOutcome {
   double decode_seconds = 0;
   int64_t kv_bytes = 0;
   int64_t peak_memory_bytes = 0;
+  double prefill_block_density = 1.0;
   int32_t rank = 0;   // world rank of the group leader
   int32_t group = 0;  // TP group index
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar & sample_key & ok & error & prediction & input_tokens & output_tokens & prefill_seconds & decode_seconds &
-        kv_bytes & peak_memory_bytes & rank & group;
+        kv_bytes & peak_memory_bytes & prefill_block_density & rank & group;
   }
 };
 

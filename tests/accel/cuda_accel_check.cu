@@ -11,6 +11,7 @@
 #include "kernels/cuda/accel_kernels.h"
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -139,18 +140,57 @@ void check_varlen(bool bf16, std::mt19937& rng) {
          relative_error(out, ref), bf16 ? 2e-2 : 1e-5);
 }
 
-void check_block_sparse(bool bf16, std::mt19937& rng) {
-  const int64_t heads = 8, kv = 2, dim = 128, total = 1000, t_q = 424, block = 64;
+std::vector<float> round_half(const std::vector<float>& v) {
+  std::vector<float> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = __half2float(__float2half(v[i]));
+  return out;
+}
+
+std::vector<__half> to_half(const std::vector<float>& v) {
+  std::vector<__half> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = __float2half(v[i]);
+  return out;
+}
+
+float as_float(float x) { return x; }
+float as_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+float as_float(__half x) { return __half2float(x); }
+
+template <class T>
+std::vector<float> run_block_sparse(ElementType type, const std::vector<T>& q, const std::vector<T>& k,
+                                    const std::vector<T>& v, const std::vector<uint8_t>& mask, int64_t heads,
+                                    int64_t kv, int64_t t_q, int64_t total, int64_t dim, int64_t block, float scale,
+                                    T poison) {
+  T* dq = to_device(q);
+  T* dk = to_device(k);
+  T* dv = to_device(v);
+  uint8_t* dmask = to_device(mask);
+  T* dout = to_device(std::vector<T>(heads * t_q * dim, poison));
+  CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(type, dq, dk, dv, heads, kv, t_q, total - t_q, total, total,
+                                                         dim, dmask, block, scale, dout, nullptr));
+  CHECK_CUDA(cudaDeviceSynchronize());
+  std::vector<T> host = to_host(dout, heads * t_q * dim);
+  std::vector<float> out(host.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = as_float(host[i]);
+  cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(dmask);
+  return out;
+}
+
+// One case: chunk of t_q queries ending at `total`, random causal block mask (first and diagonal blocks always on).
+// bf16 / fp16 with head_dim 64 or 128 and block % 64 == 0 take the tensor-core kernel, the rest the CUDA-core one.
+void check_block_sparse(ElementType type, int64_t dim, int64_t block, int64_t total, int64_t t_q, double density,
+                        std::mt19937& rng) {
+  const int64_t heads = 8, kv = 2;
   const int64_t nb = (total + block - 1) / block;
   std::vector<float> q = random_floats(heads * t_q * dim, rng), k = random_floats(kv * total * dim, rng),
                      v = random_floats(kv * total * dim, rng);
-  if (bf16) {
-    q = round_bf16(q);
-    k = round_bf16(k);
-    v = round_bf16(v);
-  }
+  auto round = [&](std::vector<float>& x) {
+    if (type == ElementType::kBFloat16) x = round_bf16(x);
+    if (type == ElementType::kFloat16) x = round_half(x);
+  };
+  round(q), round(k), round(v);
   std::vector<uint8_t> mask(heads * nb * nb, 0);
-  std::bernoulli_distribution coin(0.3);
+  std::bernoulli_distribution coin(density);
   for (int64_t h = 0; h < heads; ++h) {
     for (int64_t r = 0; r < nb; ++r) {
       for (int64_t c = 0; c <= r; ++c) mask[(h * nb + r) * nb + c] = (c == 0 || c == r || coin(rng)) ? 1 : 0;
@@ -165,33 +205,31 @@ void check_block_sparse(bool bf16, std::mt19937& rng) {
                                                            mask.data() + h * nb * nb, block, scale,
                                                            ref.data() + h * t_q * dim);
   }
-  uint8_t* dmask = to_device(mask);
-  std::vector<float> out(ref.size());
-  if (bf16) {
-    auto* dq = to_device(to_bf16(q));
-    auto* dk = to_device(to_bf16(k));
-    auto* dv = to_device(to_bf16(v));
-    auto* dout = to_device(std::vector<__nv_bfloat16>(ref.size(), __float2bfloat16(NAN)));
-    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kBFloat16, dq, dk, dv, heads, kv, t_q, total - t_q,
-                                                           total, total, dim, dmask, block, scale, dout, nullptr));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    auto host = to_host(dout, ref.size());
-    for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(host[i]);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+  std::vector<float> out;
+  const char* name = "fp32";
+  if (type == ElementType::kBFloat16) {
+    name = "bf16";
+    out = run_block_sparse(type, to_bf16(q), to_bf16(k), to_bf16(v), mask, heads, kv, t_q, total, dim, block, scale,
+                           __float2bfloat16(NAN));
+  } else if (type == ElementType::kFloat16) {
+    name = "fp16";
+    out = run_block_sparse(type, to_half(q), to_half(k), to_half(v), mask, heads, kv, t_q, total, dim, block, scale,
+                           __float2half(NAN));
   } else {
-    float* dq = to_device(q);
-    float* dk = to_device(k);
-    float* dv = to_device(v);
-    float* dout = to_device(std::vector<float>(ref.size(), NAN));
-    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kFloat32, dq, dk, dv, heads, kv, t_q, total - t_q,
-                                                           total, total, dim, dmask, block, scale, dout, nullptr));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    out = to_host(dout, ref.size());
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+    out = run_block_sparse(type, q, k, v, mask, heads, kv, t_q, total, dim, block, scale, NAN);
   }
-  cudaFree(dmask);
-  report(bf16 ? "block-sparse prefill attention (bf16, chunk 424/1000)" : "block-sparse prefill attention (fp32, chunk 424/1000)",
-         relative_error(out, ref), bf16 ? 2e-2 : 1e-5);
+  double max_abs = 0.0;
+  for (size_t i = 0; i < out.size(); ++i) max_abs = std::max(max_abs, std::fabs(static_cast<double>(out[i]) - ref[i]));
+  if (std::any_of(out.begin(), out.end(), [](float x) { return std::isnan(x); })) max_abs = INFINITY;
+  const bool fp32 = type == ElementType::kFloat32;
+  char label[160];
+  std::snprintf(label, sizeof(label), "block-sparse prefill (%s, d %lld, block %lld, chunk %lld/%lld)", name,
+                static_cast<long long>(dim), static_cast<long long>(block), static_cast<long long>(t_q),
+                static_cast<long long>(total));
+  report(label, relative_error(out, ref), fp32 ? 1e-5 : 2e-2);
+  const bool abs_ok = max_abs < (fp32 ? 1e-4 : 5e-2);
+  std::printf("%-52s max |out - ref| %.2e %s\n", "  (same case, every element)", max_abs, abs_ok ? "PASS" : "FAIL");
+  failures += abs_ok ? 0 : 1;
 }
 
 void check_kivi(int bits, std::mt19937& rng) {
@@ -377,7 +415,14 @@ int main(int argc, char** argv) {
   std::printf("device: %s, %d SMs, %.0f MiB\n", prop.name, prop.multiProcessorCount, prop.totalGlobalMem / 1048576.0);
   std::mt19937 rng(20261125);
   for (bool bf16 : {false, true}) check_varlen(bf16, rng);
-  for (bool bf16 : {false, true}) check_block_sparse(bf16, rng);
+  check_block_sparse(ElementType::kFloat32, 128, 64, 1000, 424, 0.3, rng);     // CUDA-core kernel
+  check_block_sparse(ElementType::kBFloat16, 128, 32, 1000, 424, 0.3, rng);    // CUDA-core kernel (block 32)
+  check_block_sparse(ElementType::kBFloat16, 128, 64, 1000, 424, 0.3, rng);    // tensor cores from here on
+  check_block_sparse(ElementType::kBFloat16, 128, 128, 1300, 517, 0.3, rng);   // chunk not tile-aligned
+  check_block_sparse(ElementType::kBFloat16, 128, 128, 2100, 2100, 0.5, rng);  // whole prompt, partial last tile
+  check_block_sparse(ElementType::kBFloat16, 64, 64, 777, 300, 0.4, rng);
+  check_block_sparse(ElementType::kFloat16, 128, 128, 1300, 517, 0.3, rng);
+  check_block_sparse(ElementType::kFloat16, 64, 128, 1000, 1000, 1.0, rng);
   check_kivi(2, rng);
   check_kivi(4, rng);
   check_gather(rng);
@@ -394,8 +439,11 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
   bench_block_sparse(8192, 1.0, rng);
+  bench_block_sparse(32768, 1.0, rng);
   bench_block_sparse(32768, 0.1, rng);
   bench_block_sparse(32768, 0.3, rng);
+  bench_block_sparse(131072, 0.1, rng);
+  bench_block_sparse(131072, 0.3, rng);
   std::printf("\n");
   bench_kivi(32768, rng);
   bench_kivi(131072, rng);

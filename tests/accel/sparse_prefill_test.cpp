@@ -55,8 +55,13 @@ TEST(AccelSparsePrefill, BlockMasksEqualReference) {
     input.keys = in.keys;
     input.values = in.values;
     input.scale = 1.0 / std::sqrt(static_cast<double>(dim));
+    EXPECT_EQ(policy->prefill_block_density(), 1.0);  // nothing computed yet
     at::Tensor out = policy->prefill_attention(input);
     ASSERT_TRUE(out.defined());
+    // Density = selected blocks / causal blocks of the chunk's query rows.
+    double causal = 0;
+    for (size_t r = 0; r < rows[0].size(); ++r) causal += static_cast<double>(first + static_cast<int64_t>(r) + 1);
+    EXPECT_NEAR(policy->prefill_block_density(), static_cast<double>(selected) / (causal * heads), 1e-12);
     const int64_t block = c["params"]["block_size"];
     at::Tensor mask_bytes = mask.to(at::kByte).contiguous();
     const int64_t nb = mask.size(1);
@@ -75,6 +80,21 @@ TEST(AccelSparsePrefill, BlockMasksEqualReference) {
   }
 }
 
+TEST(AccelSparsePrefill, XAttentionSlicedEstimateEqualsWhole) {
+  c10::InferenceMode guard;
+  Inputs in = make_inputs(7, 4, 2, 700, 32);
+  at::Tensor queries = in.queries.narrow(1, 700 - 450, 450).contiguous();
+  XAttentionSettings whole;
+  whole.block_size = 32;
+  whole.stride = 8;
+  XAttentionSettings sliced = whole;
+  sliced.estimate_slice_bytes = 1;  // one query block per slice
+  at::Tensor a = xattention_block_mask(queries, in.keys, whole);
+  at::Tensor b = xattention_block_mask(queries, in.keys, sliced);
+  EXPECT_TRUE(at::equal(a, b));
+  EXPECT_GT(a.sum().item<int64_t>(), 0);
+}
+
 TEST(AccelSparsePrefill, ShortChunksStayDense) {
   c10::InferenceMode guard;
   MethodSpec spec;
@@ -87,6 +107,7 @@ TEST(AccelSparsePrefill, ShortChunksStayDense) {
   input.values = in.values;
   input.scale = 0.2;
   EXPECT_FALSE(policy->prefill_attention(input).defined());  // 200 <= max(2 * 128, 512)
+  EXPECT_EQ(policy->prefill_block_density(), 1.0);             // a dense chunk computes every causal block
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ inline ResultRow make_test_row(int i, const std::string& method = "full") {
   r.status = i % 11 == 3 ? "failed" : "ok";
   r.error = r.status == "failed" ? "out of memory" : "";
   r.finished_unix = 1.7e9 + i;
+  r.prefill_block_density = i % 3 == 0 ? 1.0 : 0.125 * (i % 8);
   return r;
 }
 
@@ -48,7 +49,8 @@ inline bool same_row(const ResultRow& a, const ResultRow& b) {
          a.metadata_json == b.metadata_json && a.method == b.method && a.method_params_json == b.method_params_json &&
          a.prefill_seconds == b.prefill_seconds && a.decode_seconds == b.decode_seconds && a.kv_bytes == b.kv_bytes &&
          a.peak_memory_bytes == b.peak_memory_bytes && a.rank == b.rank && a.group == b.group &&
-         a.status == b.status && a.error == b.error && a.finished_unix == b.finished_unix;
+         a.status == b.status && a.error == b.error && a.finished_unix == b.finished_unix &&
+         a.prefill_block_density == b.prefill_block_density;
 }
 
 }  // namespace loom::results::testing

@@ -58,6 +58,22 @@ TEST(RowCodec, RoundTripsEveryField) {
   EXPECT_FALSE(decode_row(bytes + "x"));
 }
 
+TEST(RowCodec, DecodesVersionOneRowsOfOlderJournals) {
+  // A version-1 row is a version-2 row without its trailing prefill_block_density (8 bytes).
+  ResultRow row = make_test_row(5);
+  std::string bytes = encode_row(row);
+  ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 2);
+  std::string v1 = bytes.substr(0, bytes.size() - 8);
+  v1[0] = static_cast<char>(1);
+  auto decoded = decode_row(v1);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->prefill_block_density, 1.0);
+  row.prefill_block_density = 1.0;
+  EXPECT_TRUE(same_row(row, *decoded));
+  v1[0] = static_cast<char>(3);  // a version this build does not know
+  EXPECT_FALSE(decode_row(v1));
+}
+
 TEST(RowCodec, Crc32MatchesTheZlibCheckValue) {
   EXPECT_EQ(crc32("123456789", 9), 0xCBF43926u);
 }

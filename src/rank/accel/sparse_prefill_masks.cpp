@@ -43,6 +43,14 @@ at::Tensor block_key_means(const at::Tensor& keys, int64_t block) {
   return sums / counts.reshape({1, blocks, 1});
 }
 
+// [H, n] scores, [H] counts -> bool [H, n]: each row's counts[h] largest scores (the set torch.topk returns).
+at::Tensor top_count(const at::Tensor& scores, const at::Tensor& counts) {
+  at::Tensor order = std::get<1>(scores.sort(-1, /*descending=*/true));
+  at::Tensor ranks = at::empty_like(order).scatter_(
+      1, order, at::arange(scores.size(1), order.options()).unsqueeze(0).expand_as(order).contiguous());
+  return ranks < counts.unsqueeze(1);
+}
+
 }  // namespace
 
 at::Tensor flexprefill_block_mask(const at::Tensor& queries_in, const at::Tensor& keys_in, const FlexPrefillSettings& s) {
@@ -92,50 +100,44 @@ at::Tensor flexprefill_block_mask(const at::Tensor& queries_in, const at::Tensor
   vertical_pooled.select(1, 0).fill_(kInf);
   slash_pooled.select(1, nb - 1).fill_(kInf);
 
-  at::Tensor mask = at::zeros({heads, nb, nb}, at::TensorOptions().dtype(at::kBool));
-  auto mask_acc = mask.accessor<bool, 3>();
-  at::Tensor qa_cpu = query_aware.to(at::kCPU);
-  at::Tensor nv_cpu = num_vertical.to(at::kCPU);
-  at::Tensor ns_cpu = num_slash.to(at::kCPU);
+  // Everything below is tensor ops on the inputs' device: no per-head or per-entry host loop.
+  const at::TensorOptions long_opts = queries.options().dtype(at::kLong);
   const int64_t n_rows = last_qb - first_qb + 1;
-  for (int64_t h = 0; h < heads; ++h) {
-    const bool aware = qa_cpu[h].item<bool>();
-    const int64_t nv = std::min(aware ? min_blocks : nv_cpu[h].item<int64_t>(), nb);
-    const int64_t ns = std::min(aware ? min_blocks : ns_cpu[h].item<int64_t>(), nb);
-    at::Tensor columns = std::get<1>(vertical_pooled[h].topk(nv)).to(at::kCPU);
-    at::Tensor slashes = std::get<1>(slash_pooled[h].topk(ns)).to(at::kCPU);
-    for (int64_t i = 0; i < columns.numel(); ++i) {
-      const int64_t c = columns[i].item<int64_t>();
-      for (int64_t r = std::max(c, first_qb); r <= last_qb; ++r) mask_acc[h][r][c] = true;
-    }
-    for (int64_t i = 0; i < slashes.numel(); ++i) {
-      const int64_t offset = nb - 1 - slashes[i].item<int64_t>();
-      for (int64_t r = std::max(offset, first_qb); r <= last_qb; ++r) mask_acc[h][r][r - offset] = true;
-    }
-    if (!aware) continue;
-    // Query-aware blocks: pooled queries of the chunk's blocks against pooled keys, causal, covering gamma * rows.
-    const at::Tensor q_head = queries[h];
-    std::vector<at::Tensor> pooled;
-    for (int64_t r = first_qb; r <= last_qb; ++r) {
-      const int64_t begin = std::max(r * bs, total - t_q) - (total - t_q);
-      const int64_t end = std::min((r + 1) * bs, total) - (total - t_q);
-      pooled.push_back(q_head.narrow(0, begin, end - begin).mean(0));
-    }
-    at::Tensor avg_q = at::stack(pooled) * scale;  // [rows, d]
-    at::Tensor attn = at::matmul(avg_q, avg_k[h].t());  // [rows, nb]
-    at::Tensor row_ids = at::arange(first_qb, last_qb + 1, attn.options().dtype(at::kLong)).unsqueeze(1);
-    at::Tensor col_ids = at::arange(nb, attn.options().dtype(at::kLong)).unsqueeze(0);
-    attn.masked_fill_(col_ids > row_ids, -kInf);
-    attn = at::softmax(attn, -1).reshape({-1});
-    auto [values, order] = attn.sort(-1, /*descending=*/true);
-    at::Tensor take = values.cumsum(-1) <= s.gamma * static_cast<double>(n_rows);
-    at::Tensor chosen = order.masked_select(take).to(at::kCPU);
-    mask_acc[h][first_qb][0] = true;  // the official code maps unchosen entries to flat index 0
-    for (int64_t i = 0; i < chosen.numel(); ++i) {
-      const int64_t flat = chosen[i].item<int64_t>();
-      mask_acc[h][first_qb + flat / nb][flat % nb] = true;
-    }
+  at::Tensor row_ids = at::arange(first_qb, last_qb + 1, long_opts).unsqueeze(1);  // [R, 1] absolute query blocks
+  at::Tensor col_ids = at::arange(nb, long_opts).unsqueeze(0);                      // [1, nb]
+  at::Tensor causal = (col_ids <= row_ids).unsqueeze(0);                             // [1, R, nb]
+  // Query-aware heads take min_budget vertical and slash blocks; the others their gamma-covering counts.
+  at::Tensor min_count = at::full_like(num_vertical, min_blocks);
+  at::Tensor nv = at::where(query_aware, min_count, num_vertical).clamp_max(nb);
+  at::Tensor ns = at::where(query_aware, min_count, num_slash).clamp_max(nb);
+  at::Tensor columns = top_count(vertical_pooled, nv);  // [H, nb] over key blocks
+  at::Tensor slashes = top_count(slash_pooled, ns);     // [H, nb] over slash index j = nb - 1 - (row - column)
+  at::Tensor slash_index = (nb - 1 - (row_ids - col_ids)).clamp(0, nb - 1).reshape({-1});  // non-causal: masked
+  at::Tensor rows_mask = (columns.unsqueeze(1) | slashes.index_select(1, slash_index).reshape({heads, n_rows, nb})) &
+                         causal;
+
+  // Query-aware blocks: pooled queries of the chunk's blocks against pooled keys, causal, covering gamma * rows.
+  const int64_t lead = (total - t_q) - first_qb * bs;  // chunk positions before its first query block
+  at::Tensor q_blocks = at::constant_pad_nd(queries, {0, 0, lead, n_rows * bs - lead - t_q}, 0.0)
+                            .reshape({heads, n_rows, bs, d})
+                            .sum(2);
+  std::vector<double> counts(static_cast<size_t>(n_rows));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const int64_t qb = first_qb + r;
+    counts[r] = static_cast<double>(std::min((qb + 1) * bs, total) - std::max(qb * bs, total - t_q));
   }
+  at::Tensor avg_q = q_blocks / at::tensor(counts, at::kDouble).to(q_blocks.options()).reshape({1, n_rows, 1}) * scale;
+  at::Tensor attn = at::matmul(avg_q, avg_k.transpose(1, 2));  // [H, R, nb]
+  attn.masked_fill_(causal.logical_not(), -kInf);
+  attn = at::softmax(attn, -1).reshape({heads, n_rows * nb});
+  auto [values, order] = attn.sort(-1, /*descending=*/true);
+  at::Tensor take = values.cumsum(-1) <= s.gamma * static_cast<double>(n_rows);
+  at::Tensor chosen = at::zeros_like(take).scatter_(1, order, take).reshape({heads, n_rows, nb});
+  chosen.select(1, 0).select(1, 0).fill_(true);  // the official code maps unchosen entries to flat index 0
+  rows_mask |= chosen & query_aware.reshape({heads, 1, 1});
+
+  at::Tensor mask = at::zeros({heads, nb, nb}, queries.options().dtype(at::kBool));
+  mask.narrow(1, first_qb, n_rows).copy_(rows_mask);
   return mask.to(queries_in.device());
 }
 
@@ -168,51 +170,45 @@ at::Tensor xattention_block_mask(const at::Tensor& queries_in, const at::Tensor&
   at::Tensor q_full = at::zeros({heads, span, d}, queries.options());
   q_full.narrow(1, q_start - first_group * stride, t_q).copy_(queries);
   at::Tensor q_groups = q_full.reshape({heads, n_gq, stride, d}).flip({2}).reshape({heads, n_gq, stride * d});
-  at::Tensor logits = at::matmul(q_groups.reshape({kv_heads, group * n_gq, stride * d}), k_groups.transpose(1, 2))
-                          .reshape({heads, n_gq, n_gk}) /
-                      std::sqrt(static_cast<double>(d)) / static_cast<double>(stride);
-  at::Tensor row_ids = at::arange(first_group, first_group + n_gq, logits.options().dtype(at::kLong)).unsqueeze(1);
-  at::Tensor col_ids = at::arange(n_gk, logits.options().dtype(at::kLong)).unsqueeze(0);
-  logits.masked_fill_((col_ids > row_ids).unsqueeze(0), -kInf);
-  at::Tensor probs = at::softmax(logits, -1);
-  // Rows whose group lies wholly past T are padding: zero them (official: padded query rows).
-  at::Tensor padded_rows = row_ids.squeeze(1) * stride >= total;
-  probs.masked_fill_(padded_rows.reshape({1, n_gq, 1}), 0.0);
-  // Block sums [H, rows_b, nb].
-  at::Tensor col_padded = at::constant_pad_nd(probs, {0, nb * per_block - n_gk}, 0.0);
-  at::Tensor sums = col_padded.reshape({heads, n_gq / per_block, per_block, nb, per_block}).sum({2, 4});
-
-  at::Tensor mask = at::zeros({heads, nb, nb}, at::TensorOptions().dtype(at::kBool));
-  auto mask_acc = mask.accessor<bool, 3>();
-  at::Tensor sums_cpu = sums.to(at::kCPU).to(at::kDouble).contiguous();
-  auto sums_acc = sums_cpu.accessor<double, 3>();
-  std::vector<std::pair<double, int64_t>> others;
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t row = 0; row < n_gq / per_block; ++row) {
-      const int64_t qb = first_qb + row;
-      double row_total = 0.0;
-      for (int64_t kb = 0; kb < nb; ++kb) row_total += sums_acc[h][row][kb];
-      const double required = row_total * s.threshold;
-      double kept = sums_acc[h][row][0];
-      mask_acc[h][qb][0] = true;
-      if (qb != 0) {
-        kept += sums_acc[h][row][qb];
-        mask_acc[h][qb][qb] = true;
-      }
-      others.clear();
-      for (int64_t kb = 1; kb < nb; ++kb) {
-        if (kb != qb) others.emplace_back(sums_acc[h][row][kb], kb);
-      }
-      std::stable_sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-      for (const auto& [value, kb] : others) {
-        if (!(kept < required)) break;
-        mask_acc[h][qb][kb] = true;
-        kept += value;
-      }
-      for (int64_t kb = qb + 1; kb < nb; ++kb) mask_acc[h][qb][kb] = false;
-      if (s.keep_sink) mask_acc[h][qb][0] = true;
-      if (s.keep_recent) mask_acc[h][qb][qb] = true;
-    }
+  // Query blocks in slices whose logits stay under estimate_slice_bytes (the whole [H, n_gq, n_gk] is 8.6 GB fp32
+  // at 128K for Llama-3.1-8B's 32 heads).
+  const int64_t rows_b = n_gq / per_block;
+  const int64_t slice_rows = std::max<int64_t>(1, s.estimate_slice_bytes / (4 * heads * per_block * n_gk));
+  const at::TensorOptions long_opts = queries.options().dtype(at::kLong);
+  at::Tensor col_blocks = at::arange(nb, long_opts).unsqueeze(0);  // [1, nb]
+  at::Tensor mask = at::zeros({heads, nb, nb}, queries.options().dtype(at::kBool));
+  for (int64_t row0 = 0; row0 < rows_b; row0 += slice_rows) {
+    const int64_t nr = std::min(slice_rows, rows_b - row0);
+    const int64_t g0 = first_group + row0 * per_block;  // absolute index of the slice's first query group
+    at::Tensor qg = q_groups.narrow(1, row0 * per_block, nr * per_block);
+    at::Tensor logits = at::matmul(qg.reshape({kv_heads, group * nr * per_block, stride * d}), k_groups.transpose(1, 2))
+                            .reshape({heads, nr * per_block, n_gk}) /
+                        std::sqrt(static_cast<double>(d)) / static_cast<double>(stride);
+    at::Tensor row_ids = at::arange(g0, g0 + nr * per_block, long_opts).unsqueeze(1);
+    at::Tensor col_ids = at::arange(n_gk, long_opts).unsqueeze(0);
+    logits.masked_fill_((col_ids > row_ids).unsqueeze(0), -kInf);
+    at::Tensor probs = at::softmax(logits, -1);
+    // Rows whose group lies wholly past T are padding: zero them (official: padded query rows).
+    at::Tensor padded_rows = row_ids.squeeze(1) * stride >= total;
+    probs.masked_fill_(padded_rows.reshape({1, nr * per_block, 1}), 0.0);
+    // Block sums [H, nr, nb]; the selection below runs in double precision.
+    at::Tensor col_padded = at::constant_pad_nd(probs, {0, nb * per_block - n_gk}, 0.0);
+    at::Tensor sums =
+        col_padded.reshape({heads, nr, per_block, nb, per_block}).sum({2, 4}).to(at::kDouble);
+    at::Tensor qb_ids = at::arange(first_qb + row0, first_qb + row0 + nr, long_opts).unsqueeze(1);  // [nr, 1]
+    // Always kept: the first block and the diagonal block. The others by decreasing sum (ties: lower block first)
+    // while the kept sum is below threshold * row total.
+    at::Tensor fixed = ((col_blocks == 0) | (col_blocks == qb_ids)).unsqueeze(0);  // [1, nr, nb]
+    at::Tensor required = sums.sum(-1, /*keepdim=*/true) * s.threshold;          // [H, nr, 1]
+    at::Tensor base = (sums * fixed).sum(-1, /*keepdim=*/true);
+    auto [sorted, order] = sums.masked_fill(fixed, -1.0).sort(/*stable=*/true, -1, /*descending=*/true);
+    // before[i] = base + sorted[0] + ... + sorted[i-1], summed left to right.
+    at::Tensor before = at::cat({base, sorted}, -1).cumsum(-1).narrow(-1, 0, nb);
+    at::Tensor take = (before < required) & (sorted >= 0.0);
+    at::Tensor selected = (at::zeros_like(take).scatter_(-1, order, take) | fixed) & (col_blocks <= qb_ids).unsqueeze(0);
+    if (s.keep_sink) selected.select(-1, 0).fill_(true);
+    if (s.keep_recent) selected |= (col_blocks == qb_ids).unsqueeze(0);
+    mask.narrow(1, first_qb + row0, nr).copy_(selected);
   }
   return mask.to(queries_in.device());
 }

@@ -39,6 +39,8 @@ struct XAttentionSettings {
   double threshold = 0.9;
   bool keep_sink = false;
   bool keep_recent = false;
+  // Memory, not results: the estimate's softmax runs over slices of query blocks whose fp32 logits stay under this.
+  int64_t estimate_slice_bytes = int64_t{512} << 20;
 };
 
 at::Tensor flexprefill_block_mask(const at::Tensor& queries, const at::Tensor& keys, const FlexPrefillSettings& s);

@@ -10,10 +10,6 @@ at::Tensor SparsePrefillPolicy::block_mask(const at::Tensor& queries, const at::
 
 at::Tensor SparsePrefillPolicy::prefill_attention(const model::PrefillAttentionInput& input) {
   at::Tensor mask = block_mask(input.queries, input.keys);
-  if (!mask.defined()) {
-    last_density_ = 1.0;
-    return at::Tensor();
-  }
   const int64_t block_size =
       settings_.kind == SparsePrefillKind::kFlexPrefill ? settings_.flex.block_size : settings_.xattn.block_size;
   const int64_t total = input.keys.size(1);
@@ -22,9 +18,14 @@ at::Tensor SparsePrefillPolicy::prefill_attention(const model::PrefillAttentionI
   const int64_t last = (total - 1) / block_size;
   const int64_t rows = last - first + 1;
   // Causal blocks of the chunk's rows: sum over rows r of (r + 1).
-  const double causal_blocks = static_cast<double>(input.queries.size(0)) *
-                               static_cast<double>((first + 1 + last + 1) * rows / 2);
-  last_density_ = mask.sum().item<double>() / causal_blocks;
+  const double causal = static_cast<double>(input.queries.size(0)) *
+                        static_cast<double>((first + 1 + last + 1) * rows / 2);
+  causal_blocks_ += causal;
+  if (!mask.defined()) {
+    computed_blocks_ += causal;
+    return at::Tensor();
+  }
+  computed_blocks_ += mask.sum().item<double>();
   return block_sparse_attention(input.queries, input.keys, input.values, mask, block_size, input.scale);
 }
 

@@ -1,8 +1,8 @@
 // Sparse-prefill policies (FlexPrefill, XAttention): the engine calls prefill_attention() for every prefill chunk
 // of every layer; the policy builds the chunk's block mask (sparse_prefill_masks.h) and returns block-sparse
 // attention, or an undefined tensor (dense) when the method leaves the chunk dense. The KV cache stays dense and
-// full: these methods save prefill time, not memory. last_density() reports the fraction of causal blocks computed
-// in the latest call (for logs and benchmarks).
+// full: these methods save prefill time, not memory. prefill_block_density() reports the fraction of causal blocks
+// computed over all layers and chunks so far (dense chunks count as fully computed); InferenceResult carries it.
 #pragma once
 
 #include "rank/accel/sparse_prefill_masks.h"
@@ -31,11 +31,14 @@ class SparsePrefillPolicy final : public model::AttentionPolicy {
 
   // Mask for one chunk (undefined: dense).
   at::Tensor block_mask(const at::Tensor& queries, const at::Tensor& keys) const;
-  double last_density() const { return last_density_; }
+  double prefill_block_density() const override {
+    return causal_blocks_ > 0 ? computed_blocks_ / causal_blocks_ : 1.0;
+  }
 
  private:
   SparsePrefillSettings settings_;
-  double last_density_ = 1.0;
+  double computed_blocks_ = 0;
+  double causal_blocks_ = 0;
 };
 
 class SparsePrefillPolicyFactory final : public model::AttentionPolicyFactory {

@@ -88,6 +88,9 @@ class AttentionPolicy {
   // Whether finish_prefill keeps the dense prefill cache as it is (the full cache). A shared prefill hands the
   // original caches to such a policy and copies for the others, so at most one extra dense copy exists at a time.
   virtual bool keeps_prefill_cache() const { return false; }
+  // Fraction of the causal (query block, key block) pairs the prefill attention computed, over every layer and
+  // chunk of the sequence so far (1: dense).
+  virtual double prefill_block_density() const { return 1.0; }
 
   const PolicyContext& context() const { return context_; }
 

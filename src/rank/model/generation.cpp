@@ -164,6 +164,7 @@ void finish_sequence(GenerationResources& res, Sequence& seq, const std::vector<
   }
   state.observations.clear();
   for (const auto& cache : state.caches) seq.result->kv_bytes += cache->bytes();
+  seq.result->prefill_block_density = policy.prefill_block_density();
   seq.next_position = state.prompt_length;
   seq.active = true;
   if (accept_token(seq, seq.sampler->next(logits[0]), res.tokenizer)) seq.active = false;

@@ -33,6 +33,7 @@ struct InferenceResult {
   int32_t prefill_shared_by = 1;    // requests of the batch that shared this prompt's prefill (sweeps; 1: alone)
   double decode_seconds = 0;
   int64_t kv_bytes = 0;             // KV-cache bytes held after prefill (after compression)
+  double prefill_block_density = 1.0;  // sparse prefill: fraction of causal attention blocks computed (1: dense)
   int64_t peak_memory_bytes = 0;    // peak device memory during this request (CPU: peak RSS growth estimate)
 };
 

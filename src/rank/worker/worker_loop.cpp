@@ -65,6 +65,7 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
     outcome.decode_seconds = result.decode_seconds;
     outcome.kv_bytes = result.kv_bytes;
     outcome.peak_memory_bytes = result.peak_memory_bytes;
+    outcome.prefill_block_density = result.prefill_block_density;
     if (!result.ok) spdlog::warn("sample {} failed: {}", outcome.sample_key, result.error);
   }
   for (std::size_t j = 0; j < followup_of.size(); ++j) {

@@ -1,0 +1,25 @@
+// Tensor-core path of block_sparse_attention (internal to src/kernels/cuda): a flash-attention style kernel on
+// mma.sync m16n8k16 (bf16 / fp16 inputs, fp32 accumulation and softmax; the probabilities are rounded to the input
+// type before the P·V product, as flash attention does). One thread block of 4 warps per (query head, tile of 64
+// query positions aligned to absolute position 0); key tiles of 64 tokens of each active key block are staged in
+// shared memory (keys row-major, values transposed) and the online softmax lives in registers.
+// block_sparse_attention() (block_sparse_attention.cu) calls it when block_sparse_mma_supported() says so and uses
+// its CUDA-core kernel otherwise; arguments as in accel_kernels.h.
+#pragma once
+
+#include "kernels/cuda/accel_kernels.h"
+
+namespace loom::kernels::cuda {
+
+// True for bf16 / fp16, head_dim 64 or 128, block_size a positive multiple of 64, 16-byte aligned q / keys /
+// values / out and a device of compute capability 8.0 or newer.
+bool block_sparse_mma_supported(ElementType type, const void* q, const void* keys, const void* values, const void* out,
+                                int64_t head_dim, int64_t block_size);
+
+cudaError_t block_sparse_attention_mma(ElementType type, const void* q, const void* keys, const void* values,
+                                       int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
+                                       int64_t total_len, int64_t key_stride, int64_t head_dim,
+                                       const uint8_t* block_mask, int64_t block_size, float scale, void* out,
+                                       cudaStream_t stream);
+
+}  // namespace loom::kernels::cuda
