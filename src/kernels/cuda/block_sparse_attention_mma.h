@@ -1,8 +1,9 @@
 // Tensor-core path of block_sparse_attention (internal to src/kernels/cuda): a flash-attention style kernel on
 // mma.sync m16n8k16 (bf16 / fp16 inputs, fp32 accumulation and softmax; the probabilities are rounded to the input
 // type before the P·V product, as flash attention does). One thread block of 4 warps per (query head, tile of 64
-// query positions aligned to absolute position 0); key tiles of 64 tokens of each active key block are staged in
-// shared memory (keys row-major, values transposed) and the online softmax lives in registers.
+// query positions aligned to absolute position 0); key/value tiles of 64 tokens of each active key block are
+// double-buffered in shared memory by cp.async, fragments are read with ldmatrix, and the online softmax lives in
+// registers. ~240 TFLOP/s on an H200 (docs/performance/accel.md).
 // block_sparse_attention() (block_sparse_attention.cu) calls it when block_sparse_mma_supported() says so and uses
 // its CUDA-core kernel otherwise; arguments as in accel_kernels.h.
 #pragma once
