@@ -87,59 +87,6 @@ void report(const char* name, double error, double bound) {
   std::printf("%-52s rel.err %.3e (bound %.0e) %s\n", name, error, bound, ok ? "PASS" : "FAIL");
 }
 
-void check_varlen(bool bf16, std::mt19937& rng) {
-  const int64_t heads = 32, kv = 8, dim = 128;
-  std::uniform_int_distribution<int64_t> len_dist(1, 3000);
-  std::vector<int64_t> lengths(kv), offsets(kv);
-  int64_t rows = 0;
-  for (int64_t h = 0; h < kv; ++h) {
-    lengths[h] = len_dist(rng);
-    offsets[h] = rows + 7;  // spare rows between heads, as the cache keeps
-    rows = offsets[h] + lengths[h];
-  }
-  std::vector<float> q = random_floats(heads * dim, rng), k = random_floats(rows * dim, rng), v = random_floats(rows * dim, rng);
-  if (bf16) {
-    q = round_bf16(q);
-    k = round_bf16(k);
-    v = round_bf16(v);
-  }
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
-  std::vector<float> ref(heads * dim);
-  loom::kernels::accel::varlen_decode_attention_reference(q.data(), k.data(), v.data(), offsets.data(), lengths.data(),
-                                                          heads, kv, dim, scale, ref.data());
-  int64_t* d_off = to_device(offsets);
-  int64_t* d_len = to_device(lengths);
-  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
-  float* workspace = nullptr;
-  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * sizeof(float)));
-  std::vector<float> out(heads * dim);
-  if (bf16) {
-    auto* dq = to_device(to_bf16(q));
-    auto* dk = to_device(to_bf16(k));
-    auto* dv = to_device(to_bf16(v));
-    __nv_bfloat16* dout = to_device(std::vector<__nv_bfloat16>(heads * dim, __float2bfloat16(NAN)));
-    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kBFloat16, dq, dk, dv, d_off, d_len, heads, kv,
-                                                            dim, max_len, scale, workspace, dout, nullptr));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    auto host = to_host(dout, heads * dim);
-    for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(host[i]);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
-  } else {
-    float* dq = to_device(q);
-    float* dk = to_device(k);
-    float* dv = to_device(v);
-    float* dout = to_device(std::vector<float>(heads * dim, NAN));
-    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kFloat32, dq, dk, dv, d_off, d_len, heads, kv,
-                                                            dim, max_len, scale, workspace, dout, nullptr));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    out = to_host(dout, heads * dim);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
-  }
-  cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
-  report(bf16 ? "varlen decode attention (bf16, 32q/8kv heads)" : "varlen decode attention (fp32, 32q/8kv heads)",
-         relative_error(out, ref), bf16 ? 2e-2 : 1e-5);
-}
-
 std::vector<float> round_half(const std::vector<float>& v) {
   std::vector<float> out(v.size());
   for (size_t i = 0; i < v.size(); ++i) out[i] = __half2float(__float2half(v[i]));
@@ -174,6 +121,64 @@ std::vector<float> run_block_sparse(ElementType type, const std::vector<T>& q, c
   for (size_t i = 0; i < out.size(); ++i) out[i] = as_float(host[i]);
   cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout), cudaFree(dmask);
   return out;
+}
+
+// Random per-head lengths 1..3000 with spare rows between heads, as PerHeadVarlenCache keeps them. bf16 / fp16 with
+// head_dim 64 or 128 and <= 8 query heads per KV head take the GQA kernel, the rest the generic one.
+void check_varlen(ElementType type, int64_t heads, int64_t kv, int64_t dim, std::mt19937& rng) {
+  std::uniform_int_distribution<int64_t> len_dist(1, 3000);
+  std::vector<int64_t> lengths(kv), offsets(kv);
+  int64_t rows = 0;
+  for (int64_t h = 0; h < kv; ++h) {
+    lengths[h] = len_dist(rng);
+    offsets[h] = rows + 7;
+    rows = offsets[h] + lengths[h];
+  }
+  std::vector<float> q = random_floats(heads * dim, rng), k = random_floats(rows * dim, rng), v = random_floats(rows * dim, rng);
+  auto round = [&](std::vector<float>& x) {
+    if (type == ElementType::kBFloat16) x = round_bf16(x);
+    if (type == ElementType::kFloat16) x = round_half(x);
+  };
+  round(q), round(k), round(v);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  std::vector<float> ref(heads * dim);
+  loom::kernels::accel::varlen_decode_attention_reference(q.data(), k.data(), v.data(), offsets.data(), lengths.data(),
+                                                          heads, kv, dim, scale, ref.data());
+  int64_t* d_off = to_device(offsets);
+  int64_t* d_len = to_device(lengths);
+  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
+  float* workspace = nullptr;
+  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * sizeof(float)));
+  auto run = [&](auto qh, auto kh, auto vh, auto poison) {
+    auto* dq = to_device(qh);
+    auto* dk = to_device(kh);
+    auto* dv = to_device(vh);
+    auto* dout = to_device(std::vector<decltype(poison)>(heads * dim, poison));
+    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(type, dq, dk, dv, d_off, d_len, heads, kv, dim, max_len,
+                                                            scale, workspace, dout, nullptr));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    auto host = to_host(dout, heads * dim);
+    std::vector<float> out(host.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = as_float(host[i]);
+    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
+    return out;
+  };
+  std::vector<float> out;
+  const char* name = "fp32";
+  if (type == ElementType::kBFloat16) {
+    name = "bf16";
+    out = run(to_bf16(q), to_bf16(k), to_bf16(v), __float2bfloat16(NAN));
+  } else if (type == ElementType::kFloat16) {
+    name = "fp16";
+    out = run(to_half(q), to_half(k), to_half(v), __float2half(NAN));
+  } else {
+    out = run(q, k, v, static_cast<float>(NAN));
+  }
+  cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
+  char label[160];
+  std::snprintf(label, sizeof(label), "varlen decode attention (%s, %lldq/%lldkv heads, d %lld)", name,
+                static_cast<long long>(heads), static_cast<long long>(kv), static_cast<long long>(dim));
+  report(label, relative_error(out, ref), type == ElementType::kFloat32 ? 1e-5 : 2e-2);
 }
 
 // One case: chunk of t_q queries ending at `total`, random causal block mask (first and diagonal blocks always on).
@@ -414,7 +419,14 @@ int main(int argc, char** argv) {
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s, %d SMs, %.0f MiB\n", prop.name, prop.multiProcessorCount, prop.totalGlobalMem / 1048576.0);
   std::mt19937 rng(20261125);
-  for (bool bf16 : {false, true}) check_varlen(bf16, rng);
+  check_varlen(ElementType::kFloat32, 32, 8, 128, rng);   // generic kernel
+  check_varlen(ElementType::kBFloat16, 32, 8, 96, rng);   // generic kernel (head_dim 96)
+  check_varlen(ElementType::kBFloat16, 32, 8, 128, rng);  // GQA kernel from here on: group 4
+  check_varlen(ElementType::kBFloat16, 16, 2, 128, rng);  // group 8
+  check_varlen(ElementType::kBFloat16, 28, 4, 128, rng);  // group 7
+  check_varlen(ElementType::kBFloat16, 12, 4, 64, rng);   // group 3, head_dim 64
+  check_varlen(ElementType::kFloat16, 8, 8, 64, rng);     // group 1
+  check_varlen(ElementType::kBFloat16, 72, 8, 128, rng);  // group 9: generic kernel
   check_block_sparse(ElementType::kFloat32, 128, 64, 1000, 424, 0.3, rng);     // CUDA-core kernel
   check_block_sparse(ElementType::kBFloat16, 128, 32, 1000, 424, 0.3, rng);    // CUDA-core kernel (block 32)
   check_block_sparse(ElementType::kBFloat16, 128, 64, 1000, 424, 0.3, rng);    // tensor cores from here on

@@ -2,7 +2,8 @@
 # One call on the GPU machine (device tool), run from the repository root with the programs that
 # tools/gpu_session/build_here.sh built on a CPU machine in .device/ (carried):
 #   1. tests/accel/cuda_accel_check: the acceleration kernels against their CPU references, then kernel timings
-#      (and its quick part under compute-sanitizer memcheck when the machine has it);
+#      (and its quick part under compute-sanitizer memcheck when the machine has it); PyTorch SDPA baselines
+#      (tests/accel/cuda_dense_baseline.py) on the same machine;
 #   2. the Llama-3.1-8B shape with random bf16 weights and LOOM_LAYERS (default 4) of its 32 decoder layers;
 #   3. bench/accel_engine at 32K: full cache and every method x ratio (KV bytes, decode ms/token, prefill s, peak,
 #      prefill block density), the prompt prefilled in one chunk (prefill_chunk_size = prompt length);
@@ -36,11 +37,12 @@ export LD_LIBRARY_PATH=$D/lib:$SITE/torch/lib:$NV$MPI/lib:$MPI/lib/openmpi:${LD_
 } 2>&1 | tee "$OUT/env.txt"
 read -ra ACCEL_ARGS <<< "${LOOM_ACCEL_ARGS:-}"
 if [ "${LOOM_KERNELS:-1}" != 0 ] && [ -x "$D/cuda_accel_check" ]; then
-  timeout 150 "$D/cuda_accel_check" 2>&1 | tee "$OUT/kernels.txt"
+  timeout 150 stdbuf -oL "$D/cuda_accel_check" 2>&1 | tee "$OUT/kernels.txt"
   SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
   if [ -n "$SAN" ]; then
     timeout 90 "$SAN" --tool memcheck "$D/cuda_accel_check" --quick 2>&1 | tail -n 5 | tee "$OUT/memcheck.txt"
   fi
+  timeout 60 python3 tests/accel/cuda_dense_baseline.py 2>&1 | tee "$OUT/baseline.txt"
 fi
 echo "--- model at $(left) s left"
 timeout 90 python3 tools/engine_parity/hf_reference.py make --model /tmp/m8b --layers "$LAYERS" --ids /tmp/ids.int32 \
