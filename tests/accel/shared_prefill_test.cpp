@@ -60,7 +60,7 @@ TEST(SharedPrefill, SweepInOneBatchEqualsEachMethodAlone) {
       request(prompt, "cakekv", {{"max_capacity_prompt", 128}}),             // trims earlier layers in place
       request(prompt, "kivi", {{"k_bits", 2}, {"v_bits", 2}, {"residual_length", 32}, {"group_size", 8}}),
       request(prompt, "think", {{"key_channel_compression_ratio", 0.5}}),
-      request(prompt, "xattention", {{"block_size", 32}, {"stride", 8}}),    // own (sparse) prefill
+      request(prompt, "xattention", {{"block_size", 32}, {"stride", 8}, {"threshold", 0.5}}),  // own prefill
       request(other, "snapkv", {{"compression_ratio", 0.5}}),                // another prompt
       request(prompt, "pyramidkv", {{"compression_ratio", 0.5}}),
   };
@@ -83,6 +83,15 @@ TEST(SharedPrefill, SweepInOneBatchEqualsEachMethodAlone) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const bool own = batch[i].method.name == "xattention" || batch[i].input_ids != prompt;
     EXPECT_EQ(together[i].prefill_shared_by, own ? 1 : 11) << batch[i].method.label;
+  }
+  // Only the sparse-prefill method skips attention blocks; the result says how many it computed.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].method.name == "xattention") {
+      EXPECT_GT(together[i].prefill_block_density, 0.3) << batch[i].method.label;
+      EXPECT_LT(together[i].prefill_block_density, 1.0) << batch[i].method.label;
+    } else {
+      EXPECT_EQ(together[i].prefill_block_density, 1.0) << batch[i].method.label;
+    }
   }
   // The compressed caches are smaller than the full one: the copies were compressed, not the shared original.
   EXPECT_LT(together[1].kv_bytes, together[0].kv_bytes);

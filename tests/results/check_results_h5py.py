@@ -26,6 +26,7 @@ for i, row in df.sort_values("sample_index").reset_index(drop=True).iterrows():
     assert row["prediction"].startswith(f"The special magic number is {1000 + i} — ünïcödé 数字"), row["prediction"]
     assert row["status"] == ("failed" if i % 11 == 3 else "ok")
     assert row["prefill_seconds"] == 0.25 * i
+    assert row["prefill_block_density"] == (1.0 if i % 3 == 0 else 0.125 * (i % 8)), row["prefill_block_density"]
 assert attrs["git_commit"] == "0123456789abcdef", attrs["git_commit"]
 assert list(attrs["hostnames"]) == ["localhost"], attrs["hostnames"]
 assert attrs["job_yaml"].startswith("model:")
