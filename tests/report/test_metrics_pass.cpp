@@ -29,6 +29,7 @@ results::ResultRow make_row(const std::string& benchmark, const std::string& tas
   r.target_length = target;
   r.context_length = context;
   r.input_tokens = context;
+  r.kv_bytes = context * (method == "full" ? 128 : 64);  // the compressed method holds half the cache per token
   r.prediction = prediction;
   r.references_json = "[\"yes\"]";
   r.metadata_json = "{}";
@@ -96,13 +97,17 @@ TEST_F(MetricsPassTest, WritesJsonMetricsGroupAndTables) {
               50, 1e-9);
   EXPECT_NEAR(json["methods"]["full"]["length_buckets"]["8-16K"]["score"].get<double>(), 100, 1e-9);
   EXPECT_EQ(json["failures"].size(), 1u);
+  EXPECT_EQ(json["methods"]["full"]["cost"]["generated"].get<int64_t>(), 5);  // 6 rows, one failed generation
+  EXPECT_NEAR(json["methods"]["full"]["cost"]["kv_vs_full"].get<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(json["methods"]["snapkv@0.5"]["cost"]["kv_vs_full"].get<double>(), 0.5, 1e-12);
 
   const std::string text = out.str();
   if (std::getenv("LOOM_SHOW_REPORT")) std::cout << text;  // to look at the tables
   for (const char* expected : {"Scores by task and target context length — method full", "(benchmark avg)", "4K", "8K",
                                "Scores by task and context-length bucket (natural data) — method full",
                                "Scores by context-length bucket", "Scores by capability", "Scores by method",
-                               "snapkv@0.5", "Failures: 1 of 7 rows", "sequence longer", "summary: "})
+                               "snapkv@0.5", "Cost by method", "KV x full", "prefill block density",
+                               "Failures: 1 of 7 rows", "sequence longer", "summary: "})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
 
   // The rows and attributes survive the rewrite; /metrics tables are readable.

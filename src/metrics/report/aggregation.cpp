@@ -1,5 +1,6 @@
 #include "metrics/report/aggregation.h"
 
+#include <algorithm>
 #include <array>
 #include <numeric>
 
@@ -59,6 +60,43 @@ Score weighted(const Scores& scores) {
   return out;
 }
 
+// Sums behind MethodCost.
+struct CostSums {
+  int64_t generated = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  int64_t decode_steps = 0;
+  double kv_bytes = 0;
+  double input_tokens = 0;
+  int64_t peak = 0;
+  double density = 0;
+
+  void add(const ScoredRow& row) {
+    if (!row.generated) return;
+    ++generated;
+    prefill_seconds += row.prefill_seconds;
+    if (row.output_tokens >= 2) {
+      decode_seconds += row.decode_seconds;
+      decode_steps += row.output_tokens - 1;
+    }
+    kv_bytes += static_cast<double>(row.kv_bytes);
+    input_tokens += static_cast<double>(row.input_tokens);
+    peak = std::max(peak, row.peak_memory_bytes);
+    density += row.prefill_block_density;
+  }
+  MethodCost cost() const {
+    MethodCost c;
+    c.generated = generated;
+    if (generated == 0) return c;
+    c.prefill_seconds = prefill_seconds / static_cast<double>(generated);
+    c.decode_ms_per_token = decode_steps > 0 ? 1000.0 * decode_seconds / static_cast<double>(decode_steps) : 0;
+    c.kv_bytes_per_token = input_tokens > 0 ? kv_bytes / input_tokens : 0;
+    c.peak_memory_bytes = peak;
+    c.prefill_block_density = density / static_cast<double>(generated);
+    return c;
+  }
+};
+
 }  // namespace
 
 const std::vector<std::string>& length_bucket_labels() {
@@ -92,9 +130,11 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
   };
   std::map<std::string, std::map<std::string, std::map<std::string, TaskSums>>> sums;
   std::map<std::pair<std::string, std::string>, std::string> benchmark_capability;
+  std::map<std::string, CostSums> costs;
 
   Summary summary;
   for (const ScoredRow& row : rows) {
+    costs[row.method].add(row);
     TaskSums& task = sums[row.method][row.benchmark][row.task];
     if (task.capability.empty()) task.capability = row.capability;
     benchmark_capability.try_emplace({row.method, row.benchmark}, row.capability);
@@ -160,6 +200,11 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       }
       s.score = total / static_cast<double>(scores.size());
     }
+    m.cost = costs[method].cost();
+  }
+  auto full = summary.methods.find("full");
+  if (full != summary.methods.end() && full->second.cost.kv_bytes_per_token > 0) {
+    for (auto& [method, m] : summary.methods) m.cost.kv_vs_full = m.cost.kv_bytes_per_token / full->second.cost.kv_bytes_per_token;
   }
   return summary;
 }

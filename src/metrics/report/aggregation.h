@@ -5,7 +5,8 @@
 // plus per-length views: each task per length column (the target length of synthetic tasks, else the length
 // bucket of the context length), and per benchmark per length bucket (0–8K … >128K, LOOM-Scope thresholds
 // 8000/16000/32000/64000/130000 on context_length, upper bounds inclusive) with the method's bucket score the
-// mean over the benchmarks that have samples in that bucket.
+// mean over the benchmarks that have samples in that bucket. Next to the scores, each method's cost over the rows
+// that generated (MethodCost): what the acceleration methods trade accuracy for.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,15 @@ struct ScoredRow {
   std::string error;                       // the reason when failed
   double score = 0;                        // 0–100: mean of metric_scores (0 when failed)
   std::map<std::string, double> metric_scores;  // 0–100 per metric named in the row
+  // Cost columns of the results row (docs/results.md); generated = the engine produced an output (status ok).
+  bool generated = true;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  int64_t kv_bytes = 0;
+  int64_t peak_memory_bytes = 0;
+  double prefill_block_density = 1.0;
 };
 
 // A length column of the task × length table; ordered by `order` (tokens).
@@ -70,6 +80,17 @@ struct CapabilityResult {
   std::vector<std::string> benchmarks;
 };
 
+// Cost of one method over its generated rows.
+struct MethodCost {
+  int64_t generated = 0;              // rows with an output
+  double prefill_seconds = 0;         // mean per row
+  double decode_ms_per_token = 0;     // Σ decode_seconds / Σ (output_tokens - 1), rows with >= 2 output tokens
+  double kv_bytes_per_token = 0;      // Σ kv_bytes / Σ input_tokens: the KV cache held per prompt token
+  double kv_vs_full = 0;              // kv_bytes_per_token / that of the method labelled "full" (0: no such method)
+  int64_t peak_memory_bytes = 0;      // max over rows
+  double prefill_block_density = 1;   // mean (sparse prefill; 1 for dense)
+};
+
 struct MethodResult {
   double overall = 0;  // mean of benchmark scores
   int64_t samples = 0;
@@ -77,6 +98,7 @@ struct MethodResult {
   std::map<std::string, BenchmarkResult> benchmarks;
   std::map<std::string, CapabilityResult> capabilities;
   std::map<std::string, Score> buckets;  // mean over benchmarks with samples in the bucket; samples summed
+  MethodCost cost;
 };
 
 struct Failure {

@@ -143,6 +143,30 @@ void print_capability_tables(const Summary& summary, std::ostream& out) {
   }
 }
 
+// What each method cost, over its rows that generated (ResultRow cost columns).
+void print_cost_table(const Summary& summary, std::ostream& out) {
+  std::vector<std::string> header = {"cost"};
+  for (const auto& [method, m] : summary.methods) header.push_back(method);
+  TextTable table(header);
+  const bool has_full = summary.methods.count("full") > 0;
+  auto add = [&](const std::string& name, auto value) {
+    std::vector<std::string> row = {name};
+    for (const auto& [method, m] : summary.methods) row.push_back(m.cost.generated > 0 ? value(m.cost) : "");
+    table.add(std::move(row));
+  };
+  add("generated rows", [](const MethodCost& c) { return std::to_string(c.generated); });
+  add("prefill s (mean)", [](const MethodCost& c) { return fmt::format("{:.3f}", c.prefill_seconds); });
+  add("decode ms/token", [](const MethodCost& c) { return fmt::format("{:.2f}", c.decode_ms_per_token); });
+  add("KV KiB per prompt token", [](const MethodCost& c) { return fmt::format("{:.2f}", c.kv_bytes_per_token / 1024.0); });
+  if (has_full) add("KV x full", [](const MethodCost& c) { return fmt::format("{:.3f}", c.kv_vs_full); });
+  add("peak GiB (max)", [](const MethodCost& c) {
+    return fmt::format("{:.2f}", static_cast<double>(c.peak_memory_bytes) / 1073741824.0);
+  });
+  add("prefill block density", [](const MethodCost& c) { return fmt::format("{:.3f}", c.prefill_block_density); });
+  out << "\nCost by method (rows that generated; peak memory includes the weights)\n";
+  table.print(out);
+}
+
 void print_method_table(const Summary& summary, std::ostream& out) {
   std::vector<std::string> header = {"level", "name"};
   for (const auto& [method, m] : summary.methods) header.push_back(method);
@@ -181,6 +205,7 @@ void print_method_table(const Summary& summary, std::ostream& out) {
   table.add(std::move(failed));
   out << "\nScores by method (percent)\n";
   table.print(out);
+  print_cost_table(summary, out);
 }
 
 }  // namespace

@@ -22,6 +22,13 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
     mj["overall"] = m.overall;
     mj["samples"] = m.samples;
     mj["failed"] = m.failed;
+    mj["cost"] = {{"generated", m.cost.generated},
+                  {"prefill_seconds", m.cost.prefill_seconds},
+                  {"decode_ms_per_token", m.cost.decode_ms_per_token},
+                  {"kv_bytes_per_token", m.cost.kv_bytes_per_token},
+                  {"kv_vs_full", m.cost.kv_vs_full},
+                  {"peak_memory_bytes", m.cost.peak_memory_bytes},
+                  {"prefill_block_density", m.cost.prefill_block_density}};
     mj["length_buckets"] = nlohmann::json::object();
     for (const auto& [bucket, s] : m.buckets) mj["length_buckets"][bucket] = score_json(s);
     mj["capabilities"] = nlohmann::json::object();
