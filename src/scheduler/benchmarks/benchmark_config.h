@@ -22,7 +22,7 @@ enum class TruncationRule {
 
 struct TaskConfig {
   std::string name;
-  std::string template_text;   // user turn with {field} placeholders
+  std::string template_text;   // user turn; {field} references are filled from the sample
   std::string system_prompt;   // may be empty
   std::string answer_prefix;   // appended after the chat template's generation prompt (RULER)
   std::string metric;          // scorer name(s), comma separated

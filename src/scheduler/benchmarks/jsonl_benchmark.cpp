@@ -1,7 +1,7 @@
 // Record-per-sample benchmarks whose prompt is a template over the record's fields: LongBench/-E, LV-Eval,
 // InfiniteBench, LongWriter, LIBRA and every custom benchmark YAML (kind: jsonl). Task/benchmark options:
 //   file              data file relative to data_dir (or absolute, or — without data_dir — relative to the YAML),
-//                     with {task} and {length} placeholders;
+//                     with {task} and {length} fields;
 //                     .jsonl = one record per line, .json = array of records
 //   length_label      "k": {length} is written 16k for 16384 or 16000 (LV-Eval, LIBRA); default: the integer
 //   length_field      records whose field (e.g. LIBRA "length": "4k") differs from the length label are skipped
@@ -16,7 +16,7 @@
 //   strip_fields      fields inserted with surrounding whitespace stripped (LongBench v2's context.strip())
 //   template_file     JSON file under data_dir holding the template (LIBRA's configs/datasets_config.json), with
 //   template_key      a JSON pointer into it, {task} expanded (e.g. "/{task}/instruction")
-// Template placeholders: any record field ({context}, {input}, ...), plus {OPTION_A}..{OPTION_D} from `options`.
+// Template fields: any record field ({context}, {input}, ...), plus {OPTION_A}..{OPTION_D} from `options`.
 #include "common/error.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
 #include "scheduler/benchmarks/data_files.h"
@@ -95,7 +95,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
                  const std::string& length_field, int64_t length, std::vector<Sample>& out) const {
     const std::string style = option(spec, &task, "length_label", "").get<std::string>();
     const std::string label = length_text(length, style);
-    const std::string relative = render_placeholders(file_pattern, [&](std::string_view name) -> std::optional<std::string> {
+    const std::string relative = render_template(file_pattern, [&](std::string_view name) -> std::optional<std::string> {
       if (name == "task") return task.name;
       if (name == "length") return label;
       return std::nullopt;
@@ -131,7 +131,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         continue;
       Sample s = new_sample(task, spec, length, static_cast<int64_t>(taken));
       std::vector<std::string> unknown;
-      s.prompt = render_placeholders(tmpl, [&](std::string_view name) -> std::optional<std::string> {
+      s.prompt = render_template(tmpl, [&](std::string_view name) -> std::optional<std::string> {
         auto it = rec.find(std::string(name));
         if (it != rec.end()) {
           for (const auto& f : strip_fields)

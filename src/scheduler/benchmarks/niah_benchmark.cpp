@@ -124,7 +124,7 @@ class NiahBenchmark : public ConfiguredBenchmark {
 
  private:
   static std::string fill(const TaskConfig& task, const std::string& context, const std::string& question) {
-    return render_placeholders(task.template_text, [&](std::string_view name) -> std::optional<std::string> {
+    return render_template(task.template_text, [&](std::string_view name) -> std::optional<std::string> {
       if (name == "context") return context;
       if (name == "retrieval_question") return question;
       return std::nullopt;

@@ -54,7 +54,7 @@ std::string needle_text(const std::string& type_v, const std::string& key, const
 }  // namespace
 
 std::string format_template(const std::string& tmpl, const std::vector<std::pair<std::string, std::string>>& values) {
-  return render_placeholders(tmpl, [&](std::string_view name) -> std::optional<std::string> {
+  return render_template(tmpl, [&](std::string_view name) -> std::optional<std::string> {
     for (const auto& kv : values)
       if (kv.first == name) return kv.second;
     return std::nullopt;

@@ -15,8 +15,8 @@ bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c))
 bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-// Length of the identifier placeholder starting at text[pos] == '{', or 0 when it is not one.
-size_t placeholder_length(std::string_view text, size_t pos) {
+// Length of the `{identifier}` field reference starting at text[pos] == '{', or 0 when it is not one.
+size_t field_reference_length(std::string_view text, size_t pos) {
   if (pos + 2 >= text.size() || !is_ident_start(text[pos + 1])) return 0;
   size_t end = pos + 2;
   while (end < text.size() && is_ident_char(text[end])) ++end;
@@ -26,15 +26,15 @@ size_t placeholder_length(std::string_view text, size_t pos) {
 
 }  // namespace
 
-std::string render_placeholders(std::string_view tmpl,
-                                const std::function<std::optional<std::string>(std::string_view)>& lookup,
-                                std::vector<std::string>* unknown) {
+std::string render_template(std::string_view tmpl,
+                            const std::function<std::optional<std::string>(std::string_view)>& lookup,
+                            std::vector<std::string>* unknown) {
   std::string out;
   out.reserve(tmpl.size());
   size_t i = 0;
   while (i < tmpl.size()) {
     if (tmpl[i] == '{') {
-      size_t len = placeholder_length(tmpl, i);
+      size_t len = field_reference_length(tmpl, i);
       if (len > 0) {
         std::string_view name = tmpl.substr(i + 1, len - 2);
         if (auto value = lookup(name)) {
@@ -50,19 +50,6 @@ std::string render_placeholders(std::string_view tmpl,
     out += tmpl[i++];
   }
   return out;
-}
-
-std::vector<std::string> placeholder_names(std::string_view tmpl) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] != '{') continue;
-    size_t len = placeholder_length(tmpl, i);
-    if (len == 0) continue;
-    std::string name(tmpl.substr(i + 1, len - 2));
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-    i += len - 1;
-  }
-  return names;
 }
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {

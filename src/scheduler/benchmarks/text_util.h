@@ -1,4 +1,4 @@
-// Small string helpers shared by the benchmark loaders and generators: {field} placeholder rendering, whitespace
+// Small string helpers shared by the benchmark loaders and generators: {field} template rendering, whitespace
 // splitting/joining in Python's sense, a sentence splitter for haystack insertion, and file reading.
 #pragma once
 
@@ -16,12 +16,9 @@ namespace loom::benchmarks {
 // Replaces every `{name}` whose name is an identifier ([A-Za-z_][A-Za-z0-9_]*) by lookup(name). Braces around
 // anything else (JSON examples in a prompt) are left untouched. Names lookup() does not know are collected in
 // *unknown (when given) and left in place.
-std::string render_placeholders(std::string_view tmpl,
-                                const std::function<std::optional<std::string>(std::string_view)>& lookup,
-                                std::vector<std::string>* unknown = nullptr);
-
-// Identifier placeholders used by a template, in order of first use.
-std::vector<std::string> placeholder_names(std::string_view tmpl);
+std::string render_template(std::string_view tmpl,
+                            const std::function<std::optional<std::string>(std::string_view)>& lookup,
+                            std::vector<std::string>* unknown = nullptr);
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to);
 // Python's str.split() (runs of ASCII whitespace, no empty pieces).
