@@ -166,36 +166,21 @@ std::vector<Variant> variants(const Options& o) {
   return out;
 }
 
-struct Measured {
-  bool ok = false;
-  std::string error;
-  double prefill_s = 0;
-  double decode_ms_per_token = 0;
-  int64_t generated = 0;
-  int64_t kv_bytes = 0;
-  int64_t peak_bytes = 0;
-  double block_density = 1.0;
-};
-
-Measured run_one(GenerationResources& res, const std::vector<int32_t>& ids, const Variant& v, const Options& o) {
+InferenceResult run_one(GenerationResources& res, const std::vector<int32_t>& ids, const Variant& v,
+                        const Options& o) {
   InferenceRequest request;
   request.sample_key = v.spec.label;
   request.input_ids = ids;
   request.generation.max_new_tokens = o.new_tokens;
   request.generation.prefill_chunk_size = o.chunk;
   request.method = v.spec;
-  std::vector<InferenceResult> results = generate_batch(res, {request});
-  const InferenceResult& r = results.at(0);
-  Measured m;
-  m.ok = r.ok;
-  m.error = r.error;
-  m.prefill_s = r.prefill_seconds;
-  m.generated = static_cast<int64_t>(r.output_ids.size());
-  m.decode_ms_per_token = m.generated > 1 ? 1000.0 * r.decode_seconds / static_cast<double>(m.generated - 1) : 0.0;
-  m.kv_bytes = r.kv_bytes;
-  m.peak_bytes = r.peak_memory_bytes;
-  m.block_density = r.prefill_block_density;
-  return m;
+  return generate_batch(res, {request}).at(0);
+}
+
+// Decode time per generated token after the first (the first comes with the prefill).
+double decode_ms_per_token(const InferenceResult& r) {
+  const auto generated = static_cast<double>(r.output_ids.size());
+  return generated > 1 ? 1000.0 * r.decode_seconds / (generated - 1) : 0.0;
 }
 
 std::vector<int32_t> random_ids(int64_t length, int64_t vocab, uint64_t seed) {
@@ -256,13 +241,13 @@ int main(int argc, char** argv) {
   struct Row {
     int64_t length;
     Variant variant;
-    Measured m;
+    InferenceResult m;
   };
   std::vector<Row> rows;
   for (int64_t length : o.lengths) {
     const auto ids = random_ids(length, config.vocab_size, o.seed);
     for (const Variant& v : sweep) {
-      Measured m = run_one(res, ids, v, o);
+      InferenceResult m = run_one(res, ids, v, o);
       release_cached_memory(device);
       emit({{"event", "run"},
             {"length", length},
@@ -271,12 +256,12 @@ int main(int argc, char** argv) {
             {"ratio", v.ratio},
             {"ok", m.ok},
             {"error", m.error},
-            {"prefill_s", m.prefill_s},
-            {"decode_ms_per_token", m.decode_ms_per_token},
-            {"generated", m.generated},
+            {"prefill_s", m.prefill_seconds},
+            {"decode_ms_per_token", decode_ms_per_token(m)},
+            {"generated", m.output_ids.size()},
             {"kv_bytes", m.kv_bytes},
-            {"peak_bytes", m.peak_bytes},
-            {"prefill_block_density", m.block_density}});
+            {"peak_bytes", m.peak_memory_bytes},
+            {"prefill_block_density", m.prefill_block_density}});
       rows.push_back({length, v, m});
     }
   }
@@ -284,7 +269,7 @@ int main(int argc, char** argv) {
   std::printf("\n%-8s %-20s %-6s %12s %8s %12s %8s %10s %8s %10s %8s\n", "length", "method", "ratio", "KV MiB",
               "xKV", "decode ms/t", "xdecode", "prefill s", "xpref", "peak GiB", "blocks");
   for (int64_t length : o.lengths) {
-    const Measured* full = nullptr;
+    const InferenceResult* full = nullptr;
     for (const Row& r : rows) {
       if (r.length == length && r.variant.spec.name == "full" && r.m.ok) full = &r.m;
     }
@@ -298,10 +283,10 @@ int main(int argc, char** argv) {
       auto ratio = [&](double a, double b) { return b > 0 ? a / b : 0.0; };
       std::printf("%-8ld %-20s %-6s %12.1f %8.3f %12.3f %8.3f %10.3f %8.3f %10.2f %8.3f\n", static_cast<long>(length),
                   r.variant.spec.name.c_str(), r.variant.ratio.c_str(), r.m.kv_bytes / 1048576.0,
-                  full ? ratio(r.m.kv_bytes, full->kv_bytes) : 0.0, r.m.decode_ms_per_token,
-                  full ? ratio(r.m.decode_ms_per_token, full->decode_ms_per_token) : 0.0, r.m.prefill_s,
-                  full ? ratio(r.m.prefill_s, full->prefill_s) : 0.0, r.m.peak_bytes / 1073741824.0,
-                  r.m.block_density);
+                  full ? ratio(r.m.kv_bytes, full->kv_bytes) : 0.0, decode_ms_per_token(r.m),
+                  full ? ratio(decode_ms_per_token(r.m), decode_ms_per_token(*full)) : 0.0, r.m.prefill_seconds,
+                  full ? ratio(r.m.prefill_seconds, full->prefill_seconds) : 0.0,
+                  r.m.peak_memory_bytes / 1073741824.0, r.m.prefill_block_density);
     }
   }
   return 0;

@@ -143,6 +143,11 @@ cudaError_t launch_block_sparse(const void* q, const void* keys, const void* val
 
 }  // namespace
 
+bool block_sparse_attention_supported(ElementType type, int64_t head_dim, int64_t block_size) {
+  const bool cuda_cores = head_dim % 32 == 0 && head_dim <= 256 && block_size > 0 && block_size <= 128;
+  return cuda_cores || block_sparse_mma_shape(type, head_dim, block_size);
+}
+
 cudaError_t block_sparse_attention(ElementType type, const void* q, const void* keys, const void* values,
                                    int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
                                    int64_t total_len, int64_t key_stride, int64_t head_dim,

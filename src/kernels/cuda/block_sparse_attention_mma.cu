@@ -9,6 +9,7 @@
 // O += P V takes A from S's accumulators (the C layout of two adjacent n-tiles is the A layout of one k-step) and
 // B[k][n] = V[key k][dim n]: ldmatrix .trans of the row-major value tile.
 #include "kernels/cuda/block_sparse_attention_mma.h"
+#include "kernels/cuda/element_access.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -357,14 +358,17 @@ cudaError_t launch_for_dim(int64_t head_dim, const void* q, const void* keys, co
                         block_size, scale, out, stream);
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 }  // namespace
+
+bool block_sparse_mma_shape(ElementType type, int64_t head_dim, int64_t block_size) {
+  return type != ElementType::kFloat32 && (head_dim == 64 || head_dim == 128) && block_size > 0 &&
+         block_size % kRows == 0;
+}
 
 bool block_sparse_mma_supported(ElementType type, const void* q, const void* keys, const void* values, const void* out,
                                 int64_t head_dim, int64_t block_size) {
-  if (type == ElementType::kFloat32 || (head_dim != 64 && head_dim != 128)) return false;
-  if (block_size <= 0 || block_size % kRows != 0) return false;
+  using detail::aligned16;
+  if (!block_sparse_mma_shape(type, head_dim, block_size)) return false;
   if (!aligned16(q) || !aligned16(keys) || !aligned16(values) || !aligned16(out)) return false;
   int device = 0;
   int major = 0;
@@ -380,8 +384,7 @@ cudaError_t block_sparse_attention_mma(ElementType type, const void* q, const vo
                                        int64_t total_len, int64_t key_stride, int64_t head_dim,
                                        const uint8_t* block_mask, int64_t block_size, float scale, void* out,
                                        cudaStream_t stream) {
-  if (!block_sparse_mma_supported(type, q, keys, values, out, head_dim, block_size) || t_q <= 0 ||
-      num_kv_heads <= 0 || num_heads % num_kv_heads != 0 || q_start < 0 || q_start + t_q > total_len ||
+  if (t_q <= 0 || num_kv_heads <= 0 || num_heads % num_kv_heads != 0 || q_start < 0 || q_start + t_q > total_len ||
       total_len > key_stride) {
     return cudaErrorInvalidValue;
   }

@@ -6,17 +6,19 @@
 // registers. ~240 TFLOP/s on an H200 (docs/performance/accel.md).
 // block_sparse_attention() (block_sparse_attention.cu) calls it when block_sparse_mma_supported() says so and uses
 // its CUDA-core kernel otherwise; arguments as in accel_kernels.h.
+//   block_sparse_mma_shape: bf16 / fp16, head_dim 64 or 128, block_size a positive multiple of 64;
+//   block_sparse_mma_supported: that shape, 16-byte aligned pointers and a device of compute capability 8.0+.
 #pragma once
 
 #include "kernels/cuda/accel_kernels.h"
 
 namespace loom::kernels::cuda {
 
-// True for bf16 / fp16, head_dim 64 or 128, block_size a positive multiple of 64, 16-byte aligned q / keys /
-// values / out and a device of compute capability 8.0 or newer.
+bool block_sparse_mma_shape(ElementType type, int64_t head_dim, int64_t block_size);
 bool block_sparse_mma_supported(ElementType type, const void* q, const void* keys, const void* values, const void* out,
                                 int64_t head_dim, int64_t block_size);
 
+// Precondition: block_sparse_mma_supported(...) (not checked again here).
 cudaError_t block_sparse_attention_mma(ElementType type, const void* q, const void* keys, const void* values,
                                        int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
                                        int64_t total_len, int64_t key_stride, int64_t head_dim,

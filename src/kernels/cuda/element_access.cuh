@@ -4,6 +4,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <cstdint>
+
 namespace loom::kernels::cuda::detail {
 
 __device__ __forceinline__ float to_float(float x) { return x; }
@@ -30,5 +32,8 @@ __device__ __forceinline__ float warp_max(float x) {
 }
 
 constexpr int kMaxElementsPerLane = 8;  // head_dim <= 256
+
+// Whether a pointer allows 16-byte vector loads.
+inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 }  // namespace loom::kernels::cuda::detail

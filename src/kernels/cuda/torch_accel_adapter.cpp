@@ -50,6 +50,10 @@ at::Tensor varlen_decode_attention(const at::Tensor& q, const at::Tensor& keys, 
   return out;
 }
 
+bool block_sparse_attention_supported(const at::Tensor& q, int64_t block_size) {
+  return block_sparse_attention_supported(element_type(q), q.size(-1), block_size);
+}
+
 at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                                   int64_t total_len, const at::Tensor& block_mask, int64_t block_size, double scale) {
   at::Tensor qc = q.contiguous();

@@ -14,6 +14,8 @@ at::Tensor varlen_decode_attention(const at::Tensor& q, const at::Tensor& keys, 
                                    const at::Tensor& offsets, const at::Tensor& lengths, int64_t max_length,
                                    double scale);
 
+// Whether block_sparse_attention takes queries like `q` ([num_heads, t_q, head_dim]) with blocks of block_size.
+bool block_sparse_attention_supported(const at::Tensor& q, int64_t block_size);
 // q [num_heads, t_q, head_dim]; keys/values [num_kv_heads, T(+spare), head_dim] with total_len valid tokens;
 // block_mask uint8 [num_heads, nb, nb]. Returns [num_heads, t_q, head_dim].
 at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,

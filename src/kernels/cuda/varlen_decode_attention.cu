@@ -13,6 +13,7 @@ namespace loom::kernels::cuda {
 
 namespace {
 
+using detail::aligned16;
 using detail::kMaxElementsPerLane;
 using detail::to_float;
 using detail::warp_sum;
@@ -280,8 +281,6 @@ cudaError_t launch_gqa_for_group(int group, const dim3& grid, const void* q, con
   }
   return cudaErrorInvalidValue;
 }
-
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 template <class T>
 cudaError_t launch_varlen(const void* q, const void* keys, const void* values, const int64_t* offsets,

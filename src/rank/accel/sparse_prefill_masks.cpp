@@ -222,11 +222,7 @@ at::Tensor block_sparse_attention(const at::Tensor& queries, const at::Tensor& k
   const int64_t total = keys.size(1);
   const int64_t q_start = total - t_q;
 #ifdef LOOM_ACCEL_TORCH_CUDA
-  // The CUDA kernels take head_dim a multiple of 32 up to 256 and blocks up to 128 tokens (any multiple of 64 for
-  // 16-bit inputs with head_dim 64 or 128: the tensor-core kernel); other shapes use the loop below.
-  const int64_t d = keys.size(2);
-  const bool tensor_core_shape = queries.scalar_type() != at::kFloat && (d == 64 || d == 128) && block_size % 64 == 0;
-  if (queries.is_cuda() && d % 32 == 0 && d <= 256 && (block_size <= 128 || tensor_core_shape)) {
+  if (queries.is_cuda() && kernels::cuda::block_sparse_attention_supported(queries, block_size)) {
     return kernels::cuda::block_sparse_attention(queries, keys.to(queries.scalar_type()),
                                                  values.to(queries.scalar_type()), total, block_mask, block_size,
                                                  scale);

@@ -22,11 +22,18 @@ at::Tensor SparsePrefillPolicy::prefill_attention(const model::PrefillAttentionI
                         static_cast<double>((first + 1 + last + 1) * rows / 2);
   causal_blocks_ += causal;
   if (!mask.defined()) {
-    computed_blocks_ += causal;
+    dense_blocks_ += causal;
     return at::Tensor();
   }
-  computed_blocks_ += mask.sum().item<double>();
+  // No host read here: a per-layer device sync would stall the prefill.
+  mask_blocks_ = mask_blocks_.defined() ? mask_blocks_ + mask.sum() : mask.sum();
   return block_sparse_attention(input.queries, input.keys, input.values, mask, block_size, input.scale);
+}
+
+double SparsePrefillPolicy::prefill_block_density() const {
+  if (causal_blocks_ <= 0) return 1.0;
+  const double selected = mask_blocks_.defined() ? mask_blocks_.item<double>() : 0.0;
+  return (dense_blocks_ + selected) / causal_blocks_;
 }
 
 }  // namespace loom::accel

@@ -31,13 +31,12 @@ class SparsePrefillPolicy final : public model::AttentionPolicy {
 
   // Mask for one chunk (undefined: dense).
   at::Tensor block_mask(const at::Tensor& queries, const at::Tensor& keys) const;
-  double prefill_block_density() const override {
-    return causal_blocks_ > 0 ? computed_blocks_ / causal_blocks_ : 1.0;
-  }
+  double prefill_block_density() const override;
 
  private:
   SparsePrefillSettings settings_;
-  double computed_blocks_ = 0;
+  at::Tensor mask_blocks_;       // blocks the masks selected, summed on the masks' device (read once, at the end)
+  double dense_blocks_ = 0;      // causal blocks of chunks left dense
   double causal_blocks_ = 0;
 };
 
