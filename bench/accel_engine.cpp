@@ -14,11 +14,9 @@
 // KV bytes after prefill, decode ms per token (decode time / (generated - 1)), prefill seconds, peak memory, and the
 // fraction of causal attention blocks the prefill computed (FlexPrefill / XAttention; 1 for dense prefill).
 #include "rank/accel/registry.h"
-#include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
-#include "rank/model/generation.h"
+#include "rank/model/inference_engine.h"
 #include "rank/model/model_config.h"
-#include "rank/model/weight_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -166,15 +164,16 @@ std::vector<Variant> variants(const Options& o) {
   return out;
 }
 
-InferenceResult run_one(GenerationResources& res, const std::vector<int32_t>& ids, const Variant& v,
+InferenceResult run_one(InferenceEngine& engine, const std::vector<int32_t>& ids, const Variant& v,
                         const Options& o) {
   InferenceRequest request;
   request.sample_key = v.spec.label;
   request.input_ids = ids;
   request.generation.max_new_tokens = o.new_tokens;
   request.generation.prefill_chunk_size = o.chunk;
+  request.generation.ignore_eos = true;  // every run generates exactly --new-tokens tokens
   request.method = v.spec;
-  return generate_batch(res, {request}).at(0);
+  return engine.run({request}).at(0);
 }
 
 // Decode time per generated token after the first (the first comes with the prefill).
@@ -198,20 +197,20 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   c10::InferenceMode guard;
   const at::Device device = resolve_device(o.device, 0);
-  ModelConfig config = load_model_config(o.model);
+  const ModelConfig config = load_model_config(o.model);
   const at::ScalarType dtype = resolve_dtype(o.dtype, config.torch_dtype, device);
-  // No EOS during the benchmark: every run generates exactly --new-tokens tokens.
-  config.eos_token_ids.clear();
   const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<DecoderModel> model;
-  {
-    WeightStore weights(o.model);
-    model = std::make_unique<DecoderModel>(config, weights, dtype, device);
-  }
+  EngineOptions engine_options;
+  engine_options.model_dir = o.model;
+  engine_options.device = o.device;
+  engine_options.dtype = o.dtype;
+  engine_options.max_batch_size = 1;
+  int64_t longest = 0;
+  for (int64_t length : o.lengths) longest = std::max(longest, length);
+  engine_options.max_context = std::max<int64_t>(config.max_position_embeddings, longest + o.new_tokens);
+  std::unique_ptr<InferenceEngine> engine =
+      create_engine(engine_options, nullptr, [](const MethodSpec& spec) { return accel::resolve_policy(spec); });
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  GenerationResources res;
-  res.model = model.get();
-  res.resolver = [](const MethodSpec& spec) { return accel::resolve_policy(spec); };
   std::ofstream json_file;
   if (!o.json_path.empty()) json_file.open(o.json_path, std::ios::app);
   auto emit = [&](const nlohmann::json& line) {
@@ -228,13 +227,13 @@ int main(int argc, char** argv) {
         {"heads", config.num_heads},
         {"kv_heads", config.num_kv_heads},
         {"vocab", config.vocab_size},
-        {"weight_bytes", model->weight_bytes()},
+        {"device_name", engine->device_description()},
         {"seconds", load_s}});
 
   const std::vector<Variant> sweep = variants(o);
   if (o.warmup > 0) {  // allocator, cuBLAS handles, kernel loading: not reported as figures
     const auto ids = random_ids(o.warmup, config.vocab_size, o.seed + 1);
-    for (const Variant& v : sweep) run_one(res, ids, v, o);
+    for (const Variant& v : sweep) run_one(*engine, ids, v, o);
     emit({{"event", "warmup"}, {"length", o.warmup}, {"runs", sweep.size()}});
   }
 
@@ -247,7 +246,7 @@ int main(int argc, char** argv) {
   for (int64_t length : o.lengths) {
     const auto ids = random_ids(length, config.vocab_size, o.seed);
     for (const Variant& v : sweep) {
-      InferenceResult m = run_one(res, ids, v, o);
+      InferenceResult m = run_one(*engine, ids, v, o);
       release_cached_memory(device);
       emit({{"event", "run"},
             {"length", length},

@@ -21,29 +21,44 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// An engine that spins for work_us per request: the "inference" of this benchmark.
+// An engine that spins for work_us per request, one request per step: the "inference" of this benchmark.
 class SpinEngine : public loom::model::InferenceEngine {
  public:
   explicit SpinEngine(double work_us) : work_us_(work_us) {}
-  std::vector<loom::model::InferenceResult> run(const std::vector<loom::model::InferenceRequest>& batch) override {
+  void submit(std::vector<loom::model::InferenceRequest> requests) override {
+    for (auto& r : requests) queue_.push_back(std::move(r));
+  }
+  std::vector<loom::model::InferenceResult> step() override {
+    std::vector<loom::model::InferenceResult> results;
+    if (queue_.empty()) return results;
     const auto start = Clock::now();
-    std::vector<loom::model::InferenceResult> results(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto until = Clock::now() + std::chrono::duration<double, std::micro>(work_us_);
-      while (Clock::now() < until) {
-      }
-      results[i].sample_key = batch[i].sample_key;
-      results[i].text = "ok";
+    const auto until = start + std::chrono::duration<double, std::micro>(work_us_);
+    while (Clock::now() < until) {
     }
+    loom::model::InferenceResult result;
+    result.tag = queue_.front().tag;
+    result.sample_key = queue_.front().sample_key;
+    result.text = "ok";
+    queue_.erase(queue_.begin());
+    results.push_back(result);
     busy_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
     return results;
   }
+  loom::model::EngineLoad load() const override {
+    loom::model::EngineLoad load;
+    load.running = static_cast<int32_t>(queue_.size());
+    load.free_slots = queue_.empty() ? 1 : 0;
+    load.free_kv_tokens = int64_t{1} << 40;
+    return load;
+  }
+  bool idle() const override { return queue_.empty(); }
   std::string device_description() const override { return "spin"; }
   double busy_seconds() const { return busy_seconds_; }
 
  private:
   double work_us_;
   double busy_seconds_ = 0;
+  std::vector<loom::model::InferenceRequest> queue_;
 };
 
 struct Measurement {

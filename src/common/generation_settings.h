@@ -18,11 +18,12 @@ struct GenerationSettings {
   std::vector<std::string> stop_strings;  // generation stops when the decoded output contains one; it is cut there
   std::vector<int32_t> eos_token_ids;     // in addition to the model's generation_config eos ids
   int32_t prefill_chunk_size = 4096;      // tokens per prefill chunk
+  bool ignore_eos = false;                // generate max_new_tokens whatever the EOS ids (throughput benchmarks)
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar & max_new_tokens & do_sample & temperature & top_p & top_k & seed & stop_strings & eos_token_ids &
-        prefill_chunk_size;
+        prefill_chunk_size & ignore_eos;
   }
 };
 

@@ -9,11 +9,12 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * hidden.to(x.scalar_type());
 }
 
-at::Tensor silu_mlp(const at::Tensor& x, const at::Tensor& gate_weight, const at::Tensor& up_weight,
-                    const at::Tensor& down_weight, const at::Tensor& gate_bias, const at::Tensor& up_bias,
-                    const at::Tensor& down_bias) {
-  at::Tensor gate = at::silu(at::linear(x, gate_weight, gate_bias));
-  gate.mul_(at::linear(x, up_weight, up_bias));
+at::Tensor fused_silu_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
+                          const at::Tensor& down_weight, const at::Tensor& down_bias) {
+  at::Tensor gate_up = at::linear(x, gate_up_weight, gate_up_bias);
+  const int64_t inter = gate_up.size(-1) / 2;
+  at::Tensor gate = at::silu(gate_up.narrow(-1, 0, inter));
+  gate.mul_(gate_up.narrow(-1, inter, inter));
   return at::linear(gate, down_weight, down_bias);
 }
 

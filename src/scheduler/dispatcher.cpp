@@ -34,29 +34,45 @@ uint64_t Dispatcher::prompt_hash(const WorkItem& item) {
          (static_cast<uint64_t>(item.generation.prefill_chunk_size) * 0x9E3779B97F4A7C15ULL);
 }
 
-std::vector<WorkItem> Dispatcher::next_batch(int capacity) {
-  std::vector<WorkItem> batch;
-  batch.reserve(static_cast<std::size_t>(std::max(1, capacity)));  // `first` below must stay valid
-  while (head_ < queue_.size() && taken_[head_]) ++head_;
-  if (head_ >= queue_.size()) return batch;
-  taken_[head_] = true;
-  batch.push_back(std::move(queue_[head_]));
-  const WorkItem& first = batch.front();
-  // The same prompt under the sweep's other methods: one prefill for all of them in the engine.
-  for (std::size_t i : same_prompt_.at(prompt_hash(first))) {
-    if (static_cast<int>(batch.size()) >= capacity) break;
-    if (taken_[i] || queue_[i].input_ids != first.input_ids ||
-        queue_[i].generation.prefill_chunk_size != first.generation.prefill_chunk_size) {
+std::vector<std::size_t> Dispatcher::prompt_group(std::size_t first) const {
+  std::vector<std::size_t> group{first};
+  const WorkItem& lead = queue_[first];
+  for (std::size_t i : same_prompt_.at(prompt_hash(lead))) {
+    if (i == first || taken_[i] || queue_[i].input_ids != lead.input_ids ||
+        queue_[i].generation.prefill_chunk_size != lead.generation.prefill_chunk_size) {
       continue;
     }
-    taken_[i] = true;
-    batch.push_back(std::move(queue_[i]));
+    group.push_back(i);
   }
-  const double min_length = options_.batch_min_length_ratio * static_cast<double>(first.input_ids.size());
-  const std::size_t end = std::min(queue_.size(), head_ + 1 + options_.batch_search_window);
-  for (std::size_t i = head_ + 1; i < end && static_cast<int>(batch.size()) < capacity; ++i) {
-    if (taken_[i] || queue_[i].method.label != first.method.label) continue;
-    if (static_cast<double>(queue_[i].input_ids.size()) < min_length) break;  // sorted: the rest are shorter still
+  return group;
+}
+
+std::vector<WorkItem> Dispatcher::next_batch(const WorkRequest& request) {
+  std::vector<WorkItem> batch;
+  const std::size_t capacity = static_cast<std::size_t>(std::max(0, request.capacity));
+  if (capacity == 0) return batch;
+  while (head_ < queue_.size() && taken_[head_]) ++head_;
+  if (head_ >= queue_.size()) return batch;
+  // The most expensive item whose whole prompt group (a sweep's methods, prefilled once) fits the group's free
+  // slots and KV room. A group holding nothing takes the head's group whatever its size, up to its capacity (an
+  // item too large for it fails there with the reason, which is recorded).
+  std::vector<std::size_t> chosen;
+  if (request.running == 0) {
+    chosen = prompt_group(head_);
+    if (chosen.size() > capacity) chosen.resize(capacity);
+  } else {
+    for (std::size_t i = head_; i < queue_.size(); ++i) {
+      if (taken_[i]) continue;
+      std::vector<std::size_t> group = prompt_group(i);
+      int64_t tokens = 0;
+      for (std::size_t j : group) tokens += item_tokens(queue_[j]);
+      if (group.size() <= capacity && tokens <= request.free_kv_tokens) {
+        chosen = std::move(group);
+        break;
+      }
+    }
+  }
+  for (std::size_t i : chosen) {
     taken_[i] = true;
     batch.push_back(std::move(queue_[i]));
   }
@@ -66,7 +82,7 @@ std::vector<WorkItem> Dispatcher::next_batch(int capacity) {
 DispatchSummary Dispatcher::run() {
   DispatchSummary summary;
   std::set<int> active(leaders_.begin(), leaders_.end());
-  std::map<int, std::map<std::string, double>> in_flight;  // leader -> predicted seconds of its current batch
+  std::map<int, std::map<std::string, double>> in_flight;  // leader -> predicted seconds of the items it holds
   mpi::Backoff backoff(options_.max_sleep_us);
   while (!active.empty()) {
     const auto source = world_.iprobe(MPI_ANY_SOURCE, mpi::MessageTag::kWorkRequest);
@@ -86,31 +102,38 @@ DispatchSummary Dispatcher::run() {
       ++summary.completed;
       if (!outcome.ok) ++summary.failed;
       sink_(outcome);
+      const auto it = predicted.find(outcome.sample_key);
       if (progress_) {
-        progress_->record(outcome.ok, outcome.input_tokens + outcome.output_tokens, predicted[outcome.sample_key]);
+        progress_->record(outcome.ok, outcome.input_tokens + outcome.output_tokens,
+                          it == predicted.end() ? 0.0 : it->second);
       }
+      if (it != predicted.end()) predicted.erase(it);
     }
-    in_flight.erase(leader);
     if (!request.device.empty()) {
       summary.devices.push_back(fmt::format("group {} (rank {}): {}", request.group, leader, request.device));
     }
-    std::vector<WorkItem> batch;
-    if (request.fatal_error.empty()) {
-      batch = next_batch(std::max(1, request.capacity));
-    } else {
-      summary.fatal_errors.push_back(fmt::format("group {} (rank {}): {}", request.group, leader, request.fatal_error));
-      spdlog::error("worker group {} (rank {}) cannot work and retires: {}", request.group, leader,
-                    request.fatal_error);
-    }
     WorkAssignment assignment;
-    assignment.stop = batch.empty();
-    if (assignment.stop) {
+    if (!request.fatal_error.empty() || request.retiring) {
+      if (!request.fatal_error.empty()) {
+        summary.fatal_errors.push_back(
+            fmt::format("group {} (rank {}): {}", request.group, leader, request.fatal_error));
+        spdlog::error("worker group {} (rank {}) cannot work and retires: {}", request.group, leader,
+                      request.fatal_error);
+      }
+      LOOM_CHECK(predicted.empty() || !request.fatal_error.empty(),
+                 "group {} retires with {} items still in flight", request.group, predicted.size());
+      in_flight.erase(leader);
       active.erase(leader);
+      assignment.stop = true;
+      assignment.retire = true;
       world_.send(assignment, leader, mpi::MessageTag::kWorkAssignment);
       continue;
     }
+    std::vector<WorkItem> batch = next_batch(request);
     summary.dispatched += static_cast<int64_t>(batch.size());
-    for (const WorkItem& item : batch) in_flight[leader][item.sample_key] = item.predicted_seconds;
+    for (const WorkItem& item : batch) predicted[item.sample_key] = item.predicted_seconds;
+    while (head_ < queue_.size() && taken_[head_]) ++head_;
+    assignment.stop = head_ >= queue_.size();
     assignment.items = std::move(batch);
     world_.send(assignment, leader, mpi::MessageTag::kWorkAssignment);
   }

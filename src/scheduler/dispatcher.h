@@ -1,9 +1,9 @@
-// Dynamic, longest-first dispatch on rank 0. Group leaders send WorkRequest (carrying the outcomes of their
-// previous assignment); the dispatcher answers each with the most expensive remaining item plus up to
-// capacity-1 batch mates, or with stop when nothing is left. Batch mates are first the same prompt under other
-// methods of a sweep (the engine prefills a prompt once for all of them), then items of the same method and
-// similar length.
-// It runs until every leader has been told to stop. It polls with MPI_Iprobe and a back-off sleep, so it can share
+// Dynamic, longest-first dispatch on rank 0 to groups that batch continuously. Group leaders send WorkRequest
+// (finished outcomes, free decode slots, free KV tokens); the dispatcher answers each with the most expensive
+// remaining item whose whole prompt group (the same prompt under a sweep's other methods, which the engine prefills
+// once) fits the group's free slots and KV room; a group that holds nothing gets the most expensive group whatever
+// its size, up to its capacity. Every request is answered; `stop` says the queue is empty.
+// It runs until every leader has retired. It polls with MPI_Iprobe and a back-off sleep, so it can share
 // rank 0 with that rank's own worker (run on a separate thread; MPI_THREAD_MULTIPLE).
 // Outcomes go to the sink in arrival order (rank 0 appends them to the results store there).
 #pragma once
@@ -21,9 +21,7 @@
 namespace loom::scheduler {
 
 struct DispatchOptions {
-  double batch_min_length_ratio = 0.75;  // a batch mate has at least this fraction of the first item's length
-  std::size_t batch_search_window = 64;  // how far past the queue head to look for batch mates
-  int max_sleep_us = 1000;               // polling back-off ceiling
+  int max_sleep_us = 1000;  // polling back-off ceiling
 };
 
 struct DispatchSummary {
@@ -46,7 +44,8 @@ class Dispatcher {
   DispatchSummary run();
 
  private:
-  std::vector<WorkItem> next_batch(int capacity);
+  std::vector<WorkItem> next_batch(const WorkRequest& request);
+  std::vector<std::size_t> prompt_group(std::size_t first) const;  // untaken queue indices of first's prompt
   static uint64_t prompt_hash(const WorkItem& item);
 
   const mpi::Comm& world_;

@@ -20,8 +20,12 @@ struct ModelConfig {
   int64_t max_context = 0;  // 0: config.json max_position_embeddings
   std::string chat_template;
   bool enable_thinking = false;
-  int32_t max_batch_size = 1;
+  int32_t max_batch_size = 64;
   int32_t cpu_threads = 0;  // 0: auto (model::auto_cpu_threads)
+  double kv_cache_memory = 0;  // bytes (> 1) or fraction of free memory (<= 1); 0: auto
+  int64_t kv_page_size = 64;
+  bool cuda_graphs = true;
+  std::string prefill_attention = "auto";
 };
 
 // Keys the job sets under `generation:`; each overrides the benchmark's official setting for every sample.
@@ -34,6 +38,7 @@ struct GenerationOverrides {
   std::optional<uint64_t> seed;
   std::optional<std::vector<std::string>> stop_strings;
   std::optional<int32_t> prefill_chunk_size;
+  std::optional<bool> ignore_eos;
 
   GenerationSettings apply(GenerationSettings settings) const;
 };

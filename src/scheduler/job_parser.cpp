@@ -294,6 +294,7 @@ GenerationSettings GenerationOverrides::apply(GenerationSettings settings) const
   if (seed) settings.seed = *seed;
   if (stop_strings) settings.stop_strings = *stop_strings;
   if (prefill_chunk_size) settings.prefill_chunk_size = *prefill_chunk_size;
+  if (ignore_eos) settings.ignore_eos = *ignore_eos;
   return settings;
 }
 
@@ -335,6 +336,12 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   require_positive(reader, model, "max_batch_size", "model.max_batch_size", job.model.max_batch_size);
   job.model.cpu_threads = reader.get<int32_t>(model, "model.cpu_threads");
   require_positive(reader, model, "cpu_threads", "model.cpu_threads", job.model.cpu_threads, true);
+  job.model.kv_cache_memory = reader.get<double>(model, "model.kv_cache_memory");
+  require_positive(reader, model, "kv_cache_memory", "model.kv_cache_memory", job.model.kv_cache_memory, true);
+  job.model.kv_page_size = reader.get<int64_t>(model, "model.kv_page_size");
+  require_positive(reader, model, "kv_page_size", "model.kv_page_size", static_cast<double>(job.model.kv_page_size));
+  job.model.cuda_graphs = reader.get<bool>(model, "model.cuda_graphs");
+  job.model.prefill_attention = reader.get<std::string>(model, "model.prefill_attention");
 
   const YAML::Node parallel = root["parallel"];
   job.tensor_parallel = reader.get<int32_t>(parallel, "parallel.tensor_parallel");
@@ -356,6 +363,7 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   job.generation.seed = reader.get_optional<uint64_t>(generation, "seed");
   if (generation && generation.IsMap() && generation["stop_strings"]) job.generation.stop_strings = reader.strings(generation["stop_strings"]);
   job.generation.prefill_chunk_size = reader.get_optional<int32_t>(generation, "prefill_chunk_size");
+  job.generation.ignore_eos = reader.get_optional<bool>(generation, "ignore_eos");
   if (job.generation.max_new_tokens) {
     require_positive(reader, generation, "max_new_tokens", "generation.max_new_tokens", *job.generation.max_new_tokens);
   }

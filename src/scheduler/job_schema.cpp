@@ -18,10 +18,19 @@ const std::vector<KeySpec>& job_schema() {
        "Chat format override (llama3, llama2, chatml, mistral, glm4, phi3, raw); empty = recognised from "
        "tokenizer_config.json."},
       {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
-      {"model.max_batch_size", T::kInt, "1", "",
-       "Most (sample, method) rows a worker group runs together; a sample's methods first (one shared prefill)."},
+      {"model.max_batch_size", T::kInt, "64", "",
+       "Most (sample, method) rows a worker group holds at once (continuous batching: rows join and leave a "
+       "running batch; the KV-cache budget admits fewer when it is full). A sample's sweep methods come together "
+       "and share one prefill."},
       {"model.cpu_threads", T::kInt, "0", "",
        "CPU device: threads per rank for libtorch and BLAS; 0 = the rank's CPUs (shared evenly by unbound ranks)."},
+      {"model.kv_cache_memory", T::kFloat, "0", "",
+       "Paged KV cache of a rank: bytes when > 1, a fraction of the free device memory when <= 1; 0 = auto (GPU: "
+       "0.9 of what is left after the weights and a prefill workspace; CPU: 2 GiB, allocated as it fills)."},
+      {"model.kv_page_size", T::kInt, "64", "", "Tokens per KV-cache page (one KV head of one layer)."},
+      {"model.cuda_graphs", T::kBool, "true", "", "Replay decode steps as CUDA graphs where possible (GPU)."},
+      {"model.prefill_attention", T::kString, "auto", "auto|cudnn|flash|sdpa",
+       "GPU prefill attention kernel; auto = cuDNN when it passes a self-check, else FlashAttention-2."},
       {"parallel", T::kSection, "", "", "How ranks are used."},
       {"parallel.tensor_parallel", T::kInt, "1", "",
        "Ranks per worker group (tensor parallelism); the world size must be a multiple of it."},
@@ -54,6 +63,8 @@ const std::vector<KeySpec>& job_schema() {
       {"generation.seed", T::kInt, "<official>", "", "Sampling seed."},
       {"generation.stop_strings", T::kStringList, "<official>", "", "Generation stops at the first of these."},
       {"generation.prefill_chunk_size", T::kInt, "4096", "", "Tokens per prefill chunk."},
+      {"generation.ignore_eos", T::kBool, "false", "",
+       "Generate max_new_tokens whatever the EOS ids (throughput measurements)."},
       {"output", T::kSection, "", "", "Where results go."},
       {"output.path", T::kPath, "results/<name>.h5", "",
        "Results file (HDF5); the metrics summary is written next to it as .json."},

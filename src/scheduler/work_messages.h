@@ -1,8 +1,11 @@
 // The scheduler <-> worker protocol (docs/architecture.md, "Messages"). Plain structs serialized with
 // Boost.Serialization; each travels under one MessageTag (src/common/mpi/message_tag.h):
-//   leader -> rank 0   kWorkRequest     WorkRequest   (outcomes of the previous assignment + "give me more")
-//   rank 0 -> leader   kWorkAssignment  WorkAssignment (up to `capacity` items, or stop)
-//   leader -> group    broadcast         WorkAssignment (the same batch, so every TP rank runs it)
+//   leader -> rank 0   kWorkRequest     WorkRequest   (finished outcomes, and how much more the group can take)
+//   rank 0 -> leader   kWorkAssignment  WorkAssignment (items that fit, or "no more work")
+//   leader -> group    broadcast         WorkAssignment (the same items, so every TP rank submits them)
+// Groups run continuous batching: a leader sends a request when outcomes are ready or its engine has room, and
+// gets an answer to every request. Once told `stop` (the queue is empty) it finishes what it holds and sends a
+// last request with `retiring`, answered with `retire`, and leaves.
 // Rank 0 keeps each item's descriptive fields (benchmark, task, references, ...) and joins them with the
 // WorkOutcome into a results::ResultRow, so only ids and numbers cross the network.
 #pragma once
@@ -58,25 +61,38 @@ struct WorkOutcome {
 
 struct WorkRequest {
   int32_t group = 0;
-  int32_t capacity = 1;               // most items the group wants in one assignment (model.max_batch_size)
-  std::vector<WorkOutcome> outcomes;  // results of the previous assignment (empty on the first request)
+  int32_t capacity = 0;               // items the group would take now (0: only delivering outcomes)
+  int64_t free_kv_tokens = 0;         // KV-cache room left, in tokens of one sequence's full cache
+  int32_t running = 0;                // requests the group's engine holds
+  std::vector<WorkOutcome> outcomes;  // finished since the previous request
   std::string fatal_error;            // non-empty: the group cannot work (engine failed to load) and retires
   std::string device;                 // the engine's device description, sent with the first request
+  bool retiring = false;              // told stop, holds nothing: leaves after this request
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & group & capacity & outcomes & fatal_error & device;
+    ar & group & capacity & free_kv_tokens & running & outcomes & fatal_error & device & retiring;
   }
 };
 
 struct WorkAssignment {
-  bool stop = false;  // no more work: the group leaves its loop
+  bool stop = false;    // the queue is empty: no more items will come
+  bool retire = false;  // answer to a retiring (or fatal) request: the group leaves its loop
   std::vector<WorkItem> items;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & stop & items;
+    ar & stop & retire & items;
   }
 };
+
+// KV-cache tokens an item may occupy: its prompt and output, and its follow-up's.
+inline int64_t item_tokens(const WorkItem& item) {
+  int64_t tokens = static_cast<int64_t>(item.input_ids.size()) + item.generation.max_new_tokens;
+  if (!item.followup_ids.empty()) {
+    tokens += static_cast<int64_t>(item.followup_ids.size()) + item.generation.max_new_tokens;
+  }
+  return tokens;
+}
 
 }  // namespace loom::scheduler

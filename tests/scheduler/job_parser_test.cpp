@@ -57,7 +57,11 @@ TEST_F(JobParserTest, MinimalJobGetsDefaultsFromTheKeyTable) {
   EXPECT_EQ(job.name, "job");
   EXPECT_EQ(job.model.path, (dir_ / "model").lexically_normal());
   EXPECT_EQ(job.model.dtype, "auto");
-  EXPECT_EQ(job.model.max_batch_size, 1);
+  EXPECT_EQ(job.model.max_batch_size, 64);
+  EXPECT_EQ(job.model.kv_cache_memory, 0.0);
+  EXPECT_EQ(job.model.kv_page_size, 64);
+  EXPECT_TRUE(job.model.cuda_graphs);
+  EXPECT_EQ(job.model.prefill_attention, "auto");
   EXPECT_EQ(job.tensor_parallel, 1);
   ASSERT_EQ(job.benchmarks.size(), 1u);
   EXPECT_EQ(job.benchmarks[0].num_samples, -1);

@@ -184,6 +184,11 @@ int run_job(const RunOptions& options) {
       engine_options.device = job.model.device;
       engine_options.dtype = job.model.dtype;
       engine_options.max_batch_size = job.model.max_batch_size;
+      engine_options.max_context = job.model.max_context;
+      engine_options.kv_cache_memory = job.model.kv_cache_memory;
+      engine_options.kv_page_size = job.model.kv_page_size;
+      engine_options.cuda_graphs = job.model.cuda_graphs;
+      engine_options.prefill_attention = job.model.prefill_attention;
       engine_options.local_device_index = node.rank();
       engine_options.cpu_threads =
           job.model.cpu_threads > 0 ? job.model.cpu_threads : loom::model::auto_cpu_threads(node.size());
@@ -193,7 +198,7 @@ int run_job(const RunOptions& options) {
     }
     const std::string load_error = loom::worker::agree_on_load(group, engine.error);
     loom::worker::run_worker_loop(world, group, engine.engine.get(), load_error,
-                                  {group_index, job.model.max_batch_size, 0, loom::mpi::WaitPolicy::patient()});
+                                  {group_index, 0, loom::mpi::WaitPolicy::patient()});
   } catch (const std::exception& e) {
     spdlog::critical("worker failed: {}; aborting (stored rows are kept; rerun to resume)", e.what());
     world.abort(1);

@@ -31,6 +31,9 @@ class PerHeadVarlenCache final : public model::LayerKVCache {
   void append(const at::Tensor& keys, const at::Tensor& values) override;
   at::Tensor attend(const at::Tensor& queries, double scale) const override;
   std::pair<at::Tensor, at::Tensor> dense() const override;
+  std::pair<at::Tensor, at::Tensor> head_rows(int64_t kv_head) const override {
+    return {head_keys(kv_head), head_values(kv_head)};
+  }
   int64_t logical_length() const override { return logical_length_; }
   int64_t stored_tokens(int64_t kv_head) const override;
   int64_t bytes() const override;

@@ -3,9 +3,11 @@
 #include "common/error.h"
 #include "kernels/attention.h"
 #include "kernels/layers.h"
+#include "kernels/paged_attention.h"
 #include "kernels/rope.h"
 
 #include <cmath>
+#include <tuple>
 
 namespace loom::model {
 
@@ -31,10 +33,6 @@ struct Loader {
     bytes += t.numel() * static_cast<int64_t>(t.element_size());
     return t;
   }
-  at::Tensor optional_shard(bool present, const std::string& name, std::vector<int64_t> shape, int64_t start,
-                            int64_t count) {
-    return present ? shard(name, std::move(shape), 0, start, count) : at::Tensor();
-  }
 };
 
 }  // namespace
@@ -46,7 +44,6 @@ DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::S
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   const int64_t q_dim = config_.num_heads * config_.head_dim, kv_dim = config_.num_kv_heads * config_.head_dim;
   scale_ = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
-  if (device.is_cuda()) kernels::use_shape_independent_sdpa_backends();
   Loader load{weights, dtype, device};
   const int64_t dim = config_.head_dim;
   const int64_t q_rows = tp_.heads * dim, q_start = tp_.head_start * dim;
@@ -66,21 +63,27 @@ DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::S
     DecoderLayerWeights w;
     w.input_norm = load(p + "input_layernorm.weight", {hidden});
     w.post_attention_norm = load(p + "post_attention_layernorm.weight", {hidden});
-    w.q_proj = load.shard(p + "self_attn.q_proj.weight", {q_dim, hidden}, 0, q_start, q_rows);
-    w.k_proj = load.shard(p + "self_attn.k_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows);
-    w.v_proj = load.shard(p + "self_attn.v_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows);
+    // q, k and v rows of this rank side by side: one GEMM.
+    w.qkv_proj = at::cat({load.shard(p + "self_attn.q_proj.weight", {q_dim, hidden}, 0, q_start, q_rows),
+                          load.shard(p + "self_attn.k_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows),
+                          load.shard(p + "self_attn.v_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows)});
+    if (config_.qkv_bias) {
+      w.qkv_bias = at::cat({load.shard(p + "self_attn.q_proj.bias", {q_dim}, 0, q_start, q_rows),
+                            load.shard(p + "self_attn.k_proj.bias", {kv_dim}, 0, kv_start, kv_rows),
+                            load.shard(p + "self_attn.v_proj.bias", {kv_dim}, 0, kv_start, kv_rows)});
+    }
     w.o_proj = load.shard(p + "self_attn.o_proj.weight", {hidden, q_dim}, 1, q_start, q_rows);
-    w.q_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.q_proj.bias", {q_dim}, q_start, q_rows);
-    w.k_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.k_proj.bias", {kv_dim}, kv_start, kv_rows);
-    w.v_bias = load.optional_shard(config_.qkv_bias, p + "self_attn.v_proj.bias", {kv_dim}, kv_start, kv_rows);
     w.o_bias = load.optional(config_.o_bias && bias_owner, p + "self_attn.o_proj.bias", {hidden});
     w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
     w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
-    w.gate_proj = load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols);
-    w.up_proj = load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols);
+    w.gate_up_proj =
+        at::cat({load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols),
+                 load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols)});
+    if (config_.mlp_bias) {
+      w.gate_up_bias = at::cat({load.shard(p + "mlp.gate_proj.bias", {inter}, 0, inter_start, inter_cols),
+                                load.shard(p + "mlp.up_proj.bias", {inter}, 0, inter_start, inter_cols)});
+    }
     w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
-    w.gate_bias = load.optional_shard(config_.mlp_bias, p + "mlp.gate_proj.bias", {inter}, inter_start, inter_cols);
-    w.up_bias = load.optional_shard(config_.mlp_bias, p + "mlp.up_proj.bias", {inter}, inter_start, inter_cols);
     w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
     layers_.push_back(std::move(w));
   }
@@ -123,9 +126,10 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
   const DecoderLayerWeights& w = layers_[layer];
   const int64_t rows = x.size(0), heads = tp_.heads, kv_heads = tp_.kv_heads;
   const int64_t dim = config_.head_dim;
-  at::Tensor q = at::linear(x, w.q_proj, w.q_bias).view({rows, heads, dim});
-  at::Tensor k = at::linear(x, w.k_proj, w.k_bias).view({rows, kv_heads, dim});
-  at::Tensor v = at::linear(x, w.v_proj, w.v_bias).view({rows, kv_heads, dim});
+  at::Tensor qkv = at::linear(x, w.qkv_proj, w.qkv_bias);
+  at::Tensor q = qkv.narrow(1, 0, heads * dim).view({rows, heads, dim});
+  at::Tensor k = qkv.narrow(1, heads * dim, kv_heads * dim).view({rows, kv_heads, dim});
+  at::Tensor v = qkv.narrow(1, (heads + kv_heads) * dim, kv_heads * dim).view({rows, kv_heads, dim});
   if (config_.qk_norm) {
     q = kernels::rms_norm(q, w.q_norm, config_.rms_norm_eps);
     k = kernels::rms_norm(k, w.k_norm, config_.rms_norm_eps);
@@ -158,6 +162,13 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
   return projected;
 }
 
+at::Tensor DecoderModel::mlp(int64_t layer, const at::Tensor& x) {
+  const DecoderLayerWeights& w = layers_[layer];
+  at::Tensor out = kernels::fused_silu_mlp(x, w.gate_up_proj, w.gate_up_bias, w.down_proj, w.down_bias);
+  reduce_row_parallel(tp_, out);
+  return out;
+}
+
 at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments,
                                  bool want_logits) {
   LOOM_CHECK(!segments.empty(), "forward without sequences");
@@ -170,11 +181,7 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
   for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
     const DecoderLayerWeights& w = layers_[layer];
     hidden = hidden + attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), segments, rope);
-    at::Tensor normed = kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps);
-    at::Tensor mlp = kernels::silu_mlp(normed, w.gate_proj, w.up_proj, w.down_proj, w.gate_bias, w.up_bias,
-                                       w.down_bias);
-    reduce_row_parallel(tp_, mlp);
-    hidden = hidden + mlp;
+    hidden = hidden + mlp(layer, kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps));
   }
   if (!want_logits) return at::Tensor();
   std::vector<int64_t> last_rows;
@@ -182,6 +189,75 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
   at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
   at::Tensor last = hidden.index_select(0, index);
   return vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
+                               config_.vocab_size);
+}
+
+void DecoderModel::prepare_decode(int64_t max_positions) {
+  if (!static_rope() || (rope_cos_.defined() && rope_cos_.size(0) >= max_positions)) return;
+  std::tie(rope_cos_, rope_sin_) = rotary_.cos_sin(0, max_positions, max_positions, dtype_);
+}
+
+std::pair<at::Tensor, at::Tensor> DecoderModel::decode_rope(const DecodeStep& step) {
+  if (static_rope()) {
+    LOOM_CHECK(rope_cos_.defined(), "prepare_decode() was not called before forward_decode()");
+    return {rope_cos_.index_select(0, step.positions).unsqueeze(1),  // [batch, 1, dim]
+            rope_sin_.index_select(0, step.positions).unsqueeze(1)};
+  }
+  // Dynamic NTK: each sequence's frequencies depend on its own length (position + 1), as in transformers.
+  at::Tensor positions = step.positions.to(at::kCPU);
+  std::vector<at::Tensor> cos, sin;
+  for (int64_t b = 0; b < positions.size(0); ++b) {
+    const int64_t position = positions[b].item<int64_t>();
+    auto [c, s] = rotary_.cos_sin(position, 1, position + 1, dtype_);
+    cos.push_back(c);
+    sin.push_back(s);
+  }
+  return {at::cat(cos).unsqueeze(1), at::cat(sin).unsqueeze(1)};
+}
+
+at::Tensor DecoderModel::decode_attention(int64_t layer, const at::Tensor& x, const DecodeStep& step,
+                                          const at::Tensor& cos, const at::Tensor& sin) {
+  const DecoderLayerWeights& w = layers_[layer];
+  const int64_t batch = x.size(0), heads = tp_.heads, kv_heads = tp_.kv_heads;
+  const int64_t dim = config_.head_dim;
+  at::Tensor qkv = at::linear(x, w.qkv_proj, w.qkv_bias);
+  at::Tensor q = qkv.narrow(1, 0, heads * dim).view({batch, heads, dim});
+  at::Tensor k = qkv.narrow(1, heads * dim, kv_heads * dim).view({batch, kv_heads, dim});
+  at::Tensor v = qkv.narrow(1, (heads + kv_heads) * dim, kv_heads * dim).view({batch, kv_heads, dim});
+  if (config_.qk_norm) {
+    q = kernels::rms_norm(q, w.q_norm, config_.rms_norm_eps);
+    k = kernels::rms_norm(k, w.k_norm, config_.rms_norm_eps);
+  }
+  at::Tensor q_rot = kernels::apply_rope(q, cos, sin);  // [batch, heads, dim]
+  at::Tensor k_rot = kernels::apply_rope(k, cos, sin);  // [batch, kv_heads, dim]
+  at::Tensor attended;
+  if (step.store != nullptr) {
+    const kernels::PagedLayer paged = step.store->layer(layer);
+    kernels::paged_append(paged, k_rot, v, step.slot_of);
+    attended = kernels::paged_decode_attention(paged, q_rot, step.slot_of, scale_, step.num_splits);
+  } else {
+    attended = at::zeros_like(q_rot);
+  }
+  for (const auto& [entry, state] : step.unpaged) {
+    LayerKVCache& cache = *state->caches[layer];
+    cache.append(k_rot[entry].unsqueeze(1), v[entry].unsqueeze(1));  // [kv_heads, 1, dim]
+    attended[entry].copy_(cache.attend(q_rot[entry].unsqueeze(1), scale_).squeeze(1));
+  }
+  at::Tensor projected = at::linear(attended.view({batch, heads * dim}), w.o_proj, w.o_bias);
+  reduce_row_parallel(tp_, projected);
+  return projected;
+}
+
+at::Tensor DecoderModel::forward_decode(const DecodeStep& step) {
+  at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, step.token_ids);  // [batch, hidden]
+  const auto [cos, sin] = decode_rope(step);
+  for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
+    const DecoderLayerWeights& w = layers_[layer];
+    hidden = hidden + decode_attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), step,
+                                       cos, sin);
+    hidden = hidden + mlp(layer, kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps));
+  }
+  return vocab_parallel_logits(tp_, kernels::rms_norm(hidden, final_norm_, config_.rms_norm_eps), lm_head_,
                                config_.vocab_size);
 }
 

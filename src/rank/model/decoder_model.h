@@ -1,12 +1,20 @@
 // The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3): embeddings,
 // num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP], final norm,
-// lm_head (tied or not). forward() takes a ragged batch: the tokens of several sequences concatenated, linear
-// layers run on all rows at once, attention runs per sequence through that sequence's caches.
+// lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of three / two).
+// Two entry points:
+//   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
+//                     hooks; logits of each segment's last token.
+//   forward_decode(): one new token per batch entry: paged entries (DecodeStep::slot_of >= 0) append to and attend
+//                     over the PagedKVStore with one kernel per layer; `unpaged` entries (quantized or pruned
+//                     caches) through their own caches. Reads nothing back to the host when every entry is paged
+//                     and the RoPE is static, so a whole step can be captured in a CUDA graph (decode_graphs.h).
 // Weights are loaded once, converted to the compute dtype on the device. Under tensor parallelism (tp with size > 1)
-// each rank holds only its shard (tensor_parallel_layers.h) and forward() returns the same full logits on every rank.
+// each rank holds only its shard (tensor_parallel_layers.h) and both entry points return the same full logits on
+// every rank.
 #pragma once
 
 #include "rank/model/model_config.h"
+#include "rank/model/paged_kv_store.h"
 #include "rank/model/rotary_embedding.h"
 #include "rank/model/sequence_state.h"
 #include "rank/model/tensor_parallel_layers.h"
@@ -21,11 +29,21 @@ namespace loom::model {
 
 struct DecoderLayerWeights {
   at::Tensor input_norm, post_attention_norm;
-  at::Tensor q_proj, k_proj, v_proj, o_proj;
-  at::Tensor q_bias, k_bias, v_bias, o_bias;  // undefined when absent
-  at::Tensor q_norm, k_norm;                  // Qwen3
-  at::Tensor gate_proj, up_proj, down_proj;
-  at::Tensor gate_bias, up_bias, down_bias;   // mlp_bias
+  at::Tensor qkv_proj, qkv_bias;          // [(heads + 2 kv_heads) * head_dim, hidden] of this rank; bias optional
+  at::Tensor o_proj, o_bias;              // o_bias undefined when absent
+  at::Tensor q_norm, k_norm;              // Qwen3
+  at::Tensor gate_up_proj, gate_up_bias;  // [2 * intermediate, hidden]: gate rows, then up rows
+  at::Tensor down_proj, down_bias;
+};
+
+// One batched decode step: entry b feeds token_ids[b] at RoPE position positions[b].
+struct DecodeStep {
+  at::Tensor token_ids;  // int64 [batch], on the model's device
+  at::Tensor positions;  // int64 [batch], on the model's device
+  at::Tensor slot_of;    // int32 [batch], on the model's device: the entry's PagedKVStore slot, -1 when not paged
+  const PagedKVStore* store = nullptr;  // null when no entry is paged
+  int64_t num_splits = 1;               // kernels::decode_splits for this batch size
+  std::vector<std::pair<int64_t, SequenceState*>> unpaged;  // (entry, state) decoding through their own caches
 };
 
 class DecoderModel {
@@ -39,15 +57,27 @@ class DecoderModel {
   at::ScalarType dtype() const { return dtype_; }
   at::Device device() const { return device_; }
   int64_t weight_bytes() const { return weight_bytes_; }
-  const at::Tensor& o_proj_weight(int64_t layer) const { return layers_.at(layer).o_proj; }
+  at::Tensor o_proj_weight(int64_t layer) const { return layers_.at(layer).o_proj; }
 
   // token_ids: [N] (any integer dtype, any device), the segments' tokens concatenated. Returns fp32 logits
   // [segments.size(), vocab] of each segment's last token when want_logits, else an undefined tensor.
   at::Tensor forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments, bool want_logits);
 
+  // fp32 logits [batch, vocab].
+  at::Tensor forward_decode(const DecodeStep& step);
+
+  // Whether the RoPE of a decode step depends only on positions (not dynamic NTK), so forward_decode needs no host
+  // work; prepare_decode(max_positions) builds the cos/sin table it then reads (call before graph capture).
+  bool static_rope() const { return config_.rope.type != "dynamic"; }
+  void prepare_decode(int64_t max_positions);
+
  private:
   at::Tensor attention(int64_t layer, const at::Tensor& x, const std::vector<SequenceSegment>& segments,
                        const std::vector<std::pair<at::Tensor, at::Tensor>>& rope);
+  at::Tensor decode_attention(int64_t layer, const at::Tensor& x, const DecodeStep& step, const at::Tensor& cos,
+                              const at::Tensor& sin);
+  at::Tensor mlp(int64_t layer, const at::Tensor& x);
+  std::pair<at::Tensor, at::Tensor> decode_rope(const DecodeStep& step);
   void observe_prefill(int64_t layer, SequenceState& state, const at::Tensor& pre_rope_queries,
                        const at::Tensor& queries);
 
@@ -62,6 +92,7 @@ class DecoderModel {
   std::vector<DecoderLayerWeights> layers_;
   double scale_;
   int64_t weight_bytes_ = 0;
+  at::Tensor rope_cos_, rope_sin_;  // [max_positions, head_dim] for decode (static RoPE)
 };
 
 }  // namespace loom::model

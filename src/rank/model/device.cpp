@@ -10,6 +10,8 @@
 #ifdef LOOM_TORCH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
 #endif
 
 namespace loom::model {
@@ -78,6 +80,37 @@ std::string describe_device(at::Device device) {
 void release_cached_memory(at::Device device) {
 #ifdef LOOM_TORCH_CUDA
   if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+}
+
+int64_t free_device_memory(at::Device device) {
+#ifdef LOOM_TORCH_CUDA
+  if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device.index());
+    c10::cuda::CUDACachingAllocator::emptyCache();
+    size_t free = 0, total = 0;
+    LOOM_CHECK(cudaMemGetInfo(&free, &total) == cudaSuccess, "cudaMemGetInfo failed");
+    return static_cast<int64_t>(free);
+  }
+#endif
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) {
+      std::istringstream parts(line.substr(13));
+      int64_t kib = 0;
+      parts >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
+void synchronize(at::Device device) {
+#ifdef LOOM_TORCH_CUDA
+  if (device.is_cuda()) at::cuda::getCurrentCUDAStream(device.index()).synchronize();
+#else
+  (void)device;
 #endif
 }
 

@@ -22,6 +22,13 @@ std::string dtype_name(at::ScalarType dtype);
 // request failed (e.g. out of memory) so the next one starts from a clean pool.
 void release_cached_memory(at::Device device);
 
+// Memory the device can still give: CUDA free memory after returning the caching allocator's unused blocks; CPU
+// MemAvailable from /proc/meminfo.
+int64_t free_device_memory(at::Device device);
+
+// Waits for the device's queued work (CUDA); no-op on CPU. Timings of one phase call it before reading the clock.
+void synchronize(at::Device device);
+
 class PeakMemoryMeter {
  public:
   explicit PeakMemoryMeter(at::Device device) : device_(device) {}

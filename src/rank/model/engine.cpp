@@ -1,11 +1,12 @@
 // create_engine: loads config.json, generation_config.json, the tokenizer (when present) and the safetensors
-// weights of a model directory onto the chosen device, and returns the InferenceEngine that runs batches through
-// generate_batch().
+// weights of a model directory onto the chosen device, sizes the paged KV cache, and returns the InferenceEngine
+// whose submit/step/load are the BatchScheduler's.
 #include "common/error.h"
+#include "kernels/attention.h"
+#include "rank/model/batch_scheduler.h"
 #include "rank/model/cpu_threads.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
-#include "rank/model/generation.h"
 #include "rank/model/inference_engine.h"
 #include "rank/parallel/communicator.h"
 #include "text/tokenizer.h"
@@ -13,10 +14,48 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 
 namespace loom::model {
 
 namespace {
+
+constexpr int64_t kGiB = int64_t{1} << 30;
+
+// Bytes of one sequence's dense cache of `tokens` tokens on this rank (keys and values of every layer).
+int64_t dense_cache_bytes(const DecoderModel& model, int64_t tokens) {
+  const ModelShape shape = model.shape();
+  return 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * tokens *
+         static_cast<int64_t>(c10::elementSize(model.dtype()));
+}
+
+// The KV pool: EngineOptions::kv_cache_memory as bytes (> 1) or as a fraction of what is free (<= 1); auto (0): on
+// CUDA 0.9 of the memory left after the weights and a prefill workspace (two dense copies of the longest prompt —
+// a shared prefill and one method's copy — plus the activations of an 8K-token chunk and 2 GiB of slack), on the
+// CPU 2 GiB, allocated as it fills.
+int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64_t max_context) {
+  if (options.kv_cache_memory > 1) return static_cast<int64_t>(options.kv_cache_memory);
+  const at::Device device = model.device();
+  const int64_t free = free_device_memory(device);
+  if (device.is_cpu()) {
+    if (options.kv_cache_memory > 0) return static_cast<int64_t>(options.kv_cache_memory * static_cast<double>(free));
+    return 2 * kGiB;
+  }
+  const ModelConfig& c = model.config();
+  const int64_t chunk = 8192;
+  const int64_t activations = chunk * (8 * c.hidden_size + 4 * c.intermediate_size +
+                                       (c.num_heads + 2 * c.num_kv_heads) * c.head_dim) *
+                              static_cast<int64_t>(c10::elementSize(model.dtype()));
+  const int64_t workspace = 2 * dense_cache_bytes(model, max_context) + activations + 2 * kGiB;
+  const double fraction = options.kv_cache_memory > 0 ? options.kv_cache_memory : 0.9;
+  const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(std::max<int64_t>(0, free - workspace)));
+  if (budget < dense_cache_bytes(model, max_context)) {
+    spdlog::warn("the KV cache gets {:.1f} GiB ({:.1f} GiB free, {:.1f} GiB kept for prefill): less than one "
+                 "sequence of {} tokens", static_cast<double>(budget) / kGiB, static_cast<double>(free) / kGiB,
+                 static_cast<double>(workspace) / kGiB, max_context);
+  }
+  return budget;
+}
 
 class TorchInferenceEngine final : public InferenceEngine {
  public:
@@ -31,38 +70,87 @@ class TorchInferenceEngine final : public InferenceEngine {
       WeightStore weights(options.model_dir);
       model_ = std::make_unique<DecoderModel>(std::move(config), weights, dtype, device_, tp);
     }
+    kernels::select_prefill_attention(options.prefill_attention, device_);
     if (std::filesystem::exists(options.model_dir / "tokenizer.json") ||
         std::filesystem::exists(options.model_dir / "tokenizer.model")) {
       tokenizer_ = text::load_tokenizer(options.model_dir);
     }
-    resources_.model = model_.get();
-    resources_.tokenizer = tokenizer_.get();
-    resources_.resolver = std::move(resolver);
-    resources_.tp = tp;
     const auto& c = model_->config();
+    const int64_t max_context = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
+    const ModelShape shape = model_->shape();
+    PagedKVOptions kv;
+    kv.num_layers = shape.num_layers;
+    kv.num_kv_heads = shape.num_kv_heads;
+    kv.head_dim = shape.head_dim;
+    kv.page_size = options.kv_page_size;
+    kv.max_slots = std::max<int32_t>(1, options.max_batch_size);
+    kv.max_row_tokens = max_context;
+    kv.budget_bytes = kv_budget(options, *model_, max_context);
+    if (tp != nullptr && tp->size() > 1) {
+      // Every rank of a group must admit the same requests: the smallest budget of the group for all.
+      at::Tensor mine = at::tensor({kv.budget_bytes}, at::TensorOptions().dtype(at::kLong)).to(device_);
+      kv.budget_bytes = tp->all_gather(mine, 0).min().item<int64_t>();
+    }
+    kv.dtype = dtype;
+    kv.device = device_;
+    auto store = std::make_unique<PagedKVStore>(kv);
+    GenerationResources resources;
+    resources.model = model_.get();
+    resources.tokenizer = tokenizer_.get();
+    resources.resolver = std::move(resolver);
+    resources.tp = tp;
+    SchedulerOptions scheduling;
+    scheduling.max_running = std::max<int32_t>(1, options.max_batch_size);
+    scheduling.cuda_graphs = options.cuda_graphs;
+    scheduler_ = std::make_unique<BatchScheduler>(std::move(resources), std::move(store), scheduling);
     const TensorParallelLayout& shard = model_->tensor_parallel();
     spdlog::info("loaded {} ({} layers, hidden {}, heads {}/{}, rope {}, tensor-parallel shard {}/{}) from {} on {} "
-                 "as {} in {:.1f} s",
+                 "as {} in {:.1f} s; KV cache {:.2f} GiB in pages of {} tokens ({} decode slots, {} tokens of "
+                 "context), prefill attention {}",
                  c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.rope.type, shard.rank,
-                 shard.size,
-                 options.model_dir.string(), describe_device(device_), dtype_name(dtype),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                 shard.size, options.model_dir.string(), describe_device(device_), dtype_name(dtype),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                 static_cast<double>(kv.budget_bytes) / kGiB, kv.page_size, kv.max_slots, max_context,
+                 kernels::prefill_attention_name());
   }
 
-  std::vector<InferenceResult> run(const std::vector<InferenceRequest>& batch) override {
-    return generate_batch(resources_, batch);
-  }
-
+  void submit(std::vector<InferenceRequest> requests) override { scheduler_->submit(std::move(requests)); }
+  std::vector<InferenceResult> step() override { return scheduler_->step(); }
+  EngineLoad load() const override { return scheduler_->load(); }
+  bool idle() const override { return scheduler_->idle(); }
   std::string device_description() const override { return describe_device(device_); }
 
  private:
   at::Device device_;
   std::unique_ptr<DecoderModel> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
-  GenerationResources resources_;
+  std::unique_ptr<BatchScheduler> scheduler_;
 };
 
 }  // namespace
+
+std::vector<InferenceResult> InferenceEngine::run(const std::vector<InferenceRequest>& batch) {
+  std::vector<InferenceRequest> requests = batch;
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].tag = static_cast<int64_t>(i);
+  submit(std::move(requests));
+  std::vector<InferenceResult> results(batch.size());
+  std::vector<bool> seen(batch.size(), false);
+  while (true) {
+    for (InferenceResult& result : step()) {
+      const auto index = static_cast<size_t>(result.tag);
+      LOOM_CHECK(index < results.size() && !seen[index], "the engine returned request {} twice or out of range",
+                 result.tag);
+      result.tag = batch[index].tag;
+      results[index] = std::move(result);
+      seen[index] = true;
+    }
+    if (idle()) break;
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    LOOM_CHECK(seen[i], "the engine went idle without a result for request {}", i);
+  }
+  return results;
+}
 
 std::unique_ptr<InferenceEngine> create_engine(const EngineOptions& options, parallel::Communicator* tp,
                                                PolicyResolver resolver) {

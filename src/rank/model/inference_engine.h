@@ -1,7 +1,10 @@
 // The engine contract the worker loop calls. One InferenceEngine per rank (or per TP group member): it owns the
-// loaded model, tokenizer and device. run() takes a batch of tokenized prompts (already rendered and truncated by
-// the scheduler) and returns one result per request, in order. A request that fails (out of memory, a method's
-// precondition) yields status "failed" with the reason; the others in the batch are unaffected.
+// loaded model, tokenizer and device, and runs tokenized prompts (already rendered and truncated by the scheduler)
+// with continuous batching: submit() adds requests at any time, step() advances every admitted request by one
+// prefill chunk or one decode token and returns those that finished, so requests join and leave a running batch.
+// load() tells the caller how much more the engine can take (free decode slots and KV-cache room). run() is the
+// batch convenience: submit, step until idle, results in request order. A request that fails (out of memory, a
+// method's precondition, non-finite logits) yields ok=false with the reason; the others are unaffected.
 #pragma once
 
 #include "common/generation_settings.h"
@@ -16,6 +19,7 @@
 namespace loom::model {
 
 struct InferenceRequest {
+  int64_t tag = 0;  // the caller's identifier, copied into the result
   std::string sample_key;
   std::vector<int32_t> input_ids;
   GenerationSettings generation;
@@ -23,16 +27,20 @@ struct InferenceRequest {
 };
 
 struct InferenceResult {
+  int64_t tag = 0;
   std::string sample_key;
   bool ok = true;
   std::string error;                // reason when !ok
   std::vector<int32_t> output_ids;  // generated ids (stop string / EOS removed)
   std::string text;                 // decoded output (skip_special_tokens=true), cut at the first stop string
   int64_t input_tokens = 0;
-  double prefill_seconds = 0;       // the prompt's prefill (shared, see below) + this method's compression
-  int32_t prefill_shared_by = 1;    // requests of the batch that shared this prompt's prefill (sweeps; 1: alone)
-  double decode_seconds = 0;
-  int64_t kv_bytes = 0;             // KV-cache bytes held after prefill (after compression)
+  double prefill_seconds = 0;       // the prompt's prefill chunks (shared, see below) + this method's compression
+  int32_t prefill_shared_by = 1;    // requests that shared this prompt's prefill (sweeps; 1: alone)
+  double decode_seconds = 0;        // the decode steps this request took part in (others' prefill chunks excluded)
+  double queue_seconds = 0;         // from submit() to the start of its prefill
+  double mean_decode_batch = 0;     // mean number of requests in its decode steps
+  int64_t kv_bytes = 0;             // KV bytes held after prefill (after compression): the stored tokens' keys and
+                                    // values (paged caches) or the layout's own allocation (quantized, pruned)
   double prefill_block_density = 1.0;  // sparse prefill: fraction of causal attention blocks computed (1: dense)
   int64_t peak_memory_bytes = 0;    // peak device memory during this request (CPU: peak RSS growth estimate)
 };
@@ -41,16 +49,41 @@ struct EngineOptions {
   std::filesystem::path model_dir;
   std::string device = "auto";     // auto|cpu|cuda
   std::string dtype = "auto";      // auto|bfloat16|float16|float32 (auto: config.json torch_dtype; fp32 on CPU)
-  int32_t max_batch_size = 1;      // samples decoded together
+  int32_t max_batch_size = 1;      // most requests decoding at once (decode slots)
+  double kv_cache_memory = 0;      // KV pool: bytes when > 1, a fraction of the free device memory when in (0, 1];
+                                   // 0 = auto (CUDA: 0.9 of what is free after the weights and the prefill
+                                   // workspace; CPU: 2 GiB, grown on demand)
+  int64_t kv_page_size = 64;       // tokens per KV page
+  int64_t max_context = 0;         // longest prompt + output; 0 = config.json max_position_embeddings
+  bool cuda_graphs = true;         // capture decode steps in CUDA graphs where possible
+  std::string prefill_attention = "auto";  // CUDA prefill attention: auto|cudnn|flash|sdpa
   int local_device_index = 0;      // CUDA device for this rank
   int cpu_threads = 0;             // CPU: libtorch + BLAS threads (0: every CPU of this process's affinity mask)
+};
+
+// How much more an engine can take now.
+struct EngineLoad {
+  int32_t running = 0;         // submitted and not finished
+  int32_t waiting = 0;         // submitted, prefill not started
+  int32_t decoding = 0;        // past their prefill, generating
+  int32_t free_slots = 0;      // requests it would accept now (0 while a prompt waits for its prefill)
+  int64_t free_kv_tokens = 0;  // KV-cache room left after every admitted request's reservation, in tokens of one
+                               // sequence's full cache
 };
 
 class InferenceEngine {
  public:
   virtual ~InferenceEngine() = default;
-  virtual std::vector<InferenceResult> run(const std::vector<InferenceRequest>& batch) = 0;
+  // Requests submitted together with the same prompt (ids and chunk size) share one prefill where their methods
+  // allow it (sweeps).
+  virtual void submit(std::vector<InferenceRequest> requests) = 0;
+  virtual std::vector<InferenceResult> step() = 0;
+  virtual EngineLoad load() const = 0;
+  virtual bool idle() const = 0;
   virtual std::string device_description() const = 0;  // e.g. "cpu (2 threads)" or "NVIDIA H100 80GB HBM3"
+
+  // submit(batch), then step() until idle; one result per request, in order.
+  std::vector<InferenceResult> run(const std::vector<InferenceRequest>& batch);
 };
 
 class AttentionPolicyFactory;

@@ -1,5 +1,6 @@
-// The dense KV cache: [num_kv_heads, capacity, head_dim] keys and values, grown by doubling (or straight to the
-// needed size when that is larger), attention through kernels::causal_tail_attention.
+// The dense KV cache: token-major [capacity, num_kv_heads, head_dim] keys and values (the layout fused attention
+// kernels read directly, and one whose head and token strides do not depend on the capacity), grown by doubling
+// (or straight to the needed size when that is larger), attention through kernels::causal_tail_attention.
 #include "rank/model/kv_cache.h"
 
 #include "common/error.h"
@@ -27,23 +28,33 @@ class DenseKVCache final : public LayerKVCache {
                c10::str(keys.sizes()));
     const int64_t added = keys.size(1);
     reserve(length_ + added);
-    keys_.narrow(1, length_, added).copy_(keys);
-    values_.narrow(1, length_, added).copy_(values);
+    keys_.narrow(0, length_, added).copy_(keys.transpose(0, 1));
+    values_.narrow(0, length_, added).copy_(values.transpose(0, 1));
     length_ += added;
   }
 
   at::Tensor attend(const at::Tensor& queries, double scale) const override {
     LOOM_CHECK(length_ > 0, "attention over an empty cache");
-    return kernels::causal_tail_attention(queries, keys_.narrow(1, 0, length_), values_.narrow(1, 0, length_),
-                                          scale);
+    auto [keys, values] = dense();
+    return kernels::causal_tail_attention(queries, keys, values, scale);
   }
 
+  // [num_kv_heads, length, head_dim] views of the token-major storage.
   std::pair<at::Tensor, at::Tensor> dense() const override {
     if (length_ == 0) {
       at::Tensor empty = at::empty({num_kv_heads_, 0, head_dim_}, options_);
       return {empty, empty};
     }
-    return {keys_.narrow(1, 0, length_), values_.narrow(1, 0, length_)};
+    return {keys_.narrow(0, 0, length_).transpose(0, 1), values_.narrow(0, 0, length_).transpose(0, 1)};
+  }
+
+  std::pair<at::Tensor, at::Tensor> head_rows(int64_t kv_head) const override {
+    LOOM_CHECK(kv_head >= 0 && kv_head < num_kv_heads_, "kv head {} out of range [0, {})", kv_head, num_kv_heads_);
+    if (length_ == 0) {
+      at::Tensor empty = at::empty({0, head_dim_}, options_);
+      return {empty, empty};
+    }
+    return {keys_.narrow(0, 0, length_).select(1, kv_head), values_.narrow(0, 0, length_).select(1, kv_head)};
   }
 
   int64_t logical_length() const override { return length_; }
@@ -58,14 +69,14 @@ class DenseKVCache final : public LayerKVCache {
 
  private:
   void reserve(int64_t needed) {
-    const int64_t capacity = keys_.defined() ? keys_.size(1) : 0;
+    const int64_t capacity = keys_.defined() ? keys_.size(0) : 0;
     if (needed <= capacity) return;
     const int64_t new_capacity = std::max({needed, 2 * capacity, reserve_tokens_});
-    at::Tensor new_keys = at::empty({num_kv_heads_, new_capacity, head_dim_}, options_);
-    at::Tensor new_values = at::empty({num_kv_heads_, new_capacity, head_dim_}, options_);
+    at::Tensor new_keys = at::empty({new_capacity, num_kv_heads_, head_dim_}, options_);
+    at::Tensor new_values = at::empty({new_capacity, num_kv_heads_, head_dim_}, options_);
     if (length_ > 0) {
-      new_keys.narrow(1, 0, length_).copy_(keys_.narrow(1, 0, length_));
-      new_values.narrow(1, 0, length_).copy_(values_.narrow(1, 0, length_));
+      new_keys.narrow(0, 0, length_).copy_(keys_.narrow(0, 0, length_));
+      new_values.narrow(0, 0, length_).copy_(values_.narrow(0, 0, length_));
     }
     keys_ = new_keys;
     values_ = new_values;

@@ -34,6 +34,11 @@ class LayerKVCache {
   // every head holds the same number of tokens; methods use it at the end of prefill.
   virtual std::pair<at::Tensor, at::Tensor> dense() const = 0;
 
+  // Stored keys and values of one KV head, [stored_tokens(kv_head), head_dim] each, in position order; undefined
+  // tensors when the layout has no plain rows (quantized or channel-pruned caches). A cache whose every head has
+  // rows moves into the engine's PagedKVStore for decoding; the others decode through attend().
+  virtual std::pair<at::Tensor, at::Tensor> head_rows(int64_t kv_head) const { return {}; }
+
   virtual int64_t logical_length() const = 0;
   virtual int64_t stored_tokens(int64_t kv_head) const = 0;
   virtual int64_t bytes() const = 0;  // memory held by keys, values and any index/scale tensors

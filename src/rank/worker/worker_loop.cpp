@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <map>
 
 namespace loom::worker {
 
@@ -12,50 +13,84 @@ using scheduler::WorkItem;
 using scheduler::WorkOutcome;
 using scheduler::WorkRequest;
 
-std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::vector<WorkItem>& items, int world_rank,
-                                   int group_index) {
-  std::vector<model::InferenceRequest> requests;
-  requests.reserve(items.size());
-  for (const WorkItem& item : items) {
-    requests.push_back(model::InferenceRequest{item.sample_key, item.input_ids, item.generation, item.method});
-  }
-  // Follow-up generations (WorkItem::followup_ids) run in the same batch, after the items; followup_of[j] is the
-  // item of request items.size() + j.
-  std::vector<std::size_t> followup_of;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (items[i].followup_ids.empty()) continue;
-    requests.push_back(model::InferenceRequest{items[i].sample_key + "#followup", items[i].followup_ids,
-                                               items[i].generation, items[i].method});
-    followup_of.push_back(i);
-  }
-  std::vector<WorkOutcome> outcomes(items.size());
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    outcomes[i].sample_key = items[i].sample_key;
-    outcomes[i].input_tokens = static_cast<int64_t>(items[i].input_ids.size());
-    outcomes[i].rank = world_rank;
-    outcomes[i].group = group_index;
-  }
-  std::vector<model::InferenceResult> results;
-  std::string batch_error;
-  try {
-    results = engine.run(requests);
-    if (results.size() != requests.size()) {
-      batch_error = fmt::format("the engine returned {} results for {} requests", results.size(), requests.size());
+namespace {
+
+// Items in the engine and the outcomes being assembled from their requests (an item and its follow-up).
+class ItemTracker {
+ public:
+  ItemTracker(int world_rank, int group_index) : world_rank_(world_rank), group_index_(group_index) {}
+
+  void submit(model::InferenceEngine& engine, std::vector<WorkItem> items) {
+    std::vector<model::InferenceRequest> requests;
+    for (WorkItem& item : items) {
+      const int64_t id = next_id_++;
+      Pending& p = pending_[id];
+      p.outcome.sample_key = item.sample_key;
+      p.outcome.input_tokens = static_cast<int64_t>(item.input_ids.size());
+      p.outcome.rank = world_rank_;
+      p.outcome.group = group_index_;
+      p.followup_prefix = item.followup_prefix;
+      p.followup_suffix = item.followup_suffix;
+      p.has_followup = !item.followup_ids.empty();
+      p.parts = p.has_followup ? 2 : 1;
+      requests.push_back(model::InferenceRequest{2 * id, item.sample_key, std::move(item.input_ids), item.generation,
+                                                 item.method});
+      if (!item.followup_ids.empty()) {
+        requests.push_back(model::InferenceRequest{2 * id + 1, item.sample_key + "#followup",
+                                                   std::move(item.followup_ids), item.generation, item.method});
+      }
     }
-  } catch (const std::exception& e) {
-    batch_error = e.what();
+    engine.submit(std::move(requests));
   }
-  if (!batch_error.empty()) {
-    spdlog::warn("batch of {} failed: {}", items.size(), batch_error);
-    for (WorkOutcome& outcome : outcomes) {
-      outcome.ok = false;
-      outcome.error = batch_error;
+
+  // Outcomes of the items the results complete.
+  std::vector<WorkOutcome> collect(std::vector<model::InferenceResult> results) {
+    std::vector<WorkOutcome> done;
+    for (model::InferenceResult& result : results) {
+      auto it = pending_.find(result.tag / 2);
+      if (it == pending_.end()) {
+        spdlog::error("the engine returned a result for unknown request {} ({})", result.tag, result.sample_key);
+        continue;
+      }
+      Pending& p = it->second;
+      if (result.tag % 2 == 0) {
+        p.main = std::move(result);
+      } else {
+        p.followup = std::move(result);
+      }
+      if (--p.parts == 0) {
+        done.push_back(assemble(p));
+        pending_.erase(it);
+      }
     }
-    return outcomes;
+    return done;
   }
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const model::InferenceResult& result = results[i];
-    WorkOutcome& outcome = outcomes[i];
+
+  std::vector<WorkOutcome> fail_all(const std::string& reason) {
+    std::vector<WorkOutcome> done;
+    for (auto& [id, p] : pending_) {
+      p.outcome.ok = false;
+      p.outcome.error = reason;
+      done.push_back(p.outcome);
+    }
+    pending_.clear();
+    return done;
+  }
+
+  bool empty() const { return pending_.empty(); }
+
+ private:
+  struct Pending {
+    WorkOutcome outcome;
+    std::string followup_prefix, followup_suffix;
+    int parts = 1;
+    bool has_followup = false;
+    model::InferenceResult main, followup;
+  };
+
+  static WorkOutcome assemble(Pending& p) {
+    WorkOutcome& outcome = p.outcome;
+    const model::InferenceResult& result = p.main;
     outcome.ok = result.ok;
     outcome.error = result.error;
     outcome.prediction = result.text;
@@ -67,25 +102,51 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
     outcome.peak_memory_bytes = result.peak_memory_bytes;
     outcome.prefill_block_density = result.prefill_block_density;
     if (!result.ok) spdlog::warn("sample {} failed: {}", outcome.sample_key, result.error);
-  }
-  for (std::size_t j = 0; j < followup_of.size(); ++j) {
-    const model::InferenceResult& result = results[items.size() + j];
-    const WorkItem& item = items[followup_of[j]];
-    WorkOutcome& outcome = outcomes[followup_of[j]];
-    if (!outcome.ok) continue;
-    if (!result.ok) {
-      outcome.ok = false;
-      outcome.error = "follow-up generation failed: " + result.error;
-      outcome.prediction.clear();
-      spdlog::warn("sample {} failed: {}", outcome.sample_key, outcome.error);
-      continue;
+    if (outcome.ok && p.has_followup) {
+      const model::InferenceResult& followup = p.followup;
+      if (!followup.ok) {
+        outcome.ok = false;
+        outcome.error = "follow-up generation failed: " + followup.error;
+        outcome.prediction.clear();
+        spdlog::warn("sample {} failed: {}", outcome.sample_key, outcome.error);
+      } else {
+        outcome.prediction += p.followup_prefix + followup.text + p.followup_suffix;
+        outcome.output_tokens += static_cast<int64_t>(followup.output_ids.size());
+        outcome.prefill_seconds += followup.prefill_seconds;
+        outcome.decode_seconds += followup.decode_seconds;
+      }
     }
-    outcome.prediction += item.followup_prefix + result.text + item.followup_suffix;
-    outcome.output_tokens += static_cast<int64_t>(result.output_ids.size());
-    outcome.prefill_seconds += result.prefill_seconds;
-    outcome.decode_seconds += result.decode_seconds;
+    return outcome;
   }
-  return outcomes;
+
+  int world_rank_;
+  int group_index_;
+  int64_t next_id_ = 0;
+  std::map<int64_t, Pending> pending_;
+};
+
+}  // namespace
+
+std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::vector<WorkItem>& items, int world_rank,
+                                   int group_index) {
+  ItemTracker tracker(world_rank, group_index);
+  std::vector<WorkOutcome> outcomes;
+  try {
+    tracker.submit(engine, items);
+    while (!tracker.empty()) {
+      for (WorkOutcome& outcome : tracker.collect(engine.step())) outcomes.push_back(std::move(outcome));
+      if (engine.idle() && !tracker.empty()) throw std::runtime_error("the engine went idle with requests in flight");
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("batch of {} failed: {}", items.size(), e.what());
+    for (WorkOutcome& outcome : tracker.fail_all(e.what())) outcomes.push_back(std::move(outcome));
+  }
+  // In the items' order.
+  std::map<std::string, WorkOutcome> by_key;
+  for (WorkOutcome& outcome : outcomes) by_key[outcome.sample_key] = std::move(outcome);
+  std::vector<WorkOutcome> ordered;
+  for (const WorkItem& item : items) ordered.push_back(std::move(by_key[item.sample_key]));
+  return ordered;
 }
 
 std::string agree_on_load(const mpi::Comm& group, const std::string& own_error) {
@@ -99,27 +160,77 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
                               const std::string& load_error, const WorkerOptions& options) {
   WorkerSummary summary;
   const bool leader = group.rank() == 0;
-  WorkRequest request;
-  request.group = options.group_index;
-  request.capacity = options.capacity;
-  request.fatal_error = load_error;
-  if (engine && load_error.empty()) request.device = engine->device_description();
+  const bool usable = engine != nullptr && load_error.empty();
+  ItemTracker tracker(world.rank(), options.group_index);
+  std::vector<WorkOutcome> ready;
+  bool first = true;
+  bool stopped = false;
+  // The room an empty answer was given for: ask again only when the engine has more (no round trip per step).
+  int32_t refused_slots = -1;
+  int64_t refused_tokens = -1;
   while (true) {
     WorkAssignment assignment;
     if (leader) {
-      world.send(request, options.dispatcher_rank, mpi::MessageTag::kWorkRequest);
-      request.outcomes.clear();
-      request.device.clear();
-      assignment = world.recv<WorkAssignment>(options.dispatcher_rank, mpi::MessageTag::kWorkAssignment, nullptr,
-                                              options.wait);
+      WorkRequest request;
+      request.group = options.group_index;
+      bool talk = first || !ready.empty();
+      if (!usable) {
+        request.fatal_error = load_error.empty() ? "the engine could not be created" : load_error;
+        talk = true;
+      } else {
+        const model::EngineLoad load = engine->load();
+        const bool more_room = load.free_slots > refused_slots || load.free_kv_tokens > refused_tokens ||
+                               load.running == 0;
+        if (!stopped && load.free_slots > 0 && (more_room || talk)) {
+          request.capacity = load.free_slots;
+          talk = true;
+        }
+        request.free_kv_tokens = load.free_kv_tokens;
+        request.running = load.running;
+        if (stopped && tracker.empty() && engine->idle()) {
+          request.retiring = true;
+          talk = true;
+        }
+        if (first) request.device = engine->device_description();
+      }
+      if (talk) {
+        request.outcomes = std::move(ready);
+        ready.clear();
+        world.send(request, options.dispatcher_rank, mpi::MessageTag::kWorkRequest);
+        assignment = world.recv<WorkAssignment>(options.dispatcher_rank, mpi::MessageTag::kWorkAssignment, nullptr,
+                                                options.wait);
+        first = false;
+        if (request.capacity > 0 && assignment.items.empty()) {
+          refused_slots = request.capacity;
+          refused_tokens = request.free_kv_tokens;
+        } else if (!assignment.items.empty()) {
+          refused_slots = -1;
+          refused_tokens = -1;
+        }
+      }
     }
     if (group.size() > 1) group.broadcast(assignment, 0, options.wait);
-    if (assignment.stop) break;
-    ++summary.batches;
-    summary.items += static_cast<int64_t>(assignment.items.size());
-    std::vector<WorkOutcome> outcomes = run_batch(*engine, assignment.items, world.rank(), options.group_index);
-    for (const WorkOutcome& outcome : outcomes) summary.failed += outcome.ok ? 0 : 1;
-    if (leader) request.outcomes = std::move(outcomes);
+    if (assignment.retire) break;
+    if (assignment.stop) stopped = true;
+    if (!usable) continue;
+    if (!assignment.items.empty()) {
+      ++summary.assignments;
+      summary.items += static_cast<int64_t>(assignment.items.size());
+      tracker.submit(*engine, std::move(assignment.items));
+    }
+    if (engine->idle()) continue;
+    std::vector<WorkOutcome> finished;
+    try {
+      finished = tracker.collect(engine->step());
+      ++summary.steps;
+    } catch (const std::exception& e) {
+      spdlog::error("engine step failed: {}; failing the {} requests it held", e.what(), engine->load().running);
+      finished = tracker.fail_all(fmt::format("engine step failed: {}", e.what()));
+    }
+    for (WorkOutcome& outcome : finished) {
+      summary.failed += outcome.ok ? 0 : 1;
+      if (leader) ready.push_back(std::move(outcome));
+    }
   }
   return summary;
 }

@@ -1,9 +1,14 @@
-// The loop every rank runs inside its tensor-parallel group (docs/architecture.md, "Workers").
-//  * The group leader (group rank 0) sends WorkRequest to the dispatcher (world rank 0) with the outcomes of its
-//    previous batch, receives a WorkAssignment and broadcasts it to its group, so every TP rank runs the same batch
-//    through InferenceEngine::run (the engine's collectives need all of them).
-//  * A failing request (engine result !ok, or run() throwing) becomes a failed WorkOutcome with the reason; the
+// The loop every rank runs inside its tensor-parallel group (docs/architecture.md, "Workers"): continuous batching.
+//  * Each iteration the group leader (group rank 0) talks to the dispatcher (world rank 0) when it has finished
+//    outcomes to deliver or its engine has room (EngineLoad::free_slots), sending a WorkRequest and receiving a
+//    WorkAssignment; it broadcasts the assignment to its group, every rank submits the items to its engine and
+//    runs one engine step (one prefill chunk and/or one decode step), so TP ranks stay in lockstep (the engine's
+//    collectives need all of them).
+//  * Items with a follow-up (WorkItem::followup_ids) submit a second request; the outcome is sent when both are
+//    done, the follow-up's text joined to the prediction.
+//  * A failing request (engine result !ok, or step() throwing) becomes a failed WorkOutcome with the reason; the
 //    loop goes on. A group whose engine could not be created reports `load_error` on its first request and leaves.
+//  * Once told stop, the group finishes what it holds, then sends a retiring request and leaves.
 //  * Waits are patient (poll + sleep) so waiting ranks leave the CPU to ranks that compute.
 #pragma once
 
@@ -18,15 +23,15 @@ namespace loom::worker {
 
 struct WorkerOptions {
   int group_index = 0;
-  int capacity = 1;         // model.max_batch_size
   int dispatcher_rank = 0;  // world rank of the dispatcher
   mpi::WaitPolicy wait = mpi::WaitPolicy::patient(2000);
 };
 
 struct WorkerSummary {
-  int64_t batches = 0;
+  int64_t assignments = 0;  // non-empty assignments received
   int64_t items = 0;
   int64_t failed = 0;
+  int64_t steps = 0;        // engine steps
 };
 
 // engine may be null only when load_error is non-empty (the whole group must agree; see agree_on_load()).
@@ -37,9 +42,9 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
 // group's verdict (empty if all loaded), so all members take the same path.
 std::string agree_on_load(const mpi::Comm& group, const std::string& own_error);
 
-// Runs one batch and converts the engine's results; never throws for a per-request failure. Items with a follow-up
-// (WorkItem::followup_ids) get a second request in the same batch, joined to the prediction; the item fails if
-// either fails.
+// Runs items to completion through the engine (submit, step until idle) and converts the results; never throws
+// for a per-request failure. Items with a follow-up get a second request, joined to the prediction; the item fails
+// if either fails. (The worker loop does the same step by step; tests and tools use this.)
 std::vector<scheduler::WorkOutcome> run_batch(model::InferenceEngine& engine,
                                               const std::vector<scheduler::WorkItem>& items, int world_rank,
                                               int group_index);

@@ -1,0 +1,327 @@
+// engine_kernels: correctness and speed of the GPU engine's attention kernels, with the device's two ceilings
+// measured in the same run (CUDA build; one GPU).
+//
+//   engine_kernels [--quick] [--json FILE]
+//
+//  1. ceilings: a bf16 8192^3 matrix product (TFLOP/s) and a 4 GiB device-to-device copy (TB/s, bytes read plus
+//     written), each the median of repeated runs;
+//  2. paged decode (kernels/paged_attention.h) against the fp32 reference on shuffled pages, random per-row lengths
+//     (1 token, page edges, thousands), padding entries, groups 1..16, head_dim 64/128/256, bf16/fp16/fp32; the
+//     append kernel against the reference append;
+//  3. paged decode speed for Llama-3.1-8B's attention shape (32 query / 8 KV heads, head_dim 128, bf16): batch 1 at
+//     32K and 128K, batch 8 at 32K, batch 32 at 8K, as bytes read per second against the measured copy bandwidth,
+//     and libtorch's dense SDPA (flash) decode on a contiguous cache of the same length;
+//  4. prefill attention (kernels/attention.h) cudnn / flash / sdpa against the reference on chunk shapes (prefix 0
+//     and > 0, GQA, unpadded chunk), then one layer's attention for a whole prompt of 8K / 32K / 128K tokens in
+//     4096-token chunks and in one chunk, per backend: seconds and TFLOP/s (causal FLOPs 2*H*d*L^2), with cuDNN's
+//     first call (execution-plan build) timed apart.
+// Every check prints "ok" or "FAIL" with the error; the exit status is 1 when any check failed.
+#include "kernels/attention.h"
+#include "kernels/paged_attention.h"
+
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace loom;
+
+namespace {
+
+bool g_failed = false;
+std::ofstream g_json;
+
+void emit(const nlohmann::json& line) {
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
+  if (g_json) g_json << line.dump() << '\n' << std::flush;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Seconds per call of fn (median of `repeats` after `warmup`), timed with CUDA events.
+double time_cuda(const std::function<void()>& fn, int warmup = 2, int repeats = 7) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    cudaEvent_t start, stop;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    cudaEventRecord(start, at::cuda::getCurrentCUDAStream());
+    fn();
+    cudaEventRecord(stop, at::cuda::getCurrentCUDAStream());
+    cudaEventSynchronize(stop);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    times.push_back(ms / 1000.0);
+  }
+  return median(times);
+}
+
+double rel_error(const at::Tensor& got, const at::Tensor& expected) {
+  at::Tensor g = got.to(at::kCPU, at::kDouble), e = expected.to(at::kCPU, at::kDouble);
+  const double denominator = e.norm().item<double>();
+  const double error = (g - e).norm().item<double>() / std::max(denominator, 1e-30);
+  return std::isfinite(error) ? error : 1e30;
+}
+
+void check(const std::string& name, double error, double tolerance, nlohmann::json extra = {}) {
+  const bool ok = error <= tolerance;
+  if (!ok) g_failed = true;
+  nlohmann::json line = {{"check", name}, {"rel_error", error}, {"tolerance", tolerance}, {"ok", ok}};
+  for (auto& [k, v] : extra.items()) line[k] = v;
+  emit(line);
+}
+
+struct PagedSetup {
+  kernels::PagedLayer layer;
+  at::Tensor slot_of;
+  std::vector<int64_t> lengths;  // per row
+};
+
+// A pool with shuffled pages; rows of `lengths` tokens for slots 0..batch-1 (entry b -> slot b, except entries
+// listed in padding, which get slot -1).
+PagedSetup make_paged(at::ScalarType dtype, int64_t batch, int64_t kv_heads, int64_t dim, int64_t page_size,
+                      const std::vector<int64_t>& lengths, const std::vector<int64_t>& padding, uint64_t seed,
+                      int64_t spare_tokens) {
+  std::mt19937_64 rng(seed);
+  const int64_t rows = batch * kv_heads;
+  int64_t max_pages = 1, total_pages = 0;
+  for (int64_t n : lengths) {
+    const int64_t pages = (n + spare_tokens + page_size - 1) / page_size;
+    max_pages = std::max(max_pages, pages);
+    total_pages += pages;
+  }
+  std::vector<int32_t> order(static_cast<size_t>(total_pages));
+  for (int64_t i = 0; i < total_pages; ++i) order[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  std::shuffle(order.begin(), order.end(), rng);
+  at::Tensor table = at::zeros({rows, max_pages}, at::kInt);
+  at::Tensor length_tensor = at::zeros({rows}, at::kInt);
+  size_t next = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = lengths[static_cast<size_t>(r)];
+    length_tensor[r] = static_cast<int32_t>(n);
+    for (int64_t p = 0; p < (n + spare_tokens + page_size - 1) / page_size; ++p) table[r][p] = order[next++];
+  }
+  const at::TensorOptions opts = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+  PagedSetup s;
+  s.layer.key_pool = at::randn({total_pages, page_size, dim}, opts);
+  s.layer.value_pool = at::randn({total_pages, page_size, dim}, opts);
+  s.layer.page_table = table.to(at::kCUDA);
+  s.layer.lengths = length_tensor.to(at::kCUDA);
+  s.layer.num_kv_heads = kv_heads;
+  at::Tensor slots = at::arange(batch, at::kInt);
+  for (int64_t b : padding) slots[b] = -1;
+  s.slot_of = slots.to(at::kCUDA);
+  s.lengths = lengths;
+  return s;
+}
+
+void paged_checks(bool quick) {
+  struct Case {
+    at::ScalarType dtype;
+    int64_t batch, heads, kv_heads, dim, page_size;
+    std::vector<int64_t> lengths_per_row;  // cycled over rows
+    std::vector<int64_t> padding;
+    double tolerance;
+  };
+  std::vector<Case> cases = {
+      {at::kBFloat16, 1, 32, 8, 128, 64, {32768}, {}, 2e-2},
+      {at::kBFloat16, 3, 32, 8, 128, 64, {1, 63, 64, 65, 4097, 200, 7, 128}, {1}, 2e-2},
+      {at::kBFloat16, 4, 28, 4, 128, 64, {1000, 1, 64, 3333}, {}, 2e-2},      // group 7 (Qwen2)
+      {at::kBFloat16, 2, 64, 4, 128, 64, {500, 77}, {}, 2e-2},                // group 16: two blocks per row
+      {at::kFloat16, 2, 8, 8, 64, 16, {17, 1, 300, 16}, {}, 5e-3},           // group 1, head_dim 64, page 16
+      {at::kBFloat16, 2, 16, 8, 256, 32, {95, 96, 97, 1}, {}, 2e-2},         // head_dim 256
+      {at::kFloat, 2, 32, 8, 128, 64, {129, 2, 999, 64}, {0}, 1e-4},
+      {at::kFloat, 1, 4, 2, 64, 8, {9, 1}, {}, 1e-4},
+  };
+  if (quick) cases.resize(3);
+  uint64_t seed = 1;
+  for (const Case& c : cases) {
+    std::vector<int64_t> lengths;
+    for (int64_t r = 0; r < c.batch * c.kv_heads; ++r) {
+      lengths.push_back(c.lengths_per_row[static_cast<size_t>(r) % c.lengths_per_row.size()]);
+    }
+    PagedSetup s = make_paged(c.dtype, c.batch, c.kv_heads, c.dim, c.page_size, lengths, c.padding, seed++, 1);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.dim));
+    const at::TensorOptions opts = at::TensorOptions().dtype(c.dtype).device(at::kCUDA);
+    // Append one token, then attend over lengths + 1 tokens.
+    at::Tensor keys = at::randn({c.batch, c.kv_heads, c.dim}, opts);
+    at::Tensor values = at::randn({c.batch, c.kv_heads, c.dim}, opts);
+    kernels::PagedLayer reference = s.layer;
+    reference.key_pool = s.layer.key_pool.clone();
+    reference.value_pool = s.layer.value_pool.clone();
+    reference.lengths = s.layer.lengths.clone();
+    kernels::paged_append(s.layer, keys, values, s.slot_of);
+    kernels::paged_append_reference(reference, keys, values, s.slot_of);
+    const double append_error = rel_error(s.layer.key_pool, reference.key_pool) +
+                                rel_error(s.layer.value_pool, reference.value_pool) +
+                                (at::equal(s.layer.lengths.cpu(), reference.lengths.cpu()) ? 0.0 : 1.0);
+    const std::string shape = fmt::format("{} b{} h{}/{} d{} page{}", c10::toString(c.dtype), c.batch, c.heads,
+                                          c.kv_heads, c.dim, c.page_size);
+    check("paged_append " + shape, append_error, 0.0);
+    at::Tensor q = at::randn({c.batch, c.heads, c.dim}, opts);
+    at::Tensor expected = kernels::paged_decode_attention_reference(reference, q, s.slot_of, scale);
+    for (int64_t splits : {int64_t{1}, int64_t{7}, kernels::decode_splits(c.batch, c.kv_heads)}) {
+      at::Tensor got = kernels::paged_decode_attention(s.layer, q, s.slot_of, scale, splits);
+      check(fmt::format("paged_decode {} splits{}", shape, splits), rel_error(got, expected), c.tolerance);
+    }
+  }
+}
+
+void paged_speed(double copy_tb_s) {
+  struct Case {
+    int64_t batch, length;
+  };
+  const int64_t heads = 32, kv_heads = 8, dim = 128, page_size = 64;
+  for (const Case& c : {Case{1, 32768}, Case{1, 131072}, Case{8, 32768}, Case{32, 8192}}) {
+    std::vector<int64_t> lengths(static_cast<size_t>(c.batch * kv_heads), c.length);
+    PagedSetup s = make_paged(at::kBFloat16, c.batch, kv_heads, dim, page_size, lengths, {}, 7, 0);
+    const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+    at::Tensor q = at::randn({c.batch, heads, dim}, opts);
+    const int64_t splits = kernels::decode_splits(c.batch, kv_heads);
+    const double scale = 1.0 / std::sqrt(128.0);
+    const double seconds =
+        time_cuda([&] { kernels::paged_decode_attention(s.layer, q, s.slot_of, scale, splits); }, 3, 15);
+    const double bytes = 2.0 * c.batch * kv_heads * c.length * dim * 2;
+    // Dense baseline: libtorch SDPA (flash) over a contiguous cache of the same length, one sequence at a time.
+    at::Tensor dense_k = at::randn({1, kv_heads, c.length, dim}, opts);
+    at::Tensor dense_v = at::randn({1, kv_heads, c.length, dim}, opts);
+    at::Tensor dense_q = at::randn({1, heads, 1, dim}, opts);
+    const double sdpa = time_cuda([&] {
+      for (int64_t b = 0; b < c.batch; ++b) {
+        at::scaled_dot_product_attention(dense_q, dense_k, dense_v, {}, 0.0, false, scale, /*enable_gqa=*/true);
+      }
+    }, 3, 15);
+    emit({{"bench", "paged_decode"}, {"batch", c.batch}, {"length", c.length}, {"splits", splits},
+          {"ms", seconds * 1e3}, {"tb_s", bytes / seconds / 1e12}, {"of_copy_bandwidth", bytes / seconds / 1e12 / copy_tb_s},
+          {"sdpa_dense_ms", sdpa * 1e3}, {"sdpa_tb_s", bytes / sdpa / 1e12}});
+  }
+}
+
+void prefill_checks() {
+  const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  struct Case {
+    int64_t heads, kv_heads, t, total;
+  };
+  for (const Case& c : {Case{32, 8, 4096, 4096}, Case{32, 8, 4096, 12288}, Case{8, 2, 300, 300},
+                        Case{8, 2, 300, 4396}, Case{28, 4, 1000, 5096}, Case{4, 4, 1, 777}}) {
+    at::Tensor q = at::randn({c.heads, c.t, 128}, opts);
+    // Keys and values in the dense cache's token-major layout ([T, kv_heads, d] storage, [kv_heads, T, d] view).
+    at::Tensor k = at::randn({c.total, c.kv_heads, 128}, opts).transpose(0, 1);
+    at::Tensor v = at::randn({c.total, c.kv_heads, 128}, opts).transpose(0, 1);
+    const double scale = 1.0 / std::sqrt(128.0);
+    at::Tensor expected = kernels::causal_tail_attention_reference(q, k, v, scale);
+    for (const char* backend : {"cudnn", "flash", "sdpa"}) {
+      try {
+        at::Tensor got = kernels::causal_tail_attention_with(backend, q, k, v, scale);
+        check(fmt::format("prefill {} h{}/{} t{} T{}", backend, c.heads, c.kv_heads, c.t, c.total),
+              rel_error(got, expected), 2e-2);
+      } catch (const std::exception& e) {
+        g_failed = true;
+        emit({{"check", fmt::format("prefill {} h{}/{} t{} T{}", backend, c.heads, c.kv_heads, c.t, c.total)},
+              {"ok", false}, {"error", e.what()}});
+      }
+    }
+  }
+}
+
+void prefill_speed(bool quick) {
+  const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  const int64_t heads = 32, kv_heads = 8, dim = 128, chunk = 4096;
+  const double scale = 1.0 / std::sqrt(128.0);
+  std::vector<int64_t> lengths = {8192, 32768, 131072};
+  if (quick) lengths.resize(2);
+  for (int64_t length : lengths) {
+    at::Tensor q = at::randn({length, heads, dim}, opts).transpose(0, 1);  // [heads, L, d] view of [L, heads, d]
+    at::Tensor k = at::randn({length, kv_heads, dim}, opts).transpose(0, 1);
+    at::Tensor v = at::randn({length, kv_heads, dim}, opts).transpose(0, 1);
+    const double flops = 2.0 * heads * dim * static_cast<double>(length) * static_cast<double>(length);
+    for (const char* backend : {"cudnn", "flash", "sdpa"}) {
+      if (std::string(backend) == "sdpa" && length > 32768) continue;  // mask path: minutes at 128K
+      for (bool chunked : {true, false}) {
+        auto run = [&] {
+          if (!chunked) {
+            kernels::causal_tail_attention_with(backend, q, k, v, scale);
+            return;
+          }
+          for (int64_t begin = 0; begin < length; begin += chunk) {
+            const int64_t n = std::min(chunk, length - begin);
+            kernels::causal_tail_attention_with(backend, q.narrow(1, begin, n), k.narrow(1, 0, begin + n),
+                                                v.narrow(1, 0, begin + n), scale);
+          }
+        };
+        try {
+          auto first_start = std::chrono::steady_clock::now();
+          run();
+          at::cuda::getCurrentCUDAStream().synchronize();
+          const double first = std::chrono::duration<double>(std::chrono::steady_clock::now() - first_start).count();
+          const double seconds = time_cuda(run, 1, length >= 131072 ? 3 : 5);
+          emit({{"bench", "prefill_attention"}, {"backend", backend}, {"length", length},
+                {"chunk", chunked ? chunk : length}, {"seconds", seconds}, {"first_call_seconds", first},
+                {"tflop_s", flops / seconds / 1e12}});
+        } catch (const std::exception& e) {
+          emit({{"bench", "prefill_attention"}, {"backend", backend}, {"length", length},
+                {"chunk", chunked ? chunk : length}, {"error", e.what()}});
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "--json" && i + 1 < argc) {
+      g_json.open(argv[++i], std::ios::app);
+    } else {
+      std::fprintf(stderr, "usage: engine_kernels [--quick] [--json FILE]\n");
+      return 2;
+    }
+  }
+  if (!at::cuda::is_available()) {
+    std::fprintf(stderr, "engine_kernels: no CUDA device\n");
+    return 2;
+  }
+  c10::InferenceMode guard;
+  at::manual_seed(0);
+  const at::TensorOptions bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  at::Tensor a = at::randn({8192, 8192}, bf16), b = at::randn({8192, 8192}, bf16);
+  const double mm = time_cuda([&] { at::mm(a, b); }, 3, 10);
+  at::Tensor src = at::randn({int64_t{1} << 30}, at::TensorOptions().dtype(at::kFloat).device(at::kCUDA));
+  at::Tensor dst = at::empty_like(src);
+  const double copy = time_cuda([&] { dst.copy_(src); }, 3, 10);
+  const double tflops = 2.0 * 8192.0 * 8192.0 * 8192.0 / mm / 1e12;
+  const double copy_tb_s = 2.0 * static_cast<double>(src.nbytes()) / copy / 1e12;
+  src = at::Tensor();
+  dst = at::Tensor();
+  emit({{"bench", "ceilings"}, {"device", at::cuda::getCurrentDeviceProperties()->name},
+        {"bf16_matmul_tflop_s", tflops}, {"copy_tb_s", copy_tb_s}});
+  kernels::select_prefill_attention("auto", at::Device(at::kCUDA, 0));
+  emit({{"prefill_attention_auto", kernels::prefill_attention_name()}});
+  paged_checks(quick);
+  prefill_checks();
+  paged_speed(copy_tb_s);
+  prefill_speed(quick);
+  emit({{"done", true}, {"failed", g_failed}});
+  return g_failed ? 1 : 0;
+}

@@ -1,0 +1,391 @@
+// Paged per-head KV cache kernels (paged_attention.h): append of a decode token and split-K decode attention.
+//
+// Decode attention, per (row, split) block of 4 warps: a row's pages are cut into num_splits ranges; lanes take a
+// token's 16-byte slice each (head_dim / 8 lanes per bf16 token), so a warp reads 32 / lanes-per-token tokens per
+// load and keeps kUnroll loads of keys and values in flight per lane before using them. Scores are reduced over
+// the lanes of a token with xor shuffles and folded into an online softmax (base-2 exponent, the scale times
+// log2(e) folded into the query); the block's token slots are merged in shared memory and written as one partial
+// (max, sum, unnormalised output) per query head, which the combine kernel merges over the splits.
+#include "kernels/cuda/paged_attention.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace loom::kernels::cuda {
+
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kMaxGroup = 8;  // query heads one block serves; larger groups take several blocks (grid z)
+constexpr int kUnroll = 4;    // warp-wide token loads in flight per lane
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <class T>
+struct Vec16;
+
+template <>
+struct Vec16<float> {
+  static constexpr int kSize = 4;
+  __device__ __forceinline__ static void to_float(const uint4& raw, float* out) {
+    const float4 f = *reinterpret_cast<const float4*>(&raw);
+    out[0] = f.x;
+    out[1] = f.y;
+    out[2] = f.z;
+    out[3] = f.w;
+  }
+  __device__ __forceinline__ static float store(float x) { return x; }
+};
+
+template <>
+struct Vec16<__nv_bfloat16> {
+  static constexpr int kSize = 8;
+  __device__ __forceinline__ static void to_float(const uint4& raw, float* out) {
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 f = __bfloat1622float2(h[i]);
+      out[2 * i] = f.x;
+      out[2 * i + 1] = f.y;
+    }
+  }
+  __device__ __forceinline__ static __nv_bfloat16 store(float x) { return __float2bfloat16(x); }
+};
+
+template <>
+struct Vec16<__half> {
+  static constexpr int kSize = 8;
+  __device__ __forceinline__ static void to_float(const uint4& raw, float* out) {
+    const __half2* h = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 f = __half22float2(h[i]);
+      out[2 * i] = f.x;
+      out[2 * i + 1] = f.y;
+    }
+  }
+  __device__ __forceinline__ static __half store(float x) { return __float2half(x); }
+};
+
+__device__ __forceinline__ uint4 load_16(const void* p) {
+  return __ldg(reinterpret_cast<const uint4*>(p));
+}
+
+// Workspace: acc [batch * num_heads, splits, head_dim], then max [batch * num_heads, splits], then sum [same].
+struct Workspace {
+  float* acc;
+  float* max;
+  float* sum;
+  __device__ __forceinline__ Workspace(float* base, int64_t batch_heads, int32_t splits, int32_t head_dim)
+      : acc(base), max(base + batch_heads * splits * head_dim), sum(max + batch_heads * splits) {}
+};
+
+template <class T, int D, int G>
+__global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDecodeParams p) {
+  using V = Vec16<T>;
+  constexpr int N = V::kSize;    // elements per 16-byte slice
+  constexpr int LPT = D / N;     // lanes per token
+  constexpr int TPW = 32 / LPT;  // tokens per warp load
+  constexpr int kSlots = kWarps * TPW;
+  constexpr int kTokensPerStep = kSlots * kUnroll;
+  static_assert(LPT >= 1 && LPT <= 32 && (LPT & (LPT - 1)) == 0, "head_dim / elements-per-16-bytes must be a power of two <= 32");
+
+  const int b = blockIdx.x / p.num_kv_heads;
+  const int kv = blockIdx.x % p.num_kv_heads;
+  const int split = blockIdx.y;
+  const int group = p.num_heads / p.num_kv_heads;
+  const int g0 = blockIdx.z * G;
+  const int gcount = min(G, group - g0);
+  const int64_t first_head = static_cast<int64_t>(b) * p.num_heads + static_cast<int64_t>(kv) * group + g0;
+  Workspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
+
+  const int slot = p.slot_of[b];
+  const int ps = p.layer.page_size;
+  int length = 0;
+  const int32_t* table = nullptr;
+  if (slot >= 0) {
+    const int64_t row = static_cast<int64_t>(slot) * p.num_kv_heads + kv;
+    length = p.layer.lengths[row];
+    table = p.layer.page_table + row * p.layer.max_pages_per_row;
+  }
+  const int pages = (length + ps - 1) / ps;
+  const int pages_per_split = (pages + p.num_splits - 1) / p.num_splits;
+  const int t_begin = min(split * pages_per_split * ps, length);
+  const int t_end = min((split + 1) * pages_per_split * ps, length);
+
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int token_slot = lane / LPT;
+  const int sub = lane % LPT;
+
+  float q[G][N];
+  const T* q_base = static_cast<const T*>(p.q);
+  const float q_scale = p.scale * kLog2e;
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    if (g < gcount) {
+      V::to_float(load_16(q_base + (first_head + g) * D + sub * N), q[g]);
+#pragma unroll
+      for (int i = 0; i < N; ++i) q[g][i] *= q_scale;
+    } else {
+#pragma unroll
+      for (int i = 0; i < N; ++i) q[g][i] = 0.0f;
+    }
+  }
+  float m[G], l[G], acc[G][N];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    m[g] = -INFINITY;
+    l[g] = 0.0f;
+#pragma unroll
+    for (int i = 0; i < N; ++i) acc[g][i] = 0.0f;
+  }
+
+  const T* key_pool = static_cast<const T*>(p.layer.key_pool);
+  const T* value_pool = static_cast<const T*>(p.layer.value_pool);
+  for (int t0 = t_begin; t0 < t_end; t0 += kTokensPerStep) {
+    uint4 key_raw[kUnroll], value_raw[kUnroll];
+    bool valid[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int t = t0 + (u * kWarps + warp) * TPW + token_slot;
+      valid[u] = t < t_end;
+      if (valid[u]) {
+        const int64_t offset = (static_cast<int64_t>(table[t / ps]) * ps + t % ps) * D + sub * N;
+        key_raw[u] = load_16(key_pool + offset);
+        value_raw[u] = load_16(value_pool + offset);
+      } else {
+        key_raw[u] = make_uint4(0, 0, 0, 0);
+        value_raw[u] = make_uint4(0, 0, 0, 0);
+      }
+    }
+    float s[kUnroll][G];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      float k[N];
+      V::to_float(key_raw[u], k);
+#pragma unroll
+      for (int g = 0; g < G; ++g) {
+        float dot = 0.0f;
+#pragma unroll
+        for (int i = 0; i < N; ++i) dot = fmaf(q[g][i], k[i], dot);
+#pragma unroll
+        for (int offset = LPT / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+        s[u][g] = valid[u] ? dot : -INFINITY;
+      }
+    }
+    float v[kUnroll][N];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) V::to_float(value_raw[u], v[u]);
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      float step_max = m[g];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) step_max = fmaxf(step_max, s[u][g]);
+      if (step_max == -INFINITY) continue;  // no valid token for this slot yet
+      const float correction = exp2f(m[g] - step_max);
+      l[g] *= correction;
+#pragma unroll
+      for (int i = 0; i < N; ++i) acc[g][i] *= correction;
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const float prob = exp2f(s[u][g] - step_max);
+        l[g] += prob;
+#pragma unroll
+        for (int i = 0; i < N; ++i) acc[g][i] = fmaf(prob, v[u][i], acc[g][i]);
+      }
+      m[g] = step_max;
+    }
+  }
+
+  __shared__ float shared_max[kSlots][G];
+  __shared__ float shared_sum[kSlots][G];
+  __shared__ float shared_acc[kSlots][G][D];
+  const int my_slot = warp * TPW + token_slot;
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    if (sub == 0) {
+      shared_max[my_slot][g] = m[g];
+      shared_sum[my_slot][g] = l[g];
+    }
+#pragma unroll
+    for (int i = 0; i < N; ++i) shared_acc[my_slot][g][sub * N + i] = acc[g][i];
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < G * D; idx += kThreads) {
+    const int g = idx / D;
+    const int d = idx % D;
+    if (g >= gcount) continue;
+    float block_max = -INFINITY;
+#pragma unroll
+    for (int s = 0; s < kSlots; ++s) block_max = fmaxf(block_max, shared_max[s][g]);
+    float block_sum = 0.0f, block_acc = 0.0f;
+    if (block_max != -INFINITY) {
+#pragma unroll
+      for (int s = 0; s < kSlots; ++s) {
+        const float w = exp2f(shared_max[s][g] - block_max);
+        block_sum = fmaf(shared_sum[s][g], w, block_sum);
+        block_acc = fmaf(shared_acc[s][g][d], w, block_acc);
+      }
+    }
+    const int64_t partial = (first_head + g) * p.num_splits + split;
+    ws.acc[partial * D + d] = block_acc;
+    if (d == 0) {
+      ws.max[partial] = block_max;
+      ws.sum[partial] = block_sum;
+    }
+  }
+}
+
+template <class T, int D>
+__global__ void paged_decode_combine_kernel(PagedDecodeParams p) {
+  const int64_t head = blockIdx.x;  // b * num_heads + h
+  Workspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
+  T* out = static_cast<T*>(p.out) + head * D;
+  const int64_t first = head * p.num_splits;
+  float total_max = -INFINITY;
+  for (int s = 0; s < p.num_splits; ++s) total_max = fmaxf(total_max, ws.max[first + s]);
+  for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    float total_sum = 0.0f, total_acc = 0.0f;
+    if (total_max != -INFINITY) {
+      for (int s = 0; s < p.num_splits; ++s) {
+        const float w = exp2f(ws.max[first + s] - total_max);
+        total_sum = fmaf(ws.sum[first + s], w, total_sum);
+        total_acc = fmaf(ws.acc[(first + s) * D + d], w, total_acc);
+      }
+    }
+    out[d] = Vec16<T>::store(total_sum > 0.0f ? total_acc / total_sum : 0.0f);
+  }
+}
+
+template <class T, int D>
+__global__ void paged_append_kernel(PagedAppendParams p) {
+  constexpr int N = Vec16<T>::kSize;
+  constexpr int LPT = D / N;
+  const int b = blockIdx.x;
+  const int slot = p.slot_of[b];
+  if (slot < 0) return;
+  T* key_pool = static_cast<T*>(p.layer.key_pool);
+  T* value_pool = static_cast<T*>(p.layer.value_pool);
+  const T* keys = static_cast<const T*>(p.keys);
+  const T* values = static_cast<const T*>(p.values);
+  const int ps = p.layer.page_size;
+  for (int idx = threadIdx.x; idx < p.num_kv_heads * LPT; idx += blockDim.x) {
+    const int kv = idx / LPT;
+    const int sub = idx % LPT;
+    const int64_t row = static_cast<int64_t>(slot) * p.num_kv_heads + kv;
+    const int position = p.layer.lengths[row];
+    const int64_t page = p.layer.page_table[row * p.layer.max_pages_per_row + position / ps];
+    const int64_t dst = (page * ps + position % ps) * D + sub * N;
+    const int64_t src = (static_cast<int64_t>(b) * p.num_kv_heads + kv) * D + sub * N;
+    *reinterpret_cast<uint4*>(key_pool + dst) = *reinterpret_cast<const uint4*>(keys + src);
+    *reinterpret_cast<uint4*>(value_pool + dst) = *reinterpret_cast<const uint4*>(values + src);
+  }
+  __syncthreads();  // every thread has read its row's length before it grows
+  for (int kv = threadIdx.x; kv < p.num_kv_heads; kv += blockDim.x) {
+    p.layer.lengths[static_cast<int64_t>(slot) * p.num_kv_heads + kv] += 1;
+  }
+}
+
+template <class T, int D, int G>
+void launch_partial(const PagedDecodeParams& p, dim3 grid, cudaStream_t stream) {
+  paged_decode_partial_kernel<T, D, G><<<grid, kThreads, 0, stream>>>(p);
+}
+
+template <class T, int D>
+cudaError_t decode_for(const PagedDecodeParams& p, cudaStream_t stream) {
+  const int group = p.num_heads / p.num_kv_heads;
+  const int blocks_z = (group + kMaxGroup - 1) / kMaxGroup;
+  const dim3 grid(static_cast<unsigned>(p.batch * p.num_kv_heads), static_cast<unsigned>(p.num_splits),
+                  static_cast<unsigned>(blocks_z));
+  switch (std::min(group, kMaxGroup)) {
+    case 1: launch_partial<T, D, 1>(p, grid, stream); break;
+    case 2: launch_partial<T, D, 2>(p, grid, stream); break;
+    case 3: launch_partial<T, D, 3>(p, grid, stream); break;
+    case 4: launch_partial<T, D, 4>(p, grid, stream); break;
+    case 5: launch_partial<T, D, 5>(p, grid, stream); break;
+    case 6: launch_partial<T, D, 6>(p, grid, stream); break;
+    case 7: launch_partial<T, D, 7>(p, grid, stream); break;
+    default: launch_partial<T, D, 8>(p, grid, stream); break;
+  }
+  paged_decode_combine_kernel<T, D><<<static_cast<unsigned>(p.batch * p.num_heads), std::min(D, 128), 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
+template <class T>
+cudaError_t decode_for_type(const PagedDecodeParams& p, cudaStream_t stream) {
+  switch (p.head_dim) {
+    case 64: return decode_for<T, 64>(p, stream);
+    case 128: return decode_for<T, 128>(p, stream);
+    case 256:
+      if constexpr (Vec16<T>::kSize == 8) return decode_for<T, 256>(p, stream);
+      break;
+    default: break;
+  }
+  return cudaErrorInvalidValue;
+}
+
+template <class T>
+cudaError_t append_for_type(const PagedAppendParams& p, cudaStream_t stream) {
+  const int threads = 128;
+  switch (p.head_dim) {
+    case 64: paged_append_kernel<T, 64><<<p.batch, threads, 0, stream>>>(p); break;
+    case 128: paged_append_kernel<T, 128><<<p.batch, threads, 0, stream>>>(p); break;
+    case 256:
+      if constexpr (Vec16<T>::kSize == 8) {
+        paged_append_kernel<T, 256><<<p.batch, threads, 0, stream>>>(p);
+        break;
+      }
+      return cudaErrorInvalidValue;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+bool paged_attention_supported(ElementType type, int64_t head_dim) {
+  if (head_dim == 64 || head_dim == 128) return true;
+  return head_dim == 256 && type != ElementType::kFloat32;
+}
+
+int32_t paged_decode_splits(int64_t batch, int64_t num_kv_heads, int64_t target_blocks) {
+  const int64_t rows = std::max<int64_t>(1, batch * num_kv_heads);
+  const int64_t splits = (std::max<int64_t>(target_blocks, 1) + rows - 1) / rows;
+  return static_cast<int32_t>(std::clamp<int64_t>(splits, 1, 64));
+}
+
+int64_t paged_decode_workspace_floats(int64_t batch, int64_t num_heads, int64_t head_dim, int64_t num_splits) {
+  return batch * num_heads * num_splits * (head_dim + 2);
+}
+
+cudaError_t paged_append(const PagedAppendParams& p, cudaStream_t stream) {
+  if (p.batch <= 0) return cudaSuccess;
+  if (!paged_attention_supported(p.type, p.head_dim) || p.num_kv_heads <= 0) return cudaErrorInvalidValue;
+  switch (p.type) {
+    case ElementType::kFloat32: return append_for_type<float>(p, stream);
+    case ElementType::kBFloat16: return append_for_type<__nv_bfloat16>(p, stream);
+    case ElementType::kFloat16: return append_for_type<__half>(p, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t paged_decode_attention(const PagedDecodeParams& p, cudaStream_t stream) {
+  if (p.batch <= 0) return cudaSuccess;
+  if (!paged_attention_supported(p.type, p.head_dim) || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
+      p.num_splits < 1 || p.num_splits > 64) {
+    return cudaErrorInvalidValue;
+  }
+  switch (p.type) {
+    case ElementType::kFloat32: return decode_for_type<float>(p, stream);
+    case ElementType::kBFloat16: return decode_for_type<__nv_bfloat16>(p, stream);
+    case ElementType::kFloat16: return decode_for_type<__half>(p, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace loom::kernels::cuda
