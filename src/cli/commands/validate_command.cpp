@@ -1,6 +1,8 @@
 // `loom_mpi validate JOB.yaml [--ranks N]`: checks the job (same validation as run) and prints the plan without
 // loading a model: samples per task and length, predicted cost, what each worker group gets under LPT, and the
-// predicted makespan against its lower bound. `--keys` prints every job-file key instead.
+// predicted makespan against its lower bound. `--keys` prints every job-file key instead. `--dump-prompts FILE`
+// also writes every row to run as one JSON line (sample_key, method, input_ids, generation settings), so another
+// engine can be timed or checked on exactly the ids loom_mpi would feed (bench/gpu_engine_bench.sh does).
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
 #include "rank/parallel/tensor_parallel_check.h"
@@ -16,6 +18,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -30,7 +35,28 @@ struct ValidateOptions {
   int ranks = 1;
   bool keys = false;
   int show_items = 3;
+  std::string dump_prompts;
 };
+
+void dump_prompts(const std::vector<WorkItem>& items, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) throw loom::InputError(path, 0, "--dump-prompts", "a file that can be written");
+  for (const WorkItem& item : items) {
+    nlohmann::json line = {{"sample_key", item.sample_key},
+                           {"method", item.method.label},
+                           {"input_ids", item.input_ids},
+                           {"max_new_tokens", item.generation.max_new_tokens},
+                           {"do_sample", item.generation.do_sample},
+                           {"temperature", item.generation.temperature},
+                           {"top_p", item.generation.top_p},
+                           {"top_k", item.generation.top_k},
+                           {"ignore_eos", item.generation.ignore_eos},
+                           {"prefill_chunk_size", item.generation.prefill_chunk_size}};
+    if (!item.followup_ids.empty()) line["followup_ids"] = item.followup_ids;
+    out << line.dump() << '\n';
+  }
+  if (!out) throw loom::InputError(path, 0, "--dump-prompts", "a file that can be written (write failed)");
+}
 
 void print_keys() {
   for (const KeySpec& spec : job_schema()) {
@@ -97,6 +123,10 @@ void validate(const ValidateOptions& options) {
   std::cout << fmt::format("predicted makespan {} (lower bound {}, total {}); the dispatcher assigns dynamically\n",
                            format_duration(plan.makespan), format_duration(plan.lower_bound),
                            format_duration(plan.total));
+  if (!options.dump_prompts.empty()) {
+    dump_prompts(work.items, options.dump_prompts);
+    std::cout << fmt::format("{} rows written to {}\n", work.items.size(), options.dump_prompts);
+  }
   std::cout << "job is valid\n";
 }
 
@@ -111,6 +141,8 @@ void loom_cli_add_validate(CLI::App& app) {
   cmd->add_option("--ranks", options->ranks, "number of MPI ranks to plan for (default 1)");
   cmd->add_option("--show-items", options->show_items, "items listed per group (default 3)");
   cmd->add_flag("--keys", options->keys, "print every job-file key with its default and meaning");
+  cmd->add_option("--dump-prompts", options->dump_prompts,
+                  "write every row to run (sample_key, method, input_ids, generation settings) as JSON lines");
   cmd->callback([options] {
     if (options->job_file.empty() && !options->keys) {
       throw loom::InputError("", 0, "job", "a job file to validate (or --keys)");

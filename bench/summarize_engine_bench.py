@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Summary table of bench/gpu_engine_bench.sh's results folder: every ratio from figures measured in that run.
+
+  summarize_engine_bench.py OUT_DIR
+
+Targets (issue 13): RULER-shaped job >= 5x transformers' samples/hour, decode-heavy job >= 10x; prefill with the
+default chunking >= 75% of the measured matmul ceiling at 32K and 128K; decode >= 70% of the bandwidth bound at
+batch 1 (32K) and >= 60% in aggregate batched; compressed decode at ratio 0.875 <= 0.5x the full cache at 128K.
+"""
+import json
+import os
+import sys
+
+
+def lines(path):
+    if not os.path.exists(path):
+        return []
+    out = []
+    for line in open(path):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+def main():
+    out = sys.argv[1]
+    kernels = lines(os.path.join(out, "kernels.jsonl"))
+    ceilings = next((k for k in kernels if k.get("bench") == "ceilings"), {})
+    if ceilings:
+        print(f"device {ceilings.get('device')}: bf16 matmul {ceilings['bf16_matmul_tflop_s']:.0f} TFLOP/s, "
+              f"copy {ceilings['copy_tb_s']:.2f} TB/s")
+    failed = [k for k in kernels if k.get("ok") is False]
+    checks = [k for k in kernels if "check" in k]
+    if checks:
+        print(f"kernel checks: {len(checks) - len(failed)}/{len(checks)} ok"
+              + ("" if not failed else "; FAILED: " + ", ".join(k["check"] for k in failed[:6])))
+    for k in kernels:
+        if k.get("bench") == "paged_decode":
+            print(f"  paged decode b{k['batch']} {k['length']}: {k['ms']:.3f} ms, {k['tb_s']:.2f} TB/s "
+                  f"({100 * k['of_copy_bandwidth']:.0f}% of copy); SDPA dense {k['sdpa_dense_ms']:.3f} ms")
+        if k.get("bench") == "prefill_attention" and "seconds" in k:
+            print(f"  prefill attention {k['backend']:5} L={k['length']:6} chunk {k['chunk']:6}: {k['seconds']:.3f} s, "
+                  f"{k['tflop_s']:.0f} TFLOP/s (first call {k['first_call_seconds']:.2f} s)")
+    speed = lines(os.path.join(out, "speed.jsonl"))
+    for s in speed:
+        if s.get("event") == "prefill" and "seconds" in s:
+            print(f"prefill L={s['length']:6} chunk {s['chunk']:6}: {s['seconds']:.2f} s = "
+                  f"{s['percent_of_matmul_ceiling']:.0f}% of the matmul ceiling (first run {s['first_run_seconds']:.2f} s)")
+        if s.get("event") == "decode" and "step_ms" in s:
+            print(f"decode batch {s['batch']:3} x {s['context']:6}: {s['step_ms']:.2f} ms/step, {s['tokens_per_s']:.0f} "
+                  f"tok/s = {s['percent_of_bandwidth_bound']:.0f}% of the bandwidth bound ({s['bound_ms']:.2f} ms)")
+        if "error" in s:
+            print(f"speed {s.get('event')}: {s['error'][:160]}")
+    methods = [m for m in lines(os.path.join(out, "methods.jsonl")) if m.get("event") == "run"]
+    full = {m["length"]: m for m in methods if m["method"] == "full" and m["ok"]}
+    for m in methods:
+        base = full.get(m["length"])
+        if not m["ok"]:
+            print(f"method {m['method']}@{m['ratio']} L={m['length']}: failed: {m['error'][:120]}")
+            continue
+        ratio = m["decode_ms_per_token"] / base["decode_ms_per_token"] if base and base["decode_ms_per_token"] else 0
+        kv = m["kv_bytes"] / base["kv_bytes"] if base and base["kv_bytes"] else 0
+        print(f"method {m['method']:10}@{m['ratio']:5} L={m['length']}: decode {m['decode_ms_per_token']:.2f} ms/token "
+              f"({ratio:.2f}x full), KV {kv:.3f}x full, prefill {m['prefill_s']:.2f} s")
+    for job in ("ruler", "decode"):
+        loom = next((j for j in lines(os.path.join(out, f"{job}_loom.jsonl")) if j.get("event") == "loom_summary"), None)
+        hf = next((j for j in lines(os.path.join(out, f"{job}_hf.jsonl")) if j.get("event") == "hf_summary"), None)
+        if not loom:
+            continue
+        line = (f"job {job}: loom_mpi {loom['rows']} rows ({loom['ok']} ok) in {loom['wall_seconds']:.1f} s = "
+                f"{loom['samples_per_hour']:.0f} samples/h ({loom['samples_per_hour_after_load']:.0f} after the "
+                f"{loom['model_load_seconds']:.1f} s load)")
+        if hf and hf.get("samples"):
+            line += (f"; transformers {hf['samples']}/{hf['of']} in {hf['seconds']:.1f} s = {hf['samples_per_hour']:.0f} "
+                     f"samples/h; ratio {loom['samples_per_hour'] / hf['samples_per_hour']:.2f}x "
+                     f"({loom['samples_per_hour_after_load'] / hf['samples_per_hour']:.2f}x after load)")
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
