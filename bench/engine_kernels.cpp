@@ -11,13 +11,17 @@
 //  3. paged decode speed for Llama-3.1-8B's attention shape (32 query / 8 KV heads, head_dim 128, bf16): batch 1 at
 //     32K and 128K, batch 8 at 32K, batch 32 at 8K, as bytes read per second against the measured copy bandwidth,
 //     and libtorch's dense SDPA (flash) decode on a contiguous cache of the same length;
-//  4. prefill attention (kernels/attention.h) cudnn / flash / sdpa against the reference on chunk shapes (prefix 0
+//  4. KIVI decode straight from the packed codes (rank/accel/kivi_kv_cache.h on CUDA) against attention over the
+//     dequantized cache, after prefill and after decode steps that quantize more, 2 and 4 bits; its speed at 32K
+//     and 128K against the paged full cache of the same length;
+//  5. prefill attention (kernels/attention.h) cudnn / flash / sdpa against the reference on chunk shapes (prefix 0
 //     and > 0, GQA, unpadded chunk), then one layer's attention for a whole prompt of 8K / 32K / 128K tokens in
 //     4096-token chunks and in one chunk, per backend: seconds and TFLOP/s (causal FLOPs 2*H*d*L^2), with cuDNN's
 //     first call (execution-plan build) timed apart.
 // Every check prints "ok" or "FAIL" with the error; the exit status is 1 when any check failed.
 #include "kernels/attention.h"
 #include "kernels/paged_attention.h"
+#include "rank/accel/kivi_kv_cache.h"
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -213,6 +217,49 @@ void paged_speed(double copy_tb_s) {
   }
 }
 
+void kivi_checks_and_speed(bool quick) {
+  const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  struct Case {
+    int64_t heads, kv_heads, dim, prompt, steps, group, residual;
+    int bits;
+  };
+  for (const Case& c : {Case{32, 8, 128, 1000, 150, 32, 128, 2}, Case{32, 8, 128, 4097, 3, 32, 128, 4},
+                        Case{16, 4, 64, 700, 40, 32, 64, 2}, Case{8, 8, 128, 100, 5, 32, 128, 2}}) {
+    accel::KiviSettings settings;
+    settings.k_bits = c.bits;
+    settings.v_bits = c.bits;
+    settings.group_size = c.group;
+    settings.residual_length = c.residual;
+    at::Tensor keys = at::randn({c.kv_heads, c.prompt + c.steps, c.dim}, opts);
+    at::Tensor values = at::randn({c.kv_heads, c.prompt + c.steps, c.dim}, opts);
+    accel::KiviCache cache(keys.narrow(1, 0, c.prompt), values.narrow(1, 0, c.prompt), c.prompt, settings);
+    for (int64_t s = 0; s < c.steps; ++s) cache.append(keys.narrow(1, c.prompt + s, 1), values.narrow(1, c.prompt + s, 1));
+    at::Tensor q = at::randn({c.heads, 1, c.dim}, opts);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.dim));
+    at::Tensor expected = kernels::causal_tail_attention_reference(q, cache.dequantized_keys(),
+                                                                   cache.dequantized_values(), scale);
+    check(fmt::format("kivi_decode {} bits h{}/{} d{} T{}", c.bits, c.heads, c.kv_heads, c.dim, c.prompt + c.steps),
+          rel_error(cache.attend(q, scale), expected), 2e-2);
+  }
+  std::vector<int64_t> lengths = {32768, 131072};
+  if (quick) lengths.resize(1);
+  for (int64_t length : lengths) {
+    for (int bits : {2, 4}) {
+      accel::KiviSettings settings;
+      settings.k_bits = bits;
+      settings.v_bits = bits;
+      at::Tensor keys = at::randn({8, length, 128}, opts), values = at::randn({8, length, 128}, opts);
+      accel::KiviCache cache(keys, values, length, settings);
+      keys = at::Tensor();
+      values = at::Tensor();
+      at::Tensor q = at::randn({32, 1, 128}, opts);
+      const double ms = 1e3 * time_cuda([&] { cache.attend(q, 0.088); }, 3, 15);
+      emit({{"bench", "kivi_decode"}, {"bits", bits}, {"length", length}, {"ms", ms}, {"cache_bytes", cache.bytes()},
+            {"full_cache_bytes", 2 * 8 * length * 128 * 2}});
+    }
+  }
+}
+
 void prefill_checks() {
   const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
   struct Case {
@@ -321,6 +368,7 @@ int main(int argc, char** argv) {
   paged_checks(quick);
   prefill_checks();
   paged_speed(copy_tb_s);
+  kivi_checks_and_speed(quick);
   prefill_speed(quick);
   emit({{"done", true}, {"failed", g_failed}});
   return g_failed ? 1 : 0;

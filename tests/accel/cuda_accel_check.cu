@@ -1,4 +1,5 @@
-// Standalone check + benchmark of the acceleration CUDA kernels against the framework-free CPU references
+// Standalone check + benchmark of the block-sparse prefill and KIVI quantization CUDA kernels against the
+// framework-free CPU references (decode attention kernels: bench/engine_kernels.cpp)
 // (src/kernels/accel). Built with nvcc alone on the GPU machine (no libtorch, MPI or HDF5 needed):
 //   nvcc -O3 -std=c++17 -arch=sm_90 -Isrc tests/accel/cuda_accel_check.cu src/kernels/cuda/*.cu \
 //        src/kernels/accel/*.cpp -o cuda_accel_check && ./cuda_accel_check
@@ -125,64 +126,6 @@ std::vector<float> run_block_sparse(ElementType type, const std::vector<T>& q, c
 
 // Random per-head lengths 1..3000 with spare rows between heads, as PerHeadVarlenCache keeps them. bf16 / fp16 with
 // head_dim 64 or 128 and <= 8 query heads per KV head take the GQA kernel, the rest the generic one.
-void check_varlen(ElementType type, int64_t heads, int64_t kv, int64_t dim, std::mt19937& rng) {
-  std::uniform_int_distribution<int64_t> len_dist(1, 3000);
-  std::vector<int64_t> lengths(kv), offsets(kv);
-  int64_t rows = 0;
-  for (int64_t h = 0; h < kv; ++h) {
-    lengths[h] = len_dist(rng);
-    offsets[h] = rows + 7;
-    rows = offsets[h] + lengths[h];
-  }
-  std::vector<float> q = random_floats(heads * dim, rng), k = random_floats(rows * dim, rng), v = random_floats(rows * dim, rng);
-  auto round = [&](std::vector<float>& x) {
-    if (type == ElementType::kBFloat16) x = round_bf16(x);
-    if (type == ElementType::kFloat16) x = round_half(x);
-  };
-  round(q), round(k), round(v);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
-  std::vector<float> ref(heads * dim);
-  loom::kernels::accel::varlen_decode_attention_reference(q.data(), k.data(), v.data(), offsets.data(), lengths.data(),
-                                                          heads, kv, dim, scale, ref.data());
-  int64_t* d_off = to_device(offsets);
-  int64_t* d_len = to_device(lengths);
-  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
-  float* workspace = nullptr;
-  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * sizeof(float)));
-  auto run = [&](auto qh, auto kh, auto vh, auto poison) {
-    auto* dq = to_device(qh);
-    auto* dk = to_device(kh);
-    auto* dv = to_device(vh);
-    auto* dout = to_device(std::vector<decltype(poison)>(heads * dim, poison));
-    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(type, dq, dk, dv, d_off, d_len, heads, kv, dim, max_len,
-                                                            scale, workspace, dout, nullptr));
-    CHECK_CUDA(cudaDeviceSynchronize());
-    auto host = to_host(dout, heads * dim);
-    std::vector<float> out(host.size());
-    for (size_t i = 0; i < out.size(); ++i) out[i] = as_float(host[i]);
-    cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(dout);
-    return out;
-  };
-  std::vector<float> out;
-  const char* name = "fp32";
-  if (type == ElementType::kBFloat16) {
-    name = "bf16";
-    out = run(to_bf16(q), to_bf16(k), to_bf16(v), __float2bfloat16(NAN));
-  } else if (type == ElementType::kFloat16) {
-    name = "fp16";
-    out = run(to_half(q), to_half(k), to_half(v), __float2half(NAN));
-  } else {
-    out = run(q, k, v, static_cast<float>(NAN));
-  }
-  cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
-  char label[160];
-  std::snprintf(label, sizeof(label), "varlen decode attention (%s, %lldq/%lldkv heads, d %lld)", name,
-                static_cast<long long>(heads), static_cast<long long>(kv), static_cast<long long>(dim));
-  report(label, relative_error(out, ref), type == ElementType::kFloat32 ? 1e-5 : 2e-2);
-}
-
-// One case: chunk of t_q queries ending at `total`, random causal block mask (first and diagonal blocks always on).
-// bf16 / fp16 with head_dim 64 or 128 and block % 64 == 0 take the tensor-core kernel, the rest the CUDA-core one.
 void check_block_sparse(ElementType type, int64_t dim, int64_t block, int64_t total, int64_t t_q, double density,
                         std::mt19937& rng) {
   const int64_t heads = 8, kv = 2;
@@ -263,25 +206,6 @@ void check_kivi(int bits, std::mt19937& rng) {
   cudaFree(dx), cudaFree(dcodes), cudaFree(dscales), cudaFree(dmins), cudaFree(ddeq);
 }
 
-void check_gather(std::mt19937& rng) {
-  const int64_t rows = 5000, dim = 128, n = 1234;
-  std::vector<float> src = random_floats(rows * dim, rng);
-  std::vector<int64_t> idx(n);
-  std::uniform_int_distribution<int64_t> pick(0, rows - 1);
-  for (auto& i : idx) i = pick(rng);
-  float* dsrc = to_device(src);
-  int64_t* didx = to_device(idx);
-  float* ddst = to_device(std::vector<float>(n * dim, NAN));
-  CHECK_CUDA(loom::kernels::cuda::gather_rows(ElementType::kFloat32, dsrc, didx, n, dim, ddst, nullptr));
-  CHECK_CUDA(cudaDeviceSynchronize());
-  auto out = to_host(ddst, n * dim);
-  bool ok = true;
-  for (int64_t i = 0; i < n && ok; ++i) ok = std::memcmp(&out[i * dim], &src[idx[i] * dim], dim * sizeof(float)) == 0;
-  std::printf("%-52s %s\n", "gather kept rows", ok ? "identical PASS" : "FAIL");
-  failures += ok ? 0 : 1;
-  cudaFree(dsrc), cudaFree(didx), cudaFree(ddst);
-}
-
 template <class F>
 double median_ms(F&& launch, int repeats) {
   cudaEvent_t start, stop;
@@ -303,51 +227,6 @@ double median_ms(F&& launch, int repeats) {
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
   return times[times.size() / 2];
-}
-
-// Decode attention for one layer over `per_head` tokens per KV head (uniform or AdaKV-like skewed lengths).
-void bench_varlen(int64_t context, double ratio, bool skewed, std::mt19937& rng) {
-  const int64_t heads = 32, kv = 8, dim = 128, layers = 32;
-  const int64_t kept = std::max<int64_t>(1, static_cast<int64_t>(context * (1.0 - ratio)));
-  std::vector<int64_t> lengths(kv, kept), offsets(kv);
-  if (skewed) {  // same total, head h gets (0.25 + 1.5 h / (kv - 1)) of the mean
-    int64_t sum = 0;
-    for (int64_t h = 0; h < kv; ++h) sum += lengths[h] = static_cast<int64_t>(kept * (0.25 + 1.5 * h / (kv - 1)));
-    lengths[kv - 1] += kept * kv - sum;
-  }
-  int64_t rows = 0;
-  for (int64_t h = 0; h < kv; ++h) {
-    offsets[h] = rows;
-    rows += lengths[h] + 64;
-  }
-  const int64_t max_len = *std::max_element(lengths.begin(), lengths.end());
-  __nv_bfloat16 *dk, *dv, *dq, *dout;
-  CHECK_CUDA(cudaMalloc(&dk, rows * dim * 2));
-  CHECK_CUDA(cudaMalloc(&dv, rows * dim * 2));
-  auto qh = to_bf16(random_floats(heads * dim, rng));
-  dq = to_device(qh);
-  CHECK_CUDA(cudaMalloc(&dout, heads * dim * 2));
-  std::vector<__nv_bfloat16> fill = to_bf16(random_floats(1 << 20, rng));
-  for (int64_t off = 0; off < rows * dim; off += fill.size()) {
-    const int64_t n = std::min<int64_t>(fill.size(), rows * dim - off);
-    CHECK_CUDA(cudaMemcpy(dk + off, fill.data(), n * 2, cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemcpy(dv + off, fill.data(), n * 2, cudaMemcpyHostToDevice));
-  }
-  int64_t* d_off = to_device(offsets);
-  int64_t* d_len = to_device(lengths);
-  float* workspace;
-  CHECK_CUDA(cudaMalloc(&workspace, loom::kernels::cuda::varlen_decode_workspace_floats(heads, max_len, dim) * 4));
-  const float scale = 1.0f / std::sqrt(128.0f);
-  const double ms = median_ms([&] {
-    CHECK_CUDA(loom::kernels::cuda::varlen_decode_attention(ElementType::kBFloat16, dq, dk, dv, d_off, d_len, heads, kv,
-                                                            dim, max_len, scale, workspace, dout, nullptr));
-  }, 50);
-  const double kv_bytes = 2.0 * layers * kv * kept * dim * 2;  // bf16 K+V, all layers
-  const double gbps = 2.0 * kv * kept * dim * 2 / (ms * 1e-3) / 1e9;
-  std::printf("| decode attention | %6lldK | %-5s | %-7s | %8.2f GiB | %8.4f ms | %8.3f ms | %6.0f GB/s |\n",
-              static_cast<long long>(context / 1024), ratio == 0 ? "full" : (ratio == 0.5 ? "0.5" : "0.875"),
-              skewed ? "adakv" : "uniform", kv_bytes / (1 << 30), ms, ms * layers, gbps);
-  cudaFree(dk), cudaFree(dv), cudaFree(dq), cudaFree(dout), cudaFree(d_off), cudaFree(d_len), cudaFree(workspace);
 }
 
 void bench_block_sparse(int64_t total, double density, std::mt19937& rng) {
@@ -419,14 +298,6 @@ int main(int argc, char** argv) {
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s, %d SMs, %.0f MiB\n", prop.name, prop.multiProcessorCount, prop.totalGlobalMem / 1048576.0);
   std::mt19937 rng(20261125);
-  check_varlen(ElementType::kFloat32, 32, 8, 128, rng);   // generic kernel
-  check_varlen(ElementType::kBFloat16, 32, 8, 96, rng);   // generic kernel (head_dim 96)
-  check_varlen(ElementType::kBFloat16, 32, 8, 128, rng);  // GQA kernel from here on: group 4
-  check_varlen(ElementType::kBFloat16, 16, 2, 128, rng);  // group 8
-  check_varlen(ElementType::kBFloat16, 28, 4, 128, rng);  // group 7
-  check_varlen(ElementType::kBFloat16, 12, 4, 64, rng);   // group 3, head_dim 64
-  check_varlen(ElementType::kFloat16, 8, 8, 64, rng);     // group 1
-  check_varlen(ElementType::kBFloat16, 72, 8, 128, rng);  // group 9: generic kernel
   check_block_sparse(ElementType::kFloat32, 128, 64, 1000, 424, 0.3, rng);     // CUDA-core kernel
   check_block_sparse(ElementType::kBFloat16, 128, 32, 1000, 424, 0.3, rng);    // CUDA-core kernel (block 32)
   check_block_sparse(ElementType::kBFloat16, 128, 64, 1000, 424, 0.3, rng);    // tensor cores from here on
@@ -437,19 +308,9 @@ int main(int argc, char** argv) {
   check_block_sparse(ElementType::kFloat16, 64, 128, 1000, 1000, 1.0, rng);
   check_kivi(2, rng);
   check_kivi(4, rng);
-  check_gather(rng);
   std::printf("checks: %s (%d failures)\n\n", failures == 0 ? "ALL PASS" : "FAILED", failures);
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   if (quick) return failures == 0 ? 0 : 1;
-  std::printf("| kernel | context | ratio | budget | KV bytes (32 layers) | ms / layer | ms / token (32 layers) | K+V read |\n");
-  for (int64_t context : {32768LL, 131072LL}) {
-    bench_varlen(context, 0.0, false, rng);
-    bench_varlen(context, 0.5, false, rng);
-    bench_varlen(context, 0.875, false, rng);
-    bench_varlen(context, 0.5, true, rng);
-    bench_varlen(context, 0.875, true, rng);
-  }
-  std::printf("\n");
   bench_block_sparse(8192, 1.0, rng);
   bench_block_sparse(32768, 1.0, rng);
   bench_block_sparse(32768, 0.1, rng);

@@ -2,13 +2,11 @@
 // header and the .cu files build with nvcc alone (tests/accel/cuda_accel_check.cu does that on the GPU machine).
 // Every function returns the launch status (cudaGetLastError after the launch).
 //
-//  varlen_decode_attention  — one decode query per query head over a per-head variable-length packed cache
-//                             (PerHeadVarlenCache); flash-decoding split over token chunks + a combine pass.
 //  block_sparse_attention   — causal prefill attention of a chunk of queries computed only on the
 //                             (query block, key block) pairs of a mask (FlexPrefill, XAttention).
 //  kivi_quantize_groups / kivi_dequantize_groups — KIVI's asymmetric group quantization (kernels/accel/kivi_quant.h).
-//  gather_rows              — copies selected rows (kept tokens) of [rows, head_dim] into a packed buffer.
-// Semantics equal the CPU references in src/kernels/accel/.
+// Semantics equal the CPU references in src/kernels/accel/. Decode attention over the paged cache and over KIVI's
+// codes: paged_attention.h, kivi_decode.h.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -18,17 +16,6 @@
 namespace loom::kernels::cuda {
 
 enum class ElementType { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
-
-// Floats of workspace varlen_decode_attention needs.
-int64_t varlen_decode_workspace_floats(int64_t num_heads, int64_t max_length, int64_t head_dim);
-
-// q [num_heads, head_dim]; keys/values [rows, head_dim]; offsets/lengths [num_kv_heads] (device, int64): KV head h
-// owns rows offsets[h] .. offsets[h]+lengths[h]-1. max_length >= every length. out [num_heads, head_dim] (type of
-// q). head_dim must be a multiple of 32 and at most 256.
-cudaError_t varlen_decode_attention(ElementType type, const void* q, const void* keys, const void* values,
-                                    const int64_t* offsets, const int64_t* lengths, int64_t num_heads,
-                                    int64_t num_kv_heads, int64_t head_dim, int64_t max_length, float scale,
-                                    float* workspace, void* out, cudaStream_t stream);
 
 // q [num_heads, t_q, head_dim] at positions q_start..q_start+t_q-1; keys/values [num_kv_heads, key_stride,
 // head_dim] holding total_len valid tokens; block_mask [num_heads, num_blocks, num_blocks] (uint8, num_blocks =
@@ -50,9 +37,5 @@ cudaError_t kivi_quantize_groups(const float* x, int64_t num_groups, int64_t gro
 cudaError_t kivi_dequantize_groups(const uint8_t* packed, const float* scales, const float* mins,
                                    int64_t num_groups, int64_t group_size, int bits, float* out,
                                    cudaStream_t stream);
-
-// dst[i, :] = src[rows[i], :] for i < num_rows.
-cudaError_t gather_rows(ElementType type, const void* src, const int64_t* rows, int64_t num_rows, int64_t head_dim,
-                        void* dst, cudaStream_t stream);
 
 }  // namespace loom::kernels::cuda

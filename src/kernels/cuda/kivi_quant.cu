@@ -61,22 +61,6 @@ __global__ void kivi_dequantize_kernel(const uint8_t* __restrict__ packed, const
   out[i] = __fadd_rn(__fmul_rn(static_cast<float>(code), scales[group]), mins[group]);
 }
 
-__global__ void gather_rows_kernel_bytes(const uint8_t* __restrict__ src, const int64_t* __restrict__ rows,
-                                         int64_t num_rows, int64_t row_bytes, uint8_t* __restrict__ dst) {
-  const int64_t row = blockIdx.x;
-  if (row >= num_rows) return;
-  const uint8_t* from = src + rows[row] * row_bytes;
-  uint8_t* to = dst + row * row_bytes;
-  if (row_bytes % 16 == 0) {
-    const int64_t vectors = row_bytes / 16;
-    for (int64_t v = threadIdx.x; v < vectors; v += blockDim.x) {
-      reinterpret_cast<uint4*>(to)[v] = reinterpret_cast<const uint4*>(from)[v];
-    }
-  } else {
-    for (int64_t b = threadIdx.x; b < row_bytes; b += blockDim.x) to[b] = from[b];
-  }
-}
-
 }  // namespace
 
 cudaError_t kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size, int bits, uint8_t* packed,
@@ -101,13 +85,5 @@ cudaError_t kivi_dequantize_groups(const uint8_t* packed, const float* scales, c
   return cudaGetLastError();
 }
 
-cudaError_t gather_rows(ElementType type, const void* src, const int64_t* rows, int64_t num_rows, int64_t head_dim,
-                        void* dst, cudaStream_t stream) {
-  if (num_rows <= 0) return cudaSuccess;
-  const int64_t element_bytes = type == ElementType::kFloat32 ? 4 : 2;
-  gather_rows_kernel_bytes<<<static_cast<unsigned>(num_rows), 64, 0, stream>>>(
-      static_cast<const uint8_t*>(src), rows, num_rows, head_dim * element_bytes, static_cast<uint8_t*>(dst));
-  return cudaGetLastError();
-}
 
 }  // namespace loom::kernels::cuda

@@ -8,6 +8,8 @@
 // (max, sum, unnormalised output) per query head, which the combine kernel merges over the splits.
 #include "kernels/cuda/paged_attention.h"
 
+#include "kernels/cuda/decode_combine.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -38,7 +40,6 @@ struct Vec16<float> {
     out[2] = f.z;
     out[3] = f.w;
   }
-  __device__ __forceinline__ static float store(float x) { return x; }
 };
 
 template <>
@@ -53,7 +54,6 @@ struct Vec16<__nv_bfloat16> {
       out[2 * i + 1] = f.y;
     }
   }
-  __device__ __forceinline__ static __nv_bfloat16 store(float x) { return __float2bfloat16(x); }
 };
 
 template <>
@@ -68,21 +68,13 @@ struct Vec16<__half> {
       out[2 * i + 1] = f.y;
     }
   }
-  __device__ __forceinline__ static __half store(float x) { return __float2half(x); }
 };
 
 __device__ __forceinline__ uint4 load_16(const void* p) {
   return __ldg(reinterpret_cast<const uint4*>(p));
 }
 
-// Workspace: acc [batch * num_heads, splits, head_dim], then max [batch * num_heads, splits], then sum [same].
-struct Workspace {
-  float* acc;
-  float* max;
-  float* sum;
-  __device__ __forceinline__ Workspace(float* base, int64_t batch_heads, int32_t splits, int32_t head_dim)
-      : acc(base), max(base + batch_heads * splits * head_dim), sum(max + batch_heads * splits) {}
-};
+using detail::SplitWorkspace;
 
 template <class T, int D, int G>
 __global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDecodeParams p) {
@@ -101,7 +93,7 @@ __global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDec
   const int g0 = blockIdx.z * G;
   const int gcount = min(G, group - g0);
   const int64_t first_head = static_cast<int64_t>(b) * p.num_heads + static_cast<int64_t>(kv) * group + g0;
-  Workspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
+  SplitWorkspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
 
   const int slot = p.slot_of[b];
   const int ps = p.layer.page_size;
@@ -243,23 +235,8 @@ __global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDec
 
 template <class T, int D>
 __global__ void paged_decode_combine_kernel(PagedDecodeParams p) {
-  const int64_t head = blockIdx.x;  // b * num_heads + h
-  Workspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
-  T* out = static_cast<T*>(p.out) + head * D;
-  const int64_t first = head * p.num_splits;
-  float total_max = -INFINITY;
-  for (int s = 0; s < p.num_splits; ++s) total_max = fmaxf(total_max, ws.max[first + s]);
-  for (int d = threadIdx.x; d < D; d += blockDim.x) {
-    float total_sum = 0.0f, total_acc = 0.0f;
-    if (total_max != -INFINITY) {
-      for (int s = 0; s < p.num_splits; ++s) {
-        const float w = exp2f(ws.max[first + s] - total_max);
-        total_sum = fmaf(ws.sum[first + s], w, total_sum);
-        total_acc = fmaf(ws.acc[(first + s) * D + d], w, total_acc);
-      }
-    }
-    out[d] = Vec16<T>::store(total_sum > 0.0f ? total_acc / total_sum : 0.0f);
-  }
+  const SplitWorkspace ws(p.workspace, static_cast<int64_t>(p.batch) * p.num_heads, p.num_splits, D);
+  detail::combine_splits(ws, blockIdx.x, p.num_splits, D, static_cast<T*>(p.out));
 }
 
 template <class T, int D>
@@ -360,7 +337,7 @@ int32_t paged_decode_splits(int64_t batch, int64_t num_kv_heads, int64_t target_
 }
 
 int64_t paged_decode_workspace_floats(int64_t batch, int64_t num_heads, int64_t head_dim, int64_t num_splits) {
-  return batch * num_heads * num_splits * (head_dim + 2);
+  return SplitWorkspace::floats(batch * num_heads, num_splits, head_dim);
 }
 
 cudaError_t paged_append(const PagedAppendParams& p, cudaStream_t stream) {

@@ -6,6 +6,8 @@
 
 #include <ATen/cuda/CUDAContext.h>
 
+#include <algorithm>
+
 namespace loom::kernels::cuda {
 
 namespace {
@@ -30,25 +32,6 @@ void check_status(cudaError_t status, const char* what) {
 }
 
 }  // namespace
-
-at::Tensor varlen_decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                                   const at::Tensor& offsets, const at::Tensor& lengths, int64_t max_length,
-                                   double scale) {
-  LOOM_CHECK(q.is_cuda() && q.dim() == 2 && keys.is_contiguous() && values.is_contiguous(), "bad varlen inputs");
-  at::Tensor qc = q.contiguous();
-  const int64_t num_heads = qc.size(0);
-  const int64_t head_dim = qc.size(1);
-  at::Tensor workspace = at::empty({varlen_decode_workspace_floats(num_heads, max_length, head_dim)},
-                                   qc.options().dtype(at::kFloat));
-  at::Tensor out = at::empty_like(qc);
-  check_status(varlen_decode_attention(element_type(qc), qc.data_ptr(), keys.data_ptr(), values.data_ptr(),
-                                       offsets.data_ptr<int64_t>(), lengths.data_ptr<int64_t>(), num_heads,
-                                       offsets.size(0), head_dim, max_length, static_cast<float>(scale),
-                                       workspace.data_ptr<float>(), out.data_ptr(),
-                                       at::cuda::getCurrentCUDAStream()),
-               "varlen_decode_attention");
-  return out;
-}
 
 bool block_sparse_attention_supported(const at::Tensor& q, int64_t block_size) {
   return block_sparse_attention_supported(element_type(q), q.size(-1), block_size);
@@ -93,6 +76,53 @@ at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, c
                                       num_groups, group_size, bits, out.data_ptr<float>(),
                                       at::cuda::getCurrentCUDAStream()),
                "kivi_dequantize_groups");
+  return out;
+}
+
+at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, double scale) {
+  at::Tensor qc = q.contiguous();
+  at::Tensor full_keys = c.full_keys.contiguous(), full_values = c.full_values.contiguous();
+  const int64_t heads = qc.size(0), dim = qc.size(1), kv_heads = full_keys.size(0);
+  const int64_t total = c.key_quant_tokens + full_keys.size(1);
+  LOOM_CHECK(total == c.value_quant_tokens + full_values.size(1), "KIVI cache holds {} key and {} value tokens", total,
+             c.value_quant_tokens + full_values.size(1));
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t splits = std::clamp<int64_t>((4 * sms + kv_heads - 1) / kv_heads, 1, std::max<int64_t>(1, total / 256));
+  at::Tensor workspace =
+      at::empty({kivi_decode_workspace_floats(heads, dim, splits)}, qc.options().dtype(at::kFloat));
+  at::Tensor out = at::empty_like(qc);
+  const auto ptr = [](const at::Tensor& t) -> const void* { return t.defined() && t.numel() > 0 ? t.data_ptr() : nullptr; };
+  at::Tensor key_codes = c.key_codes.defined() ? c.key_codes.contiguous() : c.key_codes;
+  at::Tensor key_scales = c.key_scales.defined() ? c.key_scales.contiguous() : c.key_scales;
+  at::Tensor key_mins = c.key_mins.defined() ? c.key_mins.contiguous() : c.key_mins;
+  at::Tensor value_codes = c.value_codes.defined() ? c.value_codes.contiguous() : c.value_codes;
+  at::Tensor value_scales = c.value_scales.defined() ? c.value_scales.contiguous() : c.value_scales;
+  at::Tensor value_mins = c.value_mins.defined() ? c.value_mins.contiguous() : c.value_mins;
+  KiviDecodeParams p;
+  p.type = element_type(qc);
+  p.q = qc.data_ptr();
+  p.out = out.data_ptr();
+  p.num_heads = static_cast<int32_t>(heads);
+  p.num_kv_heads = static_cast<int32_t>(kv_heads);
+  p.head_dim = static_cast<int32_t>(dim);
+  p.group_size = static_cast<int32_t>(c.group_size);
+  p.key_bits = c.key_bits;
+  p.value_bits = c.value_bits;
+  p.total_tokens = total;
+  p.key_quant_tokens = c.key_quant_tokens;
+  p.value_quant_tokens = c.value_quant_tokens;
+  p.key_codes = static_cast<const uint8_t*>(ptr(key_codes));
+  p.key_scales = ptr(key_scales);
+  p.key_mins = ptr(key_mins);
+  p.value_codes = static_cast<const uint8_t*>(ptr(value_codes));
+  p.value_scales = ptr(value_scales);
+  p.value_mins = ptr(value_mins);
+  p.full_keys = ptr(full_keys);
+  p.full_values = ptr(full_values);
+  p.scale = static_cast<float>(scale);
+  p.num_splits = static_cast<int32_t>(splits);
+  p.workspace = workspace.data_ptr<float>();
+  check_status(kivi_decode_attention(p, at::cuda::getCurrentCUDAStream()), "kivi_decode_attention");
   return out;
 }
 

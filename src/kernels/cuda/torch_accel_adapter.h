@@ -3,16 +3,13 @@
 // Tensors must be CUDA, contiguous, of one dtype (float32, bfloat16 or float16); index tensors int64 on the device.
 #pragma once
 
+#include "kernels/cuda/kivi_decode.h"
+
 #include <ATen/ATen.h>
 
 #include <cstdint>
 
 namespace loom::kernels::cuda {
-
-// q [num_heads, head_dim]; keys/values [rows, head_dim]; offsets/lengths [num_kv_heads]. Returns [num_heads, head_dim].
-at::Tensor varlen_decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                                   const at::Tensor& offsets, const at::Tensor& lengths, int64_t max_length,
-                                   double scale);
 
 // Whether block_sparse_attention takes queries like `q` ([num_heads, t_q, head_dim]) with blocks of block_size.
 bool block_sparse_attention_supported(const at::Tensor& q, int64_t block_size);
@@ -23,6 +20,21 @@ at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& keys, c
 
 // x float32 [num_groups, group_size] -> (packed uint8 [num_groups, group_size*bits/8], scales, mins float32).
 void kivi_quantize(const at::Tensor& x, int bits, at::Tensor& packed, at::Tensor& scales, at::Tensor& mins);
+// KIVI's packed cache in the layouts of kernels/cuda/kivi_decode.h (CUDA tensors; scales/minima and tails in the
+// queries' dtype).
+struct KiviTensors {
+  at::Tensor key_codes, key_scales, key_mins;        // may be empty (no quantized keys yet)
+  at::Tensor value_codes, value_scales, value_mins;  // may be empty
+  at::Tensor full_keys, full_values;                 // [kv_heads, tail, head_dim]
+  int64_t key_quant_tokens = 0;
+  int64_t value_quant_tokens = 0;
+  int64_t group_size = 32;
+  int key_bits = 2;
+  int value_bits = 2;
+};
+// q [num_heads, head_dim] -> [num_heads, head_dim]: decode attention straight from the codes.
+at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& cache, double scale);
+
 // Inverse: float32 [num_groups, group_size].
 at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, const at::Tensor& mins,
                            int64_t group_size, int bits);

@@ -8,7 +8,23 @@
 #include "kernels/cuda/torch_accel_adapter.h"
 #endif
 
+#include <algorithm>
+
 namespace loom::accel {
+
+void GrowingRows::append(const at::Tensor& more) {
+  const int64_t added = more.size(0);
+  const int64_t capacity = storage.defined() ? storage.size(0) : 0;
+  if (rows + added > capacity) {
+    std::vector<int64_t> shape = more.sizes().vec();
+    shape[0] = std::max(rows + added, capacity + capacity / 4);
+    at::Tensor grown = at::empty(shape, more.options());
+    if (rows > 0) grown.narrow(0, 0, rows).copy_(storage.narrow(0, 0, rows));
+    storage = grown;
+  }
+  storage.narrow(0, rows, added).copy_(more);
+  rows += added;
+}
 
 int64_t QuantizedGroups::bytes() const {
   return codes.numel() * static_cast<int64_t>(codes.element_size()) +
@@ -76,34 +92,25 @@ KiviCache::KiviCache(const at::Tensor& keys, const at::Tensor& values, int64_t l
 }
 
 void KiviCache::quantize_keys(const at::Tensor& keys) {
-  const int64_t n = keys.size(1);
-  // Per channel, groups run along tokens: [H, d, n] -> [H * d * n/group, group].
-  at::Tensor x = keys.to(at::kFloat).permute({0, 2, 1}).contiguous().reshape({-1, settings_.group_size});
-  key_chunks_.push_back(quantize_groups(x, settings_.k_bits, scale_dtype_));
-  key_chunk_tokens_.push_back(n);
+  const int64_t n = keys.size(1), g = settings_.group_size;
+  // Per channel, groups run along tokens: [H, d, n] -> [H * d * n/g, g]; stored token-group major.
+  at::Tensor x = keys.to(at::kFloat).permute({0, 2, 1}).contiguous().reshape({-1, g});
+  QuantizedGroups q = quantize_groups(x, settings_.k_bits, scale_dtype_);
+  key_codes_.append(q.codes.reshape({heads_, dim_, n / g, -1}).permute({2, 0, 1, 3}));
+  key_scales_.append(q.scales.reshape({heads_, dim_, n / g}).permute({2, 0, 1}));
+  key_mins_.append(q.mins.reshape({heads_, dim_, n / g}).permute({2, 0, 1}));
   key_tokens_quantized_ += n;
 }
 
 void KiviCache::quantize_values(const at::Tensor& values) {
-  const int64_t n = values.size(1);
-  // Per token, groups run along channels: [H, n, d] -> [H * n * d/group, group].
-  at::Tensor x = values.to(at::kFloat).contiguous().reshape({-1, settings_.group_size});
+  const int64_t n = values.size(1), g = settings_.group_size;
+  // Per token, groups run along channels: [H, n, d] -> [H * n * d/g, g]; stored token major.
+  at::Tensor x = values.to(at::kFloat).contiguous().reshape({-1, g});
   QuantizedGroups q = quantize_groups(x, settings_.v_bits, scale_dtype_);
-  const int64_t groups_per_token = dim_ / settings_.group_size;
-  q.codes = q.codes.reshape({heads_, n, groups_per_token, -1});
-  q.scales = q.scales.reshape({heads_, n, groups_per_token});
-  q.mins = q.mins.reshape({heads_, n, groups_per_token});
-  if (value_chunks_.empty()) {
-    value_chunks_.push_back(q);
-    value_chunk_tokens_.push_back(n);
-    return;
-  }
-  // One growing value store: per-token groups concatenate along the token axis.
-  QuantizedGroups& all = value_chunks_.front();
-  all.codes = at::cat({all.codes, q.codes}, 1);
-  all.scales = at::cat({all.scales, q.scales}, 1);
-  all.mins = at::cat({all.mins, q.mins}, 1);
-  value_chunk_tokens_.front() += n;
+  value_codes_.append(q.codes.reshape({heads_, n, dim_ / g, -1}).permute({1, 0, 2, 3}));
+  value_scales_.append(q.scales.reshape({heads_, n, dim_ / g}).permute({1, 0, 2}));
+  value_mins_.append(q.mins.reshape({heads_, n, dim_ / g}).permute({1, 0, 2}));
+  value_tokens_quantized_ += n;
 }
 
 void KiviCache::append(const at::Tensor& keys, const at::Tensor& values) {
@@ -125,10 +132,12 @@ void KiviCache::append(const at::Tensor& keys, const at::Tensor& values) {
 
 at::Tensor KiviCache::dequantized_keys() const {
   std::vector<at::Tensor> parts;
-  for (size_t i = 0; i < key_chunks_.size(); ++i) {
-    const int64_t n = key_chunk_tokens_[i];
-    at::Tensor x = dequantize_groups(key_chunks_[i], settings_.group_size, settings_.k_bits);
-    parts.push_back(x.reshape({heads_, dim_, n}).permute({0, 2, 1}));
+  const int64_t g = settings_.group_size, n = key_tokens_quantized_;
+  if (n > 0) {
+    QuantizedGroups q{key_codes_.view().permute({1, 2, 0, 3}).reshape({-1, key_codes_.storage.size(3)}),
+                      key_scales_.view().permute({1, 2, 0}).reshape({-1}),
+                      key_mins_.view().permute({1, 2, 0}).reshape({-1})};
+    parts.push_back(dequantize_groups(q, g, settings_.k_bits).reshape({heads_, dim_, n}).permute({0, 2, 1}));
   }
   parts.push_back(full_keys_.to(at::kFloat));
   return at::cat(parts, 1);
@@ -136,17 +145,39 @@ at::Tensor KiviCache::dequantized_keys() const {
 
 at::Tensor KiviCache::dequantized_values() const {
   std::vector<at::Tensor> parts;
-  for (size_t i = 0; i < value_chunks_.size(); ++i) {
-    const int64_t n = value_chunk_tokens_[i];
-    const QuantizedGroups& v = value_chunks_[i];
-    QuantizedGroups flat{v.codes.reshape({-1, v.codes.size(-1)}), v.scales.reshape({-1}), v.mins.reshape({-1})};
-    parts.push_back(dequantize_groups(flat, settings_.group_size, settings_.v_bits).reshape({heads_, n, dim_}));
+  const int64_t g = settings_.group_size, n = value_tokens_quantized_;
+  if (n > 0) {
+    QuantizedGroups q{value_codes_.view().permute({1, 0, 2, 3}).reshape({-1, value_codes_.storage.size(3)}),
+                      value_scales_.view().permute({1, 0, 2}).reshape({-1}),
+                      value_mins_.view().permute({1, 0, 2}).reshape({-1})};
+    parts.push_back(dequantize_groups(q, g, settings_.v_bits).reshape({heads_, n, dim_}));
   }
   parts.push_back(full_values_.to(at::kFloat));
   return at::cat(parts, 1);
 }
 
 at::Tensor KiviCache::attend(const at::Tensor& queries, double scale) const {
+#ifdef LOOM_ACCEL_TORCH_CUDA
+  if (queries.is_cuda() && queries.size(1) == 1 && queries.scalar_type() == dtype_ && dtype_ == scale_dtype_ &&
+      kernels::cuda::kivi_decode_supported(dim_, settings_.group_size, settings_.k_bits, settings_.v_bits,
+                                           queries.size(0) / heads_)) {
+    kernels::cuda::KiviTensors t;
+    t.key_codes = key_codes_.view();
+    t.key_scales = key_scales_.view();
+    t.key_mins = key_mins_.view();
+    t.value_codes = value_codes_.view();
+    t.value_scales = value_scales_.view();
+    t.value_mins = value_mins_.view();
+    t.full_keys = full_keys_;
+    t.full_values = full_values_;
+    t.key_quant_tokens = key_tokens_quantized_;
+    t.value_quant_tokens = value_tokens_quantized_;
+    t.group_size = settings_.group_size;
+    t.key_bits = settings_.k_bits;
+    t.value_bits = settings_.v_bits;
+    return kernels::cuda::kivi_decode_attention(queries.select(1, 0), t, scale).unsqueeze(1);
+  }
+#endif
   at::Tensor keys = dequantized_keys().to(queries.scalar_type());
   at::Tensor values = dequantized_values().to(queries.scalar_type());
   return kernels::causal_tail_attention(queries, keys, values, scale);
@@ -157,9 +188,8 @@ std::pair<at::Tensor, at::Tensor> KiviCache::dense() const {
 }
 
 int64_t KiviCache::bytes() const {
-  int64_t total = 0;
-  for (const auto& c : key_chunks_) total += c.bytes();
-  for (const auto& c : value_chunks_) total += c.bytes();
+  int64_t total = key_codes_.bytes() + key_scales_.bytes() + key_mins_.bytes() + value_codes_.bytes() +
+                  value_scales_.bytes() + value_mins_.bytes();
   total += full_keys_.numel() * static_cast<int64_t>(full_keys_.element_size());
   total += full_values_.numel() * static_cast<int64_t>(full_values_.element_size());
   return total;

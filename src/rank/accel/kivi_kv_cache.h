@@ -8,7 +8,10 @@
 //           oldest full value is quantized once more than R are held.
 // (R = residual_length, a multiple of group_size; head_dim a multiple of group_size.) Codes are bit-packed
 // (kernels/accel/kivi_quant.h); scales/minima are stored in the cache dtype when it is 16-bit, else float32.
-// attend() dequantizes into temporaries and runs dense causal attention; bytes() counts the packed storage.
+// Storage is token-major and grows in place (appends copy only the new rows): key groups
+// [tokens / group_size, H, d, group bytes], value groups [tokens, H, d / group_size, group bytes] (the layouts
+// kernels/cuda/kivi_decode.h reads). attend() of one query per head on CUDA runs the decode kernel straight from the
+// codes; otherwise it dequantizes into temporaries and runs dense causal attention. bytes() counts the storage held.
 #pragma once
 
 #include "rank/model/kv_cache.h"
@@ -38,6 +41,15 @@ struct QuantizedGroups {
 QuantizedGroups quantize_groups(const at::Tensor& x, int bits, at::ScalarType scale_dtype);
 at::Tensor dequantize_groups(const QuantizedGroups& q, int64_t group_size, int bits);
 
+// Rows along dim 0 with spare capacity, so appends copy only the new rows (growth by a quarter, or to what is needed).
+struct GrowingRows {
+  at::Tensor storage;  // [capacity, ...]
+  int64_t rows = 0;
+  void append(const at::Tensor& more);
+  at::Tensor view() const { return storage.defined() ? storage.narrow(0, 0, rows) : storage; }
+  int64_t bytes() const { return storage.defined() ? storage.numel() * static_cast<int64_t>(storage.element_size()) : 0; }
+};
+
 class KiviCache final : public model::LayerKVCache {
  public:
   KiviCache(const at::Tensor& keys, const at::Tensor& values, int64_t logical_length, KiviSettings settings);
@@ -62,11 +74,10 @@ class KiviCache final : public model::LayerKVCache {
   int64_t dim_ = 0;
   at::ScalarType dtype_ = at::kFloat;
   at::ScalarType scale_dtype_ = at::kFloat;
-  std::vector<QuantizedGroups> key_chunks_;    // each: [H * d * n/group] groups, n tokens
-  std::vector<int64_t> key_chunk_tokens_;
-  std::vector<QuantizedGroups> value_chunks_;  // at most one: codes [H, n, d/group, bytes], scales/mins [H, n, d/group]
-  std::vector<int64_t> value_chunk_tokens_;
+  GrowingRows key_codes_, key_scales_, key_mins_;        // [n / group, H, d, bytes] / [n / group, H, d]
+  GrowingRows value_codes_, value_scales_, value_mins_;  // [n, H, d / group, bytes] / [n, H, d / group]
   int64_t key_tokens_quantized_ = 0;
+  int64_t value_tokens_quantized_ = 0;
   at::Tensor full_keys_;    // [H, r, d]
   at::Tensor full_values_;  // [H, r', d]
   int64_t logical_length_ = 0;

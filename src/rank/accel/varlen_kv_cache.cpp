@@ -3,9 +3,6 @@
 
 #include "common/error.h"
 #include "kernels/attention.h"
-#ifdef LOOM_ACCEL_TORCH_CUDA
-#include "kernels/cuda/torch_accel_adapter.h"
-#endif
 
 #include <algorithm>
 #include <numeric>
@@ -128,16 +125,6 @@ at::Tensor PerHeadVarlenCache::attend(const at::Tensor& queries, double scale) c
              "queries {} do not fit a varlen cache of {} KV heads", c10::str(queries.sizes()), heads);
   const int64_t group = queries.size(0) / heads;
   const int64_t t_q = queries.size(1);
-#ifdef LOOM_ACCEL_TORCH_CUDA
-  if (keys_.is_cuda() && t_q == 1 && head_dim_ % 32 == 0 && head_dim_ <= 256) {
-    at::Tensor offsets = at::tensor(offsets_, at::kLong).to(keys_.device(), /*non_blocking=*/true);
-    at::Tensor lengths = at::tensor(lengths_, at::kLong).to(keys_.device(), /*non_blocking=*/true);
-    const int64_t max_length = *std::max_element(lengths_.begin(), lengths_.end());
-    at::Tensor out = kernels::cuda::varlen_decode_attention(queries.select(1, 0).to(keys_.scalar_type()), keys_,
-                                                            values_, offsets, lengths, max_length, scale);
-    return out.unsqueeze(1).to(queries.scalar_type());
-  }
-#endif
   std::vector<at::Tensor> outputs;
   outputs.reserve(heads);
   for (int64_t h = 0; h < heads; ++h) {

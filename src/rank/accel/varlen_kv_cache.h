@@ -6,7 +6,8 @@
 // positions(h) gives the original prompt/decode position of each stored token (int32). Appending adds the new
 // tokens to every head; when a head is full the buffer is rebuilt with more spare rows per head (doubling spare).
 // attend(): per KV head, causal attention of its query group over the head's rows (the last t_q rows of each
-// head are the queries' own tokens); on CUDA with one query per head it runs the varlen decode kernel.
+// head are the queries' own tokens). The engine decodes such a cache from its PagedKVStore (head_rows()), so
+// attend() serves methods and tests between prefill and paging.
 // bytes() = allocated key and value rows plus the position index.
 #pragma once
 

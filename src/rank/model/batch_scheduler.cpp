@@ -248,26 +248,33 @@ void BatchScheduler::decode_step() {
   const int64_t batch = static_cast<int64_t>(step.size());
   std::vector<int64_t> ids, positions;
   std::vector<int32_t> slots;
-  bool all_paged = true;
+  bool all_paged = true, any_paged = false;
   for (Sequence* seq : step) {
     ids.push_back(seq->generated.back());
     positions.push_back(seq->next_position);
     slots.push_back(seq->slot);
     all_paged = all_paged && seq->slot >= 0;
+    any_paged = any_paged || seq->slot >= 0;
   }
   const auto start = Clock::now();
   DecodeOutput out;
   try {
     store_->flush();
     if (all_paged && graphs_->usable()) {
-      out = graphs_->run(ids, positions, slots);
-    } else {
+      try {
+        out = graphs_->run(ids, positions, slots);
+      } catch (const std::exception& e) {
+        spdlog::warn("CUDA-graph decode failed ({}); decode steps run without graphs from now on", e.what());
+        graphs_->disable();
+      }
+    }
+    if (!out.logits.defined()) {
       const at::Device device = res_.model->device();
       DecodeStep decode;
       decode.token_ids = at::tensor(ids, at::kLong).to(device);
       decode.positions = at::tensor(positions, at::kLong).to(device);
       decode.slot_of = at::tensor(slots, at::kInt).to(device);
-      decode.store = store_.get();
+      decode.store = any_paged ? store_.get() : nullptr;
       decode.num_splits = kernels::decode_splits(batch, store_->options().num_kv_heads);
       for (int64_t b = 0; b < batch; ++b) {
         if (slots[static_cast<size_t>(b)] < 0) decode.unpaged.emplace_back(b, &step[static_cast<size_t>(b)]->state);

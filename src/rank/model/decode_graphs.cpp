@@ -78,7 +78,15 @@ struct DecodeGraphs::Impl {
       side.synchronize();
       g.graph = std::make_unique<at::cuda::CUDAGraph>();
       g.graph->capture_begin(pool, cudaStreamCaptureModeThreadLocal);
-      g.output = forward(rows);
+      try {
+        g.output = forward(rows);
+      } catch (...) {
+        try {
+          g.graph->capture_end();  // leave capture mode; the graph is discarded
+        } catch (...) {
+        }
+        throw;
+      }
       g.graph->capture_end();
     }
     at::cuda::CUDAEvent captured;
@@ -125,6 +133,11 @@ DecodeOutput DecodeGraphs::run(const std::vector<int64_t>& ids, const std::vecto
   return impl_->run(ids, positions, slots);
 }
 
+void DecodeGraphs::disable() {
+  usable_ = false;
+  impl_.reset();
+}
+
 int64_t DecodeGraphs::captured() const { return impl_ ? static_cast<int64_t>(impl_->graphs.size()) : 0; }
 
 #else
@@ -139,6 +152,8 @@ DecodeOutput DecodeGraphs::run(const std::vector<int64_t>&, const std::vector<in
 }
 
 int64_t DecodeGraphs::captured() const { return 0; }
+
+void DecodeGraphs::disable() { usable_ = false; }
 
 #endif
 

@@ -30,6 +30,7 @@ class DecodeGraphs {
   ~DecodeGraphs();
 
   bool usable() const { return usable_; }
+  void disable();  // after a capture failed: every later step runs eagerly
   int64_t captured() const;  // graphs captured so far
   // One step for ids.size() entries (all paged). The outputs' first ids.size() rows belong to them.
   DecodeOutput run(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions,
