@@ -25,6 +25,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -148,7 +149,7 @@ void paged_checks(bool quick) {
       {at::kBFloat16, 3, 32, 8, 128, 64, {1, 63, 64, 65, 4097, 200, 7, 128}, {1}, 2e-2},
       {at::kBFloat16, 4, 28, 4, 128, 64, {1000, 1, 64, 3333}, {}, 2e-2},      // group 7 (Qwen2)
       {at::kBFloat16, 2, 64, 4, 128, 64, {500, 77}, {}, 2e-2},                // group 16: two blocks per row
-      {at::kFloat16, 2, 8, 8, 64, 16, {17, 1, 300, 16}, {}, 5e-3},           // group 1, head_dim 64, page 16
+      {at::kHalf, 2, 8, 8, 64, 16, {17, 1, 300, 16}, {}, 5e-3},           // group 1, head_dim 64, page 16
       {at::kBFloat16, 2, 16, 8, 256, 32, {95, 96, 97, 1}, {}, 2e-2},         // head_dim 256
       {at::kFloat, 2, 32, 8, 128, 64, {129, 2, 999, 64}, {0}, 1e-4},
       {at::kFloat, 1, 4, 2, 64, 8, {9, 1}, {}, 1e-4},

