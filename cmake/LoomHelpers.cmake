@@ -27,7 +27,7 @@ function(loom_add_gtest name)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE
     LOOM_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-    LOOM_SHARED_DIR="${LOOM_SHARED_DIR}"
+    LOOM_TOKENIZER_FIXTURES="${LOOM_TOKENIZER_FIXTURES}"
     LOOM_BINARY_DIR="${CMAKE_BINARY_DIR}")
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
@@ -50,7 +50,7 @@ function(loom_add_mpi_test name)
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endfunction()
 
-# Location of the shared benchmark data (../shared next to the checkout, or LOOM_SHARED_DIR).
-if(NOT LOOM_SHARED_DIR)
-  get_filename_component(LOOM_SHARED_DIR ${CMAKE_SOURCE_DIR}/../shared ABSOLUTE)
-endif()
+# Optional: a folder of large real-model tokenizers (llama3_1/, qwen3/, ... each with tokenizer.json and
+# tokenizer_config.json) for the tokenizer parity tests. Empty (the default): those tests are skipped; everything
+# else the tests need is in the repository (tests/fixtures, data/, models/).
+set(LOOM_TOKENIZER_FIXTURES "" CACHE PATH "folder of real-model tokenizer fixtures (optional)")

@@ -27,7 +27,7 @@ int64_t parse_length(const std::string& text) {
   } else if (used != text.size()) {
     throw std::invalid_argument("trailing characters");
   }
-  if (value <= 0) throw std::invalid_argument("not positive");
+  if (value < 0) throw std::invalid_argument("negative");
   return value * multiplier;
 }
 
@@ -134,7 +134,7 @@ class Reader {
       if (!node.IsScalar()) throw std::invalid_argument("not a scalar");
       parse_length(node.Scalar());
     } catch (const std::exception&) {
-      fail(node, display, "expected a positive length such as 4096, \"4K\" or \"128k\", got " + describe(node));
+      fail(node, display, "expected a length such as 4096, \"4K\", \"128k\" or \"0k\", got " + describe(node));
     }
   }
 
@@ -253,6 +253,46 @@ std::vector<MethodSpec> read_methods(const Reader& reader, const YAML::Node& nod
   return methods;
 }
 
+// data_dir moved under `root`: root/<the data_dir's last component> (--data-root).
+fs::path rerooted(const fs::path& data_dir, const fs::path& root) {
+  fs::path normal = data_dir.lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();
+  return (fs::absolute(root) / normal.filename()).lexically_normal();
+}
+
+// --set KEY=VALUE on the parsed YAML: KEY walks (and creates) mappings; VALUE is parsed as YAML.
+void apply_settings(YAML::Node& root, const std::vector<std::string>& settings) {
+  for (const std::string& setting : settings) {
+    const std::size_t eq = setting.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InputError("--set", 0, setting, "KEY=VALUE with KEY a dotted job key such as model.device");
+    }
+    const std::string key = setting.substr(0, eq);
+    YAML::Node value;
+    try {
+      value = YAML::Load(setting.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      throw InputError("--set", 0, key, "a YAML value: " + e.msg);
+    }
+    std::vector<std::string> parts;
+    std::stringstream path(key);
+    for (std::string part; std::getline(path, part, '.');) parts.push_back(part);
+    std::vector<YAML::Node> chain{root};
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node child = chain.back()[parts[i]];
+      if (child.IsDefined() && !child.IsNull() && !child.IsMap()) {
+        throw InputError("--set", 0, key, "a path through mappings; " + parts[i] + " is not a mapping");
+      }
+      if (!child.IsDefined() || child.IsNull()) {
+        chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+        child = chain.back()[parts[i]];
+      }
+      chain.push_back(child);
+    }
+    chain.back()[parts.back()] = value;
+  }
+}
+
 benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node& entry, std::size_t index,
                                          const ParseOptions& options) {
   const std::string display = "benchmarks[" + std::to_string(index) + "]";
@@ -269,11 +309,15 @@ benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node&
   if (spec.num_samples == 0 || spec.num_samples < -1) {
     reader.fail(entry["num_samples"], display + ".num_samples", "expected a positive count or -1 (all)");
   }
+  spec.shuffle = reader.get<bool>(entry, "benchmarks[].shuffle");
+  spec.limit = options.overrides.limit;
   if (entry["data_dir"]) {
     spec.data_dir = reader.input_path(entry["data_dir"].Scalar());
+    if (!options.overrides.data_root.empty()) spec.data_dir = rerooted(spec.data_dir, options.overrides.data_root);
     if (options.check_files && !fs::is_directory(spec.data_dir)) {
       reader.fail(entry["data_dir"], display + ".data_dir",
-                  "an existing directory; " + spec.data_dir.string() + " does not exist");
+                  "an existing directory; " + spec.data_dir.string() + " does not exist" +
+                      (options.overrides.data_root.empty() ? "" : " (--data-root)"));
     }
   }
   spec.seed = reader.get<uint64_t>(entry, "benchmarks[].seed");
@@ -284,6 +328,16 @@ benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node&
 }
 
 }  // namespace
+
+std::string JobOverrides::describe() const {
+  std::string out;
+  auto add = [&](const std::string& text) { out += (out.empty() ? "" : " ") + text; };
+  if (!model_path.empty()) add("--model " + model_path.string());
+  if (!data_root.empty()) add("--data-root " + data_root.string());
+  if (limit >= 0) add("--limit " + std::to_string(limit));
+  for (const std::string& setting : settings) add("--set " + setting);
+  return out;
+}
 
 GenerationSettings GenerationOverrides::apply(GenerationSettings settings) const {
   if (max_new_tokens) settings.max_new_tokens = *max_new_tokens;
@@ -306,6 +360,7 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   } catch (const YAML::Exception& e) {
     throw InputError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "valid YAML: " + e.msg);
   }
+  if (!options.overrides.settings.empty() && loaded.IsMap()) apply_settings(loaded, options.overrides.settings);
   const YAML::Node root = loaded;  // const: operator[] never inserts
   if (!root.IsMap()) throw InputError(file, line_of(root), "", "a YAML mapping of job keys (see docs/job-file.md)");
 
@@ -320,8 +375,9 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
 
   const YAML::Node model = root["model"];
   job.model.path = reader.input_path(model["path"].Scalar());
+  if (!options.overrides.model_path.empty()) job.model.path = fs::absolute(options.overrides.model_path).lexically_normal();
   if (options.check_files && !fs::is_regular_file(job.model.path / "config.json")) {
-    reader.fail(model["path"], "model.path",
+    reader.fail(model["path"], options.overrides.model_path.empty() ? "model.path" : "model.path (--model)",
                 "a Hugging Face model directory with config.json; " +
                     (fs::exists(job.model.path) ? (job.model.path / "config.json").string() + " is missing"
                                                 : job.model.path.string() + " does not exist"));

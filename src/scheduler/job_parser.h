@@ -1,7 +1,9 @@
 // Job file → JobConfig. Validates against the key table (job_schema.h): an unknown key, a wrong type, a value
 // outside its choices, a missing required key or a missing file is one loom::InputError naming the job file, the
 // line, the dotted key and what was expected. Input paths (model.path, data_dir, custom benchmark files) are
-// resolved against the job file's directory; output.path against the current working directory.
+// resolved against the job file's directory; output.path against the current working directory. Command-line
+// overrides (JobOverrides: --model, --limit, --data-root, --set) are applied before validation, so a bad override is
+// reported like a bad key.
 #pragma once
 
 #include "scheduler/job_config.h"
@@ -11,9 +13,22 @@
 
 namespace loom::scheduler {
 
+// What `loom_mpi run|validate` may change in a job without editing it. Relative paths are relative to the working
+// directory.
+struct JobOverrides {
+  std::filesystem::path model_path;   // --model DIR: replaces model.path
+  std::filesystem::path data_root;    // --data-root DIR: each benchmarks[].data_dir becomes DIR/<its last component>
+  int64_t limit = -1;                 // --limit N: per (task, length), after a seeded shuffle (LOOM-Scope's --limit)
+  std::vector<std::string> settings;  // --set KEY=VALUE: KEY a dotted path of mapping keys, VALUE YAML
+
+  bool empty() const { return model_path.empty() && data_root.empty() && limit < 0 && settings.empty(); }
+  std::string describe() const;       // "--model ... --limit ..." as given, for logs and the results file
+};
+
 struct ParseOptions {
   std::filesystem::path configs_dir;  // <repo>/configs: acceleration names are checked against acceleration/*.yaml
   bool check_files = true;            // model directory and data_dir must exist
+  JobOverrides overrides;
 };
 
 JobConfig parse_job_file(const std::filesystem::path& path, const ParseOptions& options);
@@ -21,7 +36,8 @@ JobConfig parse_job_file(const std::filesystem::path& path, const ParseOptions& 
 JobConfig parse_job_text(const std::string& text, const std::filesystem::path& source_file,
                          const ParseOptions& options);
 
-// "4096", "4K", "128k", "1M" → tokens (K = 1024). Throws std::invalid_argument otherwise.
+// "4096", "4K", "128k", "1M", "0k" → tokens (K = 1024; 0 is BABILong's 0k split). Throws std::invalid_argument
+// otherwise.
 int64_t parse_length(const std::string& text);
 
 }  // namespace loom::scheduler

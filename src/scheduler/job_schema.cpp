@@ -15,8 +15,8 @@ const std::vector<KeySpec>& job_schema() {
        "Longest input + output in tokens; 0 = config.json max_position_embeddings. Longer prompts are truncated "
        "by each benchmark's official rule."},
       {"model.chat_template", T::kString, "", "",
-       "Chat format override (llama3, llama2, chatml, mistral, glm4, phi3, raw); empty = recognised from "
-       "tokenizer_config.json."},
+       "Chat format override (llama3, llama3_1, llama2, chatml, qwen3, mistral, mistral_v3, glm4, phi3, raw); "
+       "empty = recognised from tokenizer_config.json."},
       {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
       {"model.max_batch_size", T::kInt, "64", "",
        "Most (sample, method) rows a worker group holds at once (continuous batching: rows join and leave a "
@@ -41,10 +41,13 @@ const std::vector<KeySpec>& job_schema() {
        "Registered benchmark (see `loom_mpi list benchmarks`) or path of a custom benchmark YAML.", true},
       {"benchmarks[].tasks", T::kStringList, "[] (all tasks)", "", "Tasks to run."},
       {"benchmarks[].lengths", T::kLengthList, "[] (benchmark default)", "",
-       "Target context lengths (synthetic benchmarks) or length filters; 4K = 4096."},
-      {"benchmarks[].num_samples", T::kInt, "-1", "", "Samples per (task, length); -1 = all."},
+       "Target context lengths (synthetic benchmarks) or length filters; 4K = 4096; 0 or 0k = BABILong's 0k split."},
+      {"benchmarks[].num_samples", T::kInt, "-1", "",
+       "Samples per (task, length); -1 = all. Taken in file order, or after a seeded shuffle with `shuffle`."},
+      {"benchmarks[].shuffle", T::kBool, "false", "",
+       "Shuffle each (task, length)'s records with `seed` before taking num_samples (LOOM-Scope's order)."},
       {"benchmarks[].data_dir", T::kPath, "", "", "Directory of the benchmark's native data files."},
-      {"benchmarks[].seed", T::kInt, "42", "", "Seed of synthetic generators."},
+      {"benchmarks[].seed", T::kInt, "42", "", "Seed of synthetic generators and of `shuffle` / --limit."},
       {"benchmarks[].options", T::kObject, "{}", "", "Benchmark-specific options (documented per benchmark)."},
       {"acceleration", T::kMethods, "full", "",
        "KV-cache / sparse-attention method: a name, a mapping, or a list of them (a sweep); every sample runs "

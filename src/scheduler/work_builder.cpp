@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "scheduler/benchmarks/prompt_builder.h"
 #include "scheduler/benchmarks/registry.h"
+#include "scheduler/benchmarks/sample_selection.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <tuple>
@@ -53,8 +55,14 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
   std::map<std::tuple<std::string, std::string, int64_t>, std::size_t> cell_index;
   for (const benchmarks::BenchmarkSpec& spec : job.benchmarks) {
     const benchmarks::Benchmark& benchmark = registry.get(spec.name);
+    if (benchmark.synthetic() && std::find(spec.lengths.begin(), spec.lengths.end(), 0) != spec.lengths.end()) {
+      throw InputError(spec.source_file, spec.source_line, "benchmarks[].lengths",
+                       fmt::format("positive lengths for {} (a generator); 0 is only a split name (BABILong's 0k)",
+                                   benchmark.name()));
+    }
     benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
-    const std::vector<benchmarks::Sample> samples = benchmark.expand(spec, context);
+    const std::vector<benchmarks::Sample> samples = benchmarks::select_samples(
+        benchmark.expand(benchmarks::expansion_spec(spec, benchmark.synthetic()), context), spec);
     spdlog::info("{}: {} samples", benchmark.name(), samples.size());
     for (const benchmarks::Sample& sample : samples) {
       const GenerationSettings generation = job.generation.apply(sample.generation);

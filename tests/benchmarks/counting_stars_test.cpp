@@ -14,7 +14,7 @@ namespace {
 TEST(CountingStars, ContextsMatchTheOfficialConstruction) {
   BenchmarkRegistry registry(testing::configs_dir());
   const auto& bench = registry.get("Counting_Stars");
-  auto spec = testing::make_spec("Counting_Stars", {}, {4000, 32000}, -1, testing::shared_dir() / "data" / "counting_stars");
+  auto spec = testing::make_spec("Counting_Stars", {}, {4000, 32000}, -1, testing::data_dir() / "counting_stars");
   const auto samples = bench.expand(spec, PromptContext{});
   ASSERT_EQ(samples.size(), 8u);
   const nlohmann::json expected = read_json(testing::fixtures_dir() / "counting_stars" / "expected.json");

@@ -1,6 +1,6 @@
 // Test double for loom::text::Tokenizer: a token is a run of letters/digits (with its leading spaces) or a single
 // other character. Ids are handed out on first sight; decode concatenates the pieces. Deterministic and fast, so the
-// generators can be unit-tested without a model; real-tokenizer checks use shared/fixtures/tokenizers.
+// generators can be unit-tested without a model; real-tokenizer checks use LOOM_TOKENIZER_FIXTURES.
 #pragma once
 
 #include "text/tokenizer.h"

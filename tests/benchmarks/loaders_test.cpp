@@ -1,4 +1,4 @@
-// Loaders in each benchmark's published format: the real LEval and LongWriter files in shared/data, small fixtures
+// Loaders in each benchmark's published format: the real LEval slices and LongWriter files in data/, small fixtures
 // in the official formats for the others (tests/fixtures/benchmarks), missing-file errors, custom benchmark YAMLs.
 #include "fake_tokenizer.h"
 #include "test_support.h"
@@ -46,7 +46,7 @@ TEST_F(LoaderFixture, RegistryHasTheTwelveLoomBenchBenchmarks) {
 
 TEST_F(LoaderFixture, LEvalRealTestSets) {
   const auto samples = load("LEval", {"coursera", "financial_qa", "gov_report_summ", "gsm100"},
-                            testing::shared_dir() / "data" / "leval");
+                            testing::data_dir() / "slices" / "LEval");
   size_t coursera = 0, financial = 0, gov = 0, gsm = 0;
   for (const auto& s : samples) {
     if (s.task == "coursera") {
@@ -70,13 +70,14 @@ TEST_F(LoaderFixture, LEvalRealTestSets) {
     EXPECT_LE(e, s.prompt.size());
     EXPECT_EQ(s.references.size(), 1u);
   }
-  EXPECT_EQ(coursera, 172u);  // every instruction of the 15 documents
-  EXPECT_EQ(financial, 52u);  // LLM/human-judged rows are skipped (f1 rows only)
-  EXPECT_EQ(gov, 13u);
-  EXPECT_EQ(gsm, 100u);
+  // data/slices/LEval: the first document of each test set (financial_qa: also its first LLM-judged one; gsm100: 3)
+  EXPECT_EQ(coursera, 14u);   // every instruction of the document
+  EXPECT_EQ(financial, 8u);   // LLM/human-judged rows are skipped (f1 rows only)
+  EXPECT_EQ(gov, 1u);
+  EXPECT_EQ(gsm, 3u);
   // codeU is published only on HF: the error names the file, where to get it and the key to set.
   try {
-    load("LEval", {"codeU"}, testing::shared_dir() / "data" / "leval");
+    load("LEval", {"codeU"}, testing::data_dir() / "slices" / "LEval");
     FAIL();
   } catch (const InputError& e) {
     const std::string what = e.what();
@@ -89,7 +90,7 @@ TEST_F(LoaderFixture, LEvalRealTestSets) {
 }
 
 TEST_F(LoaderFixture, LEvalSciFiAsksTheFactQuestionAsAFollowUp) {
-  const auto samples = load("LEval", {"sci_fi", "coursera"}, testing::shared_dir() / "data" / "leval");
+  const auto samples = load("LEval", {"sci_fi", "coursera"}, testing::data_dir() / "slices" / "LEval");
   size_t sci_fi = 0, rewritten = 0;
   for (const auto& s : samples) {
     if (s.task != "sci_fi") {
@@ -115,14 +116,14 @@ TEST_F(LoaderFixture, LEvalSciFiAsksTheFactQuestionAsAFollowUp) {
 }
 
 TEST_F(LoaderFixture, LongWriterRealFiles) {
-  const auto samples = load("LongWriter", {}, testing::shared_dir() / "data" / "longwriter");
+  const auto samples = load("LongWriter", {}, testing::data_dir() / "LongWriter");
   ASSERT_EQ(samples.size(), 120u + 60u + 48u);
   EXPECT_TRUE(samples[0].metadata["length"].is_number());
   EXPECT_EQ(samples[0].metric, "longwriter_length");
   EXPECT_EQ(samples[0].generation.max_new_tokens, 32768);
   EXPECT_TRUE(samples[0].generation.do_sample);
   EXPECT_FLOAT_EQ(samples[0].generation.temperature, 0.5f);
-  // Without a data_dir the shared copy next to the checkout is used.
+  // Without a data_dir the repository's data/LongWriter is used.
   EXPECT_EQ(load("LongWriter", {"longwrite_ruler"}, {}).size(), 48u);
 }
 
@@ -182,6 +183,28 @@ TEST_F(LoaderFixture, BabilongRawFiles) {
   EXPECT_EQ(samples[0].metadata["question"], "Where is Mary?");
   EXPECT_EQ(samples[0].target_length, 4096);
   EXPECT_EQ(samples[0].generation.max_new_tokens, 20);
+}
+
+// LOOM-Scope keeps one JSON-lines file per task (LOOMBench: babilong/qa1_0k.jsonl,
+// L_CiteEval/L-CiteEval-Data_hotpotqa.jsonl); such a folder is a valid data_dir as it is.
+TEST_F(LoaderFixture, LoomScopePerTaskFiles) {
+  const auto dir = testing::fixtures_dir() / "loomscope";
+  const auto babilong = load("babilong", {"qa1"}, dir / "babilong", {0});
+  ASSERT_EQ(babilong.size(), 2u);
+  EXPECT_EQ(babilong[0].references, std::vector<std::string>{"bathroom"});
+  EXPECT_NE(babilong[1].prompt.find("Question: Where is Daniel?"), std::string::npos);
+  EXPECT_EQ(babilong[0].target_length, 0);
+  const auto cite = load("L_CiteEval", {"hotpotqa"}, dir / "L_CiteEval");
+  ASSERT_EQ(cite.size(), 1u);
+  EXPECT_NE(cite[0].prompt.find("Passage [1]: Rome was founded by Romulus."), std::string::npos);
+  EXPECT_EQ(cite[0].references, std::vector<std::string>{"Romulus"});
+  // Neither layout present: the error names the HF layout's file.
+  try {
+    load("babilong", {"qa2"}, dir / "babilong", {0});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("data/qa2/0k.json"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(LoaderFixture, LVEvalLengthFiles) {

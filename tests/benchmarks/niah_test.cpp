@@ -18,7 +18,7 @@ struct NiahFixture : ::testing::Test {
 
 TEST_F(NiahFixture, GridDepthAndLength) {
   const auto& niah = registry.get("NIAH");
-  auto spec = testing::make_spec("NIAH", {}, {4096, 16384}, -1, testing::shared_dir() / "data" / "niah");
+  auto spec = testing::make_spec("NIAH", {}, {4096, 16384}, -1, testing::data_dir() / "niah");
   spec.options["depths"] = {0, 10, 25, 50, 75, 90, 100};
   const auto samples = niah.expand(spec, ctx());
   ASSERT_EQ(samples.size(), 14u);
@@ -45,7 +45,7 @@ TEST_F(NiahFixture, GridDepthAndLength) {
 
 TEST_F(NiahFixture, OfficialGridOptionsAndCustomNeedle) {
   const auto& niah = registry.get("niah");
-  auto spec = testing::make_spec("NIAH", {}, {}, -1, testing::shared_dir() / "data" / "niah");
+  auto spec = testing::make_spec("NIAH", {}, {}, -1, testing::data_dir() / "niah");
   spec.options["context_lengths_min"] = 1000;
   spec.options["context_lengths_max"] = 3000;
   spec.options["context_lengths_num_intervals"] = 3;

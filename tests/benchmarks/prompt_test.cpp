@@ -1,4 +1,4 @@
-// Prompt building: the model's chat template (llama3 from shared/fixtures/tokenizers/llama3_1) with RULER's answer
+// Prompt building: the model's chat template (llama3, from the llama3_tiny fixture model) with RULER's answer
 // prefix, raw prompts with the tokenizer's BOS, LongBench-style middle truncation and LEval's word truncation.
 #include "test_support.h"
 
@@ -14,7 +14,7 @@ namespace {
 
 struct PromptFixture : ::testing::Test {
   static void SetUpTestSuite() {
-    const auto dir = testing::shared_dir() / "fixtures" / "tokenizers" / "llama3_1";
+    const auto dir = testing::source_dir() / "tests" / "fixtures" / "models" / "llama3_tiny";
     tokenizer = text::load_tokenizer(dir).release();
     chat = new text::ChatTemplate(text::load_chat_template(dir));
   }

@@ -1,4 +1,5 @@
-// Length checks in a real model's tokens (shared/fixtures/tokenizers/llama3_1, loaded by loom::text): RULER's tasks
+// Length checks in a real model's tokens (<LOOM_TOKENIZER_FIXTURES>/llama3_1, loaded by loom::text; skipped when
+// CMake was given no LOOM_TOKENIZER_FIXTURES): RULER's tasks
 // at 4K and 16K and NIAH's grid land within 1% of the target (input + max_new_tokens for RULER; whole sequence for
 // NIAH with the default "auto" buffer), and the needle sits at the requested depth.
 #include "test_support.h"
@@ -15,7 +16,12 @@ namespace {
 
 struct RealTokenizerFixture : ::testing::Test {
   static void SetUpTestSuite() {
-    tokenizer = text::load_tokenizer(testing::shared_dir() / "fixtures" / "tokenizers" / "llama3_1").release();
+    const auto dir = testing::tokenizer_fixtures_dir() / "llama3_1";
+    if (!testing::tokenizer_fixtures_dir().empty() && std::filesystem::exists(dir))
+      tokenizer = text::load_tokenizer(dir).release();
+  }
+  void SetUp() override {
+    if (tokenizer == nullptr) GTEST_SKIP() << "llama3_1 tokenizer not configured (LOOM_TOKENIZER_FIXTURES)";
   }
   static void TearDownTestSuite() { delete tokenizer; }
   static text::Tokenizer* tokenizer;
@@ -69,7 +75,7 @@ TEST_F(RealTokenizerFixture, RulerFweAt4KAnd16K) {
 // sentence: within 1% of the context at 16K and 32K; at 4K a ~45-token essay sentence is itself ~1%.
 TEST_F(RealTokenizerFixture, NiahGridAt4KAnd16K) {
   const auto& niah = registry.get("NIAH");
-  auto spec = testing::make_spec("NIAH", {}, {4096, 16384, 32768}, -1, testing::shared_dir() / "data" / "niah");
+  auto spec = testing::make_spec("NIAH", {}, {4096, 16384, 32768}, -1, testing::data_dir() / "niah");
   spec.options["depths"] = {0, 20, 50, 80, 100};
   const auto samples = niah.expand(spec, ctx());
   ASSERT_EQ(samples.size(), 15u);

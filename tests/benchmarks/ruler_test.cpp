@@ -27,7 +27,7 @@ struct RulerFixture : ::testing::Test {
   BenchmarkRegistry registry{testing::configs_dir()};
   FakeTokenizer tokenizer;
   PromptContext ctx() const { return PromptContext{&tokenizer, nullptr, 0}; }
-  std::filesystem::path data_dir() const { return testing::shared_dir() / "data" / "niah"; }
+  std::filesystem::path data_dir() const { return testing::data_dir() / "niah"; }
 };
 
 TEST_F(RulerFixture, SameSeedSameBytesOtherSeedDiffers) {

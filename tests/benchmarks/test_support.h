@@ -4,6 +4,7 @@
 
 #include "scheduler/benchmarks/registry.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,7 +12,13 @@
 namespace loom::benchmarks::testing {
 
 inline std::filesystem::path source_dir() { return LOOM_SOURCE_DIR; }
-inline std::filesystem::path shared_dir() { return LOOM_SHARED_DIR; }
+inline std::filesystem::path data_dir() { return source_dir() / "data"; }  // the repository's data/
+// Large real-model tokenizers: $LOOM_TOKENIZER_FIXTURES, else the CMake value; empty when not configured (tests
+// that need them skip).
+inline std::filesystem::path tokenizer_fixtures_dir() {
+  if (const char* env = std::getenv("LOOM_TOKENIZER_FIXTURES")) return env;
+  return LOOM_TOKENIZER_FIXTURES;
+}
 inline std::filesystem::path configs_dir() { return source_dir() / "configs" / "benchmarks"; }
 inline std::filesystem::path fixtures_dir() { return source_dir() / "tests" / "fixtures" / "benchmarks"; }
 

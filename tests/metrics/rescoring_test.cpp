@@ -1,4 +1,4 @@
-// `loom_mpi score` back end: the official BABILong predictions in ../shared/data/babilong, file by file, give the
+// `loom_mpi score` back end: the official BABILong predictions in data/babilong_evals, file by file, give the
 // accuracy of the official compare_answers (expected values: tools/fixtures/make_scorer_fixtures.py, pandas +
 // a re-statement of babilong/metrics.py); the other formats against small fixture prediction files.
 #include "metrics/fixture_reader.h"
@@ -18,7 +18,7 @@ TEST(Rescoring, OfficialBabilongPredictionsFileByFile) {
   const auto cases = testing::read_jsonl(testing::fixture_dir() + "/babilong_files.jsonl");
   ASSERT_GE(cases.size(), 55u);
   for (const auto& c : cases) {
-    const std::string path = std::string(LOOM_SHARED_DIR) + "/" + c.at("file").get<std::string>();
+    const std::string path = std::string(LOOM_SOURCE_DIR) + "/" + c.at("file").get<std::string>();
     ASSERT_TRUE(std::filesystem::exists(path)) << path;
     auto r = rescore_predictions("BABILong", "", path);
     EXPECT_EQ(r.task, c.at("task").get<std::string>()) << path;

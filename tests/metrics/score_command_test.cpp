@@ -1,4 +1,4 @@
-// End-to-end `loom_mpi score`: official BABILong result CSVs in shared/data/babilong (every 5th of the 55, to keep
+// End-to-end `loom_mpi score`: official BABILong result CSVs in data/babilong_evals (every 5th of the 55, to keep
 // process start-ups within the test budget; metrics_rescoring_test covers all 55 through the same library call),
 // scored by the real executable (--json), give the accuracy of the official compare_answers (tests/fixtures/metrics/babilong_files.jsonl,
 // computed by tools/fixtures/make_scorer_fixtures.py); bad input exits with status 2 and names the problem.
@@ -39,7 +39,7 @@ TEST(ScoreCommand, OfficialBabilongPredictionsFileByFile) {
   ASSERT_GE(cases.size(), 55u);
   for (size_t i = 0; i < cases.size(); i += 5) {
     const auto& c = cases[i];
-    const std::string path = std::string(LOOM_SHARED_DIR) + "/" + c.at("file").get<std::string>();
+    const std::string path = std::string(LOOM_SOURCE_DIR) + "/" + c.at("file").get<std::string>();
     auto r = run("score --benchmark BABILong --predictions " + quoted(path) + " --json");
     ASSERT_EQ(r.status, 0) << r.output;
     // the JSON object is the last line that starts with '{' (stderr is merged into the output)
@@ -55,7 +55,7 @@ TEST(ScoreCommand, OfficialBabilongPredictionsFileByFile) {
 
 TEST(ScoreCommand, TextOutputAndErrors) {
   const auto cases = loom::metrics::testing::read_jsonl(loom::metrics::testing::fixture_dir() + "/babilong_files.jsonl");
-  const std::string path = std::string(LOOM_SHARED_DIR) + "/" + cases.at(0).at("file").get<std::string>();
+  const std::string path = std::string(LOOM_SOURCE_DIR) + "/" + cases.at(0).at("file").get<std::string>();
   auto ok = run("score --benchmark babilong --predictions " + quoted(path));
   EXPECT_EQ(ok.status, 0) << ok.output;
   EXPECT_NE(ok.output.find("BABILong qa"), std::string::npos) << ok.output;

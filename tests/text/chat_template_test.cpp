@@ -69,9 +69,20 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// docs/job-file.md's model.chat_template row names every format the loader knows (and the job schema's help too).
+TEST(ChatTemplateDocs, JobFileReferenceListsEveryKnownFormat) {
+  const std::string doc = testing::read_file(std::filesystem::path(LOOM_SOURCE_DIR) / "docs/job-file.md");
+  const size_t row = doc.find("| `model.chat_template` |");
+  ASSERT_NE(row, std::string::npos);
+  const std::string line = doc.substr(row, doc.find('\n', row) - row);
+  for (const std::string& name : known_chat_templates()) {
+    EXPECT_NE(line.find("`" + name + "`"), std::string::npos) << name << " is missing from docs/job-file.md";
+  }
+}
+
 TEST(ChatTemplateLoad, OverrideByName) {
-  const auto qwen = testing::shared_dir() / "fixtures/tokenizers/qwen3";
-  if (!std::filesystem::exists(qwen)) GTEST_SKIP() << "shared fixtures not found";
+  const auto qwen = testing::resolve_fixture_dir("tokenizers:qwen3");
+  if (!std::filesystem::exists(qwen)) GTEST_SKIP() << "tokenizer fixtures not configured (LOOM_TOKENIZER_FIXTURES)";
   const std::vector<ChatMessage> messages = {{"user", "Hi"}};
   EXPECT_EQ(load_chat_template(qwen, "chatml").render(messages), "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_EQ(load_chat_template(qwen, "raw").render(messages), "Hi");

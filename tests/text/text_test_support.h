@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,7 +20,14 @@
 namespace loom::text::testing {
 
 inline std::filesystem::path fixture_dir() { return std::filesystem::path(LOOM_SOURCE_DIR) / "tests/fixtures/text"; }
-inline std::filesystem::path shared_dir() { return std::filesystem::path(LOOM_SHARED_DIR); }
+// Large real-model tokenizers (llama3_1, qwen3, ...): the folder given to CMake as LOOM_TOKENIZER_FIXTURES, or
+// empty (tests that need them skip). The repository's own essays are under data/niah.
+// The environment variable LOOM_TOKENIZER_FIXTURES, when set, wins over the CMake value (CI sets it for ctest).
+inline std::filesystem::path tokenizer_fixtures_dir() {
+  if (const char* env = std::getenv("LOOM_TOKENIZER_FIXTURES")) return std::filesystem::path(env);
+  return std::filesystem::path(LOOM_TOKENIZER_FIXTURES);
+}
+inline std::filesystem::path essays_dir() { return std::filesystem::path(LOOM_SOURCE_DIR) / "data/niah/PaulGrahamEssays"; }
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -30,9 +38,14 @@ inline std::string read_file(const std::filesystem::path& path) {
 
 inline nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_file(path)); }
 
-// "shared:<relative>" → LOOM_SHARED_DIR/<relative>; "repo:<relative>" → LOOM_SOURCE_DIR/<relative>.
+// "tokenizers:<name>" → LOOM_TOKENIZER_FIXTURES/<name> (a path that does not exist when none is configured);
+// "repo:<relative>" → LOOM_SOURCE_DIR/<relative>.
 inline std::filesystem::path resolve_fixture_dir(const std::string& spec) {
-  if (spec.rfind("shared:", 0) == 0) return shared_dir() / spec.substr(7);
+  if (spec.rfind("tokenizers:", 0) == 0) {
+    const std::filesystem::path root = tokenizer_fixtures_dir();
+    return root.empty() ? std::filesystem::path("/nonexistent/LOOM_TOKENIZER_FIXTURES") / spec.substr(11)
+                        : root / spec.substr(11);
+  }
   return std::filesystem::path(LOOM_SOURCE_DIR) / spec.substr(5);
 }
 

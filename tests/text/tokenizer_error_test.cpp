@@ -133,12 +133,12 @@ TEST(TokenizerBehaviour, SmallTokenizerMergesAndDecodes) {
   EXPECT_FALSE(tokenizer->id_to_token(7).has_value());
 }
 
-const fs::path llama3_dir() { return testing::shared_dir() / "fixtures/tokenizers/llama3_1"; }
+const fs::path llama3_dir() { return testing::resolve_fixture_dir("tokenizers:llama3_1"); }
 
 TEST(TokenizerBehaviour, EssayRoundTripAndInvalidUtf8) {
-  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "shared fixtures not found";
+  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "tokenizer fixtures not configured (LOOM_TOKENIZER_FIXTURES)";
   const Tokenizer& tokenizer = testing::cached_tokenizer(llama3_dir());
-  const std::string essay = testing::read_file(testing::shared_dir() / "data/niah/PaulGrahamEssays/apple.txt");
+  const std::string essay = testing::read_file(testing::essays_dir() / "apple.txt");
   ASSERT_FALSE(essay.empty());
   EXPECT_EQ(tokenizer.decode(tokenizer.encode(essay, false), false), essay);
   // Invalid UTF-8 is repaired to U+FFFD first (as Python's errors="replace" would).
@@ -150,9 +150,9 @@ TEST(TokenizerBehaviour, EssayRoundTripAndInvalidUtf8) {
 }
 
 TEST(TokenizerBehaviour, CleanUpTokenizationSpacesLikeTransformers) {
-  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "shared fixtures not found";
+  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "tokenizer fixtures not configured (LOOM_TOKENIZER_FIXTURES)";
   EXPECT_TRUE(config_cleans_up_tokenization_spaces(llama3_dir()));
-  EXPECT_FALSE(config_cleans_up_tokenization_spaces(testing::shared_dir() / "fixtures/tokenizers/qwen3"));
+  EXPECT_FALSE(config_cleans_up_tokenization_spaces(testing::resolve_fixture_dir("tokenizers:qwen3")));
   const Tokenizer& tokenizer = testing::cached_tokenizer(llama3_dir());
   const auto ids = tokenizer.encode("Hello , world . I do n't know !", false);
   // transformers 5.2: AutoTokenizer(llama3_1).decode(ids) == "Hello, world. I don't know!"
@@ -161,9 +161,9 @@ TEST(TokenizerBehaviour, CleanUpTokenizationSpacesLikeTransformers) {
 }
 
 TEST(TokenizerBehaviour, ConcurrentEncodeGivesTheSameIds) {
-  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "shared fixtures not found";
+  if (!fs::exists(llama3_dir())) GTEST_SKIP() << "tokenizer fixtures not configured (LOOM_TOKENIZER_FIXTURES)";
   const Tokenizer& tokenizer = testing::cached_tokenizer(llama3_dir());
-  const std::string essay = testing::read_file(testing::shared_dir() / "data/niah/PaulGrahamEssays/gba.txt");
+  const std::string essay = testing::read_file(testing::essays_dir() / "gba.txt");
   const auto reference = tokenizer.encode(essay, true);
   std::vector<std::vector<int32_t>> results(4);
   std::vector<std::thread> threads;

@@ -89,7 +89,7 @@ class TokenizerEssays : public TokenizerParity {};
 
 TEST_P(TokenizerEssays, IdsOfEveryEssay) {
   const Tokenizer& tokenizer = cached_tokenizer(dir_);
-  const auto essay_dir = testing::shared_dir() / "data/niah/PaulGrahamEssays";
+  const auto essay_dir = testing::essays_dir();
   if (!std::filesystem::exists(essay_dir)) GTEST_SKIP() << "essays not found: " << essay_dir;
   for (const auto& essay : entry_->at("essays")) {
     const std::string file = essay.at("file").get<std::string>();

@@ -5,7 +5,7 @@ ByteLevel(use_regex=False), ByteLevel decoder, a TemplateProcessing post-process
 <|begin_of_text|>; special tokens <|begin_of_text|> (id 0) and <|end_of_text|> (id 1, EOS). The corpus is the
 Paul Graham essays plus generated task prompts, so every 1-3 digit group is a single token.
 
-    python3 tools/tiny_model/build_tokenizer.py --essays ../shared/data/niah/PaulGrahamEssays --out models/tiny-loom
+    python3 tools/tiny_model/build_tokenizer.py --essays data/niah/PaulGrahamEssays --out models/tiny-loom
 """
 import argparse
 import json

@@ -6,7 +6,7 @@ budget, and scores with RULER's string_match_all (percentage of reference string
 case-insensitive, averaged over samples). Prints a Markdown table and writes it, with all predictions, to
 --out (JSON).
 
-    python3 tools/tiny_model/eval.py --model models/tiny-loom --essays ../shared/data/niah/PaulGrahamEssays \
+    python3 tools/tiny_model/eval.py --model models/tiny-loom --essays data/niah/PaulGrahamEssays \
         --lengths 1024 2048 4096 8192 --samples 25 --out /tmp/eval.json
 """
 import argparse

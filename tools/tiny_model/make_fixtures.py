@@ -6,7 +6,7 @@ token ids from tokenizer.json, transformers' greedy continuation ids (fp32, CPU,
 and their decoded text, and the top-5 (id, logit) of the last prompt position.
 
     python3 tools/tiny_model/make_fixtures.py --model models/tiny-loom \
-        --essays ../shared/data/niah/PaulGrahamEssays --out tests/fixtures/tiny_model/greedy.json
+        --essays data/niah/PaulGrahamEssays --out tests/fixtures/tiny_model/greedy.json
 """
 import argparse
 import json

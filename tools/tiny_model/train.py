@@ -6,7 +6,7 @@ train.log (progress, teacher-forced exact match on fixed eval prompts), ckpt.pt 
 + elapsed time) every few minutes, and hf/ (config.json + model.safetensors, fp32) at the end.
 
     python3 tools/tiny_model/train.py --tokenizer models/tiny-loom/tokenizer.json \
-        --essays ../shared/data/niah/PaulGrahamEssays --out /tmp/tiny_run --minutes 20
+        --essays data/niah/PaulGrahamEssays --out /tmp/tiny_run --minutes 20
 """
 import argparse
 import math

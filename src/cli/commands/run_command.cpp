@@ -8,6 +8,7 @@
 // Exit codes: 0 done (failed samples are recorded, not fatal), 1 a group could not work or a step failed,
 // 2 bad input. Errors are printed once, by rank 0.
 #include "cli/commands/exit_status.h"
+#include "cli/job_override_options.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
@@ -42,6 +43,7 @@ struct RunOptions {
   std::string output;
   std::string log_level;
   double progress_interval_s = 0;
+  loom::scheduler::JobOverrides overrides;
 };
 
 // What rank 0 tells every rank after reading the job.
@@ -75,7 +77,7 @@ JobBroadcast read_job_on_rank0(const RunOptions& options) {
   JobBroadcast message;
   try {
     const fs::path configs = loom::scheduler::find_configs_dir(options.job_file);
-    const auto job = loom::scheduler::parse_job_file(options.job_file, {configs, true});
+    const auto job = loom::scheduler::parse_job_file(options.job_file, {configs, true, options.overrides});
     message.text = job.text;
     message.configs_dir = configs.string();
   } catch (const loom::InputError& e) {
@@ -107,7 +109,7 @@ int run_job(const RunOptions& options) {
     return setup.code;
   }
   loom::scheduler::JobConfig job =
-      loom::scheduler::parse_job_text(setup.text, options.job_file, {setup.configs_dir, false});
+      loom::scheduler::parse_job_text(setup.text, options.job_file, {setup.configs_dir, false, options.overrides});
   apply_cli_overrides(options, job);
   const int tp = job.tensor_parallel;
   try {
@@ -148,6 +150,7 @@ int run_job(const RunOptions& options) {
       attributes.extra["world_size"] = std::to_string(world.size());
       attributes.extra["tensor_parallel"] = std::to_string(tp);
       attributes.extra["job_file"] = fs::absolute(options.job_file).string();
+      if (!options.overrides.empty()) attributes.extra["job_overrides"] = options.overrides.describe();
       prepared = std::make_unique<loom::scheduler::PreparedJob>(
           loom::scheduler::prepare_job(job, setup.configs_dir, attributes));
     } catch (const loom::InputError& e) {
@@ -241,6 +244,7 @@ void loom_cli_add_run(CLI::App& app) {
   run->add_option("--log-level", options->log_level, "trace|debug|info|warn|error|off; overrides logging.level");
   run->add_option("--progress-interval", options->progress_interval_s,
                   "seconds between progress lines; overrides output.progress_interval_s");
+  loom::cli::add_job_override_options(run, options->overrides);
   run->callback([options] {
     const int code = run_job(*options);
     if (code != 0) throw loom::cli::ExitStatus{code};

@@ -4,6 +4,7 @@
 // also writes every row to run as one JSON line (sample_key, method, input_ids, generation settings), so another
 // engine can be timed or checked on exactly the ids loom_mpi would feed (bench/gpu_engine_bench.sh does).
 #include "cli/commands/exit_status.h"
+#include "cli/job_override_options.h"
 #include "common/error.h"
 #include "rank/parallel/tensor_parallel_check.h"
 #include "results/result_store.h"
@@ -36,6 +37,7 @@ struct ValidateOptions {
   bool keys = false;
   int show_items = 3;
   std::string dump_prompts;
+  JobOverrides overrides;
 };
 
 void dump_prompts(const std::vector<WorkItem>& items, const std::string& path) {
@@ -76,7 +78,7 @@ void validate(const ValidateOptions& options) {
   if (options.keys) return print_keys();
   if (options.ranks < 1) throw loom::InputError("", 0, "--ranks", "a positive number of ranks");
   const fs::path configs = find_configs_dir(options.job_file);
-  const JobConfig job = parse_job_file(options.job_file, {configs, true});
+  const JobConfig job = parse_job_file(options.job_file, {configs, true, options.overrides});
   loom::parallel::check_tensor_parallel(job.tensor_parallel, options.ranks,
                                         loom::parallel::read_head_counts(job.model.path), options.job_file,
                                         (job.model.path / "config.json").string());
@@ -86,6 +88,7 @@ void validate(const ValidateOptions& options) {
 
   std::cout << fmt::format("job {} ({}): model {}, max_context {}, cost profile {}\n", job.name,
                            job.source_file.string(), job.model.path.string(), work.max_context, cost.profile());
+  if (!options.overrides.empty()) std::cout << "overrides: " << options.overrides.describe() << "\n";
   std::string methods;
   for (const auto& method : job.methods) methods += (methods.empty() ? "" : ", ") + method.label;
   std::cout << "methods: " << methods << "\n\nsamples per task and length (per method):\n";
@@ -143,6 +146,7 @@ void loom_cli_add_validate(CLI::App& app) {
   cmd->add_flag("--keys", options->keys, "print every job-file key with its default and meaning");
   cmd->add_option("--dump-prompts", options->dump_prompts,
                   "write every row to run (sample_key, method, input_ids, generation settings) as JSON lines");
+  loom::cli::add_job_override_options(cmd, options->overrides);
   cmd->callback([options] {
     if (options->job_file.empty() && !options->keys) {
       throw loom::InputError("", 0, "job", "a job file to validate (or --keys)");

@@ -32,7 +32,7 @@ class ConfiguredBenchmark : public Benchmark {
   // A sample with benchmark/task/capability/metric/template flags/generation settings filled in.
   Sample new_sample(const TaskConfig& task, const BenchmarkSpec& spec, int64_t target_length, int64_t index) const;
   // spec with data_dir filled from the config's `default_data_dir` option (relative to the YAML file) when the job
-  // gives none: the synthetic benchmarks find shared/data/<name> next to the checkout without any job setting.
+  // gives none: the synthetic benchmarks find their generator inputs in the repo's data/ without any job setting.
   BenchmarkSpec with_default_data_dir(const BenchmarkSpec& spec) const;
   // How many of `available` samples to take for one (task, length).
   static size_t sample_limit(const BenchmarkSpec& spec, size_t available);

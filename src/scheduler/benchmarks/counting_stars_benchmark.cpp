@@ -4,7 +4,7 @@
 // letters and spaces removed) of the haystack, for j = scale·4000 … scale·128000 (scale 0.8 EN, 0.7 ZH). The prompt
 // is the sprinkled context followed by the question. No randomness: the output is fixed by the data files.
 // data_dir: PaulGrahamEssays/*.txt (name order; upstream uses unsorted glob order), The_Story_of_the_Stone.txt,
-// a_stars.txt, r_stars.txt (shared/data/counting_stars). Options: max_context_length (128000), counting_times (32).
+// a_stars.txt, r_stars.txt (the repo's data/counting_stars). Options: max_context_length (128000), counting_times (32).
 #include "common/error.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
 #include "scheduler/benchmarks/data_files.h"
@@ -96,6 +96,8 @@ std::vector<int64_t> parse_star_line(const std::filesystem::path& file, const st
 class CountingStarsBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
+
+  bool synthetic() const override { return true; }
 
   std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
     const BenchmarkSpec spec = with_default_data_dir(job_spec);

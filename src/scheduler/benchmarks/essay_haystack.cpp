@@ -8,6 +8,12 @@
 
 namespace loom::benchmarks {
 
+bool holds_essays(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return !dir.empty() && (std::filesystem::is_regular_file(dir / "PaulGrahamEssays.json", ec) ||
+                          std::filesystem::is_directory(dir / "PaulGrahamEssays", ec));
+}
+
 std::string load_essay_haystack(const BenchmarkSpec& spec, const nlohmann::json& essay_json_option) {
   auto from_json = [](const std::filesystem::path& p) {
     nlohmann::json doc = read_json(p);

@@ -1,7 +1,8 @@
 // Record-per-sample benchmarks whose prompt is a template over the record's fields: LongBench/-E, LV-Eval,
 // InfiniteBench, LongWriter, LIBRA and every custom benchmark YAML (kind: jsonl). Task/benchmark options:
 //   file              data file relative to data_dir (or absolute, or — without data_dir — relative to the YAML),
-//                     with {task} and {length} fields;
+//                     with {task} and {length} fields; a list names alternatives, the first that exists is read
+//                     (BABILong: the HF layout, then LOOM-Scope's per-task JSON lines);
 //                     .jsonl = one record per line, .json = array of records
 //   length_label      "k": {length} is written 16k for 16384 or 16000 (LV-Eval, LIBRA); default: the integer
 //   length_field      records whose field (e.g. LIBRA "length": "4k") differs from the length label are skipped
@@ -67,16 +68,23 @@ class JsonlBenchmark : public ConfiguredBenchmark {
     std::vector<Sample> samples;
     for (const TaskConfig* task : selected_tasks(spec)) {
       std::vector<int64_t> lengths = selected_lengths(spec);
-      const std::string file_pattern = option(spec, task, "file", "{task}.jsonl").get<std::string>();
-      const bool per_length = file_pattern.find("{length}") != std::string::npos;
+      const std::vector<std::string> file_patterns = patterns(option(spec, task, "file", "{task}.jsonl"));
+      const bool per_length = std::any_of(file_patterns.begin(), file_patterns.end(), [](const std::string& p) {
+        return p.find("{length}") != std::string::npos;
+      });
       const std::string length_field = option(spec, task, "length_field", "").get<std::string>();
       if (lengths.empty() || (!per_length && length_field.empty())) lengths = {0};
-      for (int64_t length : lengths) load_task(spec, *task, file_pattern, length_field, length, samples);
+      for (int64_t length : lengths) load_task(spec, *task, file_patterns, length_field, length, samples);
     }
     return samples;
   }
 
  private:
+  static std::vector<std::string> patterns(const nlohmann::json& option) {
+    if (option.is_array()) return option.get<std::vector<std::string>>();
+    return {option.get<std::string>()};
+  }
+
   // The task's template, or the one a data file names (template_file + template_key).
   std::string task_template(const BenchmarkSpec& spec, const TaskConfig& task) const {
     const nlohmann::json file_opt = option(spec, &task, "template_file", nullptr);
@@ -91,15 +99,26 @@ class JsonlBenchmark : public ConfiguredBenchmark {
     return doc[pointer].get<std::string>();
   }
 
-  void load_task(const BenchmarkSpec& spec, const TaskConfig& task, const std::string& file_pattern,
+  void load_task(const BenchmarkSpec& spec, const TaskConfig& task, const std::vector<std::string>& file_patterns,
                  const std::string& length_field, int64_t length, std::vector<Sample>& out) const {
     const std::string style = option(spec, &task, "length_label", "").get<std::string>();
     const std::string label = length_text(length, style);
-    const std::string relative = render_template(file_pattern, [&](std::string_view name) -> std::optional<std::string> {
-      if (name == "task") return task.name;
-      if (name == "length") return label;
-      return std::nullopt;
-    });
+    auto render = [&](const std::string& pattern) {
+      return render_template(pattern, [&](std::string_view name) -> std::optional<std::string> {
+        if (name == "task") return task.name;
+        if (name == "length") return label;
+        return std::nullopt;
+      });
+    };
+    // The first alternative that exists under data_dir; else the first one (its absence is the error reported).
+    std::string relative = render(file_patterns.front());
+    for (const std::string& pattern : file_patterns) {
+      const std::string candidate = render(pattern);
+      if (!spec.data_dir.empty() && std::filesystem::is_regular_file(spec.data_dir / candidate)) {
+        relative = candidate;
+        break;
+      }
+    }
     // Absolute, else under data_dir, else (custom benchmarks without data_dir) next to the benchmark's YAML.
     std::filesystem::path file = relative;
     if (file.is_relative()) {

@@ -2,7 +2,8 @@
 // task's prompt file (instruction, demo_prompt with {D} {INST} {Q} {A}, doc_prompt "Passage [{ID}]: {P}\n",
 // demo_sep, demos[0]): the demo with its answer, demo_sep, then the test item with "{A}" removed and the text
 // right-stripped; passages numbered from 1. dialsim replaces <<<chatbox>>> by the demo's `demo_role` / the item's
-// `role`. Files: <data_dir>/<subset>/<task>.json (subset L-CiteEval-Data, -Length or -Hardness; option `subset`)
+// `role`. Files: <data_dir>/<subset>/<task>.json (subset L-CiteEval-Data, -Length or -Hardness; option `subset`) or
+// LOOM-Scope's <data_dir>/<subset>_<task>.jsonl
 // and <data_dir>/prompt/<prompt_file> from the L-CiteEval GitHub repo (no licence there, so not copied here).
 #include "common/error.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
@@ -71,7 +72,13 @@ class LCiteEvalBenchmark : public ConfiguredBenchmark {
       const nlohmann::json p = read_json(prompt_path);
       for (const char* key : {"instruction", "demo_prompt", "doc_prompt", "demo_sep", "demos"})
         if (!p.contains(key)) throw InputError(prompt_path.string(), 0, key, "an L-CiteEval prompt file field");
-      const std::filesystem::path data = require_data_file(spec, subset + "/" + task->name + ".json", config().published);
+      // The HF layout <subset>/<task>.json, else LOOM-Scope's per-task JSON lines <subset>_<task>.jsonl (LOOMBench).
+      const std::string loomscope_name = subset + "_" + task->name + ".jsonl";
+      const std::filesystem::path data =
+          !spec.data_dir.empty() && std::filesystem::is_regular_file(spec.data_dir / loomscope_name) &&
+                  !std::filesystem::is_regular_file(spec.data_dir / subset / (task->name + ".json"))
+              ? spec.data_dir / loomscope_name
+              : require_data_file(spec, subset + "/" + task->name + ".json", config().published);
       const std::vector<nlohmann::json> records = read_records(data);
       const bool dialsim = task->name == "dialsim";
       const std::string inst = p["instruction"].get<std::string>();

@@ -50,6 +50,8 @@ class NiahBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
 
+  bool synthetic() const override { return true; }
+
   std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
     const BenchmarkSpec spec = with_default_data_dir(job_spec);
     LOOM_CHECK(ctx.tokenizer != nullptr, "NIAH needs the model's tokenizer to cut its haystack");

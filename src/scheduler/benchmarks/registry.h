@@ -25,6 +25,8 @@ struct BenchmarkSpec {
   std::vector<std::string> tasks;    // empty: all tasks of the benchmark
   std::vector<int64_t> lengths;      // target context lengths (synthetic) or length filters (LVEval, LIBRA, BABILong)
   int64_t num_samples = -1;          // per (task, length); -1: all
+  bool shuffle = false;              // take num_samples after a seeded shuffle (seed) instead of in file order
+  int64_t limit = -1;                // run-wide cap per (task, length) after a seeded shuffle (--limit); -1: none
   std::filesystem::path data_dir;    // where native data files live
   uint64_t seed = 42;
   nlohmann::json options = nlohmann::json::object();  // benchmark-specific keys (documented per benchmark)
@@ -45,6 +47,9 @@ class Benchmark {
   virtual std::string name() const = 0;
   virtual std::string capability() const = 0;
   virtual std::vector<std::string> tasks() const = 0;
+  // True for generators (RULER, NIAH, Counting_Stars): their samples are made, not read, so num_samples and --limit
+  // cap how many are made instead of choosing among records.
+  virtual bool synthetic() const { return false; }
   // Loads or generates the samples. Generators may use ctx.tokenizer to hit target lengths in model tokens.
   // Missing data file → InputError naming the expected file, where it is published and the `data_dir` key.
   virtual std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const = 0;

@@ -26,6 +26,8 @@ class RulerBenchmark : public ConfiguredBenchmark {
  public:
   using ConfiguredBenchmark::ConfiguredBenchmark;
 
+  bool synthetic() const override { return true; }
+
   std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
     const BenchmarkSpec spec = with_default_data_dir(job_spec);
     LOOM_CHECK(ctx.tokenizer != nullptr, "RULER needs the model's tokenizer to size its haystacks");
@@ -49,7 +51,16 @@ class RulerBenchmark : public ConfiguredBenchmark {
                       const nlohmann::json& args, ruler::Resources& res) const {
     const std::string hay = args.value("type_haystack", std::string());
     if (hay == "essay" && res.essay_words.empty()) {
-      const std::string text = load_essay_haystack(spec, option(spec, &task, "essay_json", nullptr));
+      // The essays come from data_dir when it holds them (RULER's PaulGrahamEssays.json), else from the folder named
+      // by the option default_essay_dir (relative to the YAML: the repo's data/niah), next to the QA sets' data_dir.
+      BenchmarkSpec essay_spec = spec;
+      const nlohmann::json essay_dir = option(spec, &task, "default_essay_dir", nullptr);
+      if (!holds_essays(spec.data_dir) && essay_dir.is_string()) {
+        std::filesystem::path dir = essay_dir.get<std::string>();
+        if (dir.is_relative()) dir = config().file.parent_path() / dir;
+        essay_spec.data_dir = dir.lexically_normal();
+      }
+      const std::string text = load_essay_haystack(essay_spec, option(spec, &task, "essay_json", nullptr));
       // re.sub(r'\s+', " ", essay).split(" ")
       std::string collapsed;
       bool in_space = false;

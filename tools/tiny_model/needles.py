@@ -1,0 +1,182 @@
+"""Random needles for loom_mpi's NIAH prompt format (fine-tuning data of tiny-loom, round 2).
+
+Contract: `loom_niah(rng, src, num_tokens_hint)` returns a tasks.Sample whose prompt is exactly what loom_mpi's NIAH
+benchmark feeds a model without a chat template (configs/benchmarks/niah.yaml rendered "raw"):
+
+    <system prompt>\n\n<context with the needle on its own line>\n\n<question> Don't give information outside the
+    document or repeat your findings
+
+and whose answer is "\n\n" + the needle sentence (or NOT_FOUND when the asked-for needle is not in the context).
+Needles are drawn from several families (city activities, magic numbers, secret keys / UUIDs, passwords, people's
+attributes, places, inventors), each a sentence whose question shares its key words, so the model learns to find and
+copy the sentence a question asks about rather than a sentence it has seen before. The context may hold distractor
+needles of the same family with other keys; haystacks are Paul Graham essays (from a random point or from the start,
+as loom_mpi cuts them), shuffled essay sentences, or RULER's noise line; the needle goes at a random depth (0 and 100
+often). The original San Francisco needle appears rarely and, like every needle, only as a sentence to copy.
+"""
+import random
+import re
+import uuid
+
+import tasks
+
+SYSTEM = "You are a helpful AI bot that answers questions for a user. Keep your response short and direct"
+TEMPLATE = "{context}\n\n{question} Don't give information outside the document or repeat your findings"
+NOT_FOUND = "The document does not say."
+
+VERBS = ["eat", "drink", "buy", "watch", "visit", "read", "climb", "explore", "photograph", "sketch", "cook", "rent",
+         "find", "try", "share", "collect", "feed", "paint", "hear", "ride"]
+OBJECTS = ["a sandwich", "fresh bread", "hot noodles", "a cold lemonade", "the old lighthouse", "a street concert",
+           "a vintage bicycle", "the tallest tower", "a small sailboat", "the city map", "a bowl of soup", "the pigeons",
+           "a jazz record", "a paper kite", "the night market", "a chess puzzle", "the river ferry", "a wooden canoe",
+           "spicy dumplings", "a mango ice cream", "the cathedral bells", "an orange tram", "a stack of postcards",
+           "the botanical garden", "a silver harmonica", "the museum of clocks", "a plate of oysters", "the harbor seals"]
+PLACES = ["in Dolores Park", "by the harbor", "on the main square", "near the central station", "under the old bridge",
+          "on a rooftop terrace", "in the botanical garden", "behind the cathedral", "along the river",
+          "at the fish market", "in a quiet courtyard", "on the north beach", "next to the opera house",
+          "in the university quarter", "at the top of the hill"]
+TIMES = ["on a sunny day", "at sunset", "early in the morning", "after midnight", "on a rainy afternoon",
+         "during the spring festival", "before breakfast", "on a windy evening", "in the first week of May",
+         "on a cold winter night"]
+EXTRA_CITIES = ("Kyoto,Hanoi,Lyon,Porto,Seville,Naples,Krakow,Bergen,Valencia,Marseille,Leipzig,Antwerp,Salzburg,"
+                "Florence,Granada,Tbilisi,Yerevan,Baku,Almaty,Tashkent,Karachi,Lahore,Dhaka,Colombo,Kathmandu,Hobart,"
+                "Perth,Adelaide,Wellington,Quebec,Calgary,Ottawa,Boise,Tucson,Omaha,Memphis,Nashville,Raleigh,"
+                "Richmond,Savannah,Orlando,Tampa,Anchorage,Honolulu,Reno,Fresno,Oakland,Sacramento,Pittsburgh,"
+                "Cleveland,Buffalo,Baltimore,Milwaukee,Minneapolis,Cusco,Quito,Caracas,Montevideo,Asuncion").split(",")
+CITIES = tasks.CITIES + EXTRA_CITIES
+NAMES = ("Alice,Bruno,Chen,Dana,Elif,Farid,Greta,Hiro,Ines,Jonas,Kofi,Lena,Mateo,Nadia,Omar,Priya,Quinn,Rosa,Sven,"
+         "Tomas,Uma,Victor,Wen,Ximena,Yusuf,Zofia,Arjun,Bea,Carlos,Dmitri,Emma,Fatima,Gustav,Hana,Igor,Julia,Kenji,"
+         "Lucia,Marek,Noor,Oskar,Paula,Ravi,Sofia,Tariq,Ursula,Vera,Walter,Yara,Zane").split(",")
+ATTRIBUTES = ["favourite color", "lucky number", "secret code", "middle name", "home town", "favourite song",
+              "first pet", "spare key number", "locker combination", "favourite fruit", "hidden talent",
+              "childhood nickname", "bank vault code", "passport number", "favourite book"]
+HIDING = ["under the blue carpet", "inside the piano", "behind the kitchen clock", "in the garden shed",
+          "beneath the third stair", "in a tin box in the attic", "inside an old boot", "behind the bookshelf",
+          "in the freezer", "under the oak tree", "in the glovebox of the red van", "inside the grandfather clock"]
+SF_NEEDLE = tasks.GK_NEEDLE
+SF_QUESTION = tasks.GK_QUESTION
+
+
+def _words(rng, src, n):
+    return " ".join(rng.choice(src.nouns if i % 2 else src.adjs) for i in range(n))
+
+
+def _value(rng, src):
+    kind = rng.random()
+    if kind < 0.35:
+        return str(rng.randint(1000000, 9999999))
+    if kind < 0.55:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if kind < 0.8:
+        return src.word_key(rng)
+    return rng.choice(src.nouns).lower()
+
+
+def family_needle(rng, src, family, key=None):
+    """(key, needle sentence, question) of one family; `key` fixes the key (distractors use other keys)."""
+    if family == "activity":
+        city = key or rng.choice(CITIES)
+        act = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(PLACES)} {rng.choice(TIMES)}"
+        return city, f"The best thing to do in {city} is {act}.", f"What is the best thing to do in {city}?"
+    if family == "number":
+        city = key or rng.choice(CITIES)
+        return (city, f"The special magic {city} number is: {rng.randint(1000000, 9999999)}.",
+                f"What is the special magic {city} number?")
+    if family == "key":
+        k = key or src.word_key(rng)
+        return (k, f"The secret key for the {k} account is {uuid.UUID(int=rng.getrandbits(128), version=4)}.",
+                f"What is the secret key for the {k} account?")
+    if family == "password":
+        k = key or f"{rng.choice(src.adjs)} {rng.choice(src.nouns)}"
+        return k, f"The password for the {k} is {src.word_key(rng)}.", f"What is the password for the {k}?"
+    if family == "attribute":
+        k = key or f"{rng.choice(NAMES)}|{rng.choice(ATTRIBUTES)}"
+        name, attr = k.split("|")
+        return k, f"The {attr} of {name} is {_value(rng, src)}.", f"What is the {attr} of {name}?"
+    if family == "hidden":
+        k = key or f"{rng.choice(src.adjs)} {rng.choice(src.nouns)}"
+        place = rng.choice(HIDING) if rng.random() < 0.6 else f"in the {_words(rng, src, 2)}"
+        return k, f"The {k} is hidden {place}.", f"Where is the {k} hidden?"
+    if family == "inventor":
+        k = key or rng.choice(src.nouns).lower()
+        who = f"{rng.choice(NAMES)} {rng.choice(src.nouns).capitalize()}"
+        return (k, f"The {k} was invented by {who} in {rng.randint(1500, 2020)}.",
+                f"Who invented the {k}?")
+    raise ValueError(family)
+
+
+FAMILIES = ["activity", "number", "key", "password", "attribute", "hidden", "inventor"]
+FAMILY_WEIGHTS = [0.22, 0.14, 0.12, 0.12, 0.16, 0.12, 0.12]
+
+
+def _haystack(rng, src, num_words):
+    kind = rng.random()
+    if kind < 0.65:
+        return tasks._essay_text(rng, src, num_words, random_start=True)
+    if kind < 0.85:
+        return tasks._essay_text(rng, src, num_words, random_start=False)
+    if kind < 0.95:
+        sents = tasks._SENT_SPLIT.split(tasks._essay_text(rng, src, num_words, random_start=True))
+        rng.shuffle(sents)
+        return " ".join(sents)
+    return " ".join([tasks.NOISE] * max(1, num_words // 19))
+
+
+def _insert(text, needle, depth):
+    """loom_mpi's placement: the needle on its own line after the sentence end before depth% (100: appended)."""
+    if depth >= 100:
+        return text + "\n" + needle + "\n"
+    cut = int(len(text) * depth / 100)
+    dot = text.rfind(".", 0, cut)
+    cut = dot + 1 if dot >= 0 else 0
+    return text[:cut] + "\n" + needle + "\n" + text[cut:]
+
+
+def _depth(rng):
+    r = rng.random()
+    if r < 0.15:
+        return 0
+    if r < 0.25:
+        return 100
+    return rng.uniform(0, 100)
+
+
+def loom_niah(rng, src, num_words, absent_p=0.12, follow_ups=0):
+    if rng.random() < 0.03:
+        needle, question, family, key = SF_NEEDLE, SF_QUESTION, "activity", "San Francisco"
+    else:
+        family = rng.choices(FAMILIES, FAMILY_WEIGHTS)[0]
+        key, needle, question = family_needle(rng, src, family)
+    others = []
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+        k2, n2, q2 = family_needle(rng, src, family if rng.random() < 0.7 else rng.choice(FAMILIES))
+        if k2 != key:
+            others.append((n2, q2))
+    absent = rng.random() < absent_p
+    text = _haystack(rng, src, num_words)
+    placed = [] if absent else [(needle, question)]
+    for n, q in placed + others:
+        text = _insert(text, n, _depth(rng))
+    prompt = SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question)
+    answer = "\n\n" + (NOT_FOUND if absent else needle)
+    sample = tasks.Sample(prompt, "", answer, [needle])
+    for n, q in rng.sample(others, min(follow_ups, len(others))):
+        sample.extra.append(("\n\n" + q + " Don't give information outside the document or repeat your findings",
+                             "\n\n" + n))
+    return sample
+
+
+def custom_probe(rng, src, num_words, needle, question, depth):
+    """An evaluation prompt with a fixed needle and depth (loom_mpi's placement), for eval_finetune.py."""
+    text = _insert(tasks._essay_text(rng, src, num_words, random_start=False), needle, depth)
+    return tasks.Sample(SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question), "", "\n\n" + needle,
+                        [needle])
+
+
+if __name__ == "__main__":
+    import sys
+    s = tasks.Sources(sys.argv[1])
+    r = random.Random(0)
+    for _ in range(6):
+        smp = loom_niah(r, s, 60, follow_ups=2)
+        print("=====\n" + smp.prompt + "|" + repr(smp.answer), smp.extra)
