@@ -9,7 +9,8 @@ benchmark feeds a model without a chat template (configs/benchmarks/niah.yaml re
 and whose answer is "\n\n" + the needle sentence (or NOT_FOUND when the asked-for needle is not in the context).
 Needles are drawn from several families (city activities, magic numbers, secret keys / UUIDs, passwords, people's
 attributes, places, inventors), each a sentence whose question shares its key words, so the model learns to find and
-copy the sentence a question asks about rather than a sentence it has seen before. The context may hold distractor
+copy the sentence a question asks about rather than a sentence it has seen before; the "generic" family
+("The <random words> is <value>." / "What is the <random words>?") covers needles a user writes. The context may hold distractor
 needles of the same family with other keys; haystacks are Paul Graham essays (from a random point or from the start,
 as loom_mpi cuts them), shuffled essay sentences, or RULER's noise line; the needle goes at a random depth (0 and 100
 often). The original San Francisco needle appears rarely and, like every needle, only as a sentence to copy.
@@ -97,6 +98,16 @@ def family_needle(rng, src, family, key=None):
         k = key or f"{rng.choice(src.adjs)} {rng.choice(src.nouns)}"
         place = rng.choice(HIDING) if rng.random() < 0.6 else f"in the {_words(rng, src, 2)}"
         return k, f"The {k} is hidden {place}.", f"Where is the {k} hidden?"
+    if family == "generic":  # any "The X is Y." / "What is the X?" sentence, X and Y made of random words
+        if key is None:
+            a, n, n2, name = rng.choice(src.adjs), rng.choice(src.nouns), rng.choice(src.nouns), rng.choice(NAMES)
+            key = rng.choice([f"{a} {n}", f"{n} of the {a} {n2}", f"{n} in {name}'s {n2}", f"{a} {n} in the {n2}",
+                              f"{name}'s {n}", f"{n} {n2}", f"{a} {n} of {name}"])
+        verb = rng.choice(["is", "was"])
+        value = _value(rng, src) if rng.random() < 0.4 else _words(rng, src, rng.randint(1, 3))
+        if key.split(" ")[0].endswith("'s"):
+            return key, f"{key[0].upper() + key[1:]} {verb} {value}.", f"What {verb} {key}?"
+        return key, f"The {key} {verb} {value}.", f"What {verb} the {key}?"
     if family == "inventor":
         k = key or rng.choice(src.nouns).lower()
         who = f"{rng.choice(NAMES)} {rng.choice(src.nouns).capitalize()}"
@@ -105,8 +116,8 @@ def family_needle(rng, src, family, key=None):
     raise ValueError(family)
 
 
-FAMILIES = ["activity", "number", "key", "password", "attribute", "hidden", "inventor"]
-FAMILY_WEIGHTS = [0.22, 0.14, 0.12, 0.12, 0.16, 0.12, 0.12]
+FAMILIES = ["activity", "number", "key", "password", "attribute", "hidden", "inventor", "generic"]
+FAMILY_WEIGHTS = [0.14, 0.09, 0.08, 0.08, 0.10, 0.08, 0.08, 0.35]
 
 
 def _haystack(rng, src, num_words):

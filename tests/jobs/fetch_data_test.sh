@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tools/fetch_data.py's checks, offline: bad usage exits 2; a missing published file, a record without the fields
+# the loader reads and a file that is not JSON exit 1 and name the problem; a good source converts with a manifest.
+#   fetch_data_test.sh SOURCE_DIR WORK_DIR
+set -euo pipefail
+src=$1 work=$2
+python=/usr/bin/python3
+fetch="$python $src/tools/fetch_data.py"
+rm -rf "$work" && mkdir -p "$work"
+expect() {  # expect CODE PATTERN command...
+  local code=$1 pattern=$2; shift 2
+  set +e; "$@" > "$work/out" 2>&1; local got=$?; set -e
+  [ "$got" -eq "$code" ] || { echo "exit $got, expected $code: $*"; cat "$work/out"; exit 1; }
+  grep -q -- "$pattern" "$work/out" || { echo "no '$pattern' in the output of: $*"; cat "$work/out"; exit 1; }
+}
+expect 2 "unknown name 'NoSuchBench'" $fetch NoSuchBench --source-dir "$work/src" --out "$work/out1"
+expect 2 "name at least one" $fetch
+expect 0 "LOOMBench" $fetch --list
+mkdir -p "$work/src/ruler" "$work/src/InfiniteBench" "$work/src/LongBench_v2"
+cp "$src/tests/fixtures/benchmarks/ruler/squad.json" "$work/src/ruler/"
+expect 1 "hotpotqa.json is not among the downloaded files" $fetch ruler --source-dir "$work/src" --out "$work/out1"
+echo '{"id": 1, "input": "q"}' > "$work/src/InfiniteBench/passkey.jsonl"
+expect 1 "lacks context, answer" $fetch InfiniteBench --source-dir "$work/src" --out "$work/out1"
+echo 'not json' > "$work/src/LongBench_v2/data.json"
+expect 1 "not JSON" $fetch LongBench_v2 --source-dir "$work/src" --out "$work/out1"
+cp "$src/tests/fixtures/benchmarks/ruler/hotpotqa.json" "$work/src/ruler/"
+expect 0 "ruler: 2 files" $fetch ruler --source-dir "$work/src" --out "$work/out1"
+$python -c "import json,sys; m=json.load(open(sys.argv[1])); assert len(m['files'])==2 and all(len(f['sha256'])==64 for f in m['files'])" \
+  "$work/out1/ruler/MANIFEST.json"
+echo "fetch_data checks: ok"
