@@ -7,23 +7,12 @@
 #pragma once
 
 #include "scheduler/job_config.h"
+#include "scheduler/job_overrides.h"
 
 #include <filesystem>
 #include <string>
 
 namespace loom::scheduler {
-
-// What `loom_mpi run|validate` may change in a job without editing it. Relative paths are relative to the working
-// directory.
-struct JobOverrides {
-  std::filesystem::path model_path;   // --model DIR: replaces model.path
-  std::filesystem::path data_root;    // --data-root DIR: each benchmarks[].data_dir becomes DIR/<its last component>
-  int64_t limit = -1;                 // --limit N: per (task, length), after a seeded shuffle (LOOM-Scope's --limit)
-  std::vector<std::string> settings;  // --set KEY=VALUE: KEY a dotted path of mapping keys, VALUE YAML
-
-  bool empty() const { return model_path.empty() && data_root.empty() && limit < 0 && settings.empty(); }
-  std::string describe() const;       // "--model ... --limit ..." as given, for logs and the results file
-};
 
 struct ParseOptions {
   std::filesystem::path configs_dir;  // <repo>/configs: acceleration names are checked against acceleration/*.yaml

@@ -28,9 +28,9 @@ import needles  # noqa: E402
 import tasks  # noqa: E402
 
 # task -> share of samples; "loom_niah" is needles.loom_niah, the rest are RULER niah tasks (replay)
-MIX = {"loom_niah": 0.55, "niah_single_1": 0.06, "niah_single_2": 0.07, "niah_single_3": 0.04,
-       "niah_multikey_1": 0.08, "niah_multikey_2": 0.07, "niah_multikey_3": 0.03, "niah_multivalue": 0.05,
-       "niah_multiquery": 0.05}
+MIX = {"loom_niah": 0.45, "gkamradt_mixed": 0.15, "niah_single_1": 0.05, "niah_single_2": 0.06,
+       "niah_single_3": 0.04, "niah_multikey_1": 0.07, "niah_multikey_2": 0.06, "niah_multikey_3": 0.03,
+       "niah_multivalue": 0.05, "niah_multiquery": 0.04}
 SHORT_ROW, LONG_ROW, LONG_SHARE = 2048, 8192, 0.1
 CONTEXT_WEIGHT = 0.05
 WORDS_PER_TOKEN = 0.64  # essay words per tiny-loom token (measured on the essays)
@@ -52,7 +52,10 @@ class Stream:
         target = int(math.exp(rng.uniform(math.log(lo), math.log(hi))))
         fu = rng.randint(0, 4) if rng.random() < 0.5 else 0
         if task == "loom_niah":
+            fu = rng.randint(1, 5) if rng.random() < 0.7 else 0  # questions about the other needles too
             s = needles.loom_niah(rng, self.src, max(20, int(target * WORDS_PER_TOKEN)), follow_ups=fu)
+        elif task == "gkamradt_mixed":
+            s = needles.gkamradt_mixed(rng, self.src, max(20, int(target * WORDS_PER_TOKEN)))
         else:
             s = tasks.make_task(rng, self.src, task, tasks.units_for_tokens(task, target), follow_ups=fu,
                                 random_start=rng.random() < 0.8)
@@ -92,7 +95,8 @@ def probes(tok, src):
     out.append(("sf@600w/50", [bos] + tok.encode(s.prompt, add_special_tokens=False).ids, s.answer))
     text = tasks._essay_text(rng, src, 600, random_start=False)
     prompt = needles.SYSTEM + "\n\n" + needles.TEMPLATE.format(context=text, question=tasks.GK_QUESTION)
-    out.append(("sf-absent@600w", [bos] + tok.encode(prompt, add_special_tokens=False).ids, "\n\n" + needles.NOT_FOUND))
+    out.append(("sf-absent@600w", [bos] + tok.encode(prompt, add_special_tokens=False).ids,
+                needles.ANSWER_PREFIX + needles.NOT_FOUND))
     s = tasks.make_task(rng, src, "niah_multikey_1", 900, random_start=False)
     out.append(("multikey_1@1.4K", [bos] + tok.encode(s.prompt + s.answer_prefix, add_special_tokens=False).ids,
                 s.answer))
@@ -109,6 +113,16 @@ def greedy(model, ids, eos, max_new=40):
     return gen[:gen.index(eos)] if eos in gen else gen
 
 
+def export_model(model, init_dir, out_dir):
+    """A model directory loom_mpi and transformers read: weights (fp32 safetensors) + init_dir's other files."""
+    import shutil
+    os.makedirs(out_dir, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"):
+        if os.path.exists(os.path.join(init_dir, name)):
+            shutil.copyfile(os.path.join(init_dir, name), os.path.join(out_dir, name))
+
+
 def log(out_dir, msg):
     line = f"[{time.strftime('%H:%M:%S')}] {msg}"
     print(line, flush=True)
@@ -122,12 +136,15 @@ def main():
     ap.add_argument("--essays", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=120)
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--accumulate", type=int, default=2, help="rows per optimizer step")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--ckpt_every", type=float, default=300, help="seconds")
     ap.add_argument("--probe_every", type=float, default=900, help="seconds")
     ap.add_argument("--max_steps", type=int, default=0, help="stop after this many steps (smoke test)")
+    ap.add_argument("--export", help="write the checkpoint's weights as a model directory here (with --init's "
+                                     "tokenizer and config files) and exit; does not train")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
@@ -150,6 +167,10 @@ def main():
         opt.load_state_dict(ck["opt"])
         elapsed0, step = ck["elapsed"], ck["step"]
         log(a.out, f"resumed at step {step}, elapsed {elapsed0:.0f}s")
+    if a.export:
+        export_model(model, a.init, a.export)
+        log(a.out, f"exported step {step} to {a.export}")
+        return
     src = tasks.Sources(a.essays)
     stream = Stream(tok, src, seed=a.seed * 100003 + step)
     probe_set = probes(tok, src)
@@ -180,22 +201,23 @@ def main():
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, w = stream.row()
-        inp, tgt, w = ids[:, :-1], ids[:, 1:], w[:, 1:]
-        logits = model(input_ids=inp).logits
-        ce = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), reduction="none").view_as(w)
-        loss = (ce * w).sum() / w.sum()
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        for _ in range(a.accumulate):
+            ids, w = stream.row()
+            inp, tgt, w = ids[:, :-1], ids[:, 1:], w[:, 1:]
+            logits = model(input_ids=inp).logits
+            ce = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), reduction="none").view_as(w)
+            loss = (ce * w).sum() / w.sum()
+            (loss / a.accumulate).backward()
+            ntok += inp.numel()
+            with torch.no_grad():
+                m = w == 1.0
+                acc[0] += float((logits.argmax(-1)[m] == tgt[m]).sum())
+                acc[1] += float(m.sum())
+                acc[2] += float((ce * m).sum())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        ntok += inp.numel()
-        with torch.no_grad():
-            m = w == 1.0
-            acc[0] += float((logits.argmax(-1)[m] == tgt[m]).sum())
-            acc[1] += float(m.sum())
-            acc[2] += float((ce * m).sum())
         now = time.time()
         if now - t_log > 120:
             log(a.out, f"step {step} frac {frac:.3f} lr {lr:.2e} loss {loss.item():.3f} "

@@ -6,7 +6,10 @@ benchmark feeds a model without a chat template (configs/benchmarks/niah.yaml re
     <system prompt>\n\n<context with the needle on its own line>\n\n<question> Don't give information outside the
     document or repeat your findings
 
-and whose answer is "\n\n" + the needle sentence (or NOT_FOUND when the asked-for needle is not in the context).
+and whose answer is ANSWER_PREFIX + the needle sentence (or NOT_FOUND when the asked-for needle is not in the context):
+the sentence tiny-loom's first training round taught it to answer gkamradt-style NIAH with, so it only has to learn to
+copy the needle from the context instead of recalling the default one. `gkamradt_mixed` is that first round's
+format (`<context>` tags, the answer prefix in the prompt) with needles of every family, replayed alongside.
 Needles are drawn from several families (city activities, magic numbers, secret keys / UUIDs, passwords, people's
 attributes, places, inventors), each a sentence whose question shares its key words, so the model learns to find and
 copy the sentence a question asks about rather than a sentence it has seen before; the "generic" family
@@ -23,7 +26,8 @@ import tasks
 
 SYSTEM = "You are a helpful AI bot that answers questions for a user. Keep your response short and direct"
 TEMPLATE = "{context}\n\n{question} Don't give information outside the document or repeat your findings"
-NOT_FOUND = "The document does not say."
+ANSWER_PREFIX = "\n\nHere is the most relevant sentence in the context: "
+NOT_FOUND = "none."
 
 VERBS = ["eat", "drink", "buy", "watch", "visit", "read", "climb", "explore", "photograph", "sketch", "cook", "rent",
          "find", "try", "share", "collect", "feed", "paint", "hear", "ride"]
@@ -117,7 +121,7 @@ def family_needle(rng, src, family, key=None):
 
 
 FAMILIES = ["activity", "number", "key", "password", "attribute", "hidden", "inventor", "generic"]
-FAMILY_WEIGHTS = [0.14, 0.09, 0.08, 0.08, 0.10, 0.08, 0.08, 0.35]
+FAMILY_WEIGHTS = [0.12, 0.07, 0.07, 0.07, 0.08, 0.07, 0.07, 0.45]
 
 
 def _haystack(rng, src, num_words):
@@ -152,35 +156,48 @@ def _depth(rng):
     return rng.uniform(0, 100)
 
 
-def loom_niah(rng, src, num_words, absent_p=0.12, follow_ups=0):
-    if rng.random() < 0.03:
+def loom_niah(rng, src, num_words, absent_p=0.05, follow_ups=0):
+    r = rng.random()
+    if r < 0.03:  # NIAH's default needle, as a sentence to copy like any other
         needle, question, family, key = SF_NEEDLE, SF_QUESTION, "activity", "San Francisco"
+    elif r < 0.08:  # San Francisco with another activity: the default answer must come from the context
+        family = "activity"
+        key, needle, question = family_needle(rng, src, family, key="San Francisco")
     else:
         family = rng.choices(FAMILIES, FAMILY_WEIGHTS)[0]
         key, needle, question = family_needle(rng, src, family)
     others = []
-    for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+    for _ in range(rng.choice([0, 0, 1, 1, 2, 3, 4, 5])):
         k2, n2, q2 = family_needle(rng, src, family if rng.random() < 0.7 else rng.choice(FAMILIES))
         if k2 != key:
             others.append((n2, q2))
-    absent = rng.random() < absent_p
+    absent = rng.random() < (0.15 if key == "San Francisco" else absent_p)  # unlearn the memorised default
     text = _haystack(rng, src, num_words)
     placed = [] if absent else [(needle, question)]
     for n, q in placed + others:
         text = _insert(text, n, _depth(rng))
     prompt = SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question)
-    answer = "\n\n" + (NOT_FOUND if absent else needle)
+    answer = ANSWER_PREFIX + (NOT_FOUND if absent else needle)
     sample = tasks.Sample(prompt, "", answer, [needle])
     for n, q in rng.sample(others, min(follow_ups, len(others))):
         sample.extra.append(("\n\n" + q + " Don't give information outside the document or repeat your findings",
-                             "\n\n" + n))
+                             ANSWER_PREFIX + n))
     return sample
+
+
+def gkamradt_mixed(rng, src, num_words):
+    """The first round's gkamradt-style prompt (tasks.gkamradt) with a needle of any family at a random depth."""
+    family = rng.choices(FAMILIES, FAMILY_WEIGHTS)[0]
+    _, needle, question = family_needle(rng, src, family)
+    text = _insert(tasks._essay_text(rng, src, num_words, random_start=rng.random() < 0.7), needle, _depth(rng))
+    prompt = tasks.GK_TEMPLATE.format(context=text, question=question)
+    return tasks.Sample(prompt, tasks.GK_ANSWER_PREFIX, " " + needle, [needle])
 
 
 def custom_probe(rng, src, num_words, needle, question, depth):
     """An evaluation prompt with a fixed needle and depth (loom_mpi's placement), for eval_finetune.py."""
     text = _insert(tasks._essay_text(rng, src, num_words, random_start=False), needle, depth)
-    return tasks.Sample(SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question), "", "\n\n" + needle,
+    return tasks.Sample(SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question), "", ANSWER_PREFIX + needle,
                         [needle])
 
 
