@@ -28,9 +28,9 @@ import needles  # noqa: E402
 import tasks  # noqa: E402
 
 # task -> share of samples; "loom_niah" is needles.loom_niah, the rest are RULER niah tasks (replay)
-MIX = {"loom_niah": 0.45, "gkamradt_mixed": 0.15, "niah_single_1": 0.05, "niah_single_2": 0.06,
-       "niah_single_3": 0.04, "niah_multikey_1": 0.07, "niah_multikey_2": 0.06, "niah_multikey_3": 0.03,
-       "niah_multivalue": 0.05, "niah_multiquery": 0.04}
+MIX = {"loom_niah": 0.55, "gkamradt_mixed": 0.15, "niah_single_1": 0.03, "niah_single_2": 0.04,
+       "niah_single_3": 0.03, "niah_multikey_1": 0.05, "niah_multikey_2": 0.05, "niah_multikey_3": 0.02,
+       "niah_multivalue": 0.04, "niah_multiquery": 0.04}
 SHORT_ROW, LONG_ROW, LONG_SHARE = 2048, 8192, 0.1
 CONTEXT_WEIGHT = 0.05
 WORDS_PER_TOKEN = 0.64  # essay words per tiny-loom token (measured on the essays)
@@ -53,6 +53,7 @@ class Stream:
         fu = rng.randint(0, 4) if rng.random() < 0.5 else 0
         if task == "loom_niah":
             fu = rng.randint(1, 5) if rng.random() < 0.7 else 0  # questions about the other needles too
+            target = min(target, 1200) if rng.random() < 0.6 else target  # many short contexts: more answers per row
             s = needles.loom_niah(rng, self.src, max(20, int(target * WORDS_PER_TOKEN)), follow_ups=fu)
         elif task == "gkamradt_mixed":
             s = needles.gkamradt_mixed(rng, self.src, max(20, int(target * WORDS_PER_TOKEN)))
