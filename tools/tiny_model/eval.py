@@ -58,7 +58,7 @@ def main():
     from transformers import AutoModelForCausalLM
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     tok = Tokenizer.from_file(os.path.join(a.model, "tokenizer.json"))
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32).to(dev).eval()
+    model = AutoModelForCausalLM.from_pretrained(a.model).float().to(dev).eval()  # fp32 as stored
     src = tasks.Sources(a.essays)
     eos = tok.token_to_id("<|end_of_text|>")
     table, records = {}, []

@@ -1,13 +1,15 @@
-"""Fine-tune tiny-loom on random needles in loom_mpi's NIAH format, with RULER niah replay, on one CPU thread.
+"""Fine-tune tiny-loom on random needles in loom_mpi's NIAH format (round 2), with replay of round 1's formats
+(gkamradt-style NIAH with the same needles, RULER niah tasks), on one CPU thread.
 
 Contract: starts from the HF model in --init (config + weights), trains for --minutes of wall time (the learning
 rate follows the elapsed fraction: warm-up, then cosine to 10%), checkpoints to --out/ckpt.pt every --ckpt_every
 seconds and resumes from it when restarted with the same --out, logs to --out/train.log (loss, answer-token accuracy,
-greedy answers on fixed probes: a custom needle at depths 0/50/100, an absent needle, a RULER prompt), and writes
---out/hf/{config.json, model.safetensors} at the end. One thread for torch and for the tokenizer.
+greedy answers on fixed probes: needles training never draws at depths 0/50/100, the default needle present and
+absent, a RULER prompt), and writes --out/hf/ at the end; --export DIR writes a complete model directory from the
+checkpoint. Two rows (--accumulate) per optimizer step. One thread for torch and for the tokenizer.
 
     python3 tools/tiny_model/finetune.py --init models/tiny-loom --essays data/niah/PaulGrahamEssays \
-        --out /tmp/ft --minutes 120
+        --out /tmp/ft --minutes 65 --lr 2e-4       (the shipped weights: 570 steps, 2026-12-05)
 """
 import argparse
 import math
@@ -32,6 +34,10 @@ MIX = {"loom_niah": 0.55, "gkamradt_mixed": 0.15, "niah_single_1": 0.03, "niah_s
        "niah_single_3": 0.03, "niah_multikey_1": 0.05, "niah_multikey_2": 0.05, "niah_multikey_3": 0.02,
        "niah_multivalue": 0.04, "niah_multiquery": 0.04}
 SHORT_ROW, LONG_ROW, LONG_SHARE = 2048, 8192, 0.1
+# needles of the trained families that training never draws (Reykjavik is not among needles.CITIES)
+RETRIEVAL_PROBES = [("number", "The special magic Reykjavik number is: 5082914.", "What is the special magic Reykjavik number?"),
+                    ("activity", "The best thing to do in Reykjavik is ride a wooden canoe along the river at sunset.",
+                     "What is the best thing to do in Reykjavik?")]
 CONTEXT_WEIGHT = 0.05
 WORDS_PER_TOKEN = 0.64  # essay words per tiny-loom token (measured on the essays)
 
@@ -86,12 +92,11 @@ def probes(tok, src):
     rng = random.Random(7)
     bos = tok.token_to_id("<|begin_of_text|>")
     out = []
-    custom = ("The secret ingredient in grandma's soup is smoked paprika.",
-              "What is the secret ingredient in grandma's soup?")
-    for words, depth in ((600, 0), (600, 50), (2400, 100), (2400, 0)):
-        s = needles.custom_probe(rng, src, words, custom[0], custom[1], depth)
-        out.append((f"custom@{words}w/{depth}", [bos] + tok.encode(s.prompt, add_special_tokens=False).ids,
-                    s.answer))
+    for name, needle, question in RETRIEVAL_PROBES:
+        for words, depth in ((600, 0), (2400, 50), (2400, 100)):
+            s = needles.custom_probe(rng, src, words, needle, question, depth)
+            out.append((f"{name}@{words}w/{depth}", [bos] + tok.encode(s.prompt, add_special_tokens=False).ids,
+                        s.answer))
     s = needles.custom_probe(rng, src, 600, tasks.GK_NEEDLE, tasks.GK_QUESTION, 50)
     out.append(("sf@600w/50", [bos] + tok.encode(s.prompt, add_special_tokens=False).ids, s.answer))
     text = tasks._essay_text(rng, src, 600, random_start=False)

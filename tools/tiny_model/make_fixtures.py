@@ -34,7 +34,7 @@ def main():
     from transformers import AutoModelForCausalLM
     torch.manual_seed(0)
     tok = Tokenizer.from_file(os.path.join(a.model, "tokenizer.json"))
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(a.model).float().eval()  # fp32 as stored
     eos = tok.token_to_id("<|end_of_text|>")
     src = tasks.Sources(a.essays)
     rng = random.Random(7)

@@ -10,11 +10,11 @@ and whose answer is ANSWER_PREFIX + the needle sentence (or NOT_FOUND when the a
 the sentence tiny-loom's first training round taught it to answer gkamradt-style NIAH with, so it only has to learn to
 copy the needle from the context instead of recalling the default one. `gkamradt_mixed` is that first round's
 format (`<context>` tags, the answer prefix in the prompt) with needles of every family, replayed alongside.
-Needles are drawn from several families (city activities, magic numbers, secret keys / UUIDs, passwords, people's
-attributes, places, inventors), each a sentence whose question shares its key words, so the model learns to find and
-copy the sentence a question asks about rather than a sentence it has seen before; the "generic" family
-("The <random words> is <value>." / "What is the <random words>?") covers needles a user writes. The context may hold distractor
-needles of the same family with other keys; haystacks are Paul Graham essays (from a random point or from the start,
+Needles are drawn from four families with random contents: "The best thing to do in {place} is {activity}." (random
+activity phrases), "The special magic {place} number is: {7 digits}.", "The secret key for the {word-word} account is
+{uuid}." and "The password for the {adjective noun} is {word-word}.", each a sentence whose question shares its key
+words, so the model learns to find and copy the sentence a question asks about rather than one it has seen before;
+half of the places are made up (place()), so they must be copied too. The context may hold distractor needles; haystacks are Paul Graham essays (from a random point or from the start,
 as loom_mpi cuts them), shuffled essay sentences, or RULER's noise line; the needle goes at a random depth (0 and 100
 often). The original San Francisco needle appears rarely and, like every needle, only as a sentence to copy.
 """
@@ -49,42 +49,26 @@ EXTRA_CITIES = ("Kyoto,Hanoi,Lyon,Porto,Seville,Naples,Krakow,Bergen,Valencia,Ma
                 "Richmond,Savannah,Orlando,Tampa,Anchorage,Honolulu,Reno,Fresno,Oakland,Sacramento,Pittsburgh,"
                 "Cleveland,Buffalo,Baltimore,Milwaukee,Minneapolis,Cusco,Quito,Caracas,Montevideo,Asuncion").split(",")
 CITIES = tasks.CITIES + EXTRA_CITIES
-NAMES = ("Alice,Bruno,Chen,Dana,Elif,Farid,Greta,Hiro,Ines,Jonas,Kofi,Lena,Mateo,Nadia,Omar,Priya,Quinn,Rosa,Sven,"
-         "Tomas,Uma,Victor,Wen,Ximena,Yusuf,Zofia,Arjun,Bea,Carlos,Dmitri,Emma,Fatima,Gustav,Hana,Igor,Julia,Kenji,"
-         "Lucia,Marek,Noor,Oskar,Paula,Ravi,Sofia,Tariq,Ursula,Vera,Walter,Yara,Zane").split(",")
-ATTRIBUTES = ["favourite color", "lucky number", "secret code", "middle name", "home town", "favourite song",
-              "first pet", "spare key number", "locker combination", "favourite fruit", "hidden talent",
-              "childhood nickname", "bank vault code", "passport number", "favourite book"]
-HIDING = ["under the blue carpet", "inside the piano", "behind the kitchen clock", "in the garden shed",
-          "beneath the third stair", "in a tin box in the attic", "inside an old boot", "behind the bookshelf",
-          "in the freezer", "under the oak tree", "in the glovebox of the red van", "inside the grandfather clock"]
 SF_NEEDLE = tasks.GK_NEEDLE
 SF_QUESTION = tasks.GK_QUESTION
 
 
-def _words(rng, src, n):
-    return " ".join(rng.choice(src.nouns if i % 2 else src.adjs) for i in range(n))
-
-
-def _value(rng, src):
-    kind = rng.random()
-    if kind < 0.35:
-        return str(rng.randint(1000000, 9999999))
-    if kind < 0.55:
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    if kind < 0.8:
-        return src.word_key(rng)
-    return rng.choice(src.nouns).lower()
+def place(rng, src):
+    """A city from CITIES, or (half the time) a made-up town ("Lanternburg"): keys the model must copy, not recall."""
+    if rng.random() < 0.5:
+        return rng.choice(CITIES)
+    noun = rng.choice(src.nouns).replace(" ", "")
+    return noun[0].upper() + noun[1:].lower() + rng.choice(["", "ton", "ville", "burg", "port", "field", " City"])
 
 
 def family_needle(rng, src, family, key=None):
     """(key, needle sentence, question) of one family; `key` fixes the key (distractors use other keys)."""
     if family == "activity":
-        city = key or rng.choice(CITIES)
+        city = key or place(rng, src)
         act = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(PLACES)} {rng.choice(TIMES)}"
         return city, f"The best thing to do in {city} is {act}.", f"What is the best thing to do in {city}?"
     if family == "number":
-        city = key or rng.choice(CITIES)
+        city = key or place(rng, src)
         return (city, f"The special magic {city} number is: {rng.randint(1000000, 9999999)}.",
                 f"What is the special magic {city} number?")
     if family == "key":
@@ -94,34 +78,11 @@ def family_needle(rng, src, family, key=None):
     if family == "password":
         k = key or f"{rng.choice(src.adjs)} {rng.choice(src.nouns)}"
         return k, f"The password for the {k} is {src.word_key(rng)}.", f"What is the password for the {k}?"
-    if family == "attribute":
-        k = key or f"{rng.choice(NAMES)}|{rng.choice(ATTRIBUTES)}"
-        name, attr = k.split("|")
-        return k, f"The {attr} of {name} is {_value(rng, src)}.", f"What is the {attr} of {name}?"
-    if family == "hidden":
-        k = key or f"{rng.choice(src.adjs)} {rng.choice(src.nouns)}"
-        place = rng.choice(HIDING) if rng.random() < 0.6 else f"in the {_words(rng, src, 2)}"
-        return k, f"The {k} is hidden {place}.", f"Where is the {k} hidden?"
-    if family == "generic":  # any "The X is Y." / "What is the X?" sentence, X and Y made of random words
-        if key is None:
-            a, n, n2, name = rng.choice(src.adjs), rng.choice(src.nouns), rng.choice(src.nouns), rng.choice(NAMES)
-            key = rng.choice([f"{a} {n}", f"{n} of the {a} {n2}", f"{n} in {name}'s {n2}", f"{a} {n} in the {n2}",
-                              f"{name}'s {n}", f"{n} {n2}", f"{a} {n} of {name}"])
-        verb = rng.choice(["is", "was"])
-        value = _value(rng, src) if rng.random() < 0.4 else _words(rng, src, rng.randint(1, 3))
-        if key.split(" ")[0].endswith("'s"):
-            return key, f"{key[0].upper() + key[1:]} {verb} {value}.", f"What {verb} {key}?"
-        return key, f"The {key} {verb} {value}.", f"What {verb} the {key}?"
-    if family == "inventor":
-        k = key or rng.choice(src.nouns).lower()
-        who = f"{rng.choice(NAMES)} {rng.choice(src.nouns).capitalize()}"
-        return (k, f"The {k} was invented by {who} in {rng.randint(1500, 2020)}.",
-                f"Who invented the {k}?")
     raise ValueError(family)
 
 
-FAMILIES = ["activity", "number", "key", "password", "attribute", "hidden", "inventor", "generic"]
-FAMILY_WEIGHTS = [0.12, 0.07, 0.07, 0.07, 0.08, 0.07, 0.07, 0.45]
+FAMILIES = ["activity", "number", "key", "password"]
+FAMILY_WEIGHTS = [0.3, 0.3, 0.2, 0.2]
 
 
 def _haystack(rng, src, num_words):
