@@ -8,8 +8,9 @@ greedy answers on fixed probes: needles training never draws at depths 0/50/100,
 absent, a RULER prompt), and writes --out/hf/ at the end; --export DIR writes a complete model directory from the
 checkpoint. Two rows (--accumulate) per optimizer step. One thread for torch and for the tokenizer.
 
-    python3 tools/tiny_model/finetune.py --init models/tiny-loom --essays data/niah/PaulGrahamEssays \
-        --out /tmp/ft --minutes 65 --lr 2e-4       (the shipped weights: 570 steps, 2026-12-05)
+    python3 tools/tiny_model/finetune.py --init /tmp/round1 --essays data/niah/PaulGrahamEssays \
+        --out /tmp/ft --minutes 65 --lr 2e-4       (the shipped weights: 570 steps, 2026-12-05; /tmp/round1 holds
+    round 1's weights, models/tiny-loom/README.md says how)
 """
 import argparse
 import math

@@ -156,7 +156,7 @@ def gkamradt_mixed(rng, src, num_words):
 
 
 def custom_probe(rng, src, num_words, needle, question, depth):
-    """An evaluation prompt with a fixed needle and depth (loom_mpi's placement), for eval_finetune.py."""
+    """An evaluation prompt with a fixed needle and depth (loom_mpi's placement), for finetune.py's probes."""
     text = _insert(tasks._essay_text(rng, src, num_words, random_start=False), needle, depth)
     return tasks.Sample(SYSTEM + "\n\n" + TEMPLATE.format(context=text, question=question), "", ANSWER_PREFIX + needle,
                         [needle])
