@@ -18,9 +18,15 @@
 //     and > 0, GQA, unpadded chunk), then one layer's attention for a whole prompt of 8K / 32K / 128K tokens in
 //     4096-token chunks and in one chunk, per backend: seconds and TFLOP/s (causal FLOPs 2*H*d*L^2), with cuDNN's
 //     first call (execution-plan build) timed apart.
+//  6. the dense layer's fused elementwise kernels (kernels/cuda/layer_kernels.h: rms_norm on contiguous and strided
+//     rows, add_rms_norm, silu_mul, rope on prefill and decode layouts) against libtorch's ops in bf16/fp16/fp32, and
+//     their speed against those ops at an 8K-token chunk of Llama-3.1-8B's shape.
 // Every check prints "ok" or "FAIL" with the error; the exit status is 1 when any check failed.
 #include "kernels/attention.h"
+#include "kernels/cuda/torch_accel_adapter.h"
+#include "kernels/layers.h"
 #include "kernels/paged_attention.h"
+#include "kernels/rope.h"
 #include "rank/accel/kivi_kv_cache.h"
 
 #include <ATen/ATen.h>
@@ -333,6 +339,90 @@ void prefill_speed(bool quick) {
 
 }  // namespace
 
+// libtorch's ops, as kernels/layers.cpp and rope.cpp run them where no fused kernel applies.
+at::Tensor rms_norm_ops(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor hidden = x.to(at::kFloat);
+  hidden = hidden * at::rsqrt(hidden.pow(2).mean(-1, true) + eps);
+  return weight * hidden.to(x.scalar_type());
+}
+at::Tensor silu_mul_ops(const at::Tensor& gate_up) {
+  const int64_t inter = gate_up.size(-1) / 2;
+  return at::silu(gate_up.narrow(-1, 0, inter)) * gate_up.narrow(-1, inter, inter);
+}
+at::Tensor rope_ops(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  return x * cos + at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1) * sin;
+}
+
+void layer_checks_and_speed() {
+  struct Type {
+    at::ScalarType type;
+    double tolerance;
+  };
+  for (const Type& t : {Type{at::kBFloat16, 4e-3}, Type{at::kHalf, 1e-3}, Type{at::kFloat, 1e-5}}) {
+    const at::TensorOptions o = at::TensorOptions().dtype(t.type).device(at::kCUDA);
+    const std::string name = c10::toString(t.type);
+    const int64_t rows = 1000, hidden = 4096, heads = 32, kv_heads = 8, dim = 128, inter = 14336;
+    at::Tensor x = at::randn({rows, hidden}, o), delta = at::randn({rows, hidden}, o);
+    at::Tensor weight = at::rand({hidden}, o) + 0.5;
+    at::Tensor fused = kernels::cuda::fused_rms_norm(x, weight, 1e-5);
+    check("rms_norm " + name + " [1000, 4096]", fused.defined() ? rel_error(fused, rms_norm_ops(x, weight, 1e-5)) : 1e30,
+          t.tolerance);
+    at::Tensor qkv = at::randn({rows, (heads + 2 * kv_heads) * dim}, o);
+    at::Tensor q = qkv.narrow(1, 0, heads * dim).view({rows, heads, dim});  // strided rows, as with qk-norm
+    at::Tensor head_weight = at::rand({dim}, o) + 0.5;
+    fused = kernels::cuda::fused_rms_norm(q, head_weight, 1e-6);
+    check("rms_norm " + name + " strided [1000, 32, 128] of qkv",
+          fused.defined() ? rel_error(fused, rms_norm_ops(q, head_weight, 1e-6)) : 1e30, t.tolerance);
+    at::Tensor h = x.clone(), out;
+    const bool applied = kernels::cuda::fused_add_rms_norm(h, delta, weight, 1e-5, out);
+    at::Tensor expected_hidden = x + delta;
+    check("add_rms_norm " + name + " hidden", applied ? rel_error(h, expected_hidden) : 1e30, 0.0);
+    check("add_rms_norm " + name + " normed",
+          applied ? rel_error(out, rms_norm_ops(expected_hidden, weight, 1e-5)) : 1e30, t.tolerance);
+    at::Tensor gate_up = at::randn({rows, 2 * inter}, o) * 3;
+    fused = kernels::cuda::fused_silu_mul(gate_up);
+    check("silu_mul " + name + " [1000, 2x14336]", fused.defined() ? rel_error(fused, silu_mul_ops(gate_up)) : 1e30,
+          t.tolerance);
+    // Prefill layout: [heads, t, dim] transposed out of qkv, cos/sin [t, dim]; decode: [batch, heads, dim] with
+    // cos/sin [batch, 1, dim].
+    at::Tensor cos = at::randn({rows, dim}, o), sin = at::randn({rows, dim}, o);
+    at::Tensor qt = q.transpose(0, 1);
+    fused = kernels::cuda::fused_rope(qt, cos, sin);
+    check("rope " + name + " prefill [32, 1000, 128] of qkv",
+          fused.defined() ? rel_error(fused, rope_ops(qt, cos, sin)) : 1e30, t.tolerance);
+    at::Tensor qd = at::randn({7, heads, dim}, o), cd = at::randn({7, 1, dim}, o), sd = at::randn({7, 1, dim}, o);
+    fused = kernels::cuda::fused_rope(qd, cd, sd);
+    check("rope " + name + " decode [7, 32, 128]", fused.defined() ? rel_error(fused, rope_ops(qd, cd, sd)) : 1e30,
+          t.tolerance);
+  }
+  // Speed at an 8K-token chunk of Llama-3.1-8B (bf16): fused kernel against libtorch's ops.
+  const at::TensorOptions o = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  const int64_t rows = 8192;
+  at::Tensor x = at::randn({rows, 4096}, o), delta = at::randn({rows, 4096}, o), weight = at::rand({4096}, o);
+  at::Tensor gate_up = at::randn({rows, 2 * 14336}, o);
+  at::Tensor qkv = at::randn({rows, 48 * 128}, o);
+  at::Tensor qt = qkv.narrow(1, 0, 32 * 128).view({rows, 32, 128}).transpose(0, 1);
+  at::Tensor cos = at::randn({rows, 128}, o), sin = at::randn({rows, 128}, o);
+  struct Op {
+    std::string name;
+    std::function<void()> fused, ops;
+  };
+  at::Tensor h = x.clone();
+  const std::vector<Op> ops = {
+      {"rms_norm", [&] { kernels::rms_norm(x, weight, 1e-5); }, [&] { rms_norm_ops(x, weight, 1e-5); }},
+      {"add_rms_norm", [&] { kernels::add_rms_norm(h, delta, weight, 1e-5); },
+       [&] { rms_norm_ops(x + delta, weight, 1e-5); }},
+      {"silu_mul", [&] { kernels::cuda::fused_silu_mul(gate_up); }, [&] { silu_mul_ops(gate_up); }},
+      {"rope_q", [&] { kernels::apply_rope(qt, cos, sin); }, [&] { rope_ops(qt, cos, sin); }},
+  };
+  for (const Op& op : ops) {
+    const double fused_ms = time_cuda(op.fused) * 1e3, ops_ms = time_cuda(op.ops) * 1e3;
+    emit({{"bench", "layer_op"}, {"op", op.name}, {"rows", rows}, {"fused_ms", fused_ms}, {"libtorch_ops_ms", ops_ms},
+          {"speedup", ops_ms / fused_ms}});
+  }
+}
+
 int main(int argc, char** argv) {
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
@@ -366,6 +456,7 @@ int main(int argc, char** argv) {
         {"bf16_matmul_tflop_s", tflops}, {"copy_tb_s", copy_tb_s}});
   kernels::select_prefill_attention("auto", at::Device(at::kCUDA, 0));
   emit({{"prefill_attention_auto", kernels::prefill_attention_name()}});
+  layer_checks_and_speed();
   paged_checks(quick);
   prefill_checks();
   paged_speed(copy_tb_s);

@@ -159,14 +159,19 @@ int main(int argc, char** argv) {
     longest_decode = std::max(longest_decode, context);
     widest = std::max(widest, batch);
   }
-  EngineOptions options;
-  options.model_dir = o.model;
-  options.device = o.device;
-  options.dtype = o.dtype;
-  options.max_batch_size = static_cast<int32_t>(widest);
-  options.max_context = std::max({c.max_position_embeddings, longest_prefill + 8, longest_decode + o.steps + 64});
+  // Prefill and decode run in engines of their own: the prefill engine keeps room for one dense prompt of the
+  // longest length, the decode engine gives its KV pool all but a short prompt's workspace (8 x 32K fits 80 GB).
+  auto make_engine = [&](int64_t max_context, int64_t max_batch) {
+    EngineOptions options;
+    options.model_dir = o.model;
+    options.device = o.device;
+    options.dtype = o.dtype;
+    options.max_batch_size = static_cast<int32_t>(max_batch);
+    options.max_context = max_context;
+    return create_engine(options, nullptr, [](const MethodSpec& spec) { return accel::resolve_policy(spec); });
+  };
   const auto load_start = Clock::now();
-  auto engine = create_engine(options, nullptr, [](const MethodSpec& spec) { return accel::resolve_policy(spec); });
+  auto engine = make_engine(std::max(c.max_position_embeddings, longest_prefill + 8), 1);
   emit({{"event", "loaded"}, {"device", engine->device_description()},
         {"seconds", std::chrono::duration<double>(Clock::now() - load_start).count()}});
 
@@ -210,15 +215,25 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!o.decode.empty()) {
+    engine.reset();  // the prefill engine's weights and workspace go before the decode engine loads
+    const int64_t joining = widest * ((longest_decode + o.chunk - 1) / o.chunk);
+    engine = make_engine(longest_decode + o.steps + 64 + joining, widest);
+    engine->run({request(4096, 2, 4096, 99)});
+  }
   for (const auto& [batch, context] : o.decode) {
+    // Prompts are prefilled one chunk per step while the admitted rows decode: every row generates long enough to
+    // still be decoding when the last one joins.
+    const int32_t joining_steps = static_cast<int32_t>(batch * ((context + o.chunk - 1) / o.chunk));
     std::vector<InferenceRequest> requests;
     for (int64_t b = 0; b < batch; ++b) {
-      InferenceRequest r = request(context, o.steps + 16, o.chunk, 1000 + static_cast<uint64_t>(b));
+      InferenceRequest r = request(context, o.steps + 16 + joining_steps, o.chunk, 1000 + static_cast<uint64_t>(b));
       r.tag = b;
       requests.push_back(std::move(r));
     }
     engine->submit(std::move(requests));
     int64_t failed = 0;
+    int32_t most_decoding = 0;
     std::string error;
     while (engine->load().decoding < batch && !engine->idle()) {
       for (const auto& r : engine->step()) {
@@ -227,7 +242,12 @@ int main(int argc, char** argv) {
           error = r.error;
         }
       }
+      most_decoding = std::max(most_decoding, engine->load().decoding);
       if (failed > 0) break;
+    }
+    if (failed == 0 && engine->load().decoding < batch) {
+      error = "only " + std::to_string(most_decoding) + " of " + std::to_string(batch) +
+              " rows decoded at once (the KV pool did not admit the rest)";
     }
     std::vector<double> steps;
     for (int32_t s = 0; s < o.steps && failed == 0 && engine->load().decoding == batch; ++s) {
@@ -237,6 +257,7 @@ int main(int argc, char** argv) {
     }
     while (!engine->idle()) engine->step();
     if (failed > 0 || steps.empty()) {
+      if (error.empty()) error = "no decode step ran with every row";
       emit({{"event", "decode"}, {"batch", batch}, {"context", context}, {"error", error}});
       continue;
     }

@@ -13,7 +13,8 @@
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
 #            `generate`: samples/hour of each;
 #   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each).
-# LOOM_STAGES (default kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
+# LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys. LOOM_STAGES (default
+# kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
 # the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
 # generator's inputs; default data/ruler of the repository). Results: $OUT/*.jsonl, $OUT/*.txt; the last lines
 # printed are the summary table (bench/summarize_engine_bench.py).
@@ -87,7 +88,7 @@ name: $name
 model:
   path: $MODEL
   device: cuda
-  max_context: 131072
+  max_context: ${LOOM_MAX_CONTEXT:-131072}
   max_batch_size: ${LOOM_MAX_BATCH:-64}
 benchmarks:
 $benchmarks

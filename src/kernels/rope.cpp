@@ -1,5 +1,9 @@
 #include "kernels/rope.h"
 
+#ifdef LOOM_ACCEL_TORCH_CUDA
+#include "kernels/cuda/torch_accel_adapter.h"
+#endif
+
 namespace loom::kernels {
 
 std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& inv_freq, int64_t start, int64_t length,
@@ -17,6 +21,12 @@ std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& inv_freq, int64
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+#ifdef LOOM_ACCEL_TORCH_CUDA
+  if (x.is_cuda() && x.dim() == 3) {
+    at::Tensor fused = cuda::fused_rope(x, cos, sin);
+    if (fused.defined()) return fused;
+  }
+#endif
   const int64_t half = x.size(-1) / 2;
   at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
   return x * cos + rotated * sin;

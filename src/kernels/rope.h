@@ -1,6 +1,7 @@
 // Rotary position embedding ops, computed exactly as transformers does: angles = positions (fp32) x inv_freq
 // (fp32), emb = cat(angles, angles), cos/sin scaled by the attention factor in fp32 then cast to the compute dtype;
-// x_rot = x * cos + rotate_half(x) * sin in the compute dtype.
+// x_rot = x * cos + rotate_half(x) * sin in the compute dtype (on CUDA one fused kernel for 3-d x,
+// kernels/cuda/layer_kernels.h, rounding at the same places).
 #pragma once
 
 #include <ATen/ATen.h>

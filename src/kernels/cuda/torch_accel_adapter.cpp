@@ -3,10 +3,13 @@
 
 #include "common/error.h"
 #include "kernels/cuda/accel_kernels.h"
+#include "kernels/cuda/layer_kernels.h"
 
 #include <ATen/cuda/CUDAContext.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 namespace loom::kernels::cuda {
 
@@ -31,7 +34,99 @@ void check_status(cudaError_t status, const char* what) {
   LOOM_CHECK(status == cudaSuccess, "{} failed: {}", what, cudaGetErrorString(status));
 }
 
+bool floating(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf;
+}
+
+// Whether a CUDA tensor of the layer kernels' element type can be read 8 elements at a time from its start and
+// from every multiple of `step` elements.
+bool vector_ready(const at::Tensor& t, at::ScalarType type) {
+  return t.defined() && t.is_cuda() && t.scalar_type() == type && t.numel() > 0 &&
+         reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+}
+
 }  // namespace
+
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const int64_t dim = x.size(-1);
+  if (!floating(x) || !vector_ready(x, x.scalar_type()) || !vector_ready(weight, x.scalar_type()) ||
+      weight.dim() != 1 || weight.size(0) != dim || !weight.is_contiguous() || x.stride(-1) != 1 ||
+      !layer_kernels_supported(element_type(x), dim) || x.dim() < 1 || x.dim() > 3) {
+    return at::Tensor();
+  }
+  RowsView rows;
+  rows.rows = x.numel() / dim;
+  if (x.dim() == 3) {
+    rows.inner = x.size(1);
+    rows.outer_stride = x.stride(0);
+    rows.inner_stride = x.stride(1);
+  } else if (x.dim() == 2) {
+    rows.outer_stride = x.stride(0);
+  }
+  if (rows.outer_stride % 8 != 0 || rows.inner_stride % 8 != 0 || rows.inner <= 0) return at::Tensor();
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  check_status(rms_norm(element_type(x), x.data_ptr(), rows, weight.data_ptr(), out.data_ptr(), dim,
+                        static_cast<float>(eps), at::cuda::getCurrentCUDAStream()),
+               "rms_norm kernel");
+  return out;
+}
+
+bool fused_add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::Tensor& weight, double eps,
+                        at::Tensor& out) {
+  const at::ScalarType type = hidden.scalar_type();
+  const int64_t dim = hidden.size(-1);
+  if (!floating(hidden) || !vector_ready(hidden, type) || !vector_ready(delta, type) || !vector_ready(weight, type) ||
+      !hidden.is_contiguous() || !delta.is_contiguous() || delta.sizes() != hidden.sizes() || weight.dim() != 1 ||
+      weight.size(0) != dim || !layer_kernels_supported(element_type(hidden), dim)) {
+    return false;
+  }
+  out = at::empty_like(hidden);
+  check_status(add_rms_norm(element_type(hidden), hidden.data_ptr(), delta.data_ptr(), weight.data_ptr(),
+                            out.data_ptr(), hidden.numel() / dim, dim, static_cast<float>(eps),
+                            at::cuda::getCurrentCUDAStream()),
+               "add_rms_norm kernel");
+  return true;
+}
+
+at::Tensor fused_silu_mul(const at::Tensor& gate_up) {
+  if (!floating(gate_up) || !vector_ready(gate_up, gate_up.scalar_type()) || !gate_up.is_contiguous() ||
+      gate_up.size(-1) % 2 != 0 || !layer_kernels_supported(element_type(gate_up), gate_up.size(-1) / 2)) {
+    return at::Tensor();
+  }
+  const int64_t inter = gate_up.size(-1) / 2;
+  std::vector<int64_t> shape = gate_up.sizes().vec();
+  shape.back() = inter;
+  at::Tensor out = at::empty(shape, gate_up.options());
+  check_status(silu_mul(element_type(gate_up), gate_up.data_ptr(), out.data_ptr(), gate_up.numel() / (2 * inter),
+                        inter, at::cuda::getCurrentCUDAStream()),
+               "silu_mul kernel");
+  return out;
+}
+
+at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const at::ScalarType type = x.scalar_type();
+  if (x.dim() != 3 || !floating(x) || !vector_ready(x, type) || !vector_ready(cos, type) ||
+      !vector_ready(sin, type) || x.stride(2) != 1 || !layer_kernels_supported(element_type(x), x.size(2))) {
+    return at::Tensor();
+  }
+  at::Tensor c, s;
+  try {
+    c = cos.expand(x.sizes());
+    s = sin.expand(x.sizes());
+  } catch (const c10::Error&) {
+    return at::Tensor();
+  }
+  if (c.strides() != s.strides() || c.stride(2) != 1) return at::Tensor();
+  const Strided3 xs{x.stride(0), x.stride(1)}, cs{c.stride(0), c.stride(1)};
+  for (int64_t stride : {xs.stride_a, xs.stride_b, cs.stride_a, cs.stride_b}) {
+    if (stride % 8 != 0) return at::Tensor();
+  }
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  check_status(rope(element_type(x), x.data_ptr(), xs, cos.data_ptr(), sin.data_ptr(), cs, out.data_ptr(), x.size(0),
+                    x.size(1), x.size(2), at::cuda::getCurrentCUDAStream()),
+               "rope kernel");
+  return out;
+}
 
 bool block_sparse_attention_supported(const at::Tensor& q, int64_t block_size) {
   return block_sparse_attention_supported(element_type(q), q.size(-1), block_size);

@@ -35,6 +35,19 @@ struct KiviTensors {
 // q [num_heads, head_dim] -> [num_heads, head_dim]: decode attention straight from the codes.
 at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& cache, double scale);
 
+// The dense layer's fused elementwise ops (layer_kernels.h). Each returns false (or an undefined tensor) where its
+// kernel does not apply — a dtype, a last dimension that is not a multiple of 16, a strided or misaligned operand —
+// and the caller then runs libtorch's ops.
+// x [..., dim] whose last dimension is contiguous and rows form at most two strided levels -> contiguous result.
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// hidden (contiguous, in place) += delta, then out = rms_norm(hidden).
+bool fused_add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::Tensor& weight, double eps,
+                        at::Tensor& out);
+// gate_up [rows, 2 * inter] contiguous -> silu(gate) * up [rows, inter].
+at::Tensor fused_silu_mul(const at::Tensor& gate_up);
+// x [A, B, dim] with a contiguous last dimension; cos/sin broadcastable to it -> contiguous [A, B, dim].
+at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // Inverse: float32 [num_groups, group_size].
 at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, const at::Tensor& mins,
                            int64_t group_size, int bits);

@@ -169,6 +169,24 @@ at::Tensor DecoderModel::mlp(int64_t layer, const at::Tensor& x) {
   return out;
 }
 
+void DecoderModel::run_layers(at::Tensor& hidden,
+                              const std::function<at::Tensor(int64_t, const at::Tensor&)>& attention_of) {
+  if (config_.num_layers == 0) return;
+  if (!hidden.is_contiguous()) hidden = hidden.contiguous();
+  const double eps = config_.rms_norm_eps;
+  at::Tensor normed = kernels::rms_norm(hidden, layers_[0].input_norm, eps);
+  for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
+    const DecoderLayerWeights& w = layers_[layer];
+    normed = kernels::add_rms_norm(hidden, attention_of(layer, normed), w.post_attention_norm, eps);
+    at::Tensor out = mlp(layer, normed);
+    if (layer + 1 < config_.num_layers) {
+      normed = kernels::add_rms_norm(hidden, out, layers_[layer + 1].input_norm, eps);
+    } else {
+      hidden.add_(out);
+    }
+  }
+}
+
 at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments,
                                  bool want_logits) {
   LOOM_CHECK(!segments.empty(), "forward without sequences");
@@ -178,11 +196,7 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
   for (const SequenceSegment& seg : segments) {
     rope.push_back(rotary_.cos_sin(seg.start_position, seg.length, seg.rope_seq_len, dtype_));
   }
-  for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
-    const DecoderLayerWeights& w = layers_[layer];
-    hidden = hidden + attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), segments, rope);
-    hidden = hidden + mlp(layer, kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps));
-  }
+  run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) { return attention(layer, normed, segments, rope); });
   if (!want_logits) return at::Tensor();
   std::vector<int64_t> last_rows;
   for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
@@ -251,12 +265,9 @@ at::Tensor DecoderModel::decode_attention(int64_t layer, const at::Tensor& x, co
 at::Tensor DecoderModel::forward_decode(const DecodeStep& step) {
   at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, step.token_ids);  // [batch, hidden]
   const auto [cos, sin] = decode_rope(step);
-  for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
-    const DecoderLayerWeights& w = layers_[layer];
-    hidden = hidden + decode_attention(layer, kernels::rms_norm(hidden, w.input_norm, config_.rms_norm_eps), step,
-                                       cos, sin);
-    hidden = hidden + mlp(layer, kernels::rms_norm(hidden, w.post_attention_norm, config_.rms_norm_eps));
-  }
+  run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) {
+    return decode_attention(layer, normed, step, cos, sin);
+  });
   return vocab_parallel_logits(tp_, kernels::rms_norm(hidden, final_norm_, config_.rms_norm_eps), lm_head_,
                                config_.vocab_size);
 }

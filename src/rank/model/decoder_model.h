@@ -22,6 +22,7 @@
 
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -77,6 +78,9 @@ class DecoderModel {
   at::Tensor decode_attention(int64_t layer, const at::Tensor& x, const DecodeStep& step, const at::Tensor& cos,
                               const at::Tensor& sin);
   at::Tensor mlp(int64_t layer, const at::Tensor& x);
+  // Every layer over hidden (updated in place): attention_of(layer, normed input) then the MLP, each residual add
+  // fused with the next norm (kernels::add_rms_norm). Leaves hidden before the final norm.
+  void run_layers(at::Tensor& hidden, const std::function<at::Tensor(int64_t, const at::Tensor&)>& attention_of);
   std::pair<at::Tensor, at::Tensor> decode_rope(const DecodeStep& step);
   void observe_prefill(int64_t layer, SequenceState& state, const at::Tensor& pre_rope_queries,
                        const at::Tensor& queries);
