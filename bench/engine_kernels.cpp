@@ -187,7 +187,8 @@ void paged_checks(bool quick) {
     check("paged_append " + shape, append_error, 0.0);
     at::Tensor q = at::randn({c.batch, c.heads, c.dim}, opts);
     at::Tensor expected = kernels::paged_decode_attention_reference(reference, q, s.slot_of, scale);
-    for (int64_t splits : {int64_t{1}, int64_t{7}, kernels::decode_splits(c.batch, c.kv_heads)}) {
+    const int64_t chosen = kernels::decode_splits(c.batch, c.kv_heads, c.heads / c.kv_heads, c.dim, c.dtype);
+    for (int64_t splits : {int64_t{1}, int64_t{7}, chosen}) {
       at::Tensor got = kernels::paged_decode_attention(s.layer, q, s.slot_of, scale, splits);
       check(fmt::format("paged_decode {} splits{}", shape, splits), rel_error(got, expected), c.tolerance);
     }
@@ -204,7 +205,7 @@ void paged_speed(double copy_tb_s) {
     PagedSetup s = make_paged(at::kBFloat16, c.batch, kv_heads, dim, page_size, lengths, {}, 7, 0);
     const at::TensorOptions opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
     at::Tensor q = at::randn({c.batch, heads, dim}, opts);
-    const int64_t splits = kernels::decode_splits(c.batch, kv_heads);
+    const int64_t splits = kernels::decode_splits(c.batch, kv_heads, heads / kv_heads, dim, at::kBFloat16);
     const double scale = 1.0 / std::sqrt(128.0);
     const double seconds =
         time_cuda([&] { kernels::paged_decode_attention(s.layer, q, s.slot_of, scale, splits); }, 3, 15);

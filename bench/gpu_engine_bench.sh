@@ -13,7 +13,9 @@
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
 #            `generate`: samples/hour of each;
 #   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each).
-# LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys. LOOM_STAGES (default
+# LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys; LOOM_HF_BUDGET_S caps the
+# seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
+# times a representative subset). LOOM_STAGES (default
 # kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
 # the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
 # generator's inputs; default data/ruler of the repository). Results: $OUT/*.jsonl, $OUT/*.txt; the last lines
@@ -120,6 +122,10 @@ try:
         table = f["samples"][()]
         rows = len(table)
         ok = int(sum(1 for s in table["status"] if s in (b"ok", "ok")))
+        text = lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+        for r in table:  # predictions, for the greedy agreement with transformers (summarize_engine_bench.py)
+            print(json.dumps({"event": "prediction", "sample_key": text(r["sample_key"]),
+                              "text": text(r["prediction"])}))
 except Exception as e:  # h5py may be missing: count from the log
     print(json.dumps({"warning": f"results not read: {e}"}))
 wall = t1 - t0
@@ -129,8 +135,10 @@ print(json.dumps({"event": "loom_summary", "rc": rc, "rows": rows, "ok": ok, "wa
                   "samples_per_hour_after_load": round(3600 * rows / (wall - load_s), 1) if wall > load_s else 0}))
 PY
   tail -4 "$OUT/${name}_loom.txt"
+  local hf_budget=$(( $(left) - 60 ))
+  [ "$hf_budget" -gt "${LOOM_HF_BUDGET_S:-$hf_budget}" ] && hf_budget=$LOOM_HF_BUDGET_S
   timeout $(( $(left) - 20 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
-    --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s $(( $(left) - 60 )) 2>&1 |
+    --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s "$hf_budget" 2>&1 |
     grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
 }
 

@@ -60,6 +60,8 @@ def generate(args):
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16, attn_implementation="sdpa",
                                                  device_map="cuda").eval()
     load_s = time.time() - t
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
     rows = []
     with open(args.prompts) as f:
         for line in f:
@@ -93,7 +95,8 @@ def generate(args):
             done += 1
             tokens += generated
             line = {"event": "sample", "sample_key": row["sample_key"], "input_tokens": len(row["input_ids"]),
-                    "generated": generated, "seconds": round(seconds, 4)}
+                    "generated": generated, "seconds": round(seconds, 4),
+                    "text": tokenizer.decode(result[0, ids.shape[1]:].tolist(), skip_special_tokens=True)}
             print(json.dumps(line), flush=True)
             if out:
                 out.write(json.dumps(line) + "\n")

@@ -26,6 +26,29 @@ def lines(path):
     return out
 
 
+def agreement(job, out):
+    """Greedy outputs of loom_mpi and transformers on the same prompt ids (bf16 on both sides): how many rows give
+    the same text, and how far they agree (characters of common prefix over the longer text)."""
+    loom = {j["sample_key"]: j["text"].strip() for j in lines(os.path.join(out, f"{job}_loom.jsonl"))
+            if j.get("event") == "prediction"}
+    hf = {j["sample_key"]: j["text"].strip() for j in lines(os.path.join(out, f"{job}_hf.jsonl"))
+          if j.get("event") == "sample" and "text" in j}
+    keys = [k for k in hf if k in loom]
+    if not keys:
+        return
+    same = sum(1 for k in keys if loom[k] == hf[k])
+    first_word = sum(1 for k in keys if loom[k].split()[:1] == hf[k].split()[:1])
+    prefix = 0.0
+    for k in keys:
+        a, b = loom[k], hf[k]
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        prefix += n / max(len(a), len(b), 1)
+    print(f"  greedy agreement with transformers ({job}, {len(keys)} rows): identical text {same}/{len(keys)}, "
+          f"same first word {first_word}/{len(keys)}, mean common prefix {100 * prefix / len(keys):.0f}%")
+
+
 def main():
     out = sys.argv[1]
     kernels = lines(os.path.join(out, "kernels.jsonl"))
@@ -79,6 +102,7 @@ def main():
                      f"samples/h; ratio {loom['samples_per_hour'] / hf['samples_per_hour']:.2f}x "
                      f"({loom['samples_per_hour_after_load'] / hf['samples_per_hour']:.2f}x after load)")
         print(line)
+        agreement(job, out)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #endif
 
+#include <algorithm>
 #include <vector>
 
 namespace loom::kernels {
@@ -149,15 +150,43 @@ bool paged_kernels_available(const at::Tensor& q) {
 #endif
 }
 
-int64_t decode_splits(int64_t batch, int64_t num_kv_heads) {
+int64_t choose_decode_splits(int64_t blocks_per_split, int64_t resident_blocks, int64_t max_splits) {
+  constexpr double kBlockOverhead = 0.02;  // a block's fixed cost, as a share of one row's work
+  blocks_per_split = std::max<int64_t>(blocks_per_split, 1);
+  resident_blocks = std::max<int64_t>(resident_blocks, 1);
+  int64_t best_splits = 1;
+  double best_cost = 0.0;
+  for (int64_t splits = 1; splits <= std::max<int64_t>(max_splits, 1); ++splits) {
+    const int64_t waves = (blocks_per_split * splits + resident_blocks - 1) / resident_blocks;
+    const double cost = static_cast<double>(waves) * (1.0 / static_cast<double>(splits) + kBlockOverhead);
+    if (splits == 1 || cost < best_cost) {
+      best_cost = cost;
+      best_splits = splits;
+    }
+  }
+  return best_splits;
+}
+
+int64_t decode_splits(int64_t batch, int64_t num_kv_heads, int64_t group, int64_t head_dim, at::ScalarType dtype) {
 #ifdef LOOM_ACCEL_TORCH_CUDA
-  if (at::cuda::is_available()) {
+  if (at::cuda::is_available() &&
+      (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf)) {
+    cuda::PagedDecodeShape shape;
+    shape.type = element_type(dtype);
+    shape.head_dim = head_dim;
+    shape.group = group;
+    shape.batch = batch;
+    shape.num_kv_heads = num_kv_heads;
+    const cuda::PagedDecodeOccupancy occupancy = cuda::paged_decode_occupancy(shape);
     const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-    return cuda::paged_decode_splits(batch, num_kv_heads, 4 * sms);
+    return choose_decode_splits(occupancy.blocks_per_split, occupancy.blocks_per_sm * sms, cuda::kMaxSplits);
   }
 #endif
   (void)batch;
   (void)num_kv_heads;
+  (void)group;
+  (void)head_dim;
+  (void)dtype;
   return 1;
 }
 

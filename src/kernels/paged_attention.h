@@ -42,8 +42,14 @@ at::Tensor paged_decode_attention_reference(const PagedLayer& layer, const at::T
 // Whether q/pools of this dtype and head_dim run the CUDA kernels (false without CUDA).
 bool paged_kernels_available(const at::Tensor& q);
 
-// Page ranges per row for a decode batch of `batch` sequences on the current CUDA device (1 without CUDA).
-int64_t decode_splits(int64_t batch, int64_t num_kv_heads);
+// Splits (1 .. max_splits) of each row's pages for the CUDA decode kernel: a block does 1 / splits of a row plus a
+// fixed cost (2 % of a row), blocks run in waves of resident_blocks (SMs x blocks per SM), and the split count with
+// the least waves x block time wins (ties: fewer splits). blocks_per_split: blocks one split of every row takes.
+int64_t choose_decode_splits(int64_t blocks_per_split, int64_t resident_blocks, int64_t max_splits);
+
+// Page ranges per row for a decode batch of `batch` sequences (group query heads per KV head) on the current CUDA
+// device: enough blocks to fill the device in whole waves (1 without CUDA).
+int64_t decode_splits(int64_t batch, int64_t num_kv_heads, int64_t group, int64_t head_dim, at::ScalarType dtype);
 
 // The token rows of a row's pages, as flat indices into pool.view({-1, head_dim}): pages[i] * page_size + j for the
 // first `length` tokens (int64, on the CPU).

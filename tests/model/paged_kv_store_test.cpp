@@ -135,3 +135,22 @@ TEST(PagedKVStore, CpuPoolGrowsAndKeepsWhatItHolds) {
 }
 
 }  // namespace
+
+// Split choice of the CUDA decode kernel (host arithmetic, so it is checked here): whole waves, fewest splits.
+TEST(PagedAttention, DecodeSplitsFillTheDeviceInWholeWaves) {
+  // One sequence, 8 KV heads, 132 SMs x 4 resident blocks = 528: 64 splits x 8 rows = 512 blocks, one wave.
+  EXPECT_EQ(kernels::choose_decode_splits(8, 528, 64), 64);
+  // 3 resident blocks per SM (396): 64 splits would take 2 waves (512 blocks); 49 x 8 = 392 fills one.
+  EXPECT_EQ(kernels::choose_decode_splits(8, 396, 64), 49);
+  // Many rows: one split already fills the device in two nearly full waves; more splits only add block costs.
+  EXPECT_EQ(kernels::choose_decode_splits(1024, 528, 64), 1);
+  // 256 rows on 396 slots: 3 splits (768 blocks, 2 waves) beat 1 split (256 blocks, a wave 35 % empty).
+  EXPECT_EQ(kernels::choose_decode_splits(256, 396, 64), 3);
+  EXPECT_EQ(kernels::choose_decode_splits(1, 1, 64), 1);
+  EXPECT_EQ(kernels::choose_decode_splits(0, 0, 64), 1);
+  for (int64_t rows : {1, 7, 8, 64, 100, 256, 1000}) {
+    const int64_t splits = kernels::choose_decode_splits(rows, 528, 64);
+    EXPECT_GE(splits, 1);
+    EXPECT_LE(splits, 64);
+  }
+}

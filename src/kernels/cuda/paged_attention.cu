@@ -5,7 +5,10 @@
 // load and keeps kUnroll loads of keys and values in flight per lane before using them. Scores are reduced over
 // the lanes of a token with xor shuffles and folded into an online softmax (base-2 exponent, the scale times
 // log2(e) folded into the query); the block's token slots are merged in shared memory and written as one partial
-// (max, sum, unnormalised output) per query head, which the combine kernel merges over the splits.
+// (max, sum, unnormalised output) per query head, which the combine kernel merges over the splits. A block stages
+// its split's page ids in shared memory (no dependent page-table load before each token load) and is cut to 128
+// registers for groups up to 4, so 4 blocks fit an SM; paged_decode_occupancy reports the resident blocks, from
+// which the host picks splits that fill the device in whole waves (kernels/paged_attention.h).
 #include "kernels/cuda/paged_attention.h"
 
 #include "kernels/cuda/decode_combine.cuh"
@@ -25,6 +28,13 @@ constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kMaxGroup = 8;  // query heads one block serves; larger groups take several blocks (grid z)
 constexpr int kUnroll = 4;    // warp-wide token loads in flight per lane
+constexpr int kPageChunk = 128;  // page ids a block stages in shared memory at a time
+// Blocks per SM the register budget is cut for: 4 (128 registers, no spills) up to a group of 4 query heads per KV
+// head (Llama-3, Qwen3); larger groups keep more accumulators and take fewer blocks.
+template <int G>
+constexpr int min_blocks_per_sm() {
+  return G <= 4 ? 4 : (G <= 6 ? 3 : 2);
+}
 constexpr float kLog2e = 1.4426950408889634f;
 
 template <class T>
@@ -77,7 +87,7 @@ __device__ __forceinline__ uint4 load_16(const void* p) {
 using detail::SplitWorkspace;
 
 template <class T, int D, int G>
-__global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDecodeParams p) {
+__global__ void __launch_bounds__(kThreads, min_blocks_per_sm<G>()) paged_decode_partial_kernel(PagedDecodeParams p) {
   using V = Vec16<T>;
   constexpr int N = V::kSize;    // elements per 16-byte slice
   constexpr int LPT = D / N;     // lanes per token
@@ -139,58 +149,78 @@ __global__ void __launch_bounds__(kThreads) paged_decode_partial_kernel(PagedDec
 
   const T* key_pool = static_cast<const T*>(p.layer.key_pool);
   const T* value_pool = static_cast<const T*>(p.layer.value_pool);
-  for (int t0 = t_begin; t0 < t_end; t0 += kTokensPerStep) {
-    uint4 key_raw[kUnroll], value_raw[kUnroll];
-    bool valid[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int t = t0 + (u * kWarps + warp) * TPW + token_slot;
-      valid[u] = t < t_end;
-      if (valid[u]) {
-        const int64_t offset = (static_cast<int64_t>(table[t / ps]) * ps + t % ps) * D + sub * N;
-        key_raw[u] = load_16(key_pool + offset);
-        value_raw[u] = load_16(value_pool + offset);
-      } else {
-        key_raw[u] = make_uint4(0, 0, 0, 0);
-        value_raw[u] = make_uint4(0, 0, 0, 0);
-      }
+  // The split's page ids go to shared memory kPageChunk at a time, so a token's load does not wait on a load of
+  // its page id. Every thread runs the same chunk and step loops (bounds are per block), so the barriers are safe.
+  __shared__ int32_t shared_pages[kPageChunk];
+  const int chunk_tokens = kPageChunk * ps;
+  for (int c0 = t_begin; c0 < t_end; c0 += chunk_tokens) {
+    const int c_end = min(c0 + chunk_tokens, t_end);
+    const int first_page = c0 / ps;
+    __syncthreads();  // the previous chunk's readers are done
+    for (int i = threadIdx.x; i < kPageChunk && first_page + i <= (c_end - 1) / ps; i += kThreads) {
+      shared_pages[i] = table[first_page + i];
     }
-    float s[kUnroll][G];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      float k[N];
-      V::to_float(key_raw[u], k);
-#pragma unroll
-      for (int g = 0; g < G; ++g) {
-        float dot = 0.0f;
-#pragma unroll
-        for (int i = 0; i < N; ++i) dot = fmaf(q[g][i], k[i], dot);
-#pragma unroll
-        for (int offset = LPT / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-        s[u][g] = valid[u] ? dot : -INFINITY;
-      }
-    }
-    float v[kUnroll][N];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) V::to_float(value_raw[u], v[u]);
-#pragma unroll
-    for (int g = 0; g < G; ++g) {
-      float step_max = m[g];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) step_max = fmaxf(step_max, s[u][g]);
-      if (step_max == -INFINITY) continue;  // no valid token for this slot yet
-      const float correction = exp2f(m[g] - step_max);
-      l[g] *= correction;
-#pragma unroll
-      for (int i = 0; i < N; ++i) acc[g][i] *= correction;
+    __syncthreads();
+    for (int t0 = c0; t0 < c_end; t0 += kTokensPerStep) {
+      uint4 key_raw[kUnroll], value_raw[kUnroll];
+      bool valid[kUnroll];
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
-        const float prob = exp2f(s[u][g] - step_max);
-        l[g] += prob;
-#pragma unroll
-        for (int i = 0; i < N; ++i) acc[g][i] = fmaf(prob, v[u][i], acc[g][i]);
+        const int t = t0 + (u * kWarps + warp) * TPW + token_slot;
+        valid[u] = t < c_end;
+        if (valid[u]) {
+          const int64_t offset =
+              (static_cast<int64_t>(shared_pages[t / ps - first_page]) * ps + t % ps) * D + sub * N;
+          key_raw[u] = load_16(key_pool + offset);
+          value_raw[u] = load_16(value_pool + offset);
+        } else {
+          key_raw[u] = make_uint4(0, 0, 0, 0);
+          value_raw[u] = make_uint4(0, 0, 0, 0);
+        }
       }
-      m[g] = step_max;
+      float s[kUnroll][G];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        float k[N];
+        V::to_float(key_raw[u], k);
+#pragma unroll
+        for (int g = 0; g < G; ++g) {
+          float dot = 0.0f;
+#pragma unroll
+          for (int i = 0; i < N; ++i) dot = fmaf(q[g][i], k[i], dot);
+#pragma unroll
+          for (int offset = LPT / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+          s[u][g] = valid[u] ? dot : -INFINITY;
+        }
+      }
+      // Online softmax: rescale by the step's new maximum, then fold the values in one token at a time (a value
+      // slice is widened to fp32 only while it is used, which keeps the kernel at 4 blocks per SM).
+      float step_max[G];
+#pragma unroll
+      for (int g = 0; g < G; ++g) {
+        step_max[g] = m[g];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) step_max[g] = fmaxf(step_max[g], s[u][g]);
+        if (step_max[g] == -INFINITY) continue;  // no valid token for this slot yet
+        const float correction = exp2f(m[g] - step_max[g]);
+        l[g] *= correction;
+#pragma unroll
+        for (int i = 0; i < N; ++i) acc[g][i] *= correction;
+        m[g] = step_max[g];
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        float v[N];
+        V::to_float(value_raw[u], v);
+#pragma unroll
+        for (int g = 0; g < G; ++g) {
+          if (step_max[g] == -INFINITY) continue;
+          const float prob = exp2f(s[u][g] - step_max[g]);
+          l[g] += prob;
+#pragma unroll
+          for (int i = 0; i < N; ++i) acc[g][i] = fmaf(prob, v[i], acc[g][i]);
+        }
+      }
     }
   }
 
@@ -269,6 +299,44 @@ __global__ void paged_append_kernel(PagedAppendParams p) {
 }
 
 template <class T, int D, int G>
+int resident_blocks_per_sm() {
+  int blocks = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, paged_decode_partial_kernel<T, D, G>, kThreads, 0) !=
+      cudaSuccess) {
+    (void)cudaGetLastError();
+    return 1;
+  }
+  return std::max(blocks, 1);
+}
+
+template <class T, int D>
+int resident_for_group(int group) {
+  switch (std::min(group, kMaxGroup)) {
+    case 1: return resident_blocks_per_sm<T, D, 1>();
+    case 2: return resident_blocks_per_sm<T, D, 2>();
+    case 3: return resident_blocks_per_sm<T, D, 3>();
+    case 4: return resident_blocks_per_sm<T, D, 4>();
+    case 5: return resident_blocks_per_sm<T, D, 5>();
+    case 6: return resident_blocks_per_sm<T, D, 6>();
+    case 7: return resident_blocks_per_sm<T, D, 7>();
+    default: return resident_blocks_per_sm<T, D, 8>();
+  }
+}
+
+template <class T>
+int resident_for_type(int64_t head_dim, int group) {
+  switch (head_dim) {
+    case 64: return resident_for_group<T, 64>(group);
+    case 128: return resident_for_group<T, 128>(group);
+    case 256:
+      if constexpr (Vec16<T>::kSize == 8) return resident_for_group<T, 256>(group);
+      break;
+    default: break;
+  }
+  return 1;
+}
+
+template <class T, int D, int G>
 void launch_partial(const PagedDecodeParams& p, dim3 grid, cudaStream_t stream) {
   paged_decode_partial_kernel<T, D, G><<<grid, kThreads, 0, stream>>>(p);
 }
@@ -330,10 +398,19 @@ bool paged_attention_supported(ElementType type, int64_t head_dim) {
   return head_dim == 256 && type != ElementType::kFloat32;
 }
 
-int32_t paged_decode_splits(int64_t batch, int64_t num_kv_heads, int64_t target_blocks) {
-  const int64_t rows = std::max<int64_t>(1, batch * num_kv_heads);
-  const int64_t splits = (std::max<int64_t>(target_blocks, 1) + rows - 1) / rows;
-  return static_cast<int32_t>(std::clamp<int64_t>(splits, 1, 64));
+PagedDecodeOccupancy paged_decode_occupancy(const PagedDecodeShape& shape) {
+  PagedDecodeOccupancy occupancy;
+  if (!paged_attention_supported(shape.type, shape.head_dim) || shape.group < 1) return occupancy;
+  switch (shape.type) {
+    case ElementType::kFloat32: occupancy.blocks_per_sm = resident_for_type<float>(shape.head_dim, shape.group); break;
+    case ElementType::kBFloat16:
+      occupancy.blocks_per_sm = resident_for_type<__nv_bfloat16>(shape.head_dim, shape.group);
+      break;
+    case ElementType::kFloat16: occupancy.blocks_per_sm = resident_for_type<__half>(shape.head_dim, shape.group); break;
+  }
+  occupancy.blocks_per_split = std::max<int64_t>(1, shape.batch * shape.num_kv_heads) *
+                               ((shape.group + kMaxGroup - 1) / kMaxGroup);
+  return occupancy;
 }
 
 int64_t paged_decode_workspace_floats(int64_t batch, int64_t num_heads, int64_t head_dim, int64_t num_splits) {
@@ -354,7 +431,7 @@ cudaError_t paged_append(const PagedAppendParams& p, cudaStream_t stream) {
 cudaError_t paged_decode_attention(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.batch <= 0) return cudaSuccess;
   if (!paged_attention_supported(p.type, p.head_dim) || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
-      p.num_splits < 1 || p.num_splits > 64) {
+      p.num_splits < 1 || p.num_splits > kMaxSplits) {
     return cudaErrorInvalidValue;
   }
   switch (p.type) {

@@ -56,7 +56,7 @@ struct PagedDecodeParams {
   int32_t num_heads = 0;
   int32_t num_kv_heads = 0;
   int32_t head_dim = 0;
-  int32_t num_splits = 1;   // page ranges per row (paged_decode_splits)
+  int32_t num_splits = 1;   // page ranges per row, 1 .. kMaxSplits (kernels::decode_splits)
   float scale = 1.0f;
   float* workspace = nullptr;  // paged_decode_workspace_floats() floats
 };
@@ -64,8 +64,22 @@ struct PagedDecodeParams {
 // Whether the kernels take this element type and head_dim (64, 128 or 256; any group size).
 bool paged_attention_supported(ElementType type, int64_t head_dim);
 
-// Splits per row that give about `target_blocks` blocks for `batch * num_kv_heads` rows (1 .. 64).
-int32_t paged_decode_splits(int64_t batch, int64_t num_kv_heads, int64_t target_blocks);
+constexpr int32_t kMaxSplits = 64;
+
+// What the split count of a decode batch depends on.
+struct PagedDecodeShape {
+  ElementType type = ElementType::kBFloat16;
+  int64_t head_dim = 0;
+  int64_t group = 1;  // query heads per KV head
+  int64_t batch = 0;
+  int64_t num_kv_heads = 0;
+};
+
+struct PagedDecodeOccupancy {
+  int64_t blocks_per_split = 1;  // blocks of the partial kernel per split: rows x blocks per query-head group
+  int64_t blocks_per_sm = 1;     // resident blocks of that kernel instance per SM (CUDA occupancy)
+};
+PagedDecodeOccupancy paged_decode_occupancy(const PagedDecodeShape& shape);
 
 int64_t paged_decode_workspace_floats(int64_t batch, int64_t num_heads, int64_t head_dim, int64_t num_splits);
 

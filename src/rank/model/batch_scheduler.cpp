@@ -275,7 +275,10 @@ void BatchScheduler::decode_step() {
       decode.positions = at::tensor(positions, at::kLong).to(device);
       decode.slot_of = at::tensor(slots, at::kInt).to(device);
       decode.store = any_paged ? store_.get() : nullptr;
-      decode.num_splits = kernels::decode_splits(batch, store_->options().num_kv_heads);
+      const PagedKVOptions& kv = store_->options();
+      const ModelConfig& config = res_.model->config();
+      decode.num_splits =
+          kernels::decode_splits(batch, kv.num_kv_heads, config.num_heads / config.num_kv_heads, kv.head_dim, kv.dtype);
       for (int64_t b = 0; b < batch; ++b) {
         if (slots[static_cast<size_t>(b)] < 0) decode.unpaged.emplace_back(b, &step[static_cast<size_t>(b)]->state);
       }

@@ -37,6 +37,7 @@ struct DecodeGraphs::Impl {
   int64_t max_batch;
   at::Tensor ids, positions, slots;  // static device buffers [max_batch]
   std::map<int64_t, Graph> graphs;   // bucket -> graph
+  std::map<int64_t, int64_t> splits;  // bucket -> decode splits (splits_for)
   at::cuda::MempoolId_t pool;
 
   Impl(DecoderModel& m, const PagedKVStore& s, int64_t max) : model(m), store(s), max_batch(max) {
@@ -53,12 +54,23 @@ struct DecodeGraphs::Impl {
     step.positions = positions.narrow(0, 0, rows);
     step.slot_of = slots.narrow(0, 0, rows);
     step.store = &store;
-    step.num_splits = kernels::decode_splits(rows, store.options().num_kv_heads);
+    step.num_splits = splits_for(rows);
     DecodeOutput out;
     out.logits = model.forward_decode(step);
     out.greedy = out.logits.argmax(1);
     out.finite = at::isfinite(out.logits).all(1);
     return out;
+  }
+
+  // Decode splits per bucket, chosen on the first (warm-up, uncaptured) forward: the occupancy query it makes is
+  // not repeated inside a capture.
+  int64_t splits_for(int64_t rows) {
+    auto it = splits.find(rows);
+    if (it != splits.end()) return it->second;
+    const PagedKVOptions& kv = store.options();
+    const int64_t group = model.config().num_heads / model.config().num_kv_heads;
+    return splits.emplace(rows, kernels::decode_splits(rows, kv.num_kv_heads, group, kv.head_dim, kv.dtype))
+        .first->second;
   }
 
   Graph& graph_for(int64_t rows) {
