@@ -141,6 +141,7 @@ class JournaledResultStore final : public ResultStore {
     closed_ = true;
     if (rows_since_checkpoint_ > 0) checkpoint();
     journal_.remove();
+    lock_.release();  // the metrics pass takes it next
   }
 
   const std::vector<ResultRow>& rows() const override { return table_.rows(); }

@@ -60,7 +60,7 @@ class ResultStore {
   virtual void set_attributes(const JobAttributes& attributes) = 0;  // replaces them; checkpoints at once
   virtual const std::filesystem::path& moved_aside() const = 0;      // where start_fresh moved the old file, or ""
   virtual size_t size() const = 0;
-  virtual void close() = 0;                                    // final checkpoint of the HDF5 file
+  virtual void close() = 0;  // final checkpoint of the HDF5 file, then the writer lock is released
   virtual const std::filesystem::path& path() const = 0;
 };
 

@@ -74,11 +74,12 @@ WriterLock::WriterLock(const std::filesystem::path& results_path) : path_(lock_p
     spdlog::warn("results lock {}: cannot record the holder: {}", path_.string(), std::strerror(errno));
 }
 
-WriterLock::~WriterLock() {
+void WriterLock::release() {
   if (fd_ < 0) return;
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);  // before unlocking: a waiter then sees a new inode and retries
   ::close(fd_);
+  fd_ = -1;
 }
 
 }  // namespace loom::results

@@ -25,7 +25,8 @@ class WriterLock {
  public:
   // Takes the lock or throws OutputConflict naming the holder.
   explicit WriterLock(const std::filesystem::path& results_path);
-  ~WriterLock();
+  ~WriterLock() { release(); }
+  void release();  // removes the lock file and unlocks; idempotent
   WriterLock(const WriterLock&) = delete;
   WriterLock& operator=(const WriterLock&) = delete;
 

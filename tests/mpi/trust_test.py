@@ -64,6 +64,8 @@ def expect(condition, message, result=None):
 def first_run(args, extra=()):
     result = run(args, list(extra))
     expect(result.returncode == 0, "the first run did not succeed", result)
+    expect("/metrics group was not written" not in result.stdout, "the run's own lock kept out its metrics pass",
+           result)
     rows, failed = check_rows(args)
     expect(rows > 0 and failed == 0, f"the first run stored {rows} rows, {failed} failed")
     return rows
