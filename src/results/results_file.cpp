@@ -101,7 +101,8 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
 std::vector<ResultRow> read_samples(hid_t file) {
   std::map<std::string, ColumnKind> wanted;
   for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction",
-                           "references_json", "metadata_json", "method", "method_params_json", "status", "error", "fingerprint"})
+                           "references_json", "metadata_json", "method", "method_params_json", "status", "error",
+                           "fingerprint"})
     wanted[name] = ColumnKind::string;
   for (const char* name : {"sample_index", "target_length", "context_length", "input_tokens", "output_tokens",
                            "kv_bytes", "peak_memory_bytes", "rank", "group", "attempts"})

@@ -385,7 +385,8 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
     // The model's directory name is part of the default, so jobs that differ only by model never share a file.
     std::string model_name = job.model.path.lexically_normal().filename().string();
     if (model_name.empty()) model_name = job.model.path.lexically_normal().parent_path().filename().string();
-    job.output_path = fs::path("results") / (model_name.empty() ? job.name + ".h5" : job.name + "-" + model_name + ".h5");
+    job.output_path =
+        fs::path("results") / (model_name.empty() ? job.name + ".h5" : job.name + "-" + model_name + ".h5");
   }
   job.progress_interval_s = reader.get<double>(output, "output.progress_interval_s");
   require_positive(reader, output, "progress_interval_s", "output.progress_interval_s", job.progress_interval_s);

@@ -1,7 +1,7 @@
 /* LD_PRELOAD test double for a disk that fills: write(2) and pwrite(2) to a file whose path ends with
  * $LOOM_TEST_ENOSPC_SUFFIX fail with ENOSPC once $LOOM_TEST_ENOSPC_WRITES_OK such calls have gone through (the
- * first failing call writes half its bytes, as a filling disk does; every later one fails). Used by the disk-full integration test
- * (tests/mpi/trust_test.py disk_full); never part of the product. */
+ * first failing call writes half its bytes, as a filling disk does; every later one fails). Used by the disk-full
+ * integration test (tests/mpi/trust_test.py disk_full); never part of the product. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>

@@ -85,7 +85,8 @@ void validate(const ValidateOptions& options) {
                                         loom::parallel::read_head_counts(job.model.path), options.job_file,
                                         (job.model.path / "config.json").string());
   const CostModel cost = load_cost_model(job, configs);
-  const std::set<std::string> completed = job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};
+  const std::set<std::string> completed =
+      job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};
   const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed);
 
   std::cout << fmt::format("job {} ({}): model {}, max_context {}, cost profile {}\n", job.name,
