@@ -1,6 +1,7 @@
 // loom_mpi: the command-line entry point. Sub-commands live in commands/<name>_command.cpp (generated list).
 // `loom_mpi JOB.yaml [options]` is shorthand for `loom_mpi run JOB.yaml [options]`.
-// Exit codes: 0 success, 1 the job or an internal step failed, 2 bad input (job file, flags, data files).
+// Exit codes (docs/trust.md): 0 success, 1 the job or an internal step failed, 2 bad input (job file, flags, data
+// files, an output held by another job or made by another run), 3 the run ended with failed rows.
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
 
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
   } catch (const loom::cli::ExitStatus& status) {
     return status.code;
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or --help / --version, which exit 0); its own codes (104-109) become the documented 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const loom::InputError& e) {
     std::fprintf(stderr, "loom_mpi: error: %s\n", e.what());
     return 2;

@@ -9,8 +9,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace loom::results {
@@ -89,36 +87,8 @@ JournalContents read_journal(const std::filesystem::path& journal_path) {
 }
 
 Journal::Journal(std::filesystem::path journal_path) : path_(std::move(journal_path)) {
-  // A previous writer may unlink the journal between our open and our lock: retry until the locked inode is the
-  // one the path names.
-  for (;;) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw Error(fmt::format("cannot open the results journal {}: {}", path_.string(), std::strerror(errno)));
-    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      if (err == ENOSYS || err == ENOLCK || err == EOPNOTSUPP) {
-        // Some parallel file systems (Lustre mounted without flock) have no locks: go on, unprotected.
-        spdlog::warn("results journal {}: the file system does not support locks ({}); make sure only one job "
-                     "writes this results file",
-                     path_.string(), std::strerror(err));
-        return;
-      }
-      ::close(fd_);
-      fd_ = -1;
-      if (err == EWOULDBLOCK)
-        throw Error(fmt::format("the results file beside {} is being written by another running process; wait for "
-                                "it to finish or choose another output path",
-                                path_.string()));
-      throw Error(fmt::format("cannot lock {}: {}", path_.string(), std::strerror(err)));
-    }
-    struct stat locked {}, named {};
-    if (fstat(fd_, &locked) == 0 && ::stat(path_.c_str(), &named) == 0 && locked.st_ino == named.st_ino &&
-        locked.st_dev == named.st_dev)
-      return;
-    ::close(fd_);
-    fd_ = -1;
-  }
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(fmt::format("cannot open the results journal {}: {}", path_.string(), std::strerror(errno)));
 }
 
 Journal::~Journal() {

@@ -2,7 +2,7 @@
 // an HDF5 checkpoint. Record = u32 magic "LJR1", u32 payload length, u32 CRC-32 of (length bytes + payload),
 // payload (row_codec). Each append is one write(2) followed by fdatasync, so a row is durable when append returns;
 // a crash can only leave a torn last record, which replay detects (short or CRC mismatch) and cuts off.
-// The writer holds an exclusive flock on the journal for as long as it is open: one writer per results file.
+// Only the holder of the results file's WriterLock (writer_lock.h) may open it.
 #pragma once
 
 #include "results/result_row.h"
@@ -25,7 +25,7 @@ JournalContents read_journal(const std::filesystem::path& journal_path);
 
 class Journal {
  public:
-  // Opens (creating) the journal and locks it; throws loom::Error when another live process holds the lock.
+  // Opens (creating) the journal; the caller holds the results file's WriterLock.
   explicit Journal(std::filesystem::path journal_path);
   ~Journal();
   Journal(const Journal&) = delete;

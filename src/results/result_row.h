@@ -34,13 +34,15 @@ struct ResultRow {
   std::string status = "ok";   // "ok" | "failed"
   std::string error;           // reason when failed
   double finished_unix = 0;    // wall-clock time the result reached rank 0
+  std::string fingerprint;     // run identity of what produced it: "model=..;tokenizer=..;..." (row_fingerprint.h)
+  int32_t attempts = 1;        // runs that tried this (sample, method), this one included (failed rows are retried)
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar & sample_key & benchmark & task & capability & metric & sample_id & sample_index & target_length &
         context_length & input_tokens & output_tokens & prediction & references_json & metadata_json & method &
         method_params_json & prefill_seconds & decode_seconds & kv_bytes & peak_memory_bytes & rank & group & status &
-        error & finished_unix & prefill_block_density;
+        error & finished_unix & prefill_block_density & fingerprint & attempts;
   }
 };
 

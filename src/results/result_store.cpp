@@ -7,10 +7,16 @@
 #include "common/error.h"
 #include "results/journal.h"
 #include "results/results_file.h"
+#include "results/writer_lock.h"
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unordered_map>
 
 namespace loom::results {
@@ -56,26 +62,44 @@ void remove_stale_temp(const std::filesystem::path& path) {
   std::filesystem::remove(path.string() + ".checkpoint.tmp", ignored);
 }
 
-// Loads a locked store's previous rows: the last checkpoint, then the journal on top.
-JobAttributes load_locked(const std::filesystem::path& path, Journal& journal, RowTable& table) {
+struct Loaded {
   JobAttributes attributes;
+  bool had_file = false;
+  size_t journal_rows = 0;
+};
+
+// Loads a locked store's previous rows: the last checkpoint, then the journal on top.
+Loaded load_locked(const std::filesystem::path& path, Journal& journal, RowTable& table) {
+  Loaded loaded;
   remove_stale_temp(path);
   if (std::filesystem::exists(path)) {
     ResultsFileContents contents = read_results_file(path);
-    attributes = std::move(contents.attributes);
+    loaded.attributes = std::move(contents.attributes);
+    loaded.had_file = true;
     for (auto& row : contents.rows) table.add(std::move(row));
   }
-  for (auto& row : journal.replay()) table.add(std::move(row));
-  return attributes;
+  std::vector<ResultRow> replayed = journal.replay();
+  loaded.journal_rows = replayed.size();
+  for (auto& row : replayed) table.add(std::move(row));
+  return loaded;
+}
+
+// rename(2) that never replaces an existing destination; false when it exists.
+bool rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST) return false;
+  throw Error(fmt::format("cannot move {} aside to {}: {}", from.string(), to.string(), std::strerror(errno)));
 }
 
 class JournaledResultStore final : public ResultStore {
  public:
-  JournaledResultStore(std::filesystem::path path, JobAttributes attributes, StoreOptions options)
-      : path_(std::move(path)), attributes_(std::move(attributes)), options_(options), journal_(journal_path_for(path_)) {
-    load_locked(path_, journal_, table_);
+  JournaledResultStore(std::filesystem::path path, const JobAttributes& attributes, StoreOptions options)
+      : path_(std::move(path)), options_(options), lock_(path_), moved_aside_(fresh_start(path_, options)),
+        journal_(journal_path_for(path_)) {
+    Loaded loaded = load_locked(path_, journal_, table_);
+    attributes_ = loaded.had_file ? std::move(loaded.attributes) : attributes;
     spdlog::info("results {}: {} rows already stored", path_.string(), table_.rows().size());
-    checkpoint();
+    if (!loaded.had_file || loaded.journal_rows > 0) checkpoint();
   }
 
   ~JournaledResultStore() override {
@@ -117,8 +141,17 @@ class JournaledResultStore final : public ResultStore {
     closed_ = true;
     if (rows_since_checkpoint_ > 0) checkpoint();
     journal_.remove();
+    lock_.release();  // the metrics pass takes it next
   }
 
+  const std::vector<ResultRow>& rows() const override { return table_.rows(); }
+  const JobAttributes& attributes() const override { return attributes_; }
+  void set_attributes(const JobAttributes& attributes) override {
+    LOOM_CHECK(!closed_, "set_attributes on the closed results store {}", path_.string());
+    attributes_ = attributes;
+    checkpoint();
+  }
+  const std::filesystem::path& moved_aside() const override { return moved_aside_; }
   size_t size() const override { return table_.rows().size(); }
   const std::filesystem::path& path() const override { return path_; }
 
@@ -131,6 +164,10 @@ class JournaledResultStore final : public ResultStore {
     return wanted && affordable;
   }
 
+  static std::filesystem::path fresh_start(const std::filesystem::path& path, const StoreOptions& options) {
+    return options.start_fresh ? move_results_aside(path) : std::filesystem::path();
+  }
+
   void checkpoint() {
     const auto start = Clock::now();
     write_results_file(path_, attributes_, table_.pointers());
@@ -141,9 +178,11 @@ class JournaledResultStore final : public ResultStore {
   }
 
   std::filesystem::path path_;
-  JobAttributes attributes_;
   StoreOptions options_;
+  WriterLock lock_;  // before anything below touches the files
+  std::filesystem::path moved_aside_;
   Journal journal_;
+  JobAttributes attributes_;
   RowTable table_;
   size_t rows_since_checkpoint_ = 0;
   double last_checkpoint_seconds_ = 0;
@@ -161,6 +200,27 @@ std::unique_ptr<ResultStore> ResultStore::open(const std::filesystem::path& path
                                                const StoreOptions& options) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   return std::make_unique<JournaledResultStore>(path, attributes, options);
+}
+
+std::filesystem::path move_results_aside(const std::filesystem::path& path) {
+  const std::filesystem::path journal = journal_path_for(path);
+  if (!std::filesystem::exists(path) && !std::filesystem::exists(journal)) return {};
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32] = {};
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  const std::filesystem::path directory = path.parent_path();
+  for (int n = 1;; ++n) {
+    const std::string suffix = n == 1 ? std::string() : fmt::format("-{}", n);
+    const std::filesystem::path moved =
+        directory / fmt::format("{}.old-{}{}{}", path.stem().string(), stamp, suffix, path.extension().string());
+    const std::filesystem::path moved_journal = journal_path_for(moved);
+    if (std::filesystem::exists(moved) || std::filesystem::exists(moved_journal)) continue;
+    if (std::filesystem::exists(path) && !rename_no_replace(path, moved)) continue;
+    if (std::filesystem::exists(journal) && !rename_no_replace(journal, moved_journal)) continue;
+    return moved;
+  }
 }
 
 std::vector<ResultRow> read_rows(const std::filesystem::path& path) {
@@ -182,10 +242,11 @@ JobAttributes read_attributes(const std::filesystem::path& path) {
 }
 
 void rewrite_results_file(const std::filesystem::path& path, const ExtraGroupWriter& extra) {
+  WriterLock lock(path);
   Journal journal(journal_path_for(path));
   RowTable table;
-  JobAttributes attributes = load_locked(path, journal, table);
-  write_results_file(path, attributes, table.pointers(), extra);
+  const Loaded loaded = load_locked(path, journal, table);
+  write_results_file(path, loaded.attributes, table.pointers(), extra);
   journal.remove();
 }
 

@@ -30,7 +30,10 @@ struct JobAttributes {
 // checkpoints only bound how far the HDF5 file lags behind). A checkpoint happens when `checkpoint_rows` rows or
 // `checkpoint_seconds` seconds have accumulated, but never so often that rewriting the file takes more than
 // `max_checkpoint_overhead` of the wall time (a checkpoint rewrites the whole file).
+// start_fresh (a job's `resume: false`): under the writer lock, an existing file and journal are first moved aside
+// (move_results_aside), never overwritten.
 struct StoreOptions {
+  bool start_fresh = false;
   size_t checkpoint_rows = 64;
   double checkpoint_seconds = 30;
   double max_checkpoint_overhead = 0.05;
@@ -38,9 +41,10 @@ struct StoreOptions {
 
 class ResultStore {
  public:
-  // Opens (creating if absent) the store at `path`; replays the journal of a previous, killed run.
-  // The attributes replace those of the previous run; the file is checkpointed at once.
-  // Throws loom::Error when another live process has the same store open.
+  // Takes the writer lock (throws OutputConflict naming the holder when another live process has it), then opens
+  // (creating if absent) the store at `path` and replays the journal of a previous, killed run. A new file gets
+  // `attributes` at once; an existing one keeps its own until set_attributes() (the caller first checks that the
+  // stored rows belong to this run). A replayed journal is folded into the file at once.
   static std::unique_ptr<ResultStore> open(const std::filesystem::path& path, const JobAttributes& attributes);
   static std::unique_ptr<ResultStore> open(const std::filesystem::path& path, const JobAttributes& attributes,
                                            const StoreOptions& options);
@@ -51,10 +55,18 @@ class ResultStore {
   // Durable when it returns. A row whose key is stored already replaces it only when the stored row failed
   // (a retry); a duplicate of an ok row is ignored with a warning, so every key is stored exactly once.
   virtual void append(const ResultRow& row) = 0;
+  virtual const std::vector<ResultRow>& rows() const = 0;    // every stored row, in arrival order
+  virtual const JobAttributes& attributes() const = 0;       // those the file holds now
+  virtual void set_attributes(const JobAttributes& attributes) = 0;  // replaces them; checkpoints at once
+  virtual const std::filesystem::path& moved_aside() const = 0;      // where start_fresh moved the old file, or ""
   virtual size_t size() const = 0;
-  virtual void close() = 0;                                    // final checkpoint of the HDF5 file
+  virtual void close() = 0;  // final checkpoint of the HDF5 file, then the writer lock is released
   virtual const std::filesystem::path& path() const = 0;
 };
+
+// Moves <path> and <path>.journal to <dir>/<stem>.old-<UTC yyyymmdd-HHMMSS>[-n]<ext>[.journal], never over an
+// existing file; returns the new name ("" when there was nothing to move). The caller holds the writer lock.
+std::filesystem::path move_results_aside(const std::filesystem::path& path);
 
 // Reads every row of a results file (journal included), for the metrics pass and `report`. Needs no lock: safe
 // while a job is writing. Throws loom::Error when neither the file nor its journal exists or is readable.

@@ -92,6 +92,8 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"status", strings(&ResultRow::status)},
       {"error", strings(&ResultRow::error)},
       {"finished_unix", doubles(&ResultRow::finished_unix)},
+      {"fingerprint", strings(&ResultRow::fingerprint)},
+      {"attempts", ints(&ResultRow::attempts)},
   };
   h5::write_table(file, kSamples, columns);
 }
@@ -99,10 +101,11 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
 std::vector<ResultRow> read_samples(hid_t file) {
   std::map<std::string, ColumnKind> wanted;
   for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction",
-                           "references_json", "metadata_json", "method", "method_params_json", "status", "error"})
+                           "references_json", "metadata_json", "method", "method_params_json", "status", "error",
+                           "fingerprint"})
     wanted[name] = ColumnKind::string;
   for (const char* name : {"sample_index", "target_length", "context_length", "input_tokens", "output_tokens",
-                           "kv_bytes", "peak_memory_bytes", "rank", "group"})
+                           "kv_bytes", "peak_memory_bytes", "rank", "group", "attempts"})
     wanted[name] = ColumnKind::int64;
   for (const char* name : {"prefill_seconds", "decode_seconds", "finished_unix", "prefill_block_density"})
     wanted[name] = ColumnKind::float64;
@@ -155,6 +158,8 @@ std::vector<ResultRow> read_samples(hid_t file) {
   fill_strings("status", &ResultRow::status);
   fill_strings("error", &ResultRow::error);
   fill_doubles("finished_unix", &ResultRow::finished_unix);
+  fill_strings("fingerprint", &ResultRow::fingerprint);  // absent in files before 2026-12-06: no identity
+  fill_ints("attempts", &ResultRow::attempts);           // absent before 2026-12-06: one attempt
   return rows;
 }
 
@@ -188,6 +193,56 @@ JobAttributes read_attributes(hid_t file) {
   return a;
 }
 
+// The whole file is built in memory (HDF5 core driver, no backing store) and written by write_file_durably, so a
+// failing disk reports the OS reason (e.g. "No space left on device") for the path, never a bare HDF5 flush error,
+// and HDF5 holds no handle on a half-written file.
+std::string build_file_image(const std::filesystem::path& name, const JobAttributes& attributes,
+                             const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra) {
+  Handle fapl(h5::check(H5Pcreate(H5P_FILE_ACCESS), "file access list"), Handle::Kind::plist);
+  h5::check_status(H5Pset_fapl_core(fapl.get(), 1 << 20, 0), "in-memory file driver");
+  Handle file(h5::check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "create " + name.string()),
+              Handle::Kind::file);
+  write_attributes(file.get(), attributes);
+  write_samples(file.get(), rows);
+  if (extra) extra(file.get());
+  h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush " + name.string());
+  const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+  LOOM_CHECK(size > 0, "no image of the results file {}", name.string());
+  std::string image(static_cast<size_t>(size), '\0');
+  LOOM_CHECK(H5Fget_file_image(file.get(), image.data(), image.size()) == size, "short image of {}", name.string());
+  return image;
+}
+
+void remove_partial(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+}
+
+// write(2) + fsync of the whole image; on failure the partial file is removed and the OS reason is named.
+void write_file_durably(const std::filesystem::path& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  const char* data = bytes.data();
+  size_t left = bytes.size();
+  int err = 0;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    remove_partial(path);
+    throw Error(fmt::format("cannot write {} ({} bytes): {}", path.string(), bytes.size(), std::strerror(err)));
+  }
+}
+
 }  // namespace
 
 hid_t open_hdf5_read_only(const std::filesystem::path& path) {
@@ -204,18 +259,14 @@ void write_results_file(const std::filesystem::path& path, const JobAttributes& 
                         const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra) {
   silence_hdf5_printing();
   const std::filesystem::path temp = path.string() + ".checkpoint.tmp";
-  {
-    Handle file(h5::check(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create " + temp.string()),
-                Handle::Kind::file);
-    write_attributes(file.get(), attributes);
-    write_samples(file.get(), rows);
-    if (extra) extra(file.get());
-    h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush " + temp.string());
-  }
-  sync_path(temp, false);
+  const std::string image = build_file_image(temp, attributes, rows, extra);
+  write_file_durably(temp, image);
   std::error_code error;
   std::filesystem::rename(temp, path, error);
-  if (error) throw Error(fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), error.message()));
+  if (error) {
+    remove_partial(temp);
+    throw Error(fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), error.message()));
+  }
   std::filesystem::path directory = path.parent_path();
   sync_path(directory.empty() ? std::filesystem::path(".") : directory, true);
 }

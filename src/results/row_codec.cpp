@@ -6,8 +6,9 @@
 namespace loom::results {
 namespace {
 
-// Version 2 appends prefill_block_density; version-1 rows (journals of older builds) still decode, with 1.0.
-constexpr uint8_t kRowVersion = 2;
+// Version 2 appends prefill_block_density; version 3 appends fingerprint and attempts. Older rows (journals of
+// older builds) still decode, with density 1.0, no fingerprint and one attempt.
+constexpr uint8_t kRowVersion = 3;
 
 class Writer {
  public:
@@ -119,6 +120,8 @@ std::string encode_row(const ResultRow& r) {
   w.str(r.error);
   w.f64(r.finished_unix);
   w.f64(r.prefill_block_density);
+  w.str(r.fingerprint);
+  w.i64(r.attempts);
   return w.take();
 }
 
@@ -137,6 +140,7 @@ std::optional<ResultRow> decode_row(std::string_view bytes) {
        in.i64(r.peak_memory_bytes) && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) &&
        in.f64(r.finished_unix);
   if (version >= 2) ok = ok && in.f64(r.prefill_block_density);
+  if (version >= 3) ok = ok && in.str(r.fingerprint) && in.i32(r.attempts);
   if (!ok || !in.at_end()) return std::nullopt;
   return r;
 }

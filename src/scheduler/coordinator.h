@@ -1,6 +1,8 @@
-// Rank 0's part of a run (docs/architecture.md, "Data flow"): open the results store (moving an old file aside when
-// resume is off), prepare the work not yet stored, then dispatch it and append every outcome, joined with its row
-// template, to the store as it arrives. The worker on rank 0 runs beside this on another thread.
+// Rank 0's part of a run (docs/architecture.md, "Data flow"; docs/trust.md): open the results store under its
+// writer lock (moving an old file aside when resume is off), check that every stored row was made by this same run
+// (run_identity.h; else OutputConflict naming what changed), prepare the work not yet stored plus the failed rows
+// still under max_attempts, then dispatch it and append every outcome, joined with its row template, to the store
+// as it arrives. The worker on rank 0 runs beside this on another thread.
 #pragma once
 
 #include "common/mpi/mpi_comm.h"
@@ -8,10 +10,13 @@
 #include "scheduler/cost_model.h"
 #include "scheduler/dispatcher.h"
 #include "scheduler/job_config.h"
+#include "scheduler/run_identity.h"
 #include "scheduler/work_builder.h"
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace loom::scheduler {
@@ -20,13 +25,18 @@ struct PreparedJob {
   std::unique_ptr<results::ResultStore> store;
   PreparedWork work;
   CostModel cost;
+  int64_t retried = 0;  // failed rows given another attempt
 };
 
 // The cost model for a job: configs_dir/cost_model.yaml, the job's profile and device, the model's config.json.
 CostModel load_cost_model(const JobConfig& job, const std::filesystem::path& configs_dir);
 
-// Moves <path> and <path>.journal aside to <path>.old-<unix time>[.journal]; returns the new name ("" if absent).
-std::filesystem::path move_results_aside(const std::filesystem::path& path);
+// Throws results::OutputConflict when a stored row was made by another run: a row of this job whose fingerprint
+// differs, or any row whose model, tokenizer or version differs. The message names each changed component (old
+// and new descriptions where short) and the way out. stored_descriptions: the file's run_identity attribute.
+void check_run_identity(const std::filesystem::path& output, const std::vector<results::ResultRow>& stored,
+                        const std::map<std::string, std::string>& job_fingerprints, const RunIdentity& identity,
+                        const std::map<std::string, std::string>& stored_descriptions);
 
 PreparedJob prepare_job(const JobConfig& job, const std::filesystem::path& configs_dir,
                         const results::JobAttributes& attributes);

@@ -56,6 +56,7 @@ struct JobConfig {
   std::filesystem::path output_path;
   double progress_interval_s = 10;
   bool resume = true;
+  int32_t max_attempts = 3;  // a failed row is retried by reruns until it has been tried this many times
   std::string log_level = "info";
   bool log_first_rank_only = false;
 };

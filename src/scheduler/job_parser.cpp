@@ -382,11 +382,17 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   if (output && output.IsMap() && output["path"]) {
     job.output_path = fs::path(output["path"].Scalar());
   } else {
-    job.output_path = fs::path("results") / (job.name + ".h5");
+    // The model's directory name is part of the default, so jobs that differ only by model never share a file.
+    std::string model_name = job.model.path.lexically_normal().filename().string();
+    if (model_name.empty()) model_name = job.model.path.lexically_normal().parent_path().filename().string();
+    job.output_path =
+        fs::path("results") / (model_name.empty() ? job.name + ".h5" : job.name + "-" + model_name + ".h5");
   }
   job.progress_interval_s = reader.get<double>(output, "output.progress_interval_s");
   require_positive(reader, output, "progress_interval_s", "output.progress_interval_s", job.progress_interval_s);
   job.resume = root["resume"] ? root["resume"].as<bool>() : YAML::Load(find_key("resume")->default_value).as<bool>();
+  job.max_attempts = reader.get<int32_t>(root, "max_attempts");
+  require_positive(reader, root, "max_attempts", "max_attempts", job.max_attempts);
   const YAML::Node logging = root["logging"];
   job.log_level = reader.get<std::string>(logging, "logging.level");
   job.log_first_rank_only = reader.get<bool>(logging, "logging.first_rank_only");

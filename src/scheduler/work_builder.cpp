@@ -44,7 +44,7 @@ int64_t resolve_max_context(const JobConfig& job) {
 }
 
 PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_configs_dir, const CostModel& cost,
-                          const std::set<std::string>& completed) {
+                          const std::set<std::string>& completed, RunIdentity* identity) {
   PreparedWork work;
   work.max_context = resolve_max_context(job);
   const benchmarks::BenchmarkRegistry registry(benchmark_configs_dir);
@@ -92,11 +92,20 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
       const double predicted =
           cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
           (followup_ids.empty() ? 0.0 : cost.predict(static_cast<int64_t>(followup_ids.size()), generation.max_new_tokens));
+      const std::string references_json = nlohmann::json(sample.references).dump();
+      const std::string metadata_json = sample.metadata.dump();
+      const std::string prompt_hash =
+          identity ? RunIdentity::prompt_hash(ids, followup_ids, sample.followup_prefix, sample.followup_suffix,
+                                              references_json, metadata_json)
+                   : std::string();
       for (const MethodSpec& method : job.methods) {
         ++work.total_items;
         cell.predicted_seconds += predicted;
         const std::string sample_key =
             make_sample_key(sample.benchmark, sample.task, sample.target_length, sample.index, method.label);
+        const std::string fingerprint =
+            identity ? identity->row_fingerprint(generation, method, prompt_hash) : std::string();
+        if (identity) work.fingerprints[sample_key] = fingerprint;
         if (completed.count(sample_key)) {
           ++work.skipped_completed;
           continue;
@@ -111,10 +120,11 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
         row.sample_id = sample.id;
         row.sample_index = sample.index;
         row.target_length = sample.target_length;
-        row.references_json = nlohmann::json(sample.references).dump();
-        row.metadata_json = sample.metadata.dump();
+        row.references_json = references_json;
+        row.metadata_json = metadata_json;
         row.method = method.label;
         row.method_params_json = method.params_json;
+        row.fingerprint = fingerprint;
         work.rows.emplace(sample_key, std::move(row));
         work.items.push_back(WorkItem{sample_key, ids, generation, method, predicted, followup_ids,
                                       sample.followup_prefix, sample.followup_suffix});

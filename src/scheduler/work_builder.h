@@ -7,6 +7,7 @@
 #include "results/result_row.h"
 #include "scheduler/cost_model.h"
 #include "scheduler/job_config.h"
+#include "scheduler/run_identity.h"
 #include "scheduler/work_messages.h"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct CellSummary {
 struct PreparedWork {
   std::vector<WorkItem> items;                      // every (sample, method) not yet in the results file
   std::map<std::string, results::ResultRow> rows;   // sample_key -> row template, for every item
+  std::map<std::string, std::string> fingerprints;  // sample_key -> run identity, for every row of the job
   std::vector<CellSummary> cells;
   int64_t total_items = 0;                          // before skipping completed ones
   int64_t skipped_completed = 0;
@@ -45,7 +47,9 @@ std::string make_sample_key(const std::string& benchmark, const std::string& tas
 int64_t resolve_max_context(const JobConfig& job);
 
 // completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem.
+// identity (optional): each row's fingerprint goes into its template and `fingerprints`.
 PreparedWork prepare_work(const JobConfig& job, const std::filesystem::path& benchmark_configs_dir,
-                          const CostModel& cost, const std::set<std::string>& completed);
+                          const CostModel& cost, const std::set<std::string>& completed,
+                          RunIdentity* identity = nullptr);
 
 }  // namespace loom::scheduler

@@ -37,6 +37,9 @@ inline ResultRow make_test_row(int i, const std::string& method = "full") {
   r.error = r.status == "failed" ? "out of memory" : "";
   r.finished_unix = 1.7e9 + i;
   r.prefill_block_density = i % 3 == 0 ? 1.0 : 0.125 * (i % 8);
+  r.fingerprint = "model=m" + std::to_string(i % 2) + ";tokenizer=t;generation=g;prompt=p" + std::to_string(i) +
+                  ";method=" + method + ";version=v";
+  r.attempts = 1 + i % 3;
   return r;
 }
 
@@ -50,7 +53,8 @@ inline bool same_row(const ResultRow& a, const ResultRow& b) {
          a.prefill_seconds == b.prefill_seconds && a.decode_seconds == b.decode_seconds && a.kv_bytes == b.kv_bytes &&
          a.peak_memory_bytes == b.peak_memory_bytes && a.rank == b.rank && a.group == b.group &&
          a.status == b.status && a.error == b.error && a.finished_unix == b.finished_unix &&
-         a.prefill_block_density == b.prefill_block_density;
+         a.prefill_block_density == b.prefill_block_density && a.fingerprint == b.fingerprint &&
+         a.attempts == b.attempts;
 }
 
 }  // namespace loom::results::testing

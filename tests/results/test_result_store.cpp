@@ -1,10 +1,12 @@
 // ResultStore unit tests: write/read round trip of every field, resume, duplicate handling, torn and corrupted
-// journal tails, crash leftovers (journal only, stale checkpoint temp), the writer lock, and attributes.
+// journal tails, crash leftovers (journal only, stale checkpoint temp), the writer lock in every mode, moving an
+// old file aside, attributes, retries of failed rows, and failed checkpoints.
 #include "common/error.h"
 #include "results/journal.h"
 #include "results/result_store.h"
 #include "results/results_file.h"
 #include "results/row_codec.h"
+#include "results/writer_lock.h"
 #include "result_test_rows.h"
 
 #include <gtest/gtest.h>
@@ -58,19 +60,28 @@ TEST(RowCodec, RoundTripsEveryField) {
   EXPECT_FALSE(decode_row(bytes + "x"));
 }
 
-TEST(RowCodec, DecodesVersionOneRowsOfOlderJournals) {
-  // A version-1 row is a version-2 row without its trailing prefill_block_density (8 bytes).
+TEST(RowCodec, DecodesVersionOneAndTwoRowsOfOlderJournals) {
+  // A version-2 row is a version-3 row without its trailing fingerprint (u32 length + bytes) and attempts (8 bytes);
+  // a version-1 row also lacks the prefill_block_density before them (8 bytes).
   ResultRow row = make_test_row(5);
   std::string bytes = encode_row(row);
-  ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 2);
-  std::string v1 = bytes.substr(0, bytes.size() - 8);
+  ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 3);
+  std::string v2 = bytes.substr(0, bytes.size() - 4 - row.fingerprint.size() - 8);
+  v2[0] = static_cast<char>(2);
+  auto decoded2 = decode_row(v2);
+  ASSERT_TRUE(decoded2);
+  EXPECT_EQ(decoded2->fingerprint, "");
+  EXPECT_EQ(decoded2->attempts, 1);
+  std::string v1 = v2.substr(0, v2.size() - 8);
   v1[0] = static_cast<char>(1);
   auto decoded = decode_row(v1);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->prefill_block_density, 1.0);
   row.prefill_block_density = 1.0;
+  row.fingerprint.clear();
+  row.attempts = 1;
   EXPECT_TRUE(same_row(row, *decoded));
-  v1[0] = static_cast<char>(3);  // a version this build does not know
+  v1[0] = static_cast<char>(4);  // a version this build does not know
   EXPECT_FALSE(decode_row(v1));
 }
 
@@ -219,9 +230,126 @@ TEST_F(ResultStoreTest, JournalOnlyAndStaleTempFileAreRecovered) {
 
 TEST_F(ResultStoreTest, SecondWriterIsRefusedWhileTheFirstIsOpen) {
   auto first = ResultStore::open(path_, attributes());
-  EXPECT_THROW(ResultStore::open(path_, attributes()), loom::Error);
+  EXPECT_THROW(ResultStore::open(path_, attributes()), OutputConflict);
   first->close();
+  first.reset();
+  EXPECT_FALSE(std::filesystem::exists(lock_path_for(path_)));
   EXPECT_NO_THROW(ResultStore::open(path_, attributes())->close());
+}
+
+// Issue 14: `resume: false` on an output a running job holds moved the running job's file aside.
+TEST_F(ResultStoreTest, StartFreshOnAHeldOutputIsRefusedAndMovesNothing) {
+  auto first = ResultStore::open(path_, attributes());
+  for (int i = 0; i < 5; ++i) first->append(make_test_row(i));
+  StoreOptions fresh;
+  fresh.start_fresh = true;
+  try {
+    ResultStore::open(path_, attributes(), fresh);
+    ADD_FAILURE() << "a second writer with start_fresh was not refused";
+  } catch (const OutputConflict& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("pid " + std::to_string(getpid())), std::string::npos) << message;
+    EXPECT_NE(message.find("host "), std::string::npos) << message;
+    EXPECT_NE(message.find(path_.string()), std::string::npos) << message;
+  }
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  EXPECT_TRUE(std::filesystem::exists(journal_path_for(path_)));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().string().find(".old-"), std::string::npos) << entry.path();
+  first->append(make_test_row(5));
+  first->close();
+  EXPECT_EQ(read_rows(path_).size(), 6u);
+}
+
+TEST_F(ResultStoreTest, StartFreshKeepsEveryOldFileUnderItsOwnName) {
+  std::vector<std::filesystem::path> moved;
+  for (int run = 0; run < 3; ++run) {  // three runs in the same second must not overwrite each other
+    StoreOptions fresh;
+    fresh.start_fresh = true;
+    auto store = ResultStore::open(path_, attributes(), fresh);
+    if (run > 0) {
+      ASSERT_FALSE(store->moved_aside().empty());
+      moved.push_back(store->moved_aside());
+    }
+    EXPECT_EQ(store->size(), 0u);
+    store->append(make_test_row(run));
+    store->close();
+  }
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_NE(moved[0], moved[1]);
+  for (size_t i = 0; i < moved.size(); ++i) {
+    EXPECT_EQ(moved[i].extension(), ".h5");
+    EXPECT_NE(moved[i].filename().string().find("run.old-"), std::string::npos) << moved[i];
+    const auto rows = read_rows(moved[i]);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].sample_key, make_test_row(static_cast<int>(i)).sample_key);
+  }
+}
+
+TEST_F(ResultStoreTest, StartFreshTakesAnUnfoldedJournalAlong) {
+  {
+    Journal journal(journal_path_for(path_));
+    for (int i = 0; i < 3; ++i) journal.append(make_test_row(i));
+  }
+  StoreOptions fresh;
+  fresh.start_fresh = true;
+  auto store = ResultStore::open(path_, attributes(), fresh);
+  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(read_rows(store->moved_aside()).size(), 3u);
+}
+
+// Issue 14: reopening a file wrote the new run's attributes before anyone checked that its rows matched them.
+TEST_F(ResultStoreTest, AnExistingFileKeepsItsAttributesUntilTheyAreSet) {
+  ResultStore::open(path_, attributes())->close();
+  JobAttributes other = attributes();
+  other.model_config = "{\"hidden_size\": 4096}";
+  {
+    auto store = ResultStore::open(path_, other);
+    EXPECT_EQ(store->attributes().model_config, attributes().model_config);
+    EXPECT_EQ(read_attributes(path_).model_config, attributes().model_config);
+    store->set_attributes(other);
+    EXPECT_EQ(read_attributes(path_).model_config, other.model_config);
+  }
+}
+
+TEST_F(ResultStoreTest, AFailedRowIsReplacedByItsRetry) {
+  ResultRow failed = make_test_row(3);  // status failed
+  ASSERT_EQ(failed.status, "failed");
+  failed.attempts = 1;
+  {
+    auto store = ResultStore::open(path_, attributes());
+    store->append(failed);
+  }
+  ResultRow retry = failed;
+  retry.status = "ok";
+  retry.error.clear();
+  retry.attempts = 2;
+  {
+    auto store = ResultStore::open(path_, attributes());
+    store->append(retry);
+  }
+  const auto rows = read_rows(path_);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "ok");
+  EXPECT_EQ(rows[0].attempts, 2);
+}
+
+// A checkpoint that cannot be written names the path and the OS reason, and keeps every row in the journal.
+TEST_F(ResultStoreTest, AFailedCheckpointNamesThePathAndTheReasonAndLosesNothing) {
+  auto store = ResultStore::open(path_, attributes());
+  for (int i = 0; i < 4; ++i) store->append(make_test_row(i));
+  std::filesystem::create_directories(path_.string() + ".checkpoint.tmp");  // open(2) then fails: EISDIR
+  try {
+    store->close();
+    ADD_FAILURE() << "the checkpoint did not fail";
+  } catch (const loom::Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path_.string() + ".checkpoint.tmp"), std::string::npos) << message;
+    EXPECT_NE(message.find("Is a directory"), std::string::npos) << message;
+  }
+  store.reset();  // no second attempt, no crash
+  std::filesystem::remove_all(path_.string() + ".checkpoint.tmp");
+  EXPECT_EQ(read_rows(path_).size(), 4u);
 }
 
 TEST_F(ResultStoreTest, MissingFileIsAnError) {

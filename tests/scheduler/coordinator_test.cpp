@@ -1,4 +1,4 @@
-// Rank-0 helpers: sample keys, joining outcomes with row templates, moving old results aside, finding configs/.
+// Rank-0 helpers: sample keys, joining outcomes with row templates, finding configs/.
 #include "common/error.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
@@ -39,21 +39,6 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   EXPECT_EQ(joined.context_length, 100);
   EXPECT_EQ(joined.rank, 3);
   EXPECT_GT(joined.finished_unix, 1.7e9);
-}
-
-TEST(Coordinator, MoveResultsAsideTakesTheJournalAlong) {
-  const fs::path dir = fs::temp_directory_path() / ("loom_aside_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path file = dir / "run.h5";
-  EXPECT_TRUE(move_results_aside(file).empty());
-  std::ofstream(file) << "h5";
-  std::ofstream(dir / "run.h5.journal") << "j";
-  const fs::path moved = move_results_aside(file);
-  EXPECT_FALSE(fs::exists(file));
-  EXPECT_FALSE(fs::exists(dir / "run.h5.journal"));
-  EXPECT_TRUE(fs::exists(moved));
-  EXPECT_TRUE(fs::exists(moved.string() + ".journal"));
-  fs::remove_all(dir);
 }
 
 TEST(ConfigPaths, FoundFromTheJobFileAndFromTheEnvironment) {

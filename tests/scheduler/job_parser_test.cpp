@@ -70,9 +70,10 @@ TEST_F(JobParserTest, MinimalJobGetsDefaultsFromTheKeyTable) {
   ASSERT_EQ(job.methods.size(), 1u);
   EXPECT_EQ(job.methods[0].name, "full");
   EXPECT_EQ(job.methods[0].label, "full");
-  EXPECT_EQ(job.output_path, fs::path("results/job.h5"));
+  EXPECT_EQ(job.output_path, fs::path("results/job-model.h5"));  // the model's name is in the default
   EXPECT_DOUBLE_EQ(job.progress_interval_s, 10);
   EXPECT_TRUE(job.resume);
+  EXPECT_EQ(job.max_attempts, 3);
   EXPECT_FALSE(job.generation.max_new_tokens.has_value());
 }
 

@@ -5,8 +5,10 @@
 //      a second thread (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
 //   4. every rank creates its engine and runs the worker loop until the dispatcher stops its group;
 //   5. rank 0 closes the store, runs the metrics pass (score table) and prints the results path.
-// Exit codes: 0 done (failed samples are recorded, not fatal), 1 a group could not work or a step failed,
-// 2 bad input. Errors are printed once, by rank 0.
+// Exit codes (docs/trust.md): 0 every row of the job is stored ok; 1 a group could not work, rows were not run or a
+// step failed (the results file could not be written, ...); 2 bad input, or an output that another live job holds
+// or whose rows another run made; 3 the run ended with failed rows (a summary names how many and why; reruns retry
+// them up to max_attempts). Errors are printed once, by rank 0.
 #include "cli/commands/exit_status.h"
 #include "cli/job_override_options.h"
 #include "common/error.h"
@@ -17,9 +19,12 @@
 #include "rank/parallel/tensor_parallel_check.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
+#include "results/journal.h"
+#include "results/writer_lock.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/cost_model.h"
+#include "scheduler/failure_summary.h"
 #include "scheduler/job_parser.h"
 
 #include <CLI/CLI.hpp>
@@ -153,6 +158,9 @@ int run_job(const RunOptions& options) {
       if (!options.overrides.empty()) attributes.extra["job_overrides"] = options.overrides.describe();
       prepared = std::make_unique<loom::scheduler::PreparedJob>(
           loom::scheduler::prepare_job(job, setup.configs_dir, attributes));
+    } catch (const loom::results::OutputConflict& e) {
+      rank0_error = e.what();
+      exit_code = 2;
     } catch (const loom::InputError& e) {
       rank0_error = e.what();
       exit_code = 2;
@@ -213,7 +221,15 @@ int run_job(const RunOptions& options) {
     std::fprintf(stderr, "loom_mpi: error: %s\n", rank0_error.c_str());
     return exit_code;
   }
-  prepared->store->close();
+  try {
+    prepared->store->close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr,
+                 "loom_mpi: error: the results file could not be written: %s\nEvery stored row is kept in %s; free "
+                 "space and rerun the same command to resume.\n",
+                 e.what(), loom::results::journal_path_for(job.output_path).string().c_str());
+    return 1;
+  }
   for (const std::string& device : summary.devices) spdlog::info("device of {}", device);
   if (!summary.fatal_errors.empty()) {
     for (const std::string& error : summary.fatal_errors) std::fprintf(stderr, "loom_mpi: %s\n", error.c_str());
@@ -228,6 +244,13 @@ int run_job(const RunOptions& options) {
   loom::metrics::report::run_metrics_pass(job.output_path, std::cout);
   std::cout << "\nresults: " << fs::absolute(job.output_path).string() << "\n";
   if (summary.failed > 0) std::cout << "failed samples this run: " << summary.failed << "\n";
+  const loom::scheduler::FailureSummary failures =
+      loom::scheduler::summarize_failures(prepared->store->rows(), prepared->work.fingerprints, job.max_attempts);
+  if (failures.failed > 0) {
+    std::cout.flush();
+    std::fprintf(stderr, "loom_mpi: %s", loom::scheduler::describe_failures(failures, job.max_attempts).c_str());
+    if (exit_code == 0) exit_code = 3;
+  }
   return exit_code;
 }
 

@@ -67,10 +67,12 @@ void print_keys() {
   }
 }
 
-std::set<std::string> stored_keys(const fs::path& path) {
+// Keys a run would skip: stored rows, except failed ones with attempts left (a run retries them).
+std::set<std::string> stored_keys(const fs::path& path, int max_attempts) {
   std::set<std::string> keys;
   if (!fs::exists(path) && !fs::exists(path.string() + ".journal")) return keys;
-  for (const auto& row : loom::results::read_rows(path)) keys.insert(row.sample_key);
+  for (const auto& row : loom::results::read_rows(path))
+    if (row.status == "ok" || row.attempts >= max_attempts) keys.insert(row.sample_key);
   return keys;
 }
 
@@ -83,7 +85,8 @@ void validate(const ValidateOptions& options) {
                                         loom::parallel::read_head_counts(job.model.path), options.job_file,
                                         (job.model.path / "config.json").string());
   const CostModel cost = load_cost_model(job, configs);
-  const std::set<std::string> completed = job.resume ? stored_keys(job.output_path) : std::set<std::string>{};
+  const std::set<std::string> completed =
+      job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};
   const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed);
 
   std::cout << fmt::format("job {} ({}): model {}, max_context {}, cost profile {}\n", job.name,
