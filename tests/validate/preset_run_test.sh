@@ -15,7 +15,7 @@ cat > "$work/job.yaml" <<YAML
 name: preset-run
 model: {path: $src/models/tiny-loom, device: cpu}
 benchmarks:
-  - {name: NIAH, lengths: [1K], num_samples: 1}
+  - {name: NIAH, lengths: [1K], num_samples: 1, data_dir: $src/data/niah}
 acceleration: [full, my_streaming]
 generation: {max_new_tokens: 8}
 YAML
