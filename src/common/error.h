@@ -26,11 +26,13 @@ class InputError : public Error {
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   const std::string& key() const { return key_; }
+  const std::string& expected() const { return expected_; }
 
  private:
   std::string file_;
   int line_;
   std::string key_;
+  std::string expected_;
 };
 
 class SampleError : public Error {

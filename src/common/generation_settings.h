@@ -27,7 +27,7 @@ struct GenerationSettings {
   }
 };
 
-// An acceleration method and its parameters, exactly as named in configs/acceleration/<name>.yaml.
+// An acceleration method of the method catalogue (methods/method_catalogue.h) and the parameters a job gives it.
 // name "full" (or empty) means the dense full cache. params_json is a JSON object (string form so it crosses MPI).
 struct MethodSpec {
   std::string name = "full";

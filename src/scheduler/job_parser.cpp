@@ -1,15 +1,23 @@
 #include "scheduler/job_parser.h"
 
+#include "common/did_you_mean.h"
 #include "common/error.h"
+#include "methods/method_catalogue.h"
+#include "scheduler/benchmarks/benchmark_options.h"
 #include "scheduler/job_schema.h"
+#include "scheduler/method_presets.h"
 #include "scheduler/yaml_json.h"
+#include "scheduler/yaml_limits.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace loom::scheduler {
 
@@ -17,7 +25,8 @@ namespace fs = std::filesystem;
 
 int64_t parse_length(const std::string& text) {
   std::size_t used = 0;
-  const long long value = std::stoll(text, &used);
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) throw std::invalid_argument("not a number");
+  const long long value = std::stoll(text, &used);  // std::out_of_range past int64
   int64_t multiplier = 1;
   if (used + 1 == text.size()) {
     const char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text[used])));
@@ -28,6 +37,7 @@ int64_t parse_length(const std::string& text) {
     throw std::invalid_argument("trailing characters");
   }
   if (value < 0) throw std::invalid_argument("negative");
+  if (value > kMaxLength / multiplier) throw std::out_of_range("longer than kMaxLength");
   return value * multiplier;
 }
 
@@ -50,20 +60,62 @@ std::string join_choices(const std::vector<const KeySpec*>& specs, const std::st
 }
 
 std::string describe(const YAML::Node& node) {
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    return "'" + (text.size() > 80 ? text.substr(0, 80) + "..." : text) + "'";
+  }
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";
+}
+
+// What a key read as T expects, in words.
+template <class T>
+std::string expected_of() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return "true or false";
+  } else if constexpr (std::is_integral_v<T>) {
+    return fmt::format("an integer from {} to {}", std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return "a number";
+  } else {
+    return "a string";
+  }
+}
+
+bool is_plain_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
 }
 
 // Validation and typed access for one job file. Schema keys use "[]" for list entries ("benchmarks[].name");
 // display keys name the entry ("benchmarks[1].name").
 class Reader {
  public:
-  Reader(std::string file, fs::path base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+  Reader(std::string file, fs::path base_dir, std::vector<std::string> settings)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), settings_(std::move(settings)) {}
 
+  // A key that --set KEY=VALUE gave is reported against the override, not against a line of the job file.
   [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& expected) const {
-    throw InputError(file_, line_of(at), key, expected);
+    for (const std::string& setting : settings_) {
+      const std::string set_key = setting.substr(0, setting.find('='));
+      if (key == set_key || key.rfind(set_key + ".", 0) == 0 || key.rfind(set_key + "[", 0) == 0) {
+        throw InputError("--set " + setting, 0, key, expected);
+      }
+    }
+    throw InputError(file_, at ? line_of(at) : 0, key, expected);
+  }
+
+  template <class T>
+  T convert(const YAML::Node& node, const std::string& display) const {
+    try {
+      return node.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(node, display, "expected " + expected_of<T>() + ", got " + describe(node));
+    }
   }
 
   void validate_section(const YAML::Node& node, const std::string& schema, const std::string& display) {
@@ -96,6 +148,7 @@ class Reader {
       case ValueType::kSection: validate_section(node, spec.key, display); return;
       case ValueType::kSectionList: {
         if (!node.IsSequence() || node.size() == 0) fail(node, display, "expected a non-empty list of mappings");
+        check_count(node, display, kMaxListEntries);
         for (std::size_t i = 0; i < node.size(); ++i) {
           validate_section(node[i], spec.key + "[]", display + "[" + std::to_string(i) + "]");
         }
@@ -105,6 +158,7 @@ class Reader {
         if (node.IsScalar()) return;
         if (node.IsMap()) return validate_section(node, spec.key + "[]", display);
         if (!node.IsSequence() || node.size() == 0) fail(node, display, "expected " + type_name(spec.type));
+        check_count(node, display, kMaxListEntries);
         for (std::size_t i = 0; i < node.size(); ++i) {
           if (!node[i].IsScalar()) validate_section(node[i], spec.key + "[]", display + "[" + std::to_string(i) + "]");
         }
@@ -116,6 +170,7 @@ class Reader {
       case ValueType::kStringList:
         if (node.IsScalar()) return;
         if (!node.IsSequence()) fail(node, display, "expected " + type_name(spec.type));
+        check_count(node, display, kMaxListEntries);
         for (const auto& element : node) {
           if (!element.IsScalar()) fail(element, display, "expected " + type_name(spec.type));
         }
@@ -123,9 +178,16 @@ class Reader {
       case ValueType::kLengthList:
         if (node.IsScalar()) return check_length(node, display);
         if (!node.IsSequence()) fail(node, display, "expected " + type_name(spec.type));
+        check_count(node, display, kMaxLengths);
         for (const auto& element : node) check_length(element, display);
         return;
       default: check_scalar(node, spec, display);
+    }
+  }
+
+  void check_count(const YAML::Node& list, const std::string& display, std::size_t most) const {
+    if (list.size() > most) {
+      fail(list, display, fmt::format("expected at most {} entries, got {}", most, list.size()));
     }
   }
 
@@ -133,6 +195,8 @@ class Reader {
     try {
       if (!node.IsScalar()) throw std::invalid_argument("not a scalar");
       parse_length(node.Scalar());
+    } catch (const std::out_of_range&) {
+      fail(node, display, fmt::format("expected a length of at most {} tokens, got {}", kMaxLength, describe(node)));
     } catch (const std::exception&) {
       fail(node, display, "expected a length such as 4096, \"4K\", \"128k\" or \"0k\", got " + describe(node));
     }
@@ -159,15 +223,18 @@ class Reader {
   }
 
   // Typed reads after validation. `schema` is the full schema key; the default comes from the table.
+  // display: the key as the user sees it (benchmarks[2].seed); the schema key when empty.
   template <class T>
-  T get(const YAML::Node& section, const std::string& schema) const {
+  T get(const YAML::Node& section, const std::string& schema, const std::string& display = "") const {
     const std::string leaf = schema.substr(schema.rfind('.') + 1);
-    if (section && section.IsMap() && section[leaf]) return section[leaf].as<T>();
+    if (section && section.IsMap() && section[leaf]) {
+      return convert<T>(section[leaf], display.empty() ? schema : display);
+    }
     return YAML::Load(find_key(schema)->default_value).as<T>();
   }
   template <class T>
-  std::optional<T> get_optional(const YAML::Node& section, const std::string& leaf) const {
-    if (section && section.IsMap() && section[leaf]) return section[leaf].as<T>();
+  std::optional<T> get_optional(const YAML::Node& section, const std::string& leaf, const std::string& parent) const {
+    if (section && section.IsMap() && section[leaf]) return convert<T>(section[leaf], parent + "." + leaf);
     return std::nullopt;
   }
   std::vector<std::string> strings(const YAML::Node& node) const {
@@ -191,6 +258,7 @@ class Reader {
  private:
   std::string file_;
   fs::path base_dir_;
+  std::vector<std::string> settings_;
 };
 
 void require_positive(const Reader& reader, const YAML::Node& section, const std::string& leaf,
@@ -200,10 +268,9 @@ void require_positive(const Reader& reader, const YAML::Node& section, const std
               allow_zero ? "expected a value >= 0" : "expected a value > 0");
 }
 
-std::string default_label(const MethodSpec& method) {
-  const auto params = nlohmann::json::parse(method.params_json);
-  if (params.empty()) return method.name;
-  std::string label = method.name + "@";
+std::string default_label(const std::string& name, const nlohmann::json& params) {
+  if (params.empty()) return name;
+  std::string label = name + "@";
   bool first = true;
   for (const auto& [key, value] : params.items()) {
     label += (first ? "" : ",") + (value.is_string() ? value.get<std::string>() : value.dump());
@@ -212,45 +279,133 @@ std::string default_label(const MethodSpec& method) {
   return label;
 }
 
-std::vector<MethodSpec> read_methods(const Reader& reader, const YAML::Node& node, const ParseOptions& options) {
-  std::vector<MethodSpec> methods;
+// One `acceleration` entry after the catalogue check: the spec workers get (a preset is expanded into its
+// catalogue method and merged params), the parameter values with defaults (for the model rules), where it is.
+struct CheckedMethod {
+  MethodSpec spec;
+  nlohmann::json resolved;
+  YAML::Node entry;
+  std::string display;
+};
+
+// The node a catalogue error points at: params.<key> when the job gives it, else the entry.
+YAML::Node node_of_key(const YAML::Node& entry, const std::string& key) {
+  if (!entry.IsMap()) return entry;
+  if (key == "name") return entry["name"];
+  const std::string leaf = key.rfind("params.", 0) == 0 ? key.substr(7) : "";
+  const YAML::Node params = entry["params"];
+  if (!leaf.empty() && params && params.IsMap() && params[leaf]) return params[leaf];
+  return params ? params : entry;
+}
+
+std::vector<CheckedMethod> read_methods(const Reader& reader, const YAML::Node& node, const ParseOptions& options) {
+  std::vector<CheckedMethod> methods;
   std::vector<YAML::Node> entries;
   if (!node) {
-    methods.push_back(MethodSpec{"full", "{}", "full"});
-  } else if (node.IsSequence()) {
+    methods.push_back({MethodSpec{"full", "{}", "full"}, nlohmann::json::object(), node, "acceleration"});
+    return methods;
+  }
+  if (node.IsSequence()) {
     for (const auto& entry : node) entries.push_back(entry);
   } else {
     entries.push_back(node);
   }
-  const fs::path accel_dir = options.configs_dir / "acceleration";
   std::set<std::string> labels;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const YAML::Node& entry = entries[i];
     const std::string display = node.IsSequence() ? "acceleration[" + std::to_string(i) + "]" : "acceleration";
-    MethodSpec method;
-    if (entry.IsScalar()) {
-      method.name = entry.Scalar();
-    } else {
-      method.name = entry["name"].Scalar();
-      if (entry["params"]) method.params_json = yaml_to_json(entry["params"]).dump();
-      if (entry["label"]) method.label = entry["label"].Scalar();
+    const YAML::Node name_node = entry.IsScalar() ? entry : entry["name"];
+    const std::string name_display = display + (entry.IsScalar() ? "" : ".name");
+    const std::string name = name_node.Scalar();
+    std::vector<std::string> known = methods::method_names();
+    const std::vector<std::string> presets = preset_names(options.configs_dir);
+    known.insert(known.end(), presets.begin(), presets.end());
+    if (!is_plain_name(name)) {
+      reader.fail(name_node, name_display,
+                  "a method name (letters, digits, '_' and '-', at most 64): a catalogue method (`loom_mpi list "
+                  "methods`) or a preset in configs/acceleration; got " + describe(name_node));
     }
-    if (method.name != "full" && !options.configs_dir.empty() && fs::is_directory(accel_dir) &&
-        !fs::exists(accel_dir / (method.name + ".yaml"))) {
-      std::string known = "full";
-      for (const auto& file : fs::directory_iterator(accel_dir)) {
-        if (file.path().extension() == ".yaml") known += ", " + file.path().stem().string();
+    const nlohmann::json job_params = entry.IsMap() && entry["params"] && entry["params"].IsMap()
+                                          ? yaml_to_json(entry["params"])
+                                          : nlohmann::json::object();
+    CheckedMethod checked;
+    checked.entry = entry;
+    checked.display = display;
+    checked.spec.name = name;
+    nlohmann::json params = job_params;
+    if (methods::find_method(name) == nullptr) {
+      const std::optional<MethodPreset> preset = load_method_preset(options.configs_dir, name);
+      if (!preset) {
+        reader.fail(name_node, name_display,
+                    "a method of the catalogue or a preset of configs/acceleration: " + join_names(known) +
+                        "; got '" + name + "'" + did_you_mean(name, known));
       }
-      reader.fail(entry.IsScalar() ? entry : entry["name"], display + (entry.IsScalar() ? "" : ".name"),
-                  "unknown acceleration method '" + method.name + "'; expected one of: " + known);
+      checked.spec.name = preset->method;
+      params = preset->params;
+      for (const auto& [key, value] : job_params.items()) params[key] = value;
     }
-    if (method.label.empty()) method.label = default_label(method);
-    if (!labels.insert(method.label).second) {
-      reader.fail(entry, display, "a unique method label; '" + method.label + "' is used twice (set `label`)");
+    try {
+      checked.resolved = methods::resolve_method_params(checked.spec.name, params);
+    } catch (const methods::MethodError& e) {
+      reader.fail(node_of_key(entry, e.key()), display + "." + e.key(), "expected " + e.expected());
     }
-    methods.push_back(method);
+    checked.spec.params_json = params.dump();
+    checked.spec.label = entry.IsMap() && entry["label"] ? entry["label"].Scalar() : default_label(name, job_params);
+    if (!labels.insert(checked.spec.label).second) {
+      reader.fail(entry, display, "a unique method label; '" + checked.spec.label + "' is used twice (set `label`)");
+    }
+    methods.push_back(checked);
   }
   return methods;
+}
+
+// The catalogue's model rules (KIVI: head_dim a multiple of group_size) against the model's config.json, read on
+// rank 0 before any weights load. An unreadable config.json is left to the engine's own checks.
+void check_model_rules(const Reader& reader, const std::vector<CheckedMethod>& methods, const fs::path& model_dir) {
+  const fs::path config_path = model_dir / "config.json";
+  std::ifstream in(config_path);
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return;
+  }
+  const methods::ModelShape shape = methods::model_shape_from_config(config);
+  for (const CheckedMethod& method : methods) {
+    try {
+      methods::check_model_compatibility(method.spec.name, method.resolved, shape);
+    } catch (const methods::MethodError& e) {
+      reader.fail(node_of_key(method.entry, e.key()), method.display + "." + e.key(),
+                  "expected " + e.expected() + " (model " + config_path.string() + ")");
+    }
+  }
+}
+
+// Each benchmark entry names a registered benchmark or a readable custom benchmark file, and its `options` are
+// options of that benchmark's kind.
+void check_benchmark_entries(const Reader& reader, const YAML::Node& entries,
+                             const std::vector<benchmarks::BenchmarkSpec>& specs, const fs::path& configs_dir) {
+  std::error_code ec;
+  if (configs_dir.empty() || !fs::is_directory(configs_dir / "benchmarks", ec)) return;
+  const benchmarks::BenchmarkRegistry registry(configs_dir / "benchmarks");
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string display = "benchmarks[" + std::to_string(i) + "]";
+    const YAML::Node entry = entries[i];
+    const benchmarks::Benchmark* benchmark = nullptr;
+    try {
+      benchmark = &registry.get(specs[i].name);
+    } catch (const InputError& e) {
+      if (e.key() != "benchmarks[].name") throw;  // a custom benchmark file's own error names that file
+      reader.fail(entry["name"], display + ".name", e.expected());
+    }
+    const YAML::Node options = entry["options"];
+    try {
+      benchmarks::check_option_keys(specs[i].options, benchmark->kind(), reader.file(), 0, display + ".options");
+    } catch (const InputError& e) {
+      const std::string leaf = e.key().substr(e.key().rfind('.') + 1);
+      reader.fail(options && options.IsMap() && options[leaf] ? options[leaf] : options, e.key(), e.expected());
+    }
+  }
 }
 
 benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node& entry, std::size_t index,
@@ -265,11 +420,11 @@ benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node&
   }
   spec.tasks = reader.strings(entry["tasks"]);
   spec.lengths = reader.lengths(entry["lengths"]);
-  spec.num_samples = reader.get<int64_t>(entry, "benchmarks[].num_samples");
+  spec.num_samples = reader.get<int64_t>(entry, "benchmarks[].num_samples", display + ".num_samples");
   if (spec.num_samples == 0 || spec.num_samples < -1) {
     reader.fail(entry["num_samples"], display + ".num_samples", "expected a positive count or -1 (all)");
   }
-  spec.shuffle = reader.get<bool>(entry, "benchmarks[].shuffle");
+  spec.shuffle = reader.get<bool>(entry, "benchmarks[].shuffle", display + ".shuffle");
   spec.limit = options.overrides.limit;
   if (entry["data_dir"]) {
     spec.data_dir = reader.input_path(entry["data_dir"].Scalar());
@@ -280,7 +435,7 @@ benchmarks::BenchmarkSpec read_benchmark(const Reader& reader, const YAML::Node&
                       (options.overrides.data_root.empty() ? "" : " (--data-root)"));
     }
   }
-  spec.seed = reader.get<uint64_t>(entry, "benchmarks[].seed");
+  spec.seed = reader.get<uint64_t>(entry, "benchmarks[].seed", display + ".seed");
   if (entry["options"]) spec.options = yaml_to_json(entry["options"]);
   spec.source_file = reader.file();
   spec.source_line = line_of(entry);
@@ -303,19 +458,24 @@ GenerationSettings GenerationOverrides::apply(GenerationSettings settings) const
 }
 
 JobConfig parse_job_text(const std::string& text, const fs::path& source_file, const ParseOptions& options) {
-  const std::string file = source_file.string();
+  const std::string file = source_file.empty() ? "<job text>" : source_file.string();
+  if (text.size() > kMaxJobBytes) {
+    throw InputError(file, 0, "", fmt::format("a job file of at most {} bytes; this one has {}", kMaxJobBytes,
+                                              text.size()));
+  }
   YAML::Node loaded;
   try {
     loaded = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "valid YAML: " + e.msg);
   }
+  check_yaml_structure(loaded, file);
   if (!options.overrides.settings.empty() && loaded.IsMap()) apply_settings(loaded, options.overrides.settings);
   const YAML::Node root = loaded;  // const: operator[] never inserts
   if (!root.IsMap()) throw InputError(file, line_of(root), "", "a YAML mapping of job keys (see docs/job-file.md)");
 
-  const fs::path base_dir = fs::absolute(source_file).parent_path();
-  Reader reader(file, base_dir);
+  const fs::path base_dir = source_file.empty() ? fs::current_path() : fs::absolute(source_file).parent_path();
+  Reader reader(file, base_dir, options.overrides.settings);
   reader.validate_section(root, "", "");
 
   JobConfig job;
@@ -358,18 +518,21 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   for (std::size_t i = 0; i < benchmarks.size(); ++i) {
     job.benchmarks.push_back(read_benchmark(reader, benchmarks[i], i, options));
   }
-  job.methods = read_methods(reader, root["acceleration"], options);
+  if (options.check_files) check_benchmark_entries(reader, benchmarks, job.benchmarks, options.configs_dir);
+  const std::vector<CheckedMethod> methods = read_methods(reader, root["acceleration"], options);
+  for (const CheckedMethod& method : methods) job.methods.push_back(method.spec);
+  if (options.check_files) check_model_rules(reader, methods, job.model.path);
 
   const YAML::Node generation = root["generation"];
-  job.generation.max_new_tokens = reader.get_optional<int32_t>(generation, "max_new_tokens");
-  job.generation.do_sample = reader.get_optional<bool>(generation, "do_sample");
-  job.generation.temperature = reader.get_optional<float>(generation, "temperature");
-  job.generation.top_p = reader.get_optional<float>(generation, "top_p");
-  job.generation.top_k = reader.get_optional<int32_t>(generation, "top_k");
-  job.generation.seed = reader.get_optional<uint64_t>(generation, "seed");
+  job.generation.max_new_tokens = reader.get_optional<int32_t>(generation, "max_new_tokens", "generation");
+  job.generation.do_sample = reader.get_optional<bool>(generation, "do_sample", "generation");
+  job.generation.temperature = reader.get_optional<float>(generation, "temperature", "generation");
+  job.generation.top_p = reader.get_optional<float>(generation, "top_p", "generation");
+  job.generation.top_k = reader.get_optional<int32_t>(generation, "top_k", "generation");
+  job.generation.seed = reader.get_optional<uint64_t>(generation, "seed", "generation");
   if (generation && generation.IsMap() && generation["stop_strings"]) job.generation.stop_strings = reader.strings(generation["stop_strings"]);
-  job.generation.prefill_chunk_size = reader.get_optional<int32_t>(generation, "prefill_chunk_size");
-  job.generation.ignore_eos = reader.get_optional<bool>(generation, "ignore_eos");
+  job.generation.prefill_chunk_size = reader.get_optional<int32_t>(generation, "prefill_chunk_size", "generation");
+  job.generation.ignore_eos = reader.get_optional<bool>(generation, "ignore_eos", "generation");
   if (job.generation.max_new_tokens) {
     require_positive(reader, generation, "max_new_tokens", "generation.max_new_tokens", *job.generation.max_new_tokens);
   }
@@ -390,7 +553,8 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   }
   job.progress_interval_s = reader.get<double>(output, "output.progress_interval_s");
   require_positive(reader, output, "progress_interval_s", "output.progress_interval_s", job.progress_interval_s);
-  job.resume = root["resume"] ? root["resume"].as<bool>() : YAML::Load(find_key("resume")->default_value).as<bool>();
+  job.resume = root["resume"] ? reader.convert<bool>(root["resume"], "resume")
+                              : YAML::Load(find_key("resume")->default_value).as<bool>();
   job.max_attempts = reader.get<int32_t>(root, "max_attempts");
   require_positive(reader, root, "max_attempts", "max_attempts", job.max_attempts);
   const YAML::Node logging = root["logging"];

@@ -52,8 +52,10 @@ const std::vector<KeySpec>& job_schema() {
       {"acceleration", T::kMethods, "full", "",
        "KV-cache / sparse-attention method: a name, a mapping, or a list of them (a sweep); every sample runs "
        "once per method."},
-      {"acceleration[].name", T::kString, "", "", "Method name (configs/acceleration/<name>.yaml, or full).", true},
-      {"acceleration[].params", T::kObject, "{}", "", "Method parameters, overriding the method's defaults."},
+      {"acceleration[].name", T::kString, "", "",
+       "A method of the catalogue (`loom_mpi list methods`) or a preset configs/acceleration/<name>.yaml.", true},
+      {"acceleration[].params", T::kObject, "{}", "",
+       "Method parameters, overriding the catalogue's defaults (or the preset's values)."},
       {"acceleration[].label", T::kString, "<name>[@<param values>]", "",
        "Label of the method in results and reports; must be unique in a sweep."},
       {"generation", T::kSection, "", "",

@@ -1,7 +1,10 @@
-// Registry: every known method resolves with its defaults; unknown methods, unknown parameters and bad values are
-// InputErrors naming the key; a full-cache policy is the dense baseline.
+// Registry: every catalogue method resolves with its defaults; unknown methods, unknown parameters and bad values
+// are InputErrors naming the key; a full-cache policy is the dense baseline.
 #include "common/error.h"
+#include "methods/method_catalogue.h"
 #include "rank/accel/registry.h"
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -52,55 +55,24 @@ TEST(AccelRegistry, BadInputNamesTheKey) {
   EXPECT_EQ(key_of(spec("adakv", R"({"scorer": "knorm", "window_size": 8})")), "params.window_size");
 }
 
-}  // namespace
-}  // namespace loom::accel
-
-#include <yaml-cpp/yaml.h>
-
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
-
-namespace loom::accel {
-namespace {
-
-nlohmann::json yaml_to_json(const YAML::Node& node) {
-  if (node.IsMap()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-    return out;
-  }
-  if (node.IsSequence()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) out.push_back(yaml_to_json(item));
-    return out;
-  }
-  const std::string text = node.Scalar();
-  if (text == "true" || text == "false") return text == "true";
-  try {
-    size_t used = 0;
-    const long long integer = std::stoll(text, &used);
-    if (used == text.size()) return integer;
-    const double number = std::stod(text, &used);
-    if (used == text.size()) return number;
-  } catch (const std::exception&) {
-  }
-  return text;
-}
-
-TEST(AccelRegistry, EveryConfigFileMatchesTheRegistry) {
-  const std::filesystem::path dir = std::filesystem::path(LOOM_SOURCE_DIR) / "configs" / "acceleration";
-  for (const MethodInfo& m : known_methods()) {
+// The engine reads every value from the catalogue: each method (and AdaKV over each scorer) builds its policy from
+// the catalogue's defaults alone, and with every parameter given explicitly at its default.
+TEST(AccelRegistry, EveryMethodBuildsFromTheCatalogue) {
+  ASSERT_EQ(known_methods().size(), methods::method_catalogue().size());
+  for (const methods::MethodDef& m : methods::method_catalogue()) {
     SCOPED_TRACE(m.name);
-    const auto path = dir / (m.name + ".yaml");
-    ASSERT_TRUE(std::filesystem::exists(path));
-    YAML::Node config = YAML::LoadFile(path.string());
-    EXPECT_EQ(config["name"].as<std::string>(), m.name);
-    EXPECT_EQ(config["family"].as<std::string>(), m.family);
-    MethodSpec s;
-    s.name = m.name;
-    s.params_json = yaml_to_json(config["params"]).dump();
-    EXPECT_NO_THROW(resolve_policy(s)) << s.params_json;
+    const nlohmann::json defaults = methods::resolve_method_params(m.name, nlohmann::json::object());
+    EXPECT_NO_THROW(resolve_policy(spec(m.name, defaults.dump()))) << defaults.dump();
+  }
+  std::vector<std::string> scorers;
+  for (const methods::ParamDef& p : methods::find_method("adakv")->params) {
+    if (p.name == "scorer") scorers = p.choices;
+  }
+  ASSERT_EQ(scorers.size(), 8u);
+  for (const std::string& scorer : scorers) {
+    SCOPED_TRACE(scorer);
+    const nlohmann::json params = methods::resolve_method_params("adakv", {{"scorer", scorer}});
+    EXPECT_NO_THROW(resolve_policy(spec("adakv", params.dump()))) << params.dump();
   }
 }
 

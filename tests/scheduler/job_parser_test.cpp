@@ -95,7 +95,7 @@ TEST_F(JobParserTest, FullJob) {
       "acceleration:\n"
       "  - full\n"
       "  - name: snapkv\n"
-      "    params: {compression_ratio: 0.5, window: 32}\n"
+      "    params: {compression_ratio: 0.5, window_size: 32}\n"
       "generation: {max_new_tokens: 64, temperature: 0.5, stop_strings: \"\\n\"}\n"
       "output: {path: out/x.h5, progress_interval_s: 2.5}\n"
       "resume: false\n"

@@ -1,11 +1,13 @@
 // `loom_mpi list benchmarks|methods|models`: what a job file can name.
 //   benchmarks — the registry built from configs/benchmarks (name and tasks);
-//   methods    — the acceleration methods (configs/acceleration, `full` = dense cache);
+//   methods    — the method catalogue: each method with its parameters (type, range, default, meaning) and model
+//                rules (`full` = dense cache), then the presets of configs/acceleration;
 //   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models.
 #include "common/error.h"
-#include "rank/accel/registry.h"
+#include "methods/method_catalogue.h"
 #include "scheduler/benchmarks/registry.h"
 #include "scheduler/config_paths.h"
+#include "scheduler/method_presets.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -29,9 +31,35 @@ void list_benchmarks(const fs::path& configs) {
   }
 }
 
+std::string default_text(const loom::methods::ParamDef& param) {
+  if (param.default_value.is_null()) return "-";
+  return param.default_value.is_string() ? param.default_value.get<std::string>() : param.default_value.dump();
+}
+
 void list_methods() {
-  for (const auto& method : loom::accel::known_methods()) {
-    std::cout << fmt::format("{:<14} {:<22} {}\n", method.name, method.family, method.summary);
+  for (const auto& method : loom::methods::method_catalogue()) {
+    std::cout << fmt::format("{:<18} {:<20} {}\n", method.name, method.family, method.summary);
+    std::cout << fmt::format("    reference: {}\n", method.reference);
+    if (!method.model_rules.empty()) std::cout << fmt::format("    model: {}\n", method.model_rules);
+    for (const auto& param : method.params) {
+      const char* role = param.role == loom::methods::ParamRole::kBudget ? " (one budget)" : "";
+      std::cout << fmt::format("    {:<30} {:<10} {}{}: {}\n", param.name, default_text(param),
+                               loom::methods::describe_type(param), role, param.description);
+    }
+    if (!method.scorer_param.empty()) {
+      std::cout << "    + the parameters of the chosen scorer (with that method's defaults)\n";
+    }
+  }
+  std::filesystem::path configs;
+  try {
+    configs = loom::scheduler::find_configs_dir("");
+  } catch (const loom::InputError&) {
+    return;  // no configs directory: no presets
+  }
+  for (const std::string& name : loom::scheduler::preset_names(configs)) {
+    const auto preset = loom::scheduler::load_method_preset(configs, name);
+    std::cout << fmt::format("{:<18} {:<20} preset of {} {}{}\n", name, "preset", preset->method,
+                             preset->params.dump(), preset->description.empty() ? "" : ": " + preset->description);
   }
 }
 

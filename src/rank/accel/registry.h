@@ -1,7 +1,7 @@
 // The acceleration-method registry: the resolver the worker injects into the engine (model::PolicyResolver) and
-// the list `loom_mpi list methods` prints. Method names and parameters are those of configs/acceleration/*.yaml;
-// "full" (or an empty name) is the dense full cache. An unknown method, an unknown parameter or a bad value
-// throws loom::InputError naming the key.
+// the list of methods. Method names, parameters and defaults are those of the method catalogue
+// (methods/method_catalogue.h); "full" (or an empty name) is the dense full cache. An unknown method, an unknown
+// parameter or a bad value throws loom::InputError naming the key.
 #pragma once
 
 #include "common/generation_settings.h"

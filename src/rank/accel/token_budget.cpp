@@ -15,14 +15,10 @@ int64_t TokenBudget::kept_tokens(int64_t prompt_length) const {
   return std::min(prompt_length, std::max<int64_t>(1, static_cast<int64_t>(prompt_length * (1.0 - ratio))));
 }
 
-TokenBudget read_token_budget(MethodParams& params, const TokenBudget& fallback) {
+TokenBudget read_token_budget(const MethodParams& params) {
   TokenBudget budget;
-  budget.compression_ratio = params.get_optional_double("compression_ratio", 0.0, 0.999999);
-  budget.max_capacity_prompt = params.get_optional_int("max_capacity_prompt", 1, std::numeric_limits<int32_t>::max());
-  if (budget.compression_ratio && budget.max_capacity_prompt) {
-    params.fail("max_capacity_prompt", "either compression_ratio or max_capacity_prompt, not both");
-  }
-  if (!budget.compression_ratio && !budget.max_capacity_prompt) return fallback;
+  budget.compression_ratio = params.get_optional_double("compression_ratio");
+  budget.max_capacity_prompt = params.get_optional_int("max_capacity_prompt");
   return budget;
 }
 

@@ -2,7 +2,7 @@
 //
 // TokenBudget: either kvpress's `compression_ratio` r (keep max(1, int(T * (1 - r))) per head, the observation
 // window included) or LOOM-Scope / KVCache-Factory's `max_capacity_prompt` C (keep min(T, C) per head, window
-// included). Giving both is an error.
+// included). The method catalogue allows at most one and supplies the method's default.
 // pyramid_layer_budget: PyramidKV's linear schedule over layers (kvpress formula for a ratio, KVCache-Factory's
 // integer formula for a capacity). adakv_kept: AdaKV's head-adaptive selection inside one layer.
 // cake_adjust_budgets: CAKE's budget clipping/redistribution (cake/utils.py adjust_budgets).
@@ -25,8 +25,8 @@ struct TokenBudget {
   int64_t kept_tokens(int64_t prompt_length) const;
 };
 
-// Reads compression_ratio / max_capacity_prompt; when neither is given, `fallback` applies.
-TokenBudget read_token_budget(MethodParams& params, const TokenBudget& fallback);
+// compression_ratio / max_capacity_prompt as resolved by the catalogue (neither: no token budget).
+TokenBudget read_token_budget(const MethodParams& params);
 
 // Tokens layer `layer` keeps (window included) under PyramidKV; equals the uniform budget where PyramidKV falls back.
 int64_t pyramid_layer_budget(const TokenBudget& budget, int64_t prompt_length, int64_t window_size, double beta,

@@ -196,21 +196,21 @@ ScorerKind scorer_kind(const std::string& name) {
   return ScorerKind::kSnapKV;
 }
 
-ScorerSettings read_scorer_settings(ScorerKind kind, MethodParams& params, int64_t window_default) {
+ScorerSettings read_scorer_settings(ScorerKind kind, const MethodParams& params) {
   ScorerSettings s;
   s.kind = kind;
   switch (kind) {
     case ScorerKind::kStreaming:
-      s.n_sink = params.get_int("n_sink", 4, 0, 1 << 20);
+      s.n_sink = params.get_int("n_sink");
       break;
     case ScorerKind::kSnapKV:
-      s.window_size = params.get_int("window_size", window_default, 1, 1 << 20);
-      s.kernel_size = params.get_int("kernel_size", 5, 1, 1025);
-      s.max_pooling = params.get_choice("pooling", "avgpool", {"avgpool", "maxpool"}) == "maxpool";
+      s.window_size = params.get_int("window_size");
+      s.kernel_size = params.get_int("kernel_size");
+      s.max_pooling = params.get_string("pooling") == "maxpool";
       break;
     case ScorerKind::kH2O:
-      s.window_size = params.get_int("window_size", window_default, 1, 1 << 20);
-      s.softmax_chunk = params.get_int("softmax_chunk", 512, 0, 1 << 30);
+      s.window_size = params.get_int("window_size");
+      s.softmax_chunk = params.get_int("softmax_chunk");
       break;
     case ScorerKind::kKnorm:
     case ScorerKind::kKeyDiff:
@@ -220,15 +220,15 @@ ScorerSettings read_scorer_settings(ScorerKind kind, MethodParams& params, int64
       s.window_size = 1;
       break;
     case ScorerKind::kExpected:
-      s.n_future_positions = params.get_int("n_future_positions", 512, 1, 1 << 24);
-      s.n_sink = params.get_int("n_sink", 4, 0, 1 << 20);
-      s.use_covariance = params.get_bool("use_covariance", true);
-      s.use_vnorm = params.get_bool("use_vnorm", true);
-      s.epsilon = params.get_double("epsilon", 0.0, 0.0, 1e6);
+      s.n_future_positions = params.get_int("n_future_positions");
+      s.n_sink = params.get_int("n_sink");
+      s.use_covariance = params.get_bool("use_covariance");
+      s.use_vnorm = params.get_bool("use_vnorm");
+      s.epsilon = params.get_double("epsilon");
       break;
     case ScorerKind::kCake:
-      s.window_size = params.get_int("window_size", window_default, 1, 1 << 20);
-      s.gamma = params.get_double("gamma", 200.0, 0.0, 1e12);
+      s.window_size = params.get_int("window_size");
+      s.gamma = params.get_double("gamma");
       break;
   }
   return s;

@@ -46,8 +46,8 @@ struct ScorerSettings {
 const std::vector<std::string>& scorer_names();
 ScorerKind scorer_kind(const std::string& name);
 
-// Reads the parameters of `kind` (with its reference defaults; window_default overrides window_size's default).
-ScorerSettings read_scorer_settings(ScorerKind kind, MethodParams& params, int64_t window_default);
+// The parameters of `kind` from the method's resolved parameters (their defaults come from the method catalogue).
+ScorerSettings read_scorer_settings(ScorerKind kind, const MethodParams& params);
 
 // Number of prompt queries finish_prefill needs for this scorer (all of them for ObservedAttention).
 int64_t scorer_query_window(const ScorerSettings& settings, int64_t prompt_length);

@@ -1,6 +1,9 @@
 #include "scheduler/benchmarks/benchmark_config.h"
 
+#include "common/did_you_mean.h"
 #include "common/error.h"
+#include "metrics/scorer.h"
+#include "scheduler/benchmarks/benchmark_options.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -124,7 +127,25 @@ const std::set<std::string>& task_keys() {
   return keys;
 }
 
-TaskConfig read_task(const Reader& r, const YAML::Node& node, const TaskConfig& base, const std::string& path) {
+// Every name of a task's `metric` (comma-separated) must be a scorer of loom::metrics.
+void check_metric(const Reader& r, const YAML::Node& node, const TaskConfig& t, const std::string& path) {
+  const std::vector<std::string> known = metrics::known_metrics();
+  std::size_t start = 0;
+  while (start <= t.metric.size()) {
+    const std::size_t comma = std::min(t.metric.find(',', start), t.metric.size());
+    const std::string name = t.metric.substr(start, comma - start);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      const YAML::Node at = node && node.IsMap() && node["metric"] ? node["metric"] : node;
+      throw InputError(r.file.string(), at ? line_of(at) : t.line, path + ".metric",
+                       fmt::format("metric names (comma-separated) of `loom_mpi score`: {}; got '{}'{}",
+                                   join_names(known), name, did_you_mean(name, known)));
+    }
+    start = comma + 1;
+  }
+}
+
+TaskConfig read_task(const Reader& r, const YAML::Node& node, const TaskConfig& base, const std::string& path,
+                     const std::string& kind) {
   TaskConfig t = base;
   if (!node || node.IsNull()) return t;
   t.line = line_of(node);
@@ -144,8 +165,13 @@ TaskConfig read_task(const Reader& r, const YAML::Node& node, const TaskConfig& 
   g.stop_strings = r.strings_at(node, "stop", path + ".stop", g.stop_strings);
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
-    if (!task_keys().count(key)) t.options[key] = node_to_json(kv.second);
+    if (task_keys().count(key)) continue;
+    const nlohmann::json option = {{key, node_to_json(kv.second)}};
+    check_option_keys(option, kind, r.file.string(), line_of(kv.first), path,
+                      std::vector<std::string>(task_keys().begin(), task_keys().end()));
+    t.options[key] = option[key];
   }
+  if (node["metric"] && !t.metric.empty()) check_metric(r, node, t, path);
   return t;
 }
 
@@ -206,16 +232,17 @@ BenchmarkConfig load_benchmark_config(const std::filesystem::path& file) {
   if (const YAML::Node options = root["options"]) {
     if (!options.IsMap()) throw InputError(file.string(), line_of(options), "options", "a mapping");
     c.options = node_to_json(options);
+    check_option_keys(c.options, c.kind, file.string(), line_of(options), "options");
   }
   TaskConfig defaults;
   defaults.metric = "";
-  defaults = read_task(r, root["defaults"], defaults, "defaults");
+  defaults = read_task(r, root["defaults"], defaults, "defaults", c.kind);
   const YAML::Node tasks = root["tasks"];
   if (!tasks || !tasks.IsMap() || tasks.size() == 0)
     throw InputError(file.string(), tasks ? line_of(tasks) : 0, "tasks", "a non-empty mapping of task name → settings");
   for (const auto& kv : tasks) {
     const std::string task_name = kv.first.as<std::string>();
-    TaskConfig t = read_task(r, kv.second, defaults, "tasks." + task_name);
+    TaskConfig t = read_task(r, kv.second, defaults, "tasks." + task_name, c.kind);
     t.name = task_name;
     t.line = line_of(kv.first);
     if (t.metric.empty()) throw InputError(file.string(), t.line, "tasks." + task_name + ".metric", "a scorer name");

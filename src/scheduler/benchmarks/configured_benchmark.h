@@ -19,6 +19,7 @@ class ConfiguredBenchmark : public Benchmark {
 
   std::string name() const override { return config_.name; }
   std::string capability() const override { return config_.capability; }
+  std::string kind() const override { return config_.kind; }
   std::vector<std::string> tasks() const override;
   std::vector<int32_t> build_input_ids(const Sample& sample, const PromptContext& ctx) const override;
 

@@ -2,6 +2,7 @@
 // get() also accepts the path of a custom benchmark YAML (same schema, usually kind: jsonl), loaded on first use.
 #include "scheduler/benchmarks/registry.h"
 
+#include "common/did_you_mean.h"
 #include "common/error.h"
 #include "scheduler/benchmarks/benchmark_config.h"
 #include "scheduler/benchmarks/configured_benchmark.h"
@@ -84,8 +85,8 @@ const Benchmark& BenchmarkRegistry::get(const std::string& name) const {
     return *impl_->custom.emplace(key, make_benchmark(load_benchmark_config(path))).first->second;
   }
   throw InputError(name, 0, "benchmarks[].name",
-                   fmt::format("a registered benchmark ({}) or the path of a custom benchmark YAML file",
-                               join(names(), ", ")));
+                   fmt::format("a registered benchmark ({}) or the path of a custom benchmark YAML file{}",
+                               join(names(), ", "), did_you_mean(name, names())));
 }
 
 std::vector<std::string> BenchmarkRegistry::names() const {

@@ -47,6 +47,8 @@ class Benchmark {
   virtual std::string name() const = 0;
   virtual std::string capability() const = 0;
   virtual std::vector<std::string> tasks() const = 0;
+  // The family that loads it (ruler, niah, jsonl, ...): its `options` keys are benchmark_options.h's option_keys.
+  virtual std::string kind() const = 0;
   // True for generators (RULER, NIAH, Counting_Stars): their samples are made, not read, so num_samples and --limit
   // cap how many are made instead of choosing among records.
   virtual bool synthetic() const { return false; }

@@ -1,0 +1,452 @@
+// The method catalogue (see method_catalogue.h): the table of methods and parameters, and its checks.
+#include "methods/method_catalogue.h"
+
+#include "common/did_you_mean.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace loom::methods {
+
+namespace {
+
+constexpr double kMaxTokens = 2147483647.0;  // int32 max: prompt lengths and budgets
+constexpr double kMaxSeed = 9007199254740991.0;  // 2^53 - 1: exact in a double
+
+using nlohmann::json;
+
+ParamDef integer(std::string name, json fallback, double min, double max, std::string description,
+                 ParamRole role = ParamRole::kMethod) {
+  return {std::move(name), ParamType::kInt, std::move(fallback), min, max, {}, std::move(description), role};
+}
+ParamDef number(std::string name, json fallback, double min, double max, std::string description,
+                ParamRole role = ParamRole::kMethod) {
+  return {std::move(name), ParamType::kNumber, std::move(fallback), min, max, {}, std::move(description), role};
+}
+ParamDef boolean(std::string name, bool fallback, std::string description, ParamRole role = ParamRole::kMethod) {
+  return {std::move(name), ParamType::kBool, fallback, 0, 0, {}, std::move(description), role};
+}
+ParamDef choice(std::string name, std::string fallback, std::vector<std::string> choices, std::string description,
+                ParamRole role = ParamRole::kMethod) {
+  return {std::move(name), ParamType::kChoice, std::move(fallback), 0, 0, std::move(choices), std::move(description),
+          role};
+}
+ParamDef bits(std::string name, std::string description) {
+  ParamDef p = integer(std::move(name), 2, 2, 8, std::move(description));
+  p.choices = {"2", "4", "8"};
+  return p;
+}
+
+// Budget alternatives: `ratio_default` or `capacity_default` (or neither) applies when a job gives none.
+std::vector<ParamDef> budget(json ratio_default, json capacity_default) {
+  return {number("compression_ratio", std::move(ratio_default), 0.0, 0.999999,
+                 "Fraction of the prompt's KV entries evicted per head (kvpress); keeps max(1, int(T * (1 - r))), "
+                 "window included. Alternative to max_capacity_prompt.",
+                 ParamRole::kBudget),
+          integer("max_capacity_prompt", std::move(capacity_default), 1, kMaxTokens,
+                  "KV entries kept per head after prefill, window included (LOOM-Scope / KVCache-Factory). "
+                  "Alternative to compression_ratio.",
+                  ParamRole::kBudget)};
+}
+ParamDef skip_layers(std::vector<int64_t> fallback = {}) {
+  return {"skip_layers", ParamType::kIntList, fallback, 0, 1e6, {}, "Layers that keep their full cache."};
+}
+std::vector<ParamDef> snapkv_scorer(int64_t window) {
+  return {integer("window_size", window, 1, 1 << 20, "Observation window: the last window_size prompt queries.",
+                  ParamRole::kScorer),
+          integer("kernel_size", 5, 1, 1025, "1-D pooling kernel over the window attention.", ParamRole::kScorer),
+          choice("pooling", "avgpool", {"avgpool", "maxpool"}, "Pooling of the window attention.",
+                 ParamRole::kScorer)};
+}
+std::vector<ParamDef> h2o_scorer(int64_t window) {
+  return {integer("window_size", window, 1, 1 << 20, "Observation window: the last window_size prompt queries.",
+                  ParamRole::kScorer),
+          integer("softmax_chunk", 512, 0, 1 << 30,
+                  "Keys per softmax (LOOM-Scope's chunked softmax quirk); 0 = one softmax over all keys.",
+                  ParamRole::kScorer)};
+}
+
+std::vector<ParamDef> concat(std::initializer_list<std::vector<ParamDef>> parts) {
+  std::vector<ParamDef> out;
+  for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
+
+int64_t int_of(const json& resolved, const std::string& key) { return resolved.at(key).get<int64_t>(); }
+
+MethodDef eviction(std::string name, std::string summary, std::string reference, std::vector<ParamDef> params) {
+  MethodDef m;
+  m.name = std::move(name);
+  m.family = "token eviction";
+  m.summary = std::move(summary);
+  m.reference = std::move(reference);
+  m.params = std::move(params);
+  return m;
+}
+
+std::vector<MethodDef> build_catalogue() {
+  std::vector<MethodDef> all;
+  MethodDef full;
+  full.name = "full";
+  full.family = "none";
+  full.summary = "dense full cache (baseline)";
+  full.reference = "-";
+  all.push_back(full);
+
+  all.push_back(eviction(
+      "streaming_llm", "attention sinks + most recent tokens",
+      "kvpress StreamingLLMPress (n_sink=4); LOOM-Scope streaming_llm keeps C-w sinks + w recent (set n_sink = "
+      "max_capacity_prompt - window).",
+      concat({budget(0.5, nullptr),
+              {integer("n_sink", 4, 0, 1 << 20, "Attention-sink tokens kept at the start.", ParamRole::kScorer),
+               skip_layers()}})));
+  all.push_back(eviction("snapkv", "observation-window attention with pooling",
+                         "kvpress SnapKVPress (window_size=64, kernel_size=5); LOOM-Scope/KVCache-Factory: window "
+                         "32, capacity 4096, avgpool|maxpool.",
+                         concat({budget(0.5, nullptr), snapkv_scorer(64), {skip_layers()}})));
+  all.push_back(eviction("h2o", "accumulated window attention (LOOM-Scope chunked softmax)",
+                         "LOOM-Scope H2O/h2o_utils/h2o_util.py (window_size 32, max_capacity_prompt 2048, 512-key "
+                         "chunks); softmax_chunk 0 is KVCache-Factory's single softmax.",
+                         concat({budget(nullptr, 2048), h2o_scorer(32), {skip_layers()}})));
+  all.push_back(eviction("knorm", "keep the smallest-norm keys", "kvpress KnormPress.",
+                         concat({budget(0.5, nullptr), {skip_layers()}})));
+  all.push_back(eviction("l2compress", "LOOM-Scope L2Compress: smallest key norms, skip_layers",
+                         "LOOM-Scope L2Compress_util.py (max_capacity_prompt 4096, skip_layers [0, 1]).",
+                         concat({budget(nullptr, 4096), {skip_layers({0, 1})}})));
+  all.push_back(eviction("tova", "last query's head-averaged attention", "kvpress TOVAPress.",
+                         concat({budget(0.5, nullptr), {skip_layers()}})));
+  all.push_back(eviction("observed_attention", "attention received from all prompt queries",
+                         "kvpress ObservedAttentionPress (needs all prompt queries: the engine keeps them).",
+                         concat({budget(0.5, nullptr), {skip_layers()}})));
+  all.push_back(eviction("keydiff", "keys least similar to the mean key", "kvpress KeyDiffPress.",
+                         concat({budget(0.5, nullptr), {skip_layers()}})));
+  all.push_back(eviction(
+      "expected_attention", "expected attention of future queries",
+      "kvpress ExpectedAttentionPress (n_future_positions 512, n_sink 4, use_covariance, use_vnorm, epsilon 0); "
+      "kvpress's registry entry is adakv with scorer expected_attention and epsilon 0.01.",
+      concat({budget(0.5, nullptr),
+              {integer("n_future_positions", 512, 1, 1 << 24, "Future positions the query statistics cover.",
+                       ParamRole::kScorer),
+               integer("n_sink", 4, 0, 1 << 20, "Sink tokens always kept.", ParamRole::kScorer),
+               boolean("use_covariance", true, "Use the query covariance, not only the mean.", ParamRole::kScorer),
+               boolean("use_vnorm", true, "Weight scores by value norms.", ParamRole::kScorer),
+               number("epsilon", 0.0, 0.0, 1e6, "Added to every score.", ParamRole::kScorer), skip_layers()}})));
+
+  MethodDef pyramid = eviction("pyramidkv", "SnapKV scores, budgets falling linearly over layers",
+                               "kvpress PyramidKVPress (window 64, kernel 5, beta 20; ratio formula); with "
+                               "max_capacity_prompt the KVCache-Factory integer formula.",
+                               concat({budget(0.5, nullptr), snapkv_scorer(64),
+                                       {number("beta", 20, 1.0, 1e6, "Pyramid steepness (kvpress beta)."),
+                                        skip_layers()}}));
+  pyramid.family = "layer/head budgets";
+  all.push_back(pyramid);
+
+  MethodDef adakv = eviction(
+      "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
+      "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "
+      "that method's defaults) are accepted too.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "snapkv",
+                      {"streaming_llm", "snapkv", "h2o", "knorm", "tova", "observed_attention", "keydiff",
+                       "expected_attention"},
+                      "Token scorer; its parameters are accepted too."),
+               number("alpha_safeguard", 0.2, 0.0, 1.0, "Share of each head's budget kept by its own top scores."),
+               skip_layers()}}));
+  adakv.family = "layer/head budgets";
+  adakv.scorer_param = "scorer";
+  all.push_back(adakv);
+
+  MethodDef cake = eviction(
+      "cakekv", "CAKE: layer budgets from attention preferences, cascading",
+      "CAKE official code (cake/): cache_size -> max_capacity_prompt, window_size 32, gamma 200, tau1 = tau2 = 1.0 "
+      "(model2tau.json fallback).",
+      concat({budget(nullptr, 1024),
+              {integer("window_size", 32, 1, 1 << 20, "Observation window.", ParamRole::kScorer),
+               number("gamma", 200.0, 0.0, 1e12, "Eviction indicator mean + gamma * variance.", ParamRole::kScorer),
+               number("tau1", 1.0, 1e-6, 1e6, "Temperature of the entropy preference."),
+               number("tau2", 1.0, 1e-6, 1e6, "Temperature of the variance preference.")}}));
+  cake.family = "layer/head budgets";
+  all.push_back(cake);
+
+  MethodDef cam = eviction(
+      "cam", "CaM: merge evicted values into neighbours, then evict",
+      "LOOM-Scope CAM_util.py (window 32, max_capacity_prompt 2048, start_budget_ratio 0.1); Bernoulli draws from "
+      "SplitMix64(seed).",
+      concat({budget(nullptr, 2048),
+              {integer("window_size", 32, 1, 1 << 20, "Observation window (H2O scores, one softmax).",
+                       ParamRole::kScorer),
+               number("start_budget_ratio", 0.1, 0.0, 1.0, "Share of the budget kept at the start."),
+               integer("seed", 0, 0, kMaxSeed, "Seed of the merge draws.")}}));
+  cam.family = "hybrid/merge";
+  all.push_back(cam);
+
+  MethodDef think = eviction(
+      "think", "ThinK: prune key channels (real pruned-key cache), optional SnapKV",
+      "LOOM-Scope think_util.py / KVCache-Factory key_pruner_query_driven (ratio 0.4, recent_size 32); kvpress "
+      "ThinKPress scoring (window_size 32). A budget adds SnapKV token selection first (LOOM-Scope: capacity 4096).",
+      concat({budget(nullptr, nullptr), snapkv_scorer(32),
+              {number("key_channel_compression_ratio", 0.4, 0.0, 0.99, "Fraction of key channels pruned."),
+               integer("recent_size", 32, 0, kMaxTokens, "Most recent tokens whose keys stay unpruned.")}}));
+  think.family = "hybrid/merge";
+  all.push_back(think);
+
+  MethodDef kivi;
+  kivi.name = "kivi";
+  kivi.family = "quantization";
+  kivi.summary = "KIVI 2/4-bit KV (keys per channel, values per token) + fp residual";
+  kivi.reference = "KIVI (jy-yuan/KIVI) / LOOM-Scope KIVI.py: k_bits, v_bits, group_size 32, residual_length 128; "
+                   "8-bit is accepted too.";
+  kivi.params = {bits("k_bits", "Bits per quantized key."), bits("v_bits", "Bits per quantized value."),
+                 integer("group_size", 32, 4, 4096,
+                         "Entries per quantization group: group_size tokens of a key channel, group_size channels "
+                         "of a value token (so head_dim must be a multiple of it)."),
+                 integer("residual_length", 128, 0, kMaxTokens,
+                         "Most recent tokens kept in full precision; a multiple of group_size.")};
+  kivi.check = [](const json& p) {
+    const int64_t group = int_of(p, "group_size");
+    if (int_of(p, "residual_length") % group != 0) {
+      throw MethodError("params.residual_length", fmt::format("a multiple of group_size ({})", group));
+    }
+    for (const char* key : {"k_bits", "v_bits"}) {
+      if (group * int_of(p, key) % 8 != 0) {
+        throw MethodError("params.group_size", fmt::format("a group_size whose groups fill whole bytes at {} {} "
+                                                           "(group_size x bits a multiple of 8)",
+                                                           key, int_of(p, key)));
+      }
+    }
+  };
+  kivi.check_model = [](const json& p, const ModelShape& model) {
+    const int64_t group = int_of(p, "group_size");
+    if (model.head_dim > 0 && model.head_dim % group != 0) {
+      throw MethodError("params.group_size",
+                        fmt::format("a group_size dividing the model's head_dim {} (KIVI quantizes each value token "
+                                    "in groups of group_size channels); {} does not",
+                                    model.head_dim, group));
+    }
+  };
+  kivi.model_rules = "head_dim a multiple of group_size";
+  all.push_back(kivi);
+
+  MethodDef flex;
+  flex.name = "flexprefill";
+  flex.family = "sparse prefill";
+  flex.summary = "query-aware / vertical-slash block-sparse prefill";
+  flex.reference = "FlexPrefill official ops (block_size 128, gamma 0.9, tau 0.1, min_budget 512, max_budget 32768 "
+                   "as LOOM-Scope's example config).";
+  flex.params = {integer("block_size", 128, 16, 128, "Query and key block size."),
+                 number("gamma", 0.9, 0.0, 1.0, "Attention mass each head's blocks cover."),
+                 number("tau", 0.1, 0.0, 1.0, "Threshold between query-aware and vertical-slash patterns."),
+                 integer("min_budget", 512, 1, kMaxTokens, "Fewest tokens a head attends to."),
+                 integer("max_budget", 32768, 1, kMaxTokens, "Most tokens a head attends to.")};
+  all.push_back(flex);
+
+  MethodDef xattn;
+  xattn.name = "xattention";
+  xattn.family = "sparse prefill";
+  xattn.summary = "antidiagonal block scoring, threshold selection";
+  xattn.reference = "x-attention official Xattention.py (block_size 128, LOOM-Scope FastPrefillConfig stride 16, "
+                    "threshold 0.9); one threshold where LOOM-Scope may use tuned per-head tables.";
+  xattn.params = {integer("block_size", 128, 16, 128, "Query and key block size."),
+                  integer("stride", 16, 1, 128, "Antidiagonal stride; a divisor of block_size."),
+                  number("threshold", 0.9, 0.0, 1.0, "Share of each row's attention mass the kept blocks cover."),
+                  boolean("keep_sink", false, "Always keep the first key block."),
+                  boolean("keep_recent", false, "Always keep the diagonal block.")};
+  xattn.check = [](const json& p) {
+    if (int_of(p, "block_size") % int_of(p, "stride") != 0) {
+      throw MethodError("params.stride", fmt::format("a divisor of block_size ({})", int_of(p, "block_size")));
+    }
+  };
+  all.push_back(xattn);
+  return all;
+}
+
+std::string number_text(double value, ParamType type) {
+  if (type == ParamType::kNumber) return fmt::format("{}", value);
+  return fmt::format("{}", static_cast<int64_t>(value));
+}
+
+const ParamDef* find_param(const std::vector<const ParamDef*>& params, const std::string& name) {
+  for (const ParamDef* p : params) {
+    if (p->name == name) return p;
+  }
+  return nullptr;
+}
+
+void check_value(const ParamDef& param, const json& value) {
+  const std::string key = "params." + param.name;
+  const std::string expected = describe_type(param);
+  auto in_range = [&](double x) { return std::isfinite(x) && x >= param.min && x <= param.max; };
+  switch (param.type) {
+    case ParamType::kInt:
+      if (!value.is_number_integer() || !in_range(static_cast<double>(value.get<int64_t>()))) {
+        throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      }
+      if (!param.choices.empty() && std::find(param.choices.begin(), param.choices.end(),
+                                              std::to_string(value.get<int64_t>())) == param.choices.end()) {
+        throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      }
+      return;
+    case ParamType::kNumber:
+      if (!value.is_number() || !in_range(value.get<double>())) {
+        throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      }
+      return;
+    case ParamType::kBool:
+      if (!value.is_boolean()) throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      return;
+    case ParamType::kChoice:
+      if (!value.is_string() ||
+          std::find(param.choices.begin(), param.choices.end(), value.get<std::string>()) == param.choices.end()) {
+        const std::string got = value.is_string() ? value.get<std::string>() : value.dump();
+        throw MethodError(key, fmt::format("{}, got '{}'{}", expected, got, did_you_mean(got, param.choices)));
+      }
+      return;
+    case ParamType::kIntList:
+      if (!value.is_array()) throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      for (const json& item : value) {
+        if (!item.is_number_integer() || !in_range(static_cast<double>(item.get<int64_t>()))) {
+          throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+        }
+      }
+      return;
+  }
+}
+
+}  // namespace
+
+const std::vector<MethodDef>& method_catalogue() {
+  static const std::vector<MethodDef> catalogue = build_catalogue();
+  return catalogue;
+}
+
+std::vector<std::string> method_names() {
+  std::vector<std::string> names;
+  for (const MethodDef& m : method_catalogue()) names.push_back(m.name);
+  return names;
+}
+
+const MethodDef* find_method(const std::string& name) {
+  const std::string wanted = name.empty() ? "full" : name;
+  for (const MethodDef& m : method_catalogue()) {
+    if (m.name == wanted) return &m;
+  }
+  return nullptr;
+}
+
+std::string describe_type(const ParamDef& param) {
+  switch (param.type) {
+    case ParamType::kInt:
+      if (!param.choices.empty()) return "one of " + join_names(param.choices);
+      return fmt::format("an integer in [{}, {}]", number_text(param.min, param.type),
+                         number_text(param.max, param.type));
+    case ParamType::kNumber:
+      return fmt::format("a number in [{}, {}]", number_text(param.min, param.type),
+                         number_text(param.max, param.type));
+    case ParamType::kBool: return "true or false";
+    case ParamType::kChoice: return "one of " + join_names(param.choices);
+    case ParamType::kIntList:
+      return fmt::format("a list of integers in [{}, {}]", number_text(param.min, ParamType::kInt),
+                         number_text(param.max, ParamType::kInt));
+  }
+  return "a value";
+}
+
+std::vector<const ParamDef*> accepted_params(const MethodDef& method, const json& params) {
+  std::vector<const ParamDef*> out;
+  for (const ParamDef& p : method.params) out.push_back(&p);
+  if (method.scorer_param.empty()) return out;
+  const ParamDef* scorer = find_param(out, method.scorer_param);
+  std::string scorer_name = scorer->default_value.get<std::string>();
+  if (params.is_object() && params.contains(method.scorer_param) && params[method.scorer_param].is_string()) {
+    scorer_name = params[method.scorer_param].get<std::string>();
+  }
+  if (const MethodDef* scorer_method = find_method(scorer_name)) {
+    for (const ParamDef& p : scorer_method->params) {
+      if (p.role == ParamRole::kScorer && !find_param(out, p.name)) out.push_back(&p);
+    }
+  }
+  return out;
+}
+
+json resolve_method_params(const std::string& method_name, const json& params_in) {
+  const MethodDef* method = find_method(method_name);
+  if (method == nullptr) {
+    throw MethodError("name", fmt::format("one of {}; got '{}'{}", join_names(method_names()), method_name,
+                                          did_you_mean(method_name, method_names())));
+  }
+  const json params = params_in.is_null() ? json::object() : params_in;
+  if (!params.is_object()) throw MethodError("params", "a mapping of parameter names to values");
+  if (!method->scorer_param.empty() && params.contains(method->scorer_param)) {
+    check_value(*find_param(accepted_params(*method, json::object()), method->scorer_param),
+                params[method->scorer_param]);
+  }
+  const std::vector<const ParamDef*> accepted = accepted_params(*method, params);
+  std::vector<std::string> names;
+  for (const ParamDef* p : accepted) names.push_back(p->name);
+  const ParamDef* budget_given = nullptr;
+  for (const auto& [key, value] : params.items()) {
+    const ParamDef* param = find_param(accepted, key);
+    if (param == nullptr) {
+      throw MethodError("params." + key,
+                        names.empty() ? fmt::format("no parameters: method {} takes none", method->name)
+                                      : fmt::format("a parameter of {}: {}{}", method->name, join_names(names),
+                                                    did_you_mean(key, names)));
+    }
+    if (value.is_null()) continue;
+    check_value(*param, value);
+    if (param->role == ParamRole::kBudget) {
+      if (budget_given != nullptr) {
+        throw MethodError("params." + key, fmt::format("one budget: {} gives either {} or {}, not both",
+                                                       method->name, budget_given->name, key));
+      }
+      budget_given = param;
+    }
+  }
+  json resolved = json::object();
+  for (const ParamDef* p : accepted) {
+    if (params.contains(p->name) && !params[p->name].is_null()) {
+      resolved[p->name] = params[p->name];
+    } else if (!p->default_value.is_null() && !(p->role == ParamRole::kBudget && budget_given != nullptr)) {
+      resolved[p->name] = p->default_value;
+    }
+  }
+  if (method->check) method->check(resolved);
+  return resolved;
+}
+
+ModelShape model_shape_from_config(const json& config) {
+  auto field = [&](const char* key) -> int64_t {
+    if (!config.is_object() || !config.contains(key) || !config[key].is_number_integer()) return 0;
+    return std::max<int64_t>(0, config[key].get<int64_t>());
+  };
+  ModelShape shape;
+  shape.num_heads = field("num_attention_heads");
+  shape.num_kv_heads = config.is_object() && config.contains("num_key_value_heads") ? field("num_key_value_heads")
+                                                                                     : shape.num_heads;
+  shape.num_layers = field("num_hidden_layers");
+  shape.head_dim = field("head_dim");
+  const int64_t hidden = field("hidden_size");
+  if (shape.head_dim == 0 && shape.num_heads > 0 && hidden % shape.num_heads == 0) {
+    shape.head_dim = hidden / shape.num_heads;
+  }
+  return shape;
+}
+
+void check_model_compatibility(const std::string& method_name, const json& resolved, const ModelShape& model) {
+  const MethodDef* method = find_method(method_name);
+  if (method == nullptr) return;
+  if (resolved.contains("skip_layers") && model.num_layers > 0) {
+    for (const json& layer : resolved["skip_layers"]) {
+      if (layer.get<int64_t>() >= model.num_layers) {
+        throw MethodError("params.skip_layers", fmt::format("layer indices below the model's {} layers; got {}",
+                                                            model.num_layers, layer.get<int64_t>()));
+      }
+    }
+  }
+  if (method->check_model) method->check_model(resolved, model);
+}
+
+}  // namespace loom::methods

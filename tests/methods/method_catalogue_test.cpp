@@ -1,0 +1,165 @@
+// The method catalogue: one entry per method with typed, ranged, described parameters; defaults filled in; every
+// bad parameter, conflicting budget, broken rule and model incompatibility is a MethodError naming the key.
+#include "methods/method_catalogue.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace loom::methods {
+namespace {
+
+using nlohmann::json;
+
+// The key a MethodError names, or "<no error>".
+std::string error_key(const std::string& method, const json& params) {
+  try {
+    resolve_method_params(method, params);
+  } catch (const MethodError& e) {
+    return e.key();
+  }
+  return "<no error>";
+}
+
+std::string error_text(const std::string& method, const json& params) {
+  try {
+    resolve_method_params(method, params);
+  } catch (const MethodError& e) {
+    return e.expected();
+  }
+  return "<no error>";
+}
+
+TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
+  ASSERT_EQ(method_catalogue().size(), 18u);
+  std::set<std::string> names;
+  for (const MethodDef& m : method_catalogue()) {
+    SCOPED_TRACE(m.name);
+    EXPECT_TRUE(names.insert(m.name).second);
+    EXPECT_FALSE(m.family.empty());
+    EXPECT_FALSE(m.summary.empty());
+    EXPECT_FALSE(m.reference.empty());
+    std::set<std::string> params;
+    for (const ParamDef& p : m.params) {
+      SCOPED_TRACE(p.name);
+      EXPECT_TRUE(params.insert(p.name).second);
+      EXPECT_FALSE(p.description.empty());
+      EXPECT_FALSE(describe_type(p).empty());
+    }
+    const json resolved = resolve_method_params(m.name, json::object());
+    for (const ParamDef& p : m.params) {
+      if (!p.default_value.is_null()) {
+        EXPECT_EQ(resolved.at(p.name), p.default_value);
+      }
+    }
+  }
+  EXPECT_EQ(find_method("")->name, "full");
+  EXPECT_EQ(find_method("nope"), nullptr);
+}
+
+TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
+  EXPECT_EQ(resolve_method_params("snapkv", {}),
+            json::parse(R"({"compression_ratio": 0.5, "window_size": 64, "kernel_size": 5, "pooling": "avgpool",
+                            "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("h2o", {}),
+            json::parse(R"({"max_capacity_prompt": 2048, "window_size": 32, "softmax_chunk": 512,
+                            "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("l2compress", {})["skip_layers"], json::parse("[0, 1]"));
+  EXPECT_EQ(resolve_method_params("kivi", {}),
+            json::parse(R"({"k_bits": 2, "v_bits": 2, "group_size": 32, "residual_length": 128})"));
+  // ThinK has no token budget unless one is given.
+  EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
+  EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));
+}
+
+TEST(MethodCatalogue, OneBudgetReplacesTheDefaultBudget) {
+  const json capacity = resolve_method_params("snapkv", {{"max_capacity_prompt", 1024}});
+  EXPECT_EQ(capacity["max_capacity_prompt"], 1024);
+  EXPECT_FALSE(capacity.contains("compression_ratio"));
+  EXPECT_EQ(error_key("snapkv", {{"compression_ratio", 0.5}, {"max_capacity_prompt", 64}}),
+            "params.max_capacity_prompt");
+  EXPECT_NE(error_text("snapkv", {{"compression_ratio", 0.5}, {"max_capacity_prompt", 64}}).find("not both"),
+            std::string::npos);
+}
+
+TEST(MethodCatalogue, BadParametersNameTheKey) {
+  EXPECT_EQ(error_key("snapkvv", {}), "name");
+  EXPECT_NE(error_text("snapkvv", {}).find("did you mean 'snapkv'?"), std::string::npos);
+  EXPECT_EQ(error_key("snapkv", {{"compresion_ratio", 0.5}}), "params.compresion_ratio");
+  EXPECT_NE(error_text("snapkv", {{"compresion_ratio", 0.5}}).find("did you mean 'compression_ratio'?"),
+            std::string::npos);
+  EXPECT_EQ(error_key("snapkv", {{"compression_ratio", 1.5}}), "params.compression_ratio");
+  EXPECT_NE(error_text("snapkv", {{"compression_ratio", 1.5}}).find("a number in [0, 0.999999], got 1.5"),
+            std::string::npos);
+  EXPECT_EQ(error_key("snapkv", {{"compression_ratio", "half"}}), "params.compression_ratio");
+  EXPECT_EQ(error_key("snapkv", {{"pooling", "median"}}), "params.pooling");
+  EXPECT_EQ(error_key("snapkv", {{"window_size", 2.5}}), "params.window_size");
+  EXPECT_EQ(error_key("snapkv", {{"skip_layers", {1, "x"}}}), "params.skip_layers");
+  EXPECT_EQ(error_key("kivi", {{"k_bits", 3}}), "params.k_bits");
+  EXPECT_EQ(error_key("kivi", {{"group_size", 32}, {"residual_length", 48}}), "params.residual_length");
+  EXPECT_EQ(error_key("kivi", {{"group_size", 6}, {"residual_length", 12}}), "params.group_size");  // 6 x 2 bits
+  EXPECT_EQ(error_key("xattention", {{"stride", 5}}), "params.stride");
+  EXPECT_EQ(error_key("adakv", {{"scorer", "random"}}), "params.scorer");
+  EXPECT_EQ(error_key("knorm", json::array({1, 2})), "params");
+  EXPECT_EQ(error_key("full", {{"compression_ratio", 0.5}}), "params.compression_ratio");
+  // cam scores with one softmax: softmax_chunk is not one of its parameters
+  EXPECT_EQ(error_key("cam", {{"softmax_chunk", 512}}), "params.softmax_chunk");
+}
+
+TEST(MethodCatalogue, AdaKVTakesItsScorersParametersWithThatScorersDefaults) {
+  EXPECT_EQ(resolve_method_params("adakv", {})["window_size"], 64);
+  const json h2o = resolve_method_params("adakv", {{"scorer", "h2o"}});
+  EXPECT_EQ(h2o["window_size"], 32);
+  EXPECT_EQ(h2o["softmax_chunk"], 512);
+  EXPECT_FALSE(h2o.contains("kernel_size"));
+  const json expected = resolve_method_params("adakv", {{"scorer", "expected_attention"}, {"epsilon", 0.01}});
+  EXPECT_EQ(expected["epsilon"], 0.01);
+  EXPECT_EQ(expected["n_sink"], 4);
+  EXPECT_EQ(error_key("adakv", {{"scorer", "knorm"}, {"window_size", 8}}), "params.window_size");
+}
+
+TEST(MethodCatalogue, ModelRules) {
+  ModelShape shape;
+  shape.head_dim = 80;
+  shape.num_heads = 32;
+  shape.num_kv_heads = 8;
+  shape.num_layers = 4;
+  const json kivi = resolve_method_params("kivi", {});
+  try {
+    check_model_compatibility("kivi", kivi, shape);
+    FAIL() << "head_dim 80 with group_size 32 passed";
+  } catch (const MethodError& e) {
+    EXPECT_EQ(e.key(), "params.group_size");
+    EXPECT_NE(e.expected().find("head_dim 80"), std::string::npos) << e.expected();
+  }
+  shape.head_dim = 128;
+  EXPECT_NO_THROW(check_model_compatibility("kivi", kivi, shape));
+  const json kivi16 = resolve_method_params("kivi", {{"group_size", 16}});
+  shape.head_dim = 80;
+  EXPECT_NO_THROW(check_model_compatibility("kivi", kivi16, shape));
+  // skip_layers must name layers of the model
+  EXPECT_THROW(check_model_compatibility("l2compress", resolve_method_params("l2compress", {{"skip_layers", {4}}}),
+                                         shape),
+               MethodError);
+  EXPECT_NO_THROW(check_model_compatibility("l2compress", resolve_method_params("l2compress", {}), shape));
+  // unknown fields skip their rules
+  EXPECT_NO_THROW(check_model_compatibility("kivi", kivi, ModelShape{}));
+}
+
+TEST(MethodCatalogue, ModelShapeFromConfig) {
+  const ModelShape explicit_dim = model_shape_from_config(json::parse(
+      R"({"head_dim": 80, "hidden_size": 2560, "num_attention_heads": 32, "num_key_value_heads": 8,
+          "num_hidden_layers": 40})"));
+  EXPECT_EQ(explicit_dim.head_dim, 80);
+  EXPECT_EQ(explicit_dim.num_kv_heads, 8);
+  EXPECT_EQ(explicit_dim.num_layers, 40);
+  const ModelShape derived =
+      model_shape_from_config(json::parse(R"({"hidden_size": 4096, "num_attention_heads": 32})"));
+  EXPECT_EQ(derived.head_dim, 128);
+  EXPECT_EQ(derived.num_kv_heads, 32);
+  EXPECT_EQ(model_shape_from_config(json::parse(R"({"head_dim": "x"})")).head_dim, 0);
+  EXPECT_EQ(model_shape_from_config(json::array()).head_dim, 0);
+}
+
+}  // namespace
+}  // namespace loom::methods
