@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loom_mpi: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "loom_mpi: error: %s\n", e.what());
+    std::fprintf(stderr, "loom_mpi: error: %s\n", loom::describe_exception(e).c_str());
     return 1;
   }
   return 0;

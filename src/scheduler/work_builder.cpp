@@ -1,6 +1,7 @@
 #include "scheduler/work_builder.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 #include "scheduler/benchmarks/prompt_builder.h"
 #include "scheduler/benchmarks/registry.h"
 #include "scheduler/benchmarks/sample_selection.h"
@@ -33,7 +34,7 @@ int64_t resolve_max_context(const JobConfig& job) {
   try {
     config = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path.string(), 0, "", std::string("valid JSON: ") + e.what());
+    throw json_syntax_error(path.string(), e);
   }
   if (config.contains("text_config")) config = config["text_config"];
   if (!config.contains("max_position_embeddings") || !config["max_position_embeddings"].is_number_integer()) {

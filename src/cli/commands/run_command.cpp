@@ -84,7 +84,7 @@ JobBroadcast read_job_on_rank0(const RunOptions& options) {
     message.error = e.what();
     message.code = 2;
   } catch (const std::exception& e) {
-    message.error = e.what();
+    message.error = loom::describe_exception(e, "reading the job");
     message.code = 1;
   }
   return message;
@@ -157,7 +157,7 @@ int run_job(const RunOptions& options) {
       rank0_error = e.what();
       exit_code = 2;
     } catch (const std::exception& e) {
-      rank0_error = e.what();
+      rank0_error = loom::describe_exception(e, "preparing the work");
       exit_code = 1;
     }
     if (!rank0_error.empty()) {
