@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 the job or an internal step failed, 2 bad input (job file, flags, data files).
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
+#include "common/exception_text.h"
 
 #include <CLI/CLI.hpp>
 

@@ -1,6 +1,5 @@
 // Errors at three levels (see docs/architecture.md):
-//  * loom::Error           — an internal failure, thrown by LOOM_CHECK (its message says what failed in words; the
-//                            source place is logged at debug level, never shown to users).
+//  * loom::Error           — an internal failure, thrown by LOOM_CHECK (in words; the place is logged at debug).
 //  * loom::InputError      — bad user input; names the file, line (0 if unknown), key and what was expected.
 //  * loom::SampleError     — one sample failed; the worker records it as `failed` with the reason and goes on.
 // Messages are complete sentences a user can act on; never catch and re-throw without adding context.
@@ -42,12 +41,6 @@ class SampleError : public Error {
  private:
   std::string sample_key_;
 };
-
-// An exception's message in words for users: std::bad_alloc and std::length_error (whose what() is library text
-// such as "std::bad_alloc" or "vector::_M_default_append") say which limit was hit; nlohmann::json exceptions lose
-// their "[json.exception...]" tag; anything else is what(). `during` names what was being done ("loading the
-// model"), empty when not known.
-std::string describe_exception(const std::exception& error, const std::string& during = "");
 
 [[noreturn]] void throw_check_failure(const char* file, int line, const char* condition, const std::string& message);
 

@@ -124,7 +124,7 @@ TEST_F(HostileData, RulerQaRecordsOfTheWrongShapeNameTheRecord) {
 // An empty essay never grew the haystack: the size search doubled until std::bad_alloc.
 TEST_F(HostileData, RulerEmptyEssay) {
   write("PaulGrahamEssays.json", R"({"text": "  \n "})");
-  const std::string message = input_error([&] { load("RULER", {"niah_single_1"}, {1024}, 1); });
+  const std::string message = input_error([&] { load("RULER", {"niah_single_2"}, {1024}, 1); });
   EXPECT_NE(message.find("PaulGrahamEssays.json"), std::string::npos) << message;
   EXPECT_NE(message.find("text"), std::string::npos) << message;
   write("PaulGrahamEssays.json", R"({"text": ""})");
@@ -155,6 +155,15 @@ TEST_F(HostileData, CountingStarsOptionsOutOfRange) {
     }
     EXPECT_NE(message.find("options." + key), std::string::npos) << message;
   }
+}
+
+// `file: []` took front() of an empty list (SIGSEGV in validate, found by tools/fuzz/fuzz_inputs.py).
+TEST_F(HostileData, CustomBenchmarkWithAnEmptyFileList) {
+  write("empty.yaml", "name: Empty\nkind: jsonl\ncapability: Retrieval\npublished: here\noptions:\n  file: []\n"
+                      "tasks:\n  qa:\n    template: \"{q}\"\n    metric: qa_f1\n    max_new_tokens: 4\n");
+  auto spec = testing::make_spec((dir / "empty.yaml").string(), {}, {}, -1, dir);
+  const std::string message = input_error([&] { registry.get((dir / "empty.yaml").string()).expand(spec, ctx()); });
+  EXPECT_NE(message.find("tasks.qa.file"), std::string::npos) << message;
 }
 
 // A custom benchmark YAML with a 100 000-digit scalar: read as text by a linear scan (std::regex_match recursed).

@@ -1,6 +1,7 @@
 #include "rank/model/failure_text.h"
 
 #include "common/error.h"
+#include "common/exception_text.h"
 
 #include <c10/util/Exception.h>
 

@@ -1,6 +1,6 @@
 // The reason stored with a failed row or printed for a failed engine, in words: a libtorch error (c10::Error) keeps
 // its message without the C++ stack trace and source places libtorch appends; other exceptions go through
-// loom::describe_exception (out of memory, sizes too large, JSON content).
+// loom::describe_exception (common/exception_text.h: out of memory, sizes too large, JSON content).
 #pragma once
 
 #include <exception>

@@ -117,6 +117,10 @@ void check_token_ids(const std::string& file, const std::string& key, const std:
 
 }  // namespace
 
+bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback) {
+  return optional_field<bool>(config, key, file, "true or false").value_or(fallback);
+}
+
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings) {
   RopeConfig rope;
   nlohmann::json params = nlohmann::json::object();

@@ -60,6 +60,8 @@ ModelConfig load_model_config(const std::filesystem::path& model_dir);
 
 // Fields shared by every supported architecture (used by the architecture parsers).
 void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+// A boolean key of config.json (null or absent: `fallback`); another type is an InputError naming the key.
+bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback);
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings);
 
 // Refuses values no real checkpoint has (they would run and silently change the output): sizes <= 0 or absurdly

@@ -104,7 +104,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
     std::vector<Sample> samples;
     for (const TaskConfig* task : selected_tasks(spec)) {
       std::vector<int64_t> lengths = selected_lengths(spec);
-      const std::vector<std::string> file_patterns = patterns(option(spec, task, "file", "{task}.jsonl"));
+      const std::vector<std::string> file_patterns = patterns(option(spec, task, "file", "{task}.jsonl"), *task);
       const bool per_length = std::any_of(file_patterns.begin(), file_patterns.end(), [](const std::string& p) {
         return p.find("{length}") != std::string::npos;
       });
@@ -116,9 +116,23 @@ class JsonlBenchmark : public ConfiguredBenchmark {
   }
 
  private:
-  static std::vector<std::string> patterns(const nlohmann::json& option) {
-    if (option.is_array()) return option.get<std::vector<std::string>>();
-    return {option.get<std::string>()};
+  // `file`: a string or a non-empty list of strings.
+  std::vector<std::string> patterns(const nlohmann::json& option, const TaskConfig& task) const {
+    std::vector<std::string> out;
+    if (option.is_string()) out.push_back(option.get<std::string>());
+    if (option.is_array()) {
+      for (const auto& item : option) {
+        if (!item.is_string()) {
+          out.clear();
+          break;
+        }
+        out.push_back(item.get<std::string>());
+      }
+    }
+    if (out.empty())
+      throw InputError(config().file.string(), task.line, "tasks." + task.name + ".file",
+                       "a data file name or a non-empty list of them");
+    return out;
   }
 
   // The task's template, or the one a data file names (template_file + template_key).
