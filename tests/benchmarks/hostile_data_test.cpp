@@ -166,6 +166,21 @@ TEST_F(HostileData, CustomBenchmarkWithAnEmptyFileList) {
   EXPECT_NE(message.find("tasks.qa.file"), std::string::npos) << message;
 }
 
+// NIAH depths outside [0, 100] indexed outside the haystack (a negative one: a huge size_t, SIGSEGV).
+TEST_F(HostileData, NiahDepthsOutOfRange) {
+  for (const double depth : {-5.0, 150.0}) {
+    auto spec = testing::make_spec("NIAH", {}, {1024}, -1, testing::data_dir() / "niah");
+    spec.options["depths"] = {depth};
+    std::string message;
+    try {
+      registry.get("NIAH").expand(spec, ctx());
+    } catch (const InputError& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find("options.depths"), std::string::npos) << depth << ": " << message;
+  }
+}
+
 // A custom benchmark YAML with a 100 000-digit scalar: read as text by a linear scan (std::regex_match recursed).
 TEST_F(HostileData, CustomBenchmarkWithAHugeNumericScalar) {
   write("huge.yaml", "name: Huge\nkind: jsonl\ncapability: Retrieval\npublished: here\noptions:\n  file: qa.jsonl\n"

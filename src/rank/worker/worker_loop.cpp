@@ -1,6 +1,6 @@
 #include "rank/worker/worker_loop.h"
 
-#include "rank/model/failure_text.h"
+#include "common/exception_text.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -140,7 +140,7 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
       if (engine.idle() && !tracker.empty()) throw std::runtime_error("the engine went idle with requests in flight");
     }
   } catch (const std::exception& e) {
-    const std::string reason = model::failure_text(e);
+    const std::string reason = describe_exception(e);
     spdlog::warn("batch of {} failed: {}", items.size(), reason);
     for (WorkOutcome& outcome : tracker.fail_all(reason)) outcomes.push_back(std::move(outcome));
   }
@@ -227,7 +227,7 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
       finished = tracker.collect(engine->step());
       ++summary.steps;
     } catch (const std::exception& e) {
-      const std::string reason = model::failure_text(e);
+      const std::string reason = describe_exception(e);
       spdlog::error("engine step failed: {}; failing the {} requests it held", reason, engine->load().running);
       finished = tracker.fail_all(fmt::format("engine step failed: {}", reason));
     }
