@@ -77,7 +77,8 @@ std::vector<int32_t> token_ids(const nlohmann::json& object, const std::string& 
   if (it == object.end() || it->is_null()) return {};
   auto id_of = [&](const nlohmann::json& id) {
     if (!id.is_number_integer()) throw InputError(file, 0, key, "expected an integer or a list of integers");
-    const int64_t value = id.is_number_unsigned() ? -1 : id.get<int64_t>();
+    // nlohmann stores non-negative integers as unsigned: beyond int64 they read as -1 here, refused below.
+    const int64_t value = id.is_number_unsigned() && id.get<uint64_t>() > INT64_MAX ? -1 : id.get<int64_t>();
     if (value < 0 || value > std::numeric_limits<int32_t>::max())
       throw InputError(file, 0, key, fmt::format("expected token ids in [0, vocab_size), got {}", shown(id)));
     return static_cast<int32_t>(value);
