@@ -470,6 +470,8 @@ def main():
     parser.add_argument("--run-fraction", type=float, default=0.05, help="share of cases also run with `run`")
     parser.add_argument("--fail-on", default="signal,hang,raw_message,exit_code,accepted_out_of_range,"
                                              "unclear_message")
+    parser.add_argument("--warn-only", default="", help="target:kind pairs reported without failing, e.g. "
+                                                         "job:raw_message (comma-separated)")
     args = parser.parse_args()
     args.targets = args.targets.split(",")
     args.weights = {k: float(v) for k, v in (w.split("=") for w in args.weights.split(",") if w)}
@@ -508,7 +510,11 @@ def main():
         print(f"  {kind}: {counts.get(kind, 0)}")
     print(f"  accepted in-range changes that changed the generated text: {changed}")
     fail_on = set(args.fail_on.split(","))
-    failing = [c for c in cases if any(kind in fail_on for kind, _ in c.findings)]
+    warn_only = set(args.warn_only.split(",")) if args.warn_only else set()
+    failing = [c for c in cases
+               if any(kind in fail_on and f"{c.target}:{kind}" not in warn_only for kind, _ in c.findings)]
+    for case in [c for c in cases if c.findings and c not in failing][:20]:
+        print(f"warning: case {case.index} [{case.target}] {case.description}: {case.findings[0][1]}")
     for case in failing[:40]:
         print(f"case {case.index} [{case.target}] {case.description}")
         for kind, detail in case.findings:
