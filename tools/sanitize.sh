@@ -39,7 +39,7 @@ else
 fi
 
 # halt_on_error: the first report fails the test; leaks are reported too.
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # The SentencePiece shim is dlopen'ed with RTLD_DEEPBIND, which the ASan runtime refuses
 # (github.com/google/sanitizers/issues/611): the tests that load it are left out here.
