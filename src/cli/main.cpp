@@ -4,6 +4,7 @@
 // files, an output held by another job or made by another run), 3 the run ended with failed rows.
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
+#include "common/exception_text.h"
 
 #include <CLI/CLI.hpp>
 
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loom_mpi: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "loom_mpi: error: %s\n", e.what());
+    std::fprintf(stderr, "loom_mpi: error: %s\n", loom::describe_exception(e).c_str());
     return 1;
   }
   return 0;

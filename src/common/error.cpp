@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <spdlog/spdlog.h>
+
 namespace loom {
 
 namespace {
@@ -24,7 +26,10 @@ SampleError::SampleError(std::string sample_key, const std::string& reason)
     : Error(reason), sample_key_(std::move(sample_key)) {}
 
 void throw_check_failure(const char* file, int line, const char* condition, const std::string& message) {
-  throw Error(fmt::format("{}:{}: check `{}` failed: {}", file, line, condition, message));
+  // The message is for users (it ends in failed rows and on the console): no source path. The place is logged for
+  // whoever debugs it.
+  spdlog::debug("internal check `{}` failed at {}:{}", condition, file, line);
+  throw Error(fmt::format("{} (internal check failed: {})", message, condition));
 }
 
 }  // namespace loom

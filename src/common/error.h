@@ -1,5 +1,5 @@
 // Errors at three levels (see docs/architecture.md):
-//  * loom::Error           — an internal failure with file:line, thrown by LOOM_CHECK.
+//  * loom::Error           — an internal failure, thrown by LOOM_CHECK (in words; the place is logged at debug).
 //  * loom::InputError      — bad user input; names the file, line (0 if unknown), key and what was expected.
 //  * loom::SampleError     — one sample failed; the worker records it as `failed` with the reason and goes on.
 // Messages are complete sentences a user can act on; never catch and re-throw without adding context.
@@ -48,7 +48,7 @@ class SampleError : public Error {
 
 }  // namespace loom
 
-// LOOM_CHECK(cond, "format {}", args...) throws loom::Error("file:line: check `cond` failed: message").
+// LOOM_CHECK(cond, "format {}", args...) throws loom::Error("message (internal check failed: cond)").
 #define LOOM_CHECK(cond, ...)                                                                  \
   do {                                                                                         \
     if (!(cond)) ::loom::throw_check_failure(__FILE__, __LINE__, #cond, fmt::format(__VA_ARGS__)); \

@@ -1,6 +1,7 @@
 #include "scheduler/work_builder.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 #include "scheduler/benchmarks/prompt_builder.h"
 #include "scheduler/benchmarks/registry.h"
 #include "scheduler/benchmarks/sample_selection.h"
@@ -33,7 +34,7 @@ int64_t resolve_max_context(const JobConfig& job) {
   try {
     config = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path.string(), 0, "", std::string("valid JSON: ") + e.what());
+    throw json_syntax_error(path.string(), e);
   }
   if (config.contains("text_config")) config = config["text_config"];
   if (!config.contains("max_position_embeddings") || !config["max_position_embeddings"].is_number_integer()) {
@@ -61,8 +62,16 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
                                    benchmark.name()));
     }
     benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
-    const std::vector<benchmarks::Sample> samples = benchmarks::select_samples(
-        benchmark.expand(benchmarks::expansion_spec(spec, benchmark.synthetic()), context), spec);
+    std::vector<benchmarks::Sample> expanded;
+    try {
+      expanded = benchmark.expand(benchmarks::expansion_spec(spec, benchmark.synthetic()), context);
+    } catch (const nlohmann::json::exception& e) {
+      // The loaders name the file and record for what they check; anything else of the wrong type lands here.
+      throw InputError(spec.source_file, spec.source_line, "benchmarks[].data_dir",
+                       fmt::format("{}'s data files and options in their published format (a value has an "
+                                   "unexpected type: {})", benchmark.name(), json_problem(e)));
+    }
+    const std::vector<benchmarks::Sample> samples = benchmarks::select_samples(std::move(expanded), spec);
     spdlog::info("{}: {} samples", benchmark.name(), samples.size());
     for (const benchmarks::Sample& sample : samples) {
       const GenerationSettings generation = job.generation.apply(sample.generation);

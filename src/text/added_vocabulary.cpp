@@ -1,5 +1,6 @@
 #include "text/added_vocabulary.h"
 
+#include <cstdint>
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -70,7 +71,8 @@ AddedVocabulary::AddedVocabulary(const Json& tokens, const JsonPath& path) {
     const JsonPath entry_path = path[i];
     AddedToken token;
     const Json& id = require_member(entry, "id", entry_path);
-    if (!id.is_number_integer() || id.get<int64_t>() < 0) (entry_path / "id").fail("expected a non-negative integer");
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+      (entry_path / "id").fail("expected a non-negative 32-bit integer");
     token.id = id.get<int32_t>();
     token.content = require_string(entry, "content", entry_path);
     if (token.content.empty()) (entry_path / "content").fail("expected a non-empty token");

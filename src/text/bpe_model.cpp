@@ -24,6 +24,13 @@ BpeModel::BpeModel(const Json& model, const JsonPath& path) {
       (path / "vocab" / token).fail("expected a non-negative integer id");
     }
     const auto value = id.get<int32_t>();
+    // id_to_token_ is dense: an id far beyond the vocabulary's size would allocate billions of entries.
+    const int64_t id_limit = 16 * static_cast<int64_t>(vocab.size()) + 65536;
+    if (value >= id_limit) {
+      (path / "vocab" / token)
+          .fail(fmt::format("expected an id below {} (the vocabulary has {} tokens), got {}", id_limit, vocab.size(),
+                            value));
+    }
     vocab_[token] = value;
     max_id = std::max(max_id, value);
   }

@@ -4,7 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <optional>
+#include <string_view>
 #include <sstream>
 
 #include "common/error.h"
@@ -52,6 +53,38 @@ std::string template_from_value(const Json& value, const JsonPath& path) {
   path.fail("expected the template text or a list of {\"name\", \"template\"}");
 }
 
+// The templates are scanned linearly (std::regex recurses once per character and overflows the stack on long
+// inputs). date_string\s*=\s*["']([^"']+)["']: the first quoted value assigned to date_string.
+std::optional<std::string> assigned_date_string(std::string_view text) {
+  const std::string_view name = "date_string";
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    size_t pos = at + name.size();
+    while (pos < text.size() && is_space(text[pos])) ++pos;
+    if (pos >= text.size() || text[pos] != '=') continue;
+    ++pos;
+    while (pos < text.size() && is_space(text[pos])) ++pos;
+    if (pos >= text.size() || (text[pos] != '"' && text[pos] != '\'')) continue;
+    const size_t start = ++pos;
+    while (pos < text.size() && text[pos] != '"' && text[pos] != '\'') ++pos;
+    if (pos > start && pos < text.size()) return std::string(text.substr(start, pos - start));
+  }
+  return std::nullopt;
+}
+
+// <|im_start|>system\n([^'"{}<]+)<|im_end|> with a literal backslash-n (the template's Jinja string): the text of a
+// default system turn written into the template.
+std::optional<std::string> literal_system_turn(std::string_view text) {
+  const std::string_view open = "<|im_start|>system\\n";
+  for (size_t at = text.find(open); at != std::string_view::npos; at = text.find(open, at + 1)) {
+    const size_t start = at + open.size();
+    const size_t end = text.find_first_of("'\"{}<", start);
+    if (end == std::string_view::npos || end == start) continue;
+    if (text.substr(end, 10) == "<|im_end|>") return std::string(text.substr(start, end - start));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string recognise_chat_template(const std::string& text, ChatTemplateDetails& details) {
@@ -59,17 +92,13 @@ std::string recognise_chat_template(const std::string& text, ChatTemplateDetails
   if (contains(text, "<|start_header_id|>")) {
     if (!contains(text, "Cutting Knowledge Date")) return "llama3";
     details.date_from_clock = contains(text, "strftime_now");
-    std::smatch match;
-    static const std::regex date_pattern(R"(date_string\s*=\s*["']([^"']+)["'])");
-    if (std::regex_search(text, match, date_pattern)) details.date_string = match[1];
+    if (auto date = assigned_date_string(text)) details.date_string = *date;
     return "llama3_1";
   }
   if (contains(text, "<|im_start|>")) {
     if (contains(text, "enable_thinking") || contains(text, "</think>")) return "qwen3";
     // A default system turn written literally in the template (Qwen2 / Qwen2.5).
-    std::smatch match;
-    static const std::regex default_system(R"(<\|im_start\|>system\\n([^'"{}<]+)<\|im_end\|>)");
-    if (std::regex_search(text, match, default_system)) details.default_system_prompt = match[1];
+    if (auto system = literal_system_turn(text)) details.default_system_prompt = *system;
     return "chatml";
   }
   if (contains(text, "[gMASK]<sop>")) return "glm4";

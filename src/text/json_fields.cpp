@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_errors.h"
 #include "text/regex.h"
 
 namespace loom::text {
@@ -64,10 +65,7 @@ Json read_json_file(const std::string& file) {
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
-    // Convert the byte offset of the syntax error into a line number.
-    const size_t offset = std::min<size_t>(e.byte, text.size());
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + offset, '\n'));
-    throw InputError(file, line, "", std::string("malformed JSON: ") + e.what());
+    throw json_syntax_error(file, e, text);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "text/post_processor.h"
 
+#include <cstdint>
+
 namespace loom::text {
 
 namespace {
@@ -12,7 +14,8 @@ std::vector<int32_t> special_ids(const Json& special_tokens, const std::string& 
   if (!ids.is_array()) (path / "special_tokens" / name / "ids").fail("expected a list of ids");
   std::vector<int32_t> out;
   for (const auto& id : ids) {
-    if (!id.is_number_integer()) (path / "special_tokens" / name / "ids").fail("expected integer ids");
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+      (path / "special_tokens" / name / "ids").fail("expected non-negative 32-bit integer ids");
     out.push_back(id.get<int32_t>());
   }
   return out;
@@ -45,7 +48,8 @@ PostProcessor template_processing(const Json& spec, const JsonPath& path) {
 
 int32_t pair_id(const Json& spec, const char* name, const JsonPath& path) {
   const Json& pair = require_member(spec, name, path);
-  if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer()) {
+  if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer() || pair[1].get<int64_t>() < 0 ||
+      pair[1].get<int64_t>() > INT32_MAX) {
     (path / name).fail("expected [token, id]");
   }
   return pair[1].get<int32_t>();

@@ -4,6 +4,8 @@
 // never fit); prompts beyond the context fail with the reason; non-finite logits fail the row; load() reports room.
 #include "model/model_test_util.h"
 #include "rank/accel/registry.h"
+#include "common/error.h"
+#include "rank/model/failure_text.h"
 #include "rank/model/inference_engine.h"
 
 #include <gtest/gtest.h>
@@ -115,6 +117,44 @@ TEST(ContinuousBatching, PromptBeyondTheContextFails) {
   EXPECT_NE(results[0].error.find("128"), std::string::npos) << results[0].error;
   EXPECT_NE(results[0].error.find("model.max_context"), std::string::npos) << results[0].error;
   EXPECT_TRUE(results[1].ok) << results[1].error;
+}
+
+// Issue 14: with truncation none and model.max_context above max_position_embeddings, a prompt longer than the model
+// was trained for ran and was stored ok. It fails with the reason; a short one beside it runs.
+TEST(ContinuousBatching, PromptBeyondTheTrainedContextFails) {
+  auto engine = engine_for("mistral_tiny", 2, 0, 8192);  // max_position_embeddings 4096
+  auto results = engine->run({request(4200, 4, 50), request(100, 4, 51)});
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_NE(results[0].error.find("4096 tokens the model was trained for"), std::string::npos) << results[0].error;
+  EXPECT_NE(results[0].error.find("max_position_embeddings"), std::string::npos) << results[0].error;
+  EXPECT_NE(results[0].error.find("config.json"), std::string::npos) << results[0].error;
+  EXPECT_TRUE(results[1].ok) << results[1].error;
+}
+
+// Failure reasons stored with rows: libtorch errors without their C++ stack trace, internal checks without a source
+// path, allocation failures in words.
+TEST(FailureText, NoStackTracesOrSourcePaths) {
+  try {
+    at::zeros({2, 3}).view({7});
+    FAIL() << "expected a libtorch error";
+  } catch (const std::exception& e) {
+    const std::string text = failure_text(e);
+    EXPECT_EQ(text.find("Exception raised from"), std::string::npos) << text;
+    EXPECT_EQ(text.find(".cpp"), std::string::npos) << text;
+    EXPECT_NE(text.find("shape"), std::string::npos) << text;
+  }
+  try {
+    LOOM_CHECK(1 + 1 == 3, "arithmetic is {}", "off");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(std::string(e.what()), "arithmetic is off (internal check failed: 1 + 1 == 3)");
+  }
+  EXPECT_EQ(failure_text(std::bad_alloc()).find("std::"), std::string::npos);
+  std::vector<int> v;
+  try {
+    v.resize(v.max_size() + 1);
+  } catch (const std::exception& e) {
+    EXPECT_EQ(failure_text(e).find("vector::"), std::string::npos) << failure_text(e);
+  }
 }
 
 TEST(ContinuousBatching, NonFiniteLogitsFailTheRow) {

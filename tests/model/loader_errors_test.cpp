@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 
 namespace loom::model {
@@ -156,6 +157,89 @@ TEST(ModelConfigParsing, LegacyAndCurrentLayouts) {
   const ModelConfig qwen3 = load_model_config(fixture_dir("qwen3_tiny"));
   EXPECT_TRUE(qwen3.qk_norm);
   EXPECT_EQ(qwen3.head_dim, 32);
+}
+
+// Issue 14: config.json values no checkpoint has ran anyway and changed the generated text (rope_theta 0 or 3, a
+// negative rms_norm_eps); a negative head_dim ended in a libtorch stack trace. Each is refused naming config.json
+// and the key.
+TEST_F(LoaderErrors, OutOfRangeConfigValuesNameTheKey) {
+  std::ifstream in(dir_ / "config.json");
+  const nlohmann::json original = nlohmann::json::parse(in);
+  const std::vector<std::pair<std::string, nlohmann::json>> cases = {
+      {"rope_theta", 0.0},           {"rope_theta", 3.0},          {"rope_theta", -10000.0},
+      {"rms_norm_eps", -1e-6},       {"rms_norm_eps", 0.0},        {"rms_norm_eps", 5.0},
+      {"head_dim", -32},             {"head_dim", 0},              {"head_dim", 33},
+      {"hidden_size", 256.5},        {"vocab_size", -1},           {"num_hidden_layers", 0},
+      {"max_position_embeddings", 0}, {"eos_token_id", 100000},    {"eos_token_id", -1},
+      {"intermediate_size", 1e30}};
+  for (const auto& [key, value] : cases) {
+    SCOPED_TRACE(key + " = " + value.dump());
+    nlohmann::json config = original;
+    config[key] = value;
+    if (key == "rope_theta") config["rope_parameters"]["rope_theta"] = value;
+    std::ofstream(dir_ / "config.json") << config.dump();
+    const std::string message = load_error();
+    EXPECT_NE(message.find(file("config.json")), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + key + "'"), std::string::npos) << message;
+    for (const char* raw : {"c10::", "Exception raised", ".cpp:", "json.exception"})
+      EXPECT_EQ(message.find(raw), std::string::npos) << message;
+  }
+}
+
+TEST_F(LoaderErrors, RopeScalingOutOfRangeNamesTheKey) {
+  std::ifstream in(dir_ / "config.json");
+  nlohmann::json config = nlohmann::json::parse(in);
+  config["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "llama3"}, {"factor", 8.0},
+                               {"low_freq_factor", 4.0}, {"high_freq_factor", 4.0},
+                               {"original_max_position_embeddings", 64}};
+  std::ofstream(dir_ / "config.json") << config.dump();
+  EXPECT_NE(load_error().find("rope_parameters.high_freq_factor"), std::string::npos);
+  config["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "linear"}, {"factor", 0.0}};
+  std::ofstream(dir_ / "config.json") << config.dump();
+  EXPECT_NE(load_error().find("rope_parameters.factor"), std::string::npos);
+}
+
+// NaN / Inf weights loaded and produced ok rows; a single bad value in any tensor is now refused at load.
+TEST_F(LoaderErrors, NonFiniteWeightsNameTheTensor) {
+  for (const uint16_t bad : {uint16_t{0x7FC0}, uint16_t{0xFF80}}) {  // BF16 NaN, -Inf
+    auto tensors = tensors_;
+    testing::RawTensor& norm = tensors.at("model.layers.0.input_layernorm.weight");
+    ASSERT_EQ(norm.dtype, "BF16");
+    std::memcpy(norm.bytes.data() + 2 * 3, &bad, sizeof(bad));
+    testing::write_safetensors(dir_ / "model.safetensors", tensors);
+    const std::string message = load_error();
+    EXPECT_NE(message.find(file("model.safetensors")), std::string::npos) << message;
+    EXPECT_NE(message.find("model.layers.0.input_layernorm.weight"), std::string::npos) << message;
+    EXPECT_NE(message.find("1 of its"), std::string::npos) << message;
+  }
+}
+
+// A negative or overflowing shape in the safetensors header: refused by the header check, no allocation.
+TEST_F(LoaderErrors, HostileHeaderShapesAreRefused) {
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{-4, -4}, std::vector<int64_t>{int64_t{1} << 62, 4}}) {
+    auto tensors = tensors_;
+    tensors.at("model.norm.weight").shape = shape;
+    testing::write_safetensors(dir_ / "model.safetensors", tensors);
+    const std::string message = load_error();
+    EXPECT_NE(message.find("model.norm.weight"), std::string::npos) << message;
+    EXPECT_NE(message.find("bad JSON header"), std::string::npos) << message;
+  }
+}
+
+// config.json that is not JSON: the line and the problem in words.
+TEST_F(LoaderErrors, MalformedConfigJsonNamesTheLine) {
+  std::ofstream(dir_ / "config.json") << "{\n  \"model_type\": \"qwen3\",\n  \"hidden_size\": 64,,\n}";
+  const std::string message = load_error();
+  EXPECT_NE(message.find(file("config.json") + ":3"), std::string::npos) << message;
+  EXPECT_EQ(message.find("json.exception"), std::string::npos) << message;
+}
+
+TEST(ModelConfigContext, TrainedContextFollowsRopeScaling) {
+  EXPECT_EQ(trained_context(load_model_config(fixture_dir("mistral_tiny"))), 4096);
+  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama_linear"))), 512);    // 2 x 256
+  EXPECT_EQ(trained_context(load_model_config(fixture_dir("qwen2_yarn"))), 128);      // 4 x 32
+  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama3_tiny"))), 32768);
+  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama_dynamic"))), 0);     // no limit
 }
 
 }  // namespace

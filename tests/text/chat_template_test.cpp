@@ -146,5 +146,23 @@ TEST(ChatTemplateRender, RolesMustAlternateForLlama2) {
   EXPECT_THROW(chat.render({{"user", "a"}, {"user", "b"}}), Error);
 }
 
+// Issue 14: the markers were read with std::regex, which recursed once per character of a long template (a
+// tokenizer_config.json is data). Linear scans: a 200 KB template is recognised, and the details still read.
+TEST(ChatTemplateRecognition, LongTemplatesAndTheirDetails) {
+  ChatTemplateDetails details;
+  const std::string llama = "<|start_header_id|>Cutting Knowledge Date {% set date_string = \"05 Dec 2026\" %}" +
+                            std::string(200000, ' ');
+  EXPECT_EQ(recognise_chat_template(llama, details), "llama3_1");
+  EXPECT_EQ(details.date_string, "05 Dec 2026");
+  const std::string unterminated = "<|start_header_id|>Cutting Knowledge Date date_string = '" +
+                                   std::string(200000, 'x');
+  EXPECT_EQ(recognise_chat_template(unterminated, details), "llama3_1");
+  EXPECT_EQ(details.date_string, "26 Jul 2024");
+  const std::string chatml = "{{ '<|im_start|>system\\nYou are helpful.<|im_end|>' }}" + std::string(200000, 'y') +
+                             "<|im_start|>system\\n" + std::string(200000, 'z');
+  EXPECT_EQ(recognise_chat_template(chatml, details), "chatml");
+  EXPECT_EQ(details.default_system_prompt, "You are helpful.");
+}
+
 }  // namespace
 }  // namespace loom::text

@@ -76,6 +76,24 @@ TEST(TokenizerErrors, MalformedJsonNamesFileAndLine) {
   EXPECT_EQ(e.line(), 3);
 }
 
+// Issue 14: the message is the problem in words, without nlohmann's "[json.exception.parse_error.101]" tag.
+TEST(TokenizerErrors, MalformedJsonIsDescribedInWords) {
+  TokenizerDir dir;
+  dir.write("tokenizer.json", "{\n  \"model\": {\n    \"type\": \"BPE\",,\n");
+  const std::string message = load_error(dir.path()).what();
+  EXPECT_NE(message.find("valid JSON"), std::string::npos) << message;
+  EXPECT_EQ(message.find("json.exception"), std::string::npos) << message;
+}
+
+// A vocabulary id near INT32_MAX made the dense id table allocate ~2^31 strings (std::bad_alloc or an OOM kill).
+TEST(TokenizerErrors, VocabularyIdFarBeyondTheVocabulary) {
+  TokenizerDir dir;
+  dir.write_tokenizer({{"model", {{"vocab", {{"a", 0}, {"b", 2147483000}, {"ab", 2}}}}}});
+  const InputError e = load_error(dir.path());
+  EXPECT_EQ(e.key(), "model.vocab.b");
+  EXPECT_NE(std::string(e.what()).find("below"), std::string::npos) << e.what();
+}
+
 TEST(TokenizerErrors, UnknownModelType) {
   TokenizerDir dir;
   dir.write_tokenizer({{"model", {{"type", "Unigram"}}}});

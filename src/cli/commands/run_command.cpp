@@ -12,10 +12,12 @@
 #include "cli/commands/exit_status.h"
 #include "cli/job_override_options.h"
 #include "common/error.h"
+#include "common/exception_text.h"
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
 #include "metrics/report/metrics_pass.h"
 #include "rank/model/cpu_threads.h"
+#include "rank/model/model_config.h"
 #include "rank/parallel/tensor_parallel_check.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
@@ -83,13 +85,14 @@ JobBroadcast read_job_on_rank0(const RunOptions& options) {
   try {
     const fs::path configs = loom::scheduler::find_configs_dir(options.job_file);
     const auto job = loom::scheduler::parse_job_file(options.job_file, {configs, true, options.overrides});
+    loom::model::load_model_config(job.model.path);  // out-of-range config.json values: exit 2 before any work
     message.text = job.text;
     message.configs_dir = configs.string();
   } catch (const loom::InputError& e) {
     message.error = e.what();
     message.code = 2;
   } catch (const std::exception& e) {
-    message.error = e.what();
+    message.error = loom::describe_exception(e, "reading the job");
     message.code = 1;
   }
   return message;
@@ -165,7 +168,7 @@ int run_job(const RunOptions& options) {
       rank0_error = e.what();
       exit_code = 2;
     } catch (const std::exception& e) {
-      rank0_error = e.what();
+      rank0_error = loom::describe_exception(e, "preparing the work");
       exit_code = 1;
     }
     if (!rank0_error.empty()) {

@@ -6,6 +6,7 @@
 #include "cli/commands/exit_status.h"
 #include "cli/job_override_options.h"
 #include "common/error.h"
+#include "rank/model/model_config.h"
 #include "rank/parallel/tensor_parallel_check.h"
 #include "results/result_store.h"
 #include "scheduler/config_paths.h"
@@ -84,6 +85,8 @@ void validate(const ValidateOptions& options) {
   loom::parallel::check_tensor_parallel(job.tensor_parallel, options.ranks,
                                         loom::parallel::read_head_counts(job.model.path), options.job_file,
                                         (job.model.path / "config.json").string());
+  // config.json's values are range-checked here too (docs/trust-inputs.md), not only when a rank loads the model.
+  loom::model::load_model_config(job.model.path);
   const CostModel cost = load_cost_model(job, configs);
   const std::set<std::string> completed =
       job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};

@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "kernels/paged_attention.h"
 #include "rank/model/device.h"
+#include "rank/model/failure_text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -64,9 +65,19 @@ void BatchScheduler::submit(std::vector<InferenceRequest> requests) {
                                      "tokens", seq->request.input_ids.size(), seq->request.generation.max_new_tokens,
                                      context));
       }
+      const int64_t trained = trained_context(res_.model->config());
+      if (trained > 0 && total_tokens(*seq) > trained) {
+        fail(*seq, fmt::format("the prompt ({} tokens) + max_new_tokens ({}) exceed the {} tokens the model was "
+                               "trained for (max_position_embeddings in {}); it would run past its trained positions "
+                               "(model.max_context is above it or the benchmark does not truncate: shorten the prompt)",
+                               seq->request.input_ids.size(), seq->request.generation.max_new_tokens, trained,
+                               res_.model->config().config_file.string()));
+        done_.push_back(seq->result);
+        continue;
+      }
       started.push_back(seq.get());
     } catch (const std::exception& e) {
-      fail(*seq, fmt::format("prefill failed: {}", e.what()));
+      fail(*seq, fmt::format("prefill failed: {}", failure_text(e)));
       done_.push_back(seq->result);
       continue;
     }
@@ -184,7 +195,7 @@ void BatchScheduler::finish_prefill(PrefillJob& job, const at::Tensor& logits) {
         finish(seq);
       }
     } catch (const std::exception& e) {
-      fail_sequence(seq, fmt::format("prefill failed: {}", e.what()));
+      fail_sequence(seq, fmt::format("prefill failed: {}", failure_text(e)));
       release_cached_memory(res_.model->device());
     }
   }
@@ -313,7 +324,7 @@ void BatchScheduler::decode_step() {
     }
   } catch (const std::exception& e) {
     for (Sequence* seq : step) {
-      if (seq->decoding) fail_sequence(*seq, fmt::format("decode failed: {}", e.what()));
+      if (seq->decoding) fail_sequence(*seq, fmt::format("decode failed: {}", failure_text(e)));
     }
     release_cached_memory(res_.model->device());
   }
@@ -368,7 +379,7 @@ std::vector<InferenceResult> BatchScheduler::step() {
       if (prefilling_->cursor >= prefilling_->ids.size(0)) prefilling_.reset();
     } catch (const std::exception& e) {
       for (Sequence* seq : prefilling_->members) {
-        if (seq->result.ok && !seq->decoding) fail_sequence(*seq, fmt::format("prefill failed: {}", e.what()));
+        if (seq->result.ok && !seq->decoding) fail_sequence(*seq, fmt::format("prefill failed: {}", failure_text(e)));
       }
       prefilling_.reset();
       release_cached_memory(res_.model->device());

@@ -77,6 +77,11 @@ class TorchInferenceEngine final : public InferenceEngine {
     }
     const auto& c = model_->config();
     const int64_t max_context = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
+    const int64_t trained = trained_context(c);
+    if (trained > 0 && max_context > trained) {
+      spdlog::warn("model.max_context {} is above the {} tokens {} was trained for: rows longer than that fail",
+                   max_context, trained, c.config_file.string());
+    }
     const ModelShape shape = model_->shape();
     PagedKVOptions kv;
     kv.num_layers = shape.num_layers;

@@ -1,35 +1,66 @@
 #include "rank/model/model_config.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 #include "rank/model/architectures/architecture.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 
 namespace loom::model {
 
 namespace {
 
 nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string(), 0, "", "cannot open the file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path.string(), 0, "", fmt::format("invalid JSON: {}", e.what()));
+    throw json_syntax_error(path.string(), e, text);
   }
+}
+
+// nlohmann converts between number types silently (hidden_size 256.7 would read as 256): integers must be written
+// as integers.
+template <class T>
+std::optional<T> typed_value(const nlohmann::json& value) {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    if (!value.is_number_integer()) return std::nullopt;
+  }
+  if constexpr (std::is_same_v<T, double>) {
+    if (!value.is_number()) return std::nullopt;
+  }
+  return value.get<T>();
+}
+
+// A short rendering of the offending value for error messages.
+std::string shown(const nlohmann::json& value) {
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
+
+template <class T>
+T checked_value(const nlohmann::json& value, const std::string& key, const std::string& file, const char* what) {
+  std::optional<T> result;
+  try {
+    result = typed_value<T>(value);
+  } catch (const nlohmann::json::exception&) {
+  }
+  if (!result) throw InputError(file, 0, key, fmt::format("expected {}, got {}", what, shown(value)));
+  return *result;
 }
 
 template <class T>
 T required(const nlohmann::json& object, const std::string& key, const std::string& file, const char* what) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) throw InputError(file, 0, key, fmt::format("missing; expected {}", what));
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(file, 0, key, fmt::format("expected {}, got {}", what, it->dump()));
-  }
+  return checked_value<T>(*it, key, file, what);
 }
 
 template <class T>
@@ -37,30 +68,59 @@ std::optional<T> optional_field(const nlohmann::json& object, const std::string&
                                 const char* what) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::nullopt;
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(file, 0, key, fmt::format("expected {}, got {}", what, it->dump()));
-  }
+  return checked_value<T>(*it, key, file, what);
 }
 
 // eos_token_id: an integer or a list of integers.
 std::vector<int32_t> token_ids(const nlohmann::json& object, const std::string& key, const std::string& file) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return {};
-  if (it->is_number_integer()) return {it->get<int32_t>()};
+  auto id_of = [&](const nlohmann::json& id) {
+    if (!id.is_number_integer()) throw InputError(file, 0, key, "expected an integer or a list of integers");
+    // nlohmann stores non-negative integers as unsigned: beyond int64 they read as -1 here, refused below.
+    const int64_t value = id.is_number_unsigned() && id.get<uint64_t>() > INT64_MAX ? -1 : id.get<int64_t>();
+    if (value < 0 || value > std::numeric_limits<int32_t>::max())
+      throw InputError(file, 0, key, fmt::format("expected token ids in [0, vocab_size), got {}", shown(id)));
+    return static_cast<int32_t>(value);
+  };
+  if (it->is_number_integer()) return {id_of(*it)};
   if (it->is_array()) {
     std::vector<int32_t> ids;
-    for (const auto& id : *it) {
-      if (!id.is_number_integer()) throw InputError(file, 0, key, "expected an integer or a list of integers");
-      ids.push_back(id.get<int32_t>());
-    }
+    for (const auto& id : *it) ids.push_back(id_of(id));
     return ids;
   }
   throw InputError(file, 0, key, "expected an integer or a list of integers");
 }
 
+// Range checks: values a real checkpoint never has would run anyway and silently change what is generated.
+void check_positive(const std::string& file, const std::string& key, int64_t value, int64_t max_value) {
+  if (value <= 0 || value > max_value)
+    throw InputError(file, 0, key, fmt::format("a positive integer of at most {}, got {}", max_value, value));
+}
+
+void check_number(const std::string& file, const std::string& key, double value, double min_value, double max_value,
+                  const char* expected) {
+  if (!std::isfinite(value) || value < min_value || value > max_value)
+    throw InputError(file, 0, key, fmt::format("{}, got {}", expected, value));
+}
+
+void check_optional(const std::string& file, const std::string& key, const std::optional<double>& value,
+                    double min_value, const char* expected) {
+  if (value) check_number(file, key, *value, min_value, std::numeric_limits<double>::max(), expected);
+}
+
+void check_token_ids(const std::string& file, const std::string& key, const std::vector<int32_t>& ids, int64_t vocab) {
+  for (int32_t id : ids) {
+    if (id < 0 || id >= vocab)
+      throw InputError(file, 0, key, fmt::format("token ids in [0, vocab_size = {}), got {}", vocab, id));
+  }
+}
+
 }  // namespace
+
+bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback) {
+  return optional_field<bool>(config, key, file, "true or false").value_or(fallback);
+}
 
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings) {
   RopeConfig rope;
@@ -72,6 +132,7 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
   } else if (config.contains("rope_scaling") && config["rope_scaling"].is_object()) {
     params = config["rope_scaling"];
   }
+  rope.params_key = key;
   rope.theta = optional_field<double>(params, "rope_theta", file, "a number")
                    .value_or(optional_field<double>(config, "rope_theta", file, "a number").value_or(10000.0));
   rope.type = optional_field<std::string>(params, "rope_type", file, "a string")
@@ -158,14 +219,70 @@ ModelConfig load_model_config(const std::filesystem::path& model_dir) {
   const Architecture& arch = find_architecture(out.model_type, file);
   parse_common_fields(config, file, out);
   arch.parse(config, file, out);
+  check_model_config(out, file);
 
   const std::filesystem::path generation_path = model_dir / "generation_config.json";
   if (std::filesystem::exists(generation_path)) {
     const nlohmann::json generation = read_json(generation_path);
     auto eos = token_ids(generation, "eos_token_id", generation_path.string());
     if (!eos.empty()) out.eos_token_ids = eos;
+    check_token_ids(generation_path.string(), "eos_token_id", out.eos_token_ids, out.vocab_size);
   }
   return out;
+}
+
+void check_model_config(const ModelConfig& c, const std::string& file) {
+  check_positive(file, "hidden_size", c.hidden_size, int64_t{1} << 17);
+  check_positive(file, "intermediate_size", c.intermediate_size, int64_t{1} << 20);
+  check_positive(file, "num_hidden_layers", c.num_layers, 1024);
+  check_positive(file, "num_attention_heads", c.num_heads, 1024);
+  check_positive(file, "vocab_size", c.vocab_size, int64_t{1} << 24);
+  check_positive(file, "max_position_embeddings", c.max_position_embeddings, int64_t{1} << 24);
+  if (c.head_dim <= 0 || c.head_dim > 1024 || c.head_dim % 2 != 0)
+    throw InputError(file, 0, "head_dim",
+                     fmt::format("a positive even number of at most 1024 (RoPE rotates pairs of dimensions), got {}{}",
+                                 c.head_dim, c.head_dim == 0 ? " (hidden_size / num_attention_heads)" : ""));
+  // rms_norm_eps: checkpoints use 1e-6 or 1e-5; 0 or less divides by zero on a zero row, large values flatten it.
+  check_number(file, "rms_norm_eps", c.rms_norm_eps, std::numeric_limits<double>::min(), 1e-2,
+               "a number in (0, 0.01] (checkpoints use 1e-6 or 1e-5)");
+  const RopeConfig& r = c.rope;
+  // rope_theta: the RoPE base; checkpoints use 10000 to 1e8. Below 100 the lowest frequencies wrap within a few
+  // tokens and positions become ambiguous.
+  check_number(file, "rope_theta", r.theta, 100.0, 1e12, "a RoPE base in [100, 1e12] (checkpoints use 1e4 to 1e8)");
+  if (r.type != "default") {
+    check_number(file, r.params_key + ".factor", r.factor, 1.0, 1e4, "a RoPE scaling factor in [1, 10000]");
+    if (r.type != "dynamic")
+      check_positive(file, "original_max_position_embeddings", r.original_max_position_embeddings,
+                     int64_t{1} << 24);
+  }
+  if (r.type == "llama3") {
+    check_number(file, r.params_key + ".low_freq_factor", r.low_freq_factor, 1e-6, 1e6, "a positive number");
+    if (!(r.high_freq_factor > r.low_freq_factor) || !std::isfinite(r.high_freq_factor))
+      throw InputError(file, 0, r.params_key + ".high_freq_factor",
+                       fmt::format("a number greater than low_freq_factor ({}), got {}", r.low_freq_factor,
+                                   r.high_freq_factor));
+  }
+  if (r.type == "yarn") {
+    check_optional(file, r.params_key + ".attention_factor", r.attention_factor, 1e-6, "a positive number");
+    check_optional(file, r.params_key + ".beta_fast", r.beta_fast, 1e-6, "a positive number");
+    check_optional(file, r.params_key + ".beta_slow", r.beta_slow, 1e-6, "a positive number");
+    check_optional(file, r.params_key + ".mscale", r.mscale, 0.0, "a non-negative number");
+    check_optional(file, r.params_key + ".mscale_all_dim", r.mscale_all_dim, 0.0, "a non-negative number");
+  }
+  check_token_ids(file, "eos_token_id", c.eos_token_ids, c.vocab_size);
+  if (c.bos_token_id) check_token_ids(file, "bos_token_id", {*c.bos_token_id}, c.vocab_size);
+}
+
+int64_t trained_context(const ModelConfig& config) {
+  const RopeConfig& r = config.rope;
+  if (r.type == "dynamic") return 0;  // dynamic NTK scaling stretches to any length
+  if (r.type == "linear" || r.type == "yarn") {
+    const int64_t original = r.original_max_position_embeddings > 0 ? r.original_max_position_embeddings
+                                                                     : config.max_position_embeddings;
+    return std::max(config.max_position_embeddings,
+                    static_cast<int64_t>(std::llround(r.factor * static_cast<double>(original))));
+  }
+  return config.max_position_embeddings;
 }
 
 }  // namespace loom::model

@@ -1,7 +1,7 @@
 // A model directory's config.json and generation_config.json, reduced to what the engine needs.
 // Accepts both the transformers 4.x layout (rope_theta at top level, rope_scaling {type|rope_type, ...},
 // torch_dtype) and the 5.x layout (rope_parameters {rope_theta, rope_type, ...}, dtype).
-// Bad or missing fields are loom::InputError naming config.json and the key.
+// Bad, missing or out-of-range fields are loom::InputError naming config.json and the key.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,6 +28,7 @@ struct RopeConfig {
   std::optional<double> mscale_all_dim;          // yarn
   bool truncate = true;                          // yarn
   double partial_rotary_factor = 1.0;
+  std::string params_key = "rope_scaling";      // where the scaling keys were read (rope_scaling|rope_parameters)
 };
 
 struct ModelConfig {
@@ -59,6 +60,18 @@ ModelConfig load_model_config(const std::filesystem::path& model_dir);
 
 // Fields shared by every supported architecture (used by the architecture parsers).
 void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+// A boolean key of config.json (null or absent: `fallback`); another type is an InputError naming the key.
+bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback);
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings);
+
+// Refuses values no real checkpoint has (they would run and silently change the output): sizes <= 0 or absurdly
+// large, head_dim odd or <= 0, rms_norm_eps outside (0, 0.01], rope_theta outside [100, 1e12], a RoPE scaling
+// factor below 1, llama3 high_freq_factor <= low_freq_factor, token ids outside [0, vocab_size). InputError names
+// config.json and the key. load_model_config calls it; the limits are listed in docs/trust-inputs.md.
+void check_model_config(const ModelConfig& config, const std::string& file);
+
+// The longest sequence (prompt + output) the model was trained for: max_position_embeddings, or factor x
+// original_max_position_embeddings for linear and YaRN scaling when larger; 0 (no limit) for dynamic NTK.
+int64_t trained_context(const ModelConfig& config);
 
 }  // namespace loom::model

@@ -1,6 +1,7 @@
 #include "rank/model/safetensors_file.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
@@ -69,7 +70,7 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
     header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes + 8),
                                    reinterpret_cast<const char*>(bytes + 8 + header_length));
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(file, 0, "", fmt::format("bad JSON header: {}", e.what()));
+    throw InputError(file, 0, "", fmt::format("bad JSON header: expected valid JSON ({})", json_problem(e)));
   }
   if (!header.is_object()) throw InputError(file, 0, "", "bad JSON header: expected a JSON object");
   const uint64_t data_bytes = mapped_bytes_ - data_offset_;
@@ -90,7 +91,12 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
                                                     "bytes present", entry.begin, entry.end, data_bytes));
       }
       int64_t numel = 1;
-      for (int64_t d : entry.shape) numel *= d;
+      for (int64_t d : entry.shape) {
+        if (d < 0 || __builtin_mul_overflow(numel, d, &numel) || static_cast<uint64_t>(numel) > data_bytes)
+          throw InputError(file, 0, name, fmt::format("bad JSON header: expected a shape of non-negative sizes whose "
+                                                      "product fits the {} data bytes, got a size of {}",
+                                                      data_bytes, d));
+      }
       const int64_t size = element_size(entry.dtype);
       if (size > 0 && static_cast<uint64_t>(numel * size) != entry.end - entry.begin) {
         throw InputError(file, 0, name, fmt::format("bad JSON header: {} {} elements need {} bytes, data_offsets "
@@ -99,7 +105,10 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
       }
       entries_.emplace(name, std::move(entry));
     } catch (const nlohmann::json::exception& e) {
-      throw InputError(file, 0, name, fmt::format("bad JSON header: {}", e.what()));
+      throw InputError(file, 0, name,
+                       fmt::format("bad JSON header: expected {{\"dtype\": string, \"shape\": [non-negative "
+                                   "integers], \"data_offsets\": [begin, end]}} ({})",
+                                   json_problem(e)));
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "rank/model/weight_store.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -20,12 +21,13 @@ WeightStore::WeightStore(const std::filesystem::path& model_dir) {
   const auto single_path = model_dir / "model.safetensors";
   if (std::filesystem::exists(index_path)) {
     index_file_ = index_path.string();
-    std::ifstream in(index_path);
+    std::ifstream in(index_path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     nlohmann::json index;
     try {
-      index = nlohmann::json::parse(in);
+      index = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(index_file_, 0, "", fmt::format("invalid JSON: {}", e.what()));
+      throw json_syntax_error(index_file_, e, text);
     }
     if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
       throw InputError(index_file_, 0, "weight_map", "missing; expected an object of tensor name -> shard file");
@@ -86,7 +88,15 @@ at::Tensor WeightStore::load(const std::string& name, const std::vector<int64_t>
     throw InputError(file.path().string(), 0, name,
                      fmt::format("unsupported dtype {}: expected BF16, F16 or F32", entry.dtype));
   }
-  return file.load(name, dtype, device, slice);
+  at::Tensor tensor = file.load(name, dtype, device, slice);
+  // NaN or Inf weights load and run, and their rows are stored as ok; one pass per tensor finds them.
+  const int64_t bad = at::logical_not(at::isfinite(tensor)).sum().item<int64_t>();
+  if (bad > 0) {
+    throw InputError(file.path().string(), 0, name,
+                     fmt::format("finite weights; {} of its {} values are NaN or infinite (after conversion to {})",
+                                 bad, tensor.numel(), c10::toString(dtype)));
+  }
+  return tensor;
 }
 
 int64_t WeightStore::total_bytes() const {

@@ -1,7 +1,8 @@
 // The weights of a model directory: model.safetensors, or the shards listed by model.safetensors.index.json, all
 // memory-mapped. load() checks the tensor's full shape against what the architecture expects, then converts the
 // whole tensor or one slice of it (rows or columns: a tensor-parallel shard) to the compute dtype and device, so a
-// rank never copies more than its shard. Errors (InputError) name the file and the tensor.
+// rank never copies more than its shard, and refuses a tensor holding NaN or Inf (after conversion: an F32 value
+// beyond the BF16/F16 range too). Errors (InputError) name the file and the tensor.
 #pragma once
 
 #include "rank/model/safetensors_file.h"

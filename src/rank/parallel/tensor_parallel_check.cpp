@@ -1,6 +1,7 @@
 #include "rank/parallel/tensor_parallel_check.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -30,7 +31,7 @@ HeadCounts read_head_counts(const std::filesystem::path& model_dir) {
   try {
     config = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(file, 0, "", fmt::format("invalid JSON: {}", e.what()));
+    throw json_syntax_error(file, e);
   }
   HeadCounts counts;
   counts.heads = head_field(config, "num_attention_heads", file);

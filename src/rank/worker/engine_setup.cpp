@@ -2,6 +2,7 @@
 
 #include "rank/accel/registry.h"
 #include "rank/model/device.h"
+#include "rank/model/failure_text.h"
 #include "rank/parallel/communicator_factory.h"
 
 #include <ATen/Context.h>
@@ -27,7 +28,7 @@ EngineSetup create_rank_engine(const model::EngineOptions& options, const mpi::C
     setup.engine = model::create_engine(local, setup.tp.get(), &accel::resolve_policy);
     spdlog::info("engine ready: {}", setup.engine->device_description());
   } catch (const std::exception& e) {
-    setup.error = e.what();
+    setup.error = model::failure_text(e, "loading the model");
     setup.engine.reset();
     spdlog::error("could not create the engine: {}", setup.error);
   }

@@ -1,5 +1,7 @@
 #include "rank/worker/worker_loop.h"
 
+#include "common/exception_text.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -138,8 +140,9 @@ std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::ve
       if (engine.idle() && !tracker.empty()) throw std::runtime_error("the engine went idle with requests in flight");
     }
   } catch (const std::exception& e) {
-    spdlog::warn("batch of {} failed: {}", items.size(), e.what());
-    for (WorkOutcome& outcome : tracker.fail_all(e.what())) outcomes.push_back(std::move(outcome));
+    const std::string reason = describe_exception(e);
+    spdlog::warn("batch of {} failed: {}", items.size(), reason);
+    for (WorkOutcome& outcome : tracker.fail_all(reason)) outcomes.push_back(std::move(outcome));
   }
   // In the items' order.
   std::map<std::string, WorkOutcome> by_key;
@@ -224,8 +227,9 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
       finished = tracker.collect(engine->step());
       ++summary.steps;
     } catch (const std::exception& e) {
-      spdlog::error("engine step failed: {}; failing the {} requests it held", e.what(), engine->load().running);
-      finished = tracker.fail_all(fmt::format("engine step failed: {}", e.what()));
+      const std::string reason = describe_exception(e);
+      spdlog::error("engine step failed: {}; failing the {} requests it held", reason, engine->load().running);
+      finished = tracker.fail_all(fmt::format("engine step failed: {}", reason));
     }
     for (WorkOutcome& outcome : finished) {
       summary.failed += outcome.ok ? 0 : 1;

@@ -9,28 +9,61 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <regex>
+#include <cmath>
+#include <cstdlib>
 #include <set>
+#include <string_view>
 
 namespace loom::benchmarks {
 namespace {
 
+// [-+]?[0-9]+ and [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? as linear scans (std::regex recurses once
+// per character and overflows the stack on long scalars).
+bool is_yaml_int(std::string_view text) {
+  size_t pos = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  return pos < text.size() && std::all_of(text.begin() + static_cast<std::ptrdiff_t>(pos), text.end(),
+                                          [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_yaml_float(std::string_view text) {
+  size_t pos = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  auto digits = [&] {
+    const size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    return pos - start;
+  };
+  const size_t whole = digits();
+  size_t fraction = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    fraction = digits();
+  }
+  if (whole == 0 && fraction == 0) return false;
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    ++pos;
+    if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) ++pos;
+    if (digits() == 0) return false;
+  }
+  return pos == text.size();
+}
+
 nlohmann::json scalar_to_json(const YAML::Node& node) {
   const std::string& text = node.Scalar();
   if (node.Tag() == "!") return text;  // quoted: always a string
-  static const std::regex kInt(R"([-+]?[0-9]+)");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (text.empty() || text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
-  if (std::regex_match(text, kInt)) {
+  if (is_yaml_int(text)) {
     try {
       return static_cast<int64_t>(std::stoll(text));
     } catch (const std::out_of_range&) {
       return text;
     }
   }
-  if (std::regex_match(text, kFloat)) return std::stod(text);
+  if (is_yaml_float(text)) {
+    const double value = std::strtod(text.c_str(), nullptr);  // out of range: +-HUGE_VAL, then refused by its reader
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(text);
+  }
   return text;
 }
 

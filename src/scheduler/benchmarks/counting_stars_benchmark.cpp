@@ -104,6 +104,13 @@ class CountingStarsBenchmark : public ConfiguredBenchmark {
     const std::string published = config().published;
     const int64_t m = option(spec, nullptr, "counting_times", 32).get<int64_t>();
     const int64_t max_len = option(spec, nullptr, "max_context_length", 128000).get<int64_t>();
+    // counting_times 0 divided by zero, and max_context_length below it made a step of 0 (an endless loop).
+    if (m < 1 || m > 1000)
+      throw InputError(config().file.string(), 0, "options.counting_times",
+                       fmt::format("a number of star sentences in [1, 1000], got {}", m));
+    if (max_len < m || max_len > (int64_t{1} << 24))
+      throw InputError(config().file.string(), 0, "options.max_context_length",
+                       fmt::format("a length in [counting_times = {}, 16777216], got {}", m, max_len));
     const auto a_stars = parse_star_line(require_data_file(spec, "a_stars.txt", published), std::to_string(m));
     const auto r_stars = parse_star_line(require_data_file(spec, "r_stars.txt", published), std::to_string(m));
     std::vector<Sample> samples;

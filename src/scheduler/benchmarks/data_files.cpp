@@ -1,6 +1,7 @@
 #include "scheduler/benchmarks/data_files.h"
 
 #include "common/error.h"
+#include "common/json_errors.h"
 #include "scheduler/benchmarks/text_util.h"
 
 #include <fmt/format.h>
@@ -69,10 +70,7 @@ nlohmann::json read_json(const std::filesystem::path& path) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    int line = 1;
-    for (size_t i = 0; i < e.byte && i < text.size(); ++i)
-      if (text[i] == '\n') ++line;
-    throw InputError(path.string(), line, "", fmt::format("valid JSON ({})", e.what()));
+    throw json_syntax_error(path.string(), e, text);
   }
 }
 

@@ -19,7 +19,9 @@ std::string load_essay_haystack(const BenchmarkSpec& spec, const nlohmann::json&
     nlohmann::json doc = read_json(p);
     if (!doc.is_object() || !doc.contains("text") || !doc["text"].is_string())
       throw InputError(p.string(), 1, "text", "a JSON object with the essay text under `text`");
-    return doc["text"].get<std::string>();
+    std::string text = doc["text"].get<std::string>();
+    if (strip(text).empty()) throw InputError(p.string(), 1, "text", "a non-empty essay text (the haystack)");
+    return text;
   };
   if (essay_json_option.is_string()) return from_json(essay_json_option.get<std::string>());
   const std::string published =
@@ -37,6 +39,8 @@ std::string load_essay_haystack(const BenchmarkSpec& spec, const nlohmann::json&
                                  (dir / "PaulGrahamEssays.json").string(), (essays / "*.txt").string(), published));
   std::string text;
   for (const auto& f : files) text += read_text_file(f);
+  if (strip(text).empty())
+    throw InputError(essays.string(), 0, "", "essays with text (the haystack); every *.txt file here is empty");
   return text;
 }
 

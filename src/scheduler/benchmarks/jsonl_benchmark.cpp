@@ -27,7 +27,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <string_view>
 
 namespace loom::benchmarks {
 namespace {
@@ -38,21 +38,57 @@ std::string length_text(int64_t length, const std::string& style) {
   return std::to_string(length / 1000) + "k";
 }
 
-// InfiniteBench create_prompt's computed fields: the first "func_N(arg)" call of code_run's input, and math_find's
-// "What is <the target number> in the following list?" from the greedy match of "The .+ of".
+// InfiniteBench create_prompt's computed fields: the first "func_N(arg)" call of code_run's input
+// (re.findall(r"func_[0-9]+\(\-?[0-9]+\)")[0]), and math_find's "What is <the target number> in the following
+// list?" from the greedy match of re.findall(r"The .+ of")[0]. Linear scans, not std::regex: its backtracking
+// recurses once per character and overflows the stack on the 40 KB inputs these tasks have.
+size_t digits_at(std::string_view text, size_t pos) {
+  size_t end = pos;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  return end - pos;
+}
+
+std::optional<std::string> first_function_call(std::string_view input) {
+  for (size_t at = input.find("func_"); at != std::string_view::npos; at = input.find("func_", at + 1)) {
+    size_t pos = at + 5;
+    const size_t name_digits = digits_at(input, pos);
+    if (name_digits == 0) continue;
+    pos += name_digits;
+    if (pos >= input.size() || input[pos] != '(') continue;
+    ++pos;
+    if (pos < input.size() && input[pos] == '-') ++pos;
+    const size_t arg_digits = digits_at(input, pos);
+    if (arg_digits == 0) continue;
+    pos += arg_digits;
+    if (pos >= input.size() || input[pos] != ')') continue;
+    return std::string(input.substr(at, pos + 1 - at));
+  }
+  return std::nullopt;
+}
+
+// The leftmost "The " whose line (Python's `.` stops at '\n') holds a later " of" with at least one character
+// between them; the match runs to the last such " of" of that line (greedy).
+std::optional<std::string> greedy_the_of(std::string_view input) {
+  for (size_t at = input.find("The "); at != std::string_view::npos; at = input.find("The ", at + 1)) {
+    const size_t line_end = std::min(input.find('\n', at), input.size());
+    const std::string_view line = input.substr(at, line_end - at);
+    const size_t of = line.rfind(" of");
+    if (of != std::string_view::npos && of >= 5) return std::string(line.substr(0, of + 3));
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> infinitebench_field(std::string_view name, const nlohmann::json& rec) {
   const std::string input = rec.contains("input") ? json_to_text(rec["input"]) : std::string();
-  std::smatch m;
   if (name == "func_call" || name == "func") {
-    static const std::regex call(R"(func_[0-9]+\(-?[0-9]+\))");
-    if (!std::regex_search(input, m, call)) return std::nullopt;
-    const std::string c = m.str(0);
-    return name == "func" ? c.substr(0, c.find('(')) : c;
+    const std::optional<std::string> call = first_function_call(input);
+    if (!call) return std::nullopt;
+    return name == "func" ? call->substr(0, call->find('(')) : *call;
   }
   if (name == "prefix") {
-    static const std::regex target("The .+ of");
-    if (!std::regex_search(input, m, target)) return std::nullopt;
-    std::string t = m.str(0);
+    const std::optional<std::string> match = greedy_the_of(input);
+    if (!match) return std::nullopt;
+    std::string t = *match;
     std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
     return "What is " + t.substr(0, t.size() - 3) + " in the following list?";
   }
@@ -68,7 +104,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
     std::vector<Sample> samples;
     for (const TaskConfig* task : selected_tasks(spec)) {
       std::vector<int64_t> lengths = selected_lengths(spec);
-      const std::vector<std::string> file_patterns = patterns(option(spec, task, "file", "{task}.jsonl"));
+      const std::vector<std::string> file_patterns = patterns(option(spec, task, "file", "{task}.jsonl"), *task);
       const bool per_length = std::any_of(file_patterns.begin(), file_patterns.end(), [](const std::string& p) {
         return p.find("{length}") != std::string::npos;
       });
@@ -80,9 +116,23 @@ class JsonlBenchmark : public ConfiguredBenchmark {
   }
 
  private:
-  static std::vector<std::string> patterns(const nlohmann::json& option) {
-    if (option.is_array()) return option.get<std::vector<std::string>>();
-    return {option.get<std::string>()};
+  // `file`: a string or a non-empty list of strings.
+  std::vector<std::string> patterns(const nlohmann::json& option, const TaskConfig& task) const {
+    std::vector<std::string> out;
+    if (option.is_string()) out.push_back(option.get<std::string>());
+    if (option.is_array()) {
+      for (const auto& item : option) {
+        if (!item.is_string()) {
+          out.clear();
+          break;
+        }
+        out.push_back(item.get<std::string>());
+      }
+    }
+    if (out.empty())
+      throw InputError(config().file.string(), task.line, "tasks." + task.name + ".file",
+                       "a data file name or a non-empty list of them");
+    return out;
   }
 
   // The task's template, or the one a data file names (template_file + template_key).

@@ -71,6 +71,21 @@ class NiahBenchmark : public ConfiguredBenchmark {
       depths = std::move(kept);
     }
     const nlohmann::json buffer_opt = option(spec, &task, "final_context_length_buffer", "auto");
+    // Depths outside [0, 100] indexed outside the haystack; an empty or huge length list had no longest length or
+    // grew the haystack without bound.
+    for (double depth : depths) {
+      if (!std::isfinite(depth) || depth < 0.0 || depth > 100.0)
+        throw InputError(config().file.string(), task.line, "options.depths",
+                         fmt::format("depth percentages in [0, 100], got {}", depth));
+    }
+    if (lengths.empty() || depths.empty())
+      throw InputError(config().file.string(), task.line, lengths.empty() ? "lengths" : "options.depths",
+                       "at least one context length and one depth");
+    for (int64_t length : lengths) {
+      if (length <= 0 || length > (int64_t{1} << 24))
+        throw InputError(config().file.string(), task.line, "lengths",
+                         fmt::format("context lengths in [1, 16777216] tokens, got {}", length));
+    }
 
     const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
     const std::string essays = load_essay_haystack(spec, option(spec, &task, "essay_json", nullptr));

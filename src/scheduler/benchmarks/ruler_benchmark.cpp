@@ -176,7 +176,16 @@ class RulerBenchmark : public ConfiguredBenchmark {
     // then probe a few sizes above (a larger haystack redraws positions and values, so fit is not strictly monotone).
     auto fits = [&](int64_t n) { return total_tokens(make(0, n)) <= length; };
     int64_t hi = incremental * 2;
-    while (fits(hi)) hi *= 2;
+    while (fits(hi)) {
+      // Each unit of haystack (word, sentence, document) adds at least one token, so a haystack this large that
+      // still fits means the data adds nothing (an empty essay or noise text).
+      if (hi > 16 * length + 4096)
+        throw InputError(config().file.string(), task.line, "tasks." + task.name,
+                         fmt::format("a haystack that grows with its size: {} units still give only {} tokens for a "
+                                     "target of {} (is the essay or noise text empty?)",
+                                     hi, total_tokens(make(0, hi)), length));
+      hi *= 2;
+    }
     int64_t best = largest_fitting(std::max(incremental, hi / 2), hi, fits);
     for (int64_t probe = best + 1, misses = 0; misses < 8; ++probe) {
       if (fits(probe)) {

@@ -6,6 +6,9 @@
 #include "scheduler/benchmarks/ruler_tasks.h"
 #include "scheduler/benchmarks/text_util.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -23,26 +26,63 @@ size_t doc_index(const QaData& data, const std::string& doc) {
   return static_cast<size_t>(std::lower_bound(data.docs.begin(), data.docs.end(), doc) - data.docs.begin());
 }
 
+// obj[key] when obj is an object holding it with the wanted type, else an InputError naming the file and the
+// record path ("data[3].paragraphs[0].context") with what was expected.
+enum class Kind { kString, kArray };
+const nlohmann::json& member(const nlohmann::json& obj, const char* key, Kind kind, const std::string& path,
+                             const std::string& where) {
+  const std::string name = where.empty() ? key : where + "." + key;
+  const char* expected = kind == Kind::kString ? "a string" : "a list";
+  if (!obj.is_object() || !obj.contains(key)) throw InputError(path, 0, name, fmt::format("{} (missing)", expected));
+  const nlohmann::json& value = obj[key];
+  if (kind == Kind::kString ? !value.is_string() : !value.is_array())
+    throw InputError(path, 0, name, fmt::format("{}, not {}", expected, value.type_name()));
+  return value;
+}
+
+std::string at_index(const std::string& where, size_t i) { return fmt::format("{}[{}]", where, i); }
+
+void require_questions(const QaData& data, const std::string& path, const char* dataset) {
+  if (data.questions.empty() || data.docs.empty())
+    throw InputError(path, 0, "", fmt::format("{} with at least one answerable question and its paragraph (RULER qa "
+                                              "draws its questions and documents from it)", dataset));
+}
+
 }  // namespace
 
 QaData read_squad(const std::string& path) {
   const nlohmann::json root = read_json(path);
-  if (!root.contains("data") || !root["data"].is_array())
+  if (!root.is_object() || !root.contains("data") || !root["data"].is_array())
     throw InputError(path, 0, "data", "SQuAD v2 JSON with a `data` list of articles");
+  const nlohmann::json& articles = root["data"];
   std::vector<std::string> contexts;
-  for (const auto& article : root["data"])
-    for (const auto& p : article.at("paragraphs")) contexts.push_back(p.at("context").get<std::string>());
+  for (size_t a = 0; a < articles.size(); ++a) {
+    const std::string where = at_index("data", a);
+    const nlohmann::json& paragraphs = member(articles[a], "paragraphs", Kind::kArray, path, where);
+    for (size_t p = 0; p < paragraphs.size(); ++p)
+      contexts.push_back(member(paragraphs[p], "context", Kind::kString, path, at_index(where + ".paragraphs", p)));
+  }
   QaData data = index_docs(contexts);
-  for (const auto& article : root["data"]) {
+  for (size_t a = 0; a < articles.size(); ++a) {
+    const nlohmann::json& paragraphs = articles[a]["paragraphs"];
     std::vector<size_t> article_docs;
-    for (const auto& p : article.at("paragraphs")) article_docs.push_back(doc_index(data, p.at("context")));
-    for (const auto& p : article.at("paragraphs")) {
-      const size_t own = doc_index(data, p.at("context"));
-      for (const auto& qa : p.at("qas")) {
-        if (qa.value("is_impossible", false)) continue;
+    for (const auto& p : paragraphs) article_docs.push_back(doc_index(data, p["context"].get<std::string>()));
+    for (size_t p = 0; p < paragraphs.size(); ++p) {
+      const std::string where = at_index(at_index("data", a) + ".paragraphs", p);
+      const size_t own = doc_index(data, paragraphs[p]["context"].get<std::string>());
+      const nlohmann::json& qas = member(paragraphs[p], "qas", Kind::kArray, path, where);
+      for (size_t k = 0; k < qas.size(); ++k) {
+        const std::string qa_where = at_index(where + ".qas", k);
+        const nlohmann::json& qa = qas[k];
+        const bool impossible = qa.is_object() && qa.contains("is_impossible") && qa["is_impossible"].is_boolean() &&
+                                qa["is_impossible"].get<bool>();
+        if (impossible) continue;
         QaQuestion q;
-        q.query = qa.at("question").get<std::string>();
-        for (const auto& a : qa.at("answers")) q.outputs.push_back(a.at("text").get<std::string>());
+        q.query = member(qa, "question", Kind::kString, path, qa_where).get<std::string>();
+        const nlohmann::json& answers = member(qa, "answers", Kind::kArray, path, qa_where);
+        for (size_t n = 0; n < answers.size(); ++n)
+          q.outputs.push_back(
+              member(answers[n], "text", Kind::kString, path, at_index(qa_where + ".answers", n)).get<std::string>());
         q.context = {own};
         for (size_t d : article_docs)
           if (d != own) q.more_context.push_back(d);
@@ -50,28 +90,42 @@ QaData read_squad(const std::string& path) {
       }
     }
   }
+  require_questions(data, path, "SQuAD v2 JSON");
   return data;
 }
 
 QaData read_hotpotqa(const std::string& path) {
   const nlohmann::json root = read_json(path);
   if (!root.is_array()) throw InputError(path, 0, "", "the HotpotQA JSON list of questions");
-  auto doc_text = [](const nlohmann::json& pair) {
-    std::string text = pair.at(0).get<std::string>() + "\n";
-    for (const auto& s : pair.at(1)) text += s.get<std::string>();
+  // context: a list of [title, [sentence, ...]] pairs.
+  auto doc_text = [&path](const nlohmann::json& pair, const std::string& where) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_array())
+      throw InputError(path, 0, where, "a [title, [sentence, ...]] pair");
+    std::string text = pair[0].get<std::string>() + "\n";
+    for (const auto& sentence : pair[1]) {
+      if (!sentence.is_string()) throw InputError(path, 0, where, "a [title, [sentence, ...]] pair of strings");
+      text += sentence.get<std::string>();
+    }
     return text;
   };
   std::vector<std::string> all;
-  for (const auto& item : root)
-    for (const auto& pair : item.at("context")) all.push_back(doc_text(pair));
+  for (size_t i = 0; i < root.size(); ++i) {
+    const std::string where = at_index("", i);
+    const nlohmann::json& context = member(root[i], "context", Kind::kArray, path, where);
+    for (size_t c = 0; c < context.size(); ++c) all.push_back(doc_text(context[c], at_index(where + ".context", c)));
+  }
   QaData data = index_docs(all);
-  for (const auto& item : root) {
+  for (size_t i = 0; i < root.size(); ++i) {
+    const std::string where = at_index("", i);
     QaQuestion q;
-    q.query = item.at("question").get<std::string>();
-    q.outputs = {item.at("answer").get<std::string>()};
-    for (const auto& pair : item.at("context")) q.context.push_back(doc_index(data, doc_text(pair)));
+    q.query = member(root[i], "question", Kind::kString, path, where).get<std::string>();
+    q.outputs = {member(root[i], "answer", Kind::kString, path, where).get<std::string>()};
+    const nlohmann::json& context = root[i]["context"];
+    for (size_t c = 0; c < context.size(); ++c)
+      q.context.push_back(doc_index(data, doc_text(context[c], at_index(where + ".context", c))));
     data.questions.push_back(std::move(q));
   }
+  require_questions(data, path, "the HotpotQA JSON list");
   return data;
 }
 

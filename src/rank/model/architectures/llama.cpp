@@ -8,9 +8,9 @@ namespace loom::model {
 
 namespace {
 void parse_llama(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
-  out.qkv_bias = config.value("attention_bias", false);
+  out.qkv_bias = optional_flag(config, "attention_bias", file, false);
   out.o_bias = out.qkv_bias;
-  out.mlp_bias = config.value("mlp_bias", false);
+  out.mlp_bias = optional_flag(config, "mlp_bias", file, false);
 }
 }  // namespace
 

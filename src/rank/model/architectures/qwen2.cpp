@@ -12,7 +12,7 @@ namespace {
 void parse_qwen2(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
   out.qkv_bias = true;
   out.o_bias = false;
-  if (config.value("use_sliding_window", false)) {
+  if (optional_flag(config, "use_sliding_window", file, false)) {
     throw InputError(file, 0, "use_sliding_window", "sliding-window attention is not supported; expected false");
   }
 }

@@ -11,9 +11,9 @@ namespace loom::model {
 namespace {
 void parse_qwen3(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
   out.qk_norm = true;
-  out.qkv_bias = config.value("attention_bias", false);
+  out.qkv_bias = optional_flag(config, "attention_bias", file, false);
   out.o_bias = out.qkv_bias;
-  if (config.value("use_sliding_window", false)) {
+  if (optional_flag(config, "use_sliding_window", file, false)) {
     throw InputError(file, 0, "use_sliding_window", "sliding-window attention is not supported; expected false");
   }
 }
