@@ -184,7 +184,7 @@ TEST_F(HostileData, NiahDepthsOutOfRange) {
 // A custom benchmark YAML with a 100 000-digit scalar: read as text by a linear scan (std::regex_match recursed).
 TEST_F(HostileData, CustomBenchmarkWithAHugeNumericScalar) {
   write("huge.yaml", "name: Huge\nkind: jsonl\ncapability: Retrieval\npublished: here\noptions:\n  file: qa.jsonl\n"
-                     "  references: gold\n  huge: " + std::string(100000, '7') + "\n  float: 1e999\n"
+                     "  references: gold\n  metadata:\n    huge: " + std::string(100000, '7') + "\n    float: 1e999\n"
                      "tasks:\n  qa:\n    template: \"{q}\"\n    metric: qa_f1\n    max_new_tokens: 4\n");
   write("qa.jsonl", R"({"q": "what?", "gold": "x"})"
                     "\n");
