@@ -146,7 +146,10 @@ TEST(ResultStoreCrash, RandomKillsLoseNoAcknowledgedRow) {
   // fewer than kKills attempts, so the bound is relative to the attempts made.
   EXPECT_GT(kills, attempts / 2);
   EXPECT_GE(kills, 10);
-  EXPECT_GT(killed_mid_checkpoint, 0);
+  // Kills that land while a checkpoint's temp file is on disk are counted, not required: the checkpoint is built in
+  // memory and written in one write + fsync, so that window is short and random kills often miss it. The state such
+  // a kill leaves (a half-written .checkpoint.tmp) is set up deterministically in
+  // ResultStoreTest.JournalOnlyAndStaleTempFileAreRecovered.
   std::filesystem::remove_all(dir);
 }
 
