@@ -231,8 +231,12 @@ void kivi_checks_and_speed(bool quick) {
     int64_t heads, kv_heads, dim, prompt, steps, group, residual;
     int bits;
   };
+  // Shapes of the kernel (group sizes 32 / 64 / 128, 2 / 4 / 8 bits, GQA groups 1-8, head_dim 64 / 128, value
+  // codes ending inside a warp's 32 tokens) and one it leaves to the dequantizing path (group 16).
   for (const Case& c : {Case{32, 8, 128, 1000, 150, 32, 128, 2}, Case{32, 8, 128, 4097, 3, 32, 128, 4},
-                        Case{16, 4, 64, 700, 40, 32, 64, 2}, Case{8, 8, 128, 100, 5, 32, 128, 2}}) {
+                        Case{16, 4, 64, 700, 40, 32, 64, 2}, Case{8, 8, 128, 100, 5, 32, 128, 2},
+                        Case{56, 7, 128, 2100, 77, 64, 128, 8}, Case{64, 8, 128, 1500, 33, 128, 256, 4},
+                        Case{48, 8, 64, 900, 20, 64, 64, 2}, Case{32, 8, 128, 600, 9, 16, 32, 2}}) {
     accel::KiviSettings settings;
     settings.k_bits = c.bits;
     settings.v_bits = c.bits;
@@ -246,7 +250,8 @@ void kivi_checks_and_speed(bool quick) {
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.dim));
     at::Tensor expected = kernels::causal_tail_attention_reference(q, cache.dequantized_keys(),
                                                                    cache.dequantized_values(), scale);
-    check(fmt::format("kivi_decode {} bits h{}/{} d{} T{}", c.bits, c.heads, c.kv_heads, c.dim, c.prompt + c.steps),
+    check(fmt::format("kivi_decode {} bits h{}/{} d{} g{} T{}", c.bits, c.heads, c.kv_heads, c.dim, c.group,
+                      c.prompt + c.steps),
           rel_error(cache.attend(q, scale), expected), 2e-2);
   }
   std::vector<int64_t> lengths = {32768, 131072};

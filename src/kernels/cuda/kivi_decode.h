@@ -45,11 +45,16 @@ struct KiviDecodeParams {
   float* workspace = nullptr;  // kivi_decode_workspace_floats()
 };
 
-// Shapes the kernel takes: head_dim 64 or 128, group_size a multiple of head_dim / 32, bits 2, 4 or 8, at most 8
-// query heads per KV head.
+// Shapes the kernel takes: head_dim 64 or 128, group_size a multiple of 32 that divides head_dim (KIVI's 32, 64,
+// 128: a warp's 32 tokens share each key channel's scale), bits 2, 4 or 8, at most 8 query heads per KV head;
+// key_quant_tokens a multiple of group_size. Other shapes take KiviCache's dequantizing path.
 bool kivi_decode_supported(int64_t head_dim, int64_t group_size, int64_t key_bits, int64_t value_bits,
                            int64_t group);
 int64_t kivi_decode_workspace_floats(int64_t num_heads, int64_t head_dim, int64_t num_splits);
+// Resident blocks per SM of the kernel instance these params select (CUDA occupancy, with its shared memory);
+// one block serves a (KV head, split), so the host picks splits that fill the device in whole waves. 0 when the
+// shape is not supported.
+int64_t kivi_decode_blocks_per_sm(const KiviDecodeParams& params);
 cudaError_t kivi_decode_attention(const KiviDecodeParams& params, cudaStream_t stream);
 
 }  // namespace loom::kernels::cuda

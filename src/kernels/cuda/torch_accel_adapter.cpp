@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "kernels/cuda/accel_kernels.h"
 #include "kernels/cuda/layer_kernels.h"
+#include "kernels/paged_attention.h"
 
 #include <ATen/cuda/CUDAContext.h>
 
@@ -181,10 +182,6 @@ at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, doub
   const int64_t total = c.key_quant_tokens + full_keys.size(1);
   LOOM_CHECK(total == c.value_quant_tokens + full_values.size(1), "KIVI cache holds {} key and {} value tokens", total,
              c.value_quant_tokens + full_values.size(1));
-  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t splits = std::clamp<int64_t>((4 * sms + kv_heads - 1) / kv_heads, 1, std::max<int64_t>(1, total / 256));
-  at::Tensor workspace =
-      at::empty({kivi_decode_workspace_floats(heads, dim, splits)}, qc.options().dtype(at::kFloat));
   at::Tensor out = at::empty_like(qc);
   const auto ptr = [](const at::Tensor& t) -> const void* { return t.defined() && t.numel() > 0 ? t.data_ptr() : nullptr; };
   at::Tensor key_codes = c.key_codes.defined() ? c.key_codes.contiguous() : c.key_codes;
@@ -215,6 +212,13 @@ at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, doub
   p.full_keys = ptr(full_keys);
   p.full_values = ptr(full_values);
   p.scale = static_cast<float>(scale);
+  // Splits that fill the device in whole waves of (KV head, split) blocks, each split at least 128 tokens (one
+  // step of the block's 4 warps).
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t resident = std::max<int64_t>(1, kivi_decode_blocks_per_sm(p)) * sms;
+  const int64_t splits = choose_decode_splits(kv_heads, resident, std::clamp<int64_t>(total / 128, 1, 1024));
+  at::Tensor workspace =
+      at::empty({kivi_decode_workspace_floats(heads, dim, splits)}, qc.options().dtype(at::kFloat));
   p.num_splits = static_cast<int32_t>(splits);
   p.workspace = workspace.data_ptr<float>();
   check_status(kivi_decode_attention(p, at::cuda::getCurrentCUDAStream()), "kivi_decode_attention");
