@@ -7,7 +7,8 @@
 #            default; LOOM_HF_CONFIG / LOOM_LAYERS change it) with tiny-loom's tokenizer for rendering jobs;
 #   speed    bench/engine_speed: prefill % of the matmul ceiling at 8K/32K/128K with the default chunking (and one
 #            chunk), decode % of the bandwidth bound at batch 1 (32K), and in aggregate at batch 8 (32K) and 32 (8K);
-#   methods  bench/accel_engine at 128K, batch 1: decode ms/token of the full cache against snapkv, adakv, kivi at
+#   methods  bench/accel_engine at 128K (131,008 prompt tokens, so they and the 33 new ones stay within the
+#            model's trained 131,072), batch 1: decode ms/token of the full cache against snapkv, adakv, kivi at
 #            compression 0.5 and 0.875 (KIVI at 4 and 2 bits; LOOM_METHODS picks a subset);
 #   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
@@ -76,7 +77,7 @@ fi
 
 if has methods; then
   echo "--- methods at $(left) s left"
-  timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131072}" \
+  timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131008}" \
     --new-tokens 33 --warmup 2048 --methods "${LOOM_METHODS:-snapkv,adakv,kivi}" --ratios 0.5,0.875 --json "$OUT/methods.jsonl" 2>&1 |
     grep -v '^{' | grep -v '^\[' | tee "$OUT/methods.txt"
 fi

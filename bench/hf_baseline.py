@@ -8,7 +8,7 @@
   generate  --model DIR --prompts FILE.jsonl [--method full] [--out FILE.jsonl] [--budget-s S]
             transformers `generate` on the prompts loom_mpi wrote (`loom_mpi validate --dump-prompts`): the same ids,
             greedy, exactly max_new_tokens new tokens each (min_new_tokens = max_new_tokens), batch 1, in a fixed
-            shuffled order,
+            shuffled order (a row that runs out of GPU memory is recorded as failed and the run goes on),
             SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
             samples/hour; stops after --budget-s seconds (the summary says how many ran).
 """
@@ -75,7 +75,7 @@ def generate(args):
     print(json.dumps({"event": "hf_loaded", "seconds": round(load_s, 1), "rows": len(rows),
                       "transformers": __import__("transformers").__version__, "torch": torch.__version__,
                       "device": torch.cuda.get_device_name()}), flush=True)
-    done, tokens, start = 0, 0, time.time()
+    done, failed, tokens, start = 0, 0, 0, time.time()
     with torch.inference_mode():
         # Warm-up (kernels, cuBLAS handles), not timed.
         warm = torch.tensor([rows[0]["input_ids"][:512]], device="cuda")
@@ -88,8 +88,21 @@ def generate(args):
             ids = torch.tensor([row["input_ids"]], device="cuda")
             n = int(row["max_new_tokens"])
             t0 = time.time()
-            result = model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0)
-            torch.cuda.synchronize()
+            try:
+                result = model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0)
+                torch.cuda.synchronize()
+            except torch.cuda.OutOfMemoryError:
+                # A row transformers cannot hold on this GPU: recorded, not timed as done; the run goes on.
+                del ids
+                torch.cuda.empty_cache()
+                failed += 1
+                line = {"event": "sample_failed", "sample_key": row["sample_key"],
+                        "input_tokens": len(row["input_ids"]), "reason": "CUDA out of memory",
+                        "seconds": round(time.time() - t0, 4)}
+                print(json.dumps(line), flush=True)
+                if out:
+                    out.write(json.dumps(line) + "\n")
+                continue
             seconds = time.time() - t0
             generated = result.shape[1] - ids.shape[1]
             done += 1
@@ -101,7 +114,7 @@ def generate(args):
             if out:
                 out.write(json.dumps(line) + "\n")
     wall = time.time() - start
-    summary = {"event": "hf_summary", "samples": done, "of": len(rows), "seconds": round(wall, 2),
+    summary = {"event": "hf_summary", "samples": done, "failed": failed, "of": len(rows), "seconds": round(wall, 2),
                "samples_per_hour": round(3600.0 * done / wall, 1) if wall > 0 else 0, "generated_tokens": tokens}
     print(json.dumps(summary), flush=True)
     if out:

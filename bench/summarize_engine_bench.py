@@ -98,7 +98,9 @@ def main():
                 f"{loom['samples_per_hour']:.0f} samples/h ({loom['samples_per_hour_after_load']:.0f} after the "
                 f"{loom['model_load_seconds']:.1f} s load)")
         if hf and hf.get("samples"):
-            line += (f"; transformers {hf['samples']}/{hf['of']} in {hf['seconds']:.1f} s = {hf['samples_per_hour']:.0f} "
+            failed = f", {hf['failed']} out of GPU memory" if hf.get("failed") else ""
+            line += (f"; transformers {hf['samples']}/{hf['of']}{failed} in {hf['seconds']:.1f} s = "
+                     f"{hf['samples_per_hour']:.0f} "
                      f"samples/h; ratio {loom['samples_per_hour'] / hf['samples_per_hour']:.2f}x "
                      f"({loom['samples_per_hour_after_load'] / hf['samples_per_hour']:.2f}x after load)")
         print(line)
