@@ -13,7 +13,10 @@
 #   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
 #            `generate`: samples/hour of each;
-#   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each).
+#   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each);
+#   parity   the same for models/tiny-loom (a trained model, in bf16) on NIAH and RULER at 1K-8K: greedy agreement
+#            with transformers where the outputs mean something (a random-weight model's top-1 margins are within
+#            bf16 rounding, so its agreement says little).
 # LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys; LOOM_HF_BUDGET_S caps the
 # seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
 # times a representative subset). LOOM_STAGES (default
@@ -91,7 +94,8 @@ name: $name
 model:
   path: $MODEL
   device: cuda
-  max_context: ${LOOM_MAX_CONTEXT:-131072}
+  dtype: ${JOB_DTYPE:-auto}
+  max_context: ${JOB_MAX_CONTEXT:-${LOOM_MAX_CONTEXT:-131072}}
   max_batch_size: ${LOOM_MAX_BATCH:-64}
 benchmarks:
 $benchmarks
@@ -161,6 +165,20 @@ if has decode; then
     num_samples: ${LOOM_DECODE_SAMPLES:-2}
     data_dir: $DATA
     options: {word_list: $DATA/words}" "  max_new_tokens: 384"
+fi
+
+if has parity; then
+  echo "--- parity job (tiny-loom, trained) at $(left) s left"
+  MODEL=$ROOT/models/tiny-loom JOB_DTYPE=bfloat16 JOB_MAX_CONTEXT=8192 job parity "  - name: NIAH
+    lengths: [1K, 2K, 4K, 8K]
+    num_samples: 4
+    data_dir: $ROOT/data/niah
+  - name: RULER
+    tasks: [niah_single_1, niah_single_2, niah_multikey_1]
+    lengths: [1K, 2K, 4K, 8K]
+    num_samples: 2
+    data_dir: $DATA
+    options: {word_list: $DATA/words}" "  max_new_tokens: 24"
 fi
 
 echo "--- summary at $(left) s left"

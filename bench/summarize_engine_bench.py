@@ -89,7 +89,7 @@ def main():
         kv = m["kv_bytes"] / base["kv_bytes"] if base and base["kv_bytes"] else 0
         print(f"method {m['method']:10}@{m['ratio']:5} L={m['length']}: decode {m['decode_ms_per_token']:.2f} ms/token "
               f"({ratio:.2f}x full), KV {kv:.3f}x full, prefill {m['prefill_s']:.2f} s")
-    for job in ("ruler", "decode"):
+    for job in ("ruler", "decode", "parity"):
         loom = next((j for j in lines(os.path.join(out, f"{job}_loom.jsonl")) if j.get("event") == "loom_summary"), None)
         hf = next((j for j in lines(os.path.join(out, f"{job}_hf.jsonl")) if j.get("event") == "hf_summary"), None)
         if not loom:
