@@ -13,10 +13,10 @@
 // Output: one JSON line per run (also appended to --json), then a table with the ratios to the full cache:
 // KV bytes after prefill, decode ms per token (decode time / (generated - 1)), prefill seconds, peak memory, and the
 // fraction of causal attention blocks the prefill computed (FlexPrefill / XAttention; 1 for dense prefill).
+#include "model_card/model_card.h"
 #include "rank/accel/registry.h"
 #include "rank/model/device.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 
 #include <nlohmann/json.hpp>
 
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   c10::InferenceMode guard;
   const at::Device device = resolve_device(o.device, 0);
-  const ModelConfig config = load_model_config(o.model);
+  const ModelCard config = read_model_card(o.model);
   const at::ScalarType dtype = resolve_dtype(o.dtype, config.torch_dtype, device);
   const auto t0 = std::chrono::steady_clock::now();
   EngineOptions engine_options;

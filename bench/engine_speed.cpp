@@ -12,10 +12,10 @@
 // decode steps timed one by one (median): per-step seconds, tokens/s, and the bytes a step must read (weights + the
 // B caches) over the step time, as percent of the copy bandwidth. Ceilings: --tflops / --tbps (e.g. from
 // bench/engine_kernels, same run), else measured here on CUDA (a bf16 8192^3 product, a 4 GiB copy).
+#include "model_card/model_card.h"
 #include "rank/accel/registry.h"
 #include "rank/model/device.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   c10::InferenceMode guard;
   const at::Device device = resolve_device(o.device, 0);
-  const ModelConfig c = load_model_config(o.model);
+  const ModelCard c = read_model_card(o.model);
   const at::ScalarType dtype = resolve_dtype(o.dtype, c.torch_dtype, device);
   const double element = static_cast<double>(c10::elementSize(dtype));
   std::ofstream json_file;

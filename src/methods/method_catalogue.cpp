@@ -417,24 +417,6 @@ json resolve_method_params(const std::string& method_name, const json& params_in
   return resolved;
 }
 
-ModelShape model_shape_from_config(const json& config) {
-  auto field = [&](const char* key) -> int64_t {
-    if (!config.is_object() || !config.contains(key) || !config[key].is_number_integer()) return 0;
-    return std::max<int64_t>(0, config[key].get<int64_t>());
-  };
-  ModelShape shape;
-  shape.num_heads = field("num_attention_heads");
-  shape.num_kv_heads = config.is_object() && config.contains("num_key_value_heads") ? field("num_key_value_heads")
-                                                                                     : shape.num_heads;
-  shape.num_layers = field("num_hidden_layers");
-  shape.head_dim = field("head_dim");
-  const int64_t hidden = field("hidden_size");
-  if (shape.head_dim == 0 && shape.num_heads > 0 && hidden % shape.num_heads == 0) {
-    shape.head_dim = hidden / shape.num_heads;
-  }
-  return shape;
-}
-
 void check_model_compatibility(const std::string& method_name, const json& resolved, const ModelShape& model) {
   const MethodDef* method = find_method(method_name);
   if (method == nullptr) return;

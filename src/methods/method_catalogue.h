@@ -32,7 +32,7 @@ struct ParamDef {
   ParamRole role = ParamRole::kMethod;
 };
 
-// What a method's compatibility rules need from the model's config.json.
+// What a method's compatibility rules need from the model (its model card); a field that is 0 skips its rules.
 struct ModelShape {
   int64_t head_dim = 0;
   int64_t num_heads = 0;
@@ -80,10 +80,6 @@ nlohmann::json resolve_method_params(const std::string& method, const nlohmann::
 
 // The model rules of the method for resolved parameters. Throws MethodError naming the parameter.
 void check_model_compatibility(const std::string& method, const nlohmann::json& resolved, const ModelShape& model);
-
-// The shape fields of a Hugging Face config.json (head_dim, else hidden_size / num_attention_heads); a field that is
-// absent or not a positive integer is 0, and the rules that need it are skipped.
-ModelShape model_shape_from_config(const nlohmann::json& config);
 
 // "an integer in [4, 4096]", "one of avgpool, maxpool", ... for messages and `list methods`.
 std::string describe_type(const ParamDef& param);

@@ -16,9 +16,9 @@ namespace loom::scheduler {
 
 namespace fs = std::filesystem;
 
-CostModel load_cost_model(const JobConfig& job, const fs::path& configs_dir) {
-  return CostModel::load(configs_dir / "cost_model.yaml", job.cost_profile, job.model.device,
-                         read_model_shape(job.model.path), job.tensor_parallel);
+CostModel load_cost_model(const JobConfig& job, const fs::path& configs_dir, const model::ModelCard& card) {
+  return CostModel::load(configs_dir / "cost_model.yaml", job.cost_profile, job.model.device, model_shape(card),
+                         job.tensor_parallel);
 }
 
 namespace {
@@ -126,7 +126,7 @@ void check_run_identity(const fs::path& output, const std::vector<results::Resul
 
 PreparedJob prepare_job(const JobConfig& job, const fs::path& configs_dir, const results::JobAttributes& attributes) {
   PreparedJob prepared;
-  prepared.cost = load_cost_model(job, configs_dir);
+  prepared.cost = load_cost_model(job, configs_dir, model::read_model_card(job.model.path));
   RunIdentity identity = RunIdentity::of_job(job);
   results::StoreOptions options;
   options.start_fresh = !job.resume;

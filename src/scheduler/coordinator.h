@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/mpi/mpi_comm.h"
+#include "model_card/model_card.h"
 #include "results/result_store.h"
 #include "scheduler/cost_model.h"
 #include "scheduler/dispatcher.h"
@@ -28,8 +29,9 @@ struct PreparedJob {
   int64_t retried = 0;  // failed rows given another attempt
 };
 
-// The cost model for a job: configs_dir/cost_model.yaml, the job's profile and device, the model's config.json.
-CostModel load_cost_model(const JobConfig& job, const std::filesystem::path& configs_dir);
+// The cost model for a job: configs_dir/cost_model.yaml, the job's profile and device, the model's card.
+CostModel load_cost_model(const JobConfig& job, const std::filesystem::path& configs_dir,
+                          const model::ModelCard& card);
 
 // Throws results::OutputConflict when a stored row was made by another run: a row of this job whose fingerprint
 // differs, or any row whose model, tokenizer or version differs. The message names each changed component (old

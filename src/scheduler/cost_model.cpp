@@ -2,7 +2,6 @@
 
 #include "common/error.h"
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -110,35 +109,10 @@ double CostModel::predict(int64_t input_tokens, int64_t new_tokens) const {
          steps * (coefficients_.decode_c + coefficients_.decode_d * n);
 }
 
-ModelShape read_model_shape(const fs::path& model_dir) {
-  const fs::path path = model_dir / "config.json";
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string(), 0, "", "the model's config.json");
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path.string(), 0, "", std::string("valid JSON: ") + e.what());
-  }
-  if (config.contains("text_config")) config = config["text_config"];
-  auto get = [&](const char* key) -> double {
-    if (!config.contains(key) || !config[key].is_number()) {
-      throw InputError(path.string(), 0, key, "a number (needed for the cost model)");
-    }
-    return config[key].get<double>();
-  };
-  ModelShape shape;
-  shape.layers = get("num_hidden_layers");
-  shape.hidden = get("hidden_size");
-  const double heads = get("num_attention_heads");
-  shape.kv_heads = config.contains("num_key_value_heads") ? get("num_key_value_heads") : heads;
-  shape.head_dim = config.contains("head_dim") && config["head_dim"].is_number() ? get("head_dim") : shape.hidden / heads;
-  const double intermediate = get("intermediate_size");
-  const double q_and_o = 2 * shape.hidden * heads * shape.head_dim;
-  const double k_and_v = 2 * shape.hidden * shape.kv_heads * shape.head_dim;
-  const double mlp = 3 * shape.hidden * intermediate;
-  shape.linear_params = shape.layers * (q_and_o + k_and_v + mlp);
-  return shape;
+ModelShape model_shape(const model::ModelCard& card) {
+  return ModelShape{model::linear_params(card), static_cast<double>(card.num_layers),
+                    static_cast<double>(card.hidden_size), static_cast<double>(card.num_kv_heads),
+                    static_cast<double>(card.head_dim)};
 }
 
 }  // namespace loom::scheduler

@@ -2,10 +2,12 @@
 //   prefill(n) = a·n + b·n²,  decode = steps·(c + d·n)      (n = input tokens, steps = max_new_tokens)
 // Coefficients per device kind ("profile") come from configs/cost_model.yaml, fitted for a model shape (the file's
 // reference_model, Llama-3.1-8B, or the profile's own `fitted_on`) and scaled to the job's model from its
-// config.json: a and c by linear parameters, b by layers·hidden (attention FLOPs), d by layers·kv_heads·head_dim
+// model card: a and c by linear parameters, b by layers·hidden (attention FLOPs), d by layers·kv_heads·head_dim
 // (KV bytes). Tensor parallelism divides by tp·efficiency. The planner and the dispatcher only need the ordering
 // and rough magnitudes.
 #pragma once
+
+#include "model_card/model_card.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -48,8 +50,8 @@ class CostModel {
   CostCoefficients coefficients_{1e-6, 0, 1e-6, 0};
 };
 
-// Reads the shape from <model_dir>/config.json (Llama/Qwen/Mistral key names). InputError on a malformed file.
-ModelShape read_model_shape(const std::filesystem::path& model_dir);
+// The shape of the model the card describes.
+ModelShape model_shape(const model::ModelCard& card);
 // The "Model:" lines of /proc/driver/nvidia/gpus/*/information (empty without an NVIDIA driver).
 std::vector<std::string> detect_gpu_models();
 

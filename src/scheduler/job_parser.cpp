@@ -3,6 +3,7 @@
 #include "common/did_you_mean.h"
 #include "common/error.h"
 #include "methods/method_catalogue.h"
+#include "model_card/model_card.h"
 #include "scheduler/benchmarks/benchmark_options.h"
 #include "scheduler/job_schema.h"
 #include "scheduler/method_presets.h"
@@ -15,6 +16,7 @@
 #include <cctype>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -359,18 +361,17 @@ std::vector<CheckedMethod> read_methods(const Reader& reader, const YAML::Node& 
   return methods;
 }
 
-// The catalogue's model rules (KIVI: head_dim a multiple of group_size) against the model's config.json, read on
-// rank 0 before any weights load. An unreadable config.json is left to the engine's own checks.
+// The catalogue's model rules (KIVI: head_dim a multiple of group_size) against the model card, read on rank 0
+// before any weights load. A model card that cannot be read is left to its own error (run and validate read it next).
 void check_model_rules(const Reader& reader, const std::vector<CheckedMethod>& methods, const fs::path& model_dir) {
-  const fs::path config_path = model_dir / "config.json";
-  std::ifstream in(config_path);
-  nlohmann::json config;
+  std::optional<model::ModelCard> card;
   try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
+    card = model::read_model_card(model_dir);
+  } catch (const InputError&) {
     return;
   }
-  const methods::ModelShape shape = methods::model_shape_from_config(config);
+  const fs::path& config_path = card->config_file;
+  const methods::ModelShape shape{card->head_dim, card->num_heads, card->num_kv_heads, card->num_layers};
   for (const CheckedMethod& method : methods) {
     try {
       methods::check_model_compatibility(method.spec.name, method.resolved, shape);
@@ -486,10 +487,10 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   const YAML::Node model = root["model"];
   job.model.path = reader.input_path(model["path"].Scalar());
   if (!options.overrides.model_path.empty()) job.model.path = fs::absolute(options.overrides.model_path).lexically_normal();
-  if (options.check_files && !fs::is_regular_file(job.model.path / "config.json")) {
+  if (options.check_files && !fs::is_regular_file(model::config_path(job.model.path))) {
     reader.fail(model["path"], options.overrides.model_path.empty() ? "model.path" : "model.path (--model)",
                 "a Hugging Face model directory with config.json; " +
-                    (fs::exists(job.model.path) ? (job.model.path / "config.json").string() + " is missing"
+                    (fs::exists(job.model.path) ? model::config_path(job.model.path).string() + " is missing"
                                                 : job.model.path.string() + " does not exist"));
   }
   job.model.dtype = reader.get<std::string>(model, "model.dtype");

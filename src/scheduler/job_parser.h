@@ -3,10 +3,10 @@
 // line, the dotted key and what was expected. The YAML is bounded first (yaml_limits.h: size, nesting, aliases,
 // duplicate keys, NUL). Methods are checked against the method catalogue and configs/acceleration presets
 // (method_presets.h); with check_files (rank 0), benchmark names and `options` are checked against the registry
-// and the catalogue's model rules against the model's config.json, all before any model loads. Input paths (model.path, data_dir, custom benchmark files) are
-// resolved against the job file's directory; output.path against the current working directory. Command-line
-// overrides (JobOverrides: --model, --limit, --data-root, --set) are applied before validation, so a bad override is
-// reported like a bad key.
+// and the catalogue's model rules against the model card (model_card.h), all before any model loads. Input paths
+// (model.path, data_dir, custom benchmark files) are resolved against the job file's directory; output.path against
+// the current working directory. Command-line overrides (JobOverrides: --model, --limit, --data-root, --set) are
+// applied before validation, so a bad override is reported like a bad key.
 #pragma once
 
 #include "scheduler/job_config.h"

@@ -1,6 +1,7 @@
 #include "scheduler/run_identity.h"
 
 #include "common/error.h"
+#include "model_card/model_card.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -71,8 +72,7 @@ std::string short_hash(const std::string& bytes) {
 
 RunIdentity RunIdentity::of_job(const JobConfig& job) {
   RunIdentity identity;
-  const fs::path config = job.model.path / "config.json";
-  if (!fs::is_regular_file(config))
+  if (!fs::is_regular_file(model::config_path(job.model.path)))
     throw InputError(job.source_file.string(), 0, "model.path", "a model directory with config.json");
 
   std::vector<fs::path> weights;
@@ -88,7 +88,7 @@ RunIdentity RunIdentity::of_job(const JobConfig& job) {
   std::sort(weights.begin(), weights.end());
   std::sort(tokenizer_files.begin(), tokenizer_files.end());
 
-  const std::string config_hash = short_hash(read_bytes(config));
+  const std::string config_hash = short_hash(model::read_config_text(job.model.path));
   std::string model = "config.json " + config_hash + "\n";
   uint64_t weight_bytes = 0;
   for (const fs::path& file : weights) {

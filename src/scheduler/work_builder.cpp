@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_errors.h"
+#include "model_card/model_card.h"
 #include "scheduler/benchmarks/prompt_builder.h"
 #include "scheduler/benchmarks/registry.h"
 #include "scheduler/benchmarks/sample_selection.h"
@@ -13,7 +14,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <tuple>
 
@@ -28,20 +28,7 @@ std::string make_sample_key(const std::string& benchmark, const std::string& tas
 
 int64_t resolve_max_context(const JobConfig& job) {
   if (job.model.max_context > 0) return job.model.max_context;
-  const fs::path path = job.model.path / "config.json";
-  std::ifstream in(path);
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw json_syntax_error(path.string(), e);
-  }
-  if (config.contains("text_config")) config = config["text_config"];
-  if (!config.contains("max_position_embeddings") || !config["max_position_embeddings"].is_number_integer()) {
-    throw InputError(job.source_file.string(), 0, "model.max_context",
-                     "a value, since " + path.string() + " has no integer max_position_embeddings");
-  }
-  return config["max_position_embeddings"].get<int64_t>();
+  return model::read_model_card(job.model.path).max_position_embeddings;
 }
 
 PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_configs_dir, const CostModel& cost,

@@ -43,7 +43,7 @@ struct PreparedWork {
 std::string make_sample_key(const std::string& benchmark, const std::string& task, int64_t target_length,
                             int64_t index, const std::string& method_label);
 
-// max_context from the job, else config.json max_position_embeddings (InputError when neither is usable).
+// max_context from the job, else the model card's max_position_embeddings (InputError for a bad model card).
 int64_t resolve_max_context(const JobConfig& job);
 
 // completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem.

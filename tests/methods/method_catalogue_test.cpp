@@ -146,20 +146,5 @@ TEST(MethodCatalogue, ModelRules) {
   EXPECT_NO_THROW(check_model_compatibility("kivi", kivi, ModelShape{}));
 }
 
-TEST(MethodCatalogue, ModelShapeFromConfig) {
-  const ModelShape explicit_dim = model_shape_from_config(json::parse(
-      R"({"head_dim": 80, "hidden_size": 2560, "num_attention_heads": 32, "num_key_value_heads": 8,
-          "num_hidden_layers": 40})"));
-  EXPECT_EQ(explicit_dim.head_dim, 80);
-  EXPECT_EQ(explicit_dim.num_kv_heads, 8);
-  EXPECT_EQ(explicit_dim.num_layers, 40);
-  const ModelShape derived =
-      model_shape_from_config(json::parse(R"({"hidden_size": 4096, "num_attention_heads": 32})"));
-  EXPECT_EQ(derived.head_dim, 128);
-  EXPECT_EQ(derived.num_kv_heads, 32);
-  EXPECT_EQ(model_shape_from_config(json::parse(R"({"head_dim": "x"})")).head_dim, 0);
-  EXPECT_EQ(model_shape_from_config(json::array()).head_dim, 0);
-}
-
 }  // namespace
 }  // namespace loom::methods

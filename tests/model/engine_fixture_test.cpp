@@ -1,9 +1,9 @@
 // Engine parity with Hugging Face transformers on the tiny fixtures of tools/fixtures/make_model_fixtures.py:
 // last-position logits (fp32, max |delta| <= 1e-4), 32 greedy tokens, chunked prefill, batching, sampling.
 #include "common/error.h"
+#include "model_card/model_card.h"
 #include "model_test_util.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 
 #include <gtest/gtest.h>
@@ -37,7 +37,7 @@ Expected load_expected(const std::string& name) {
 
 std::unique_ptr<DecoderModel> load_model(const std::string& name) {
   WeightStore weights(fixture_dir(name));
-  return std::make_unique<DecoderModel>(load_model_config(fixture_dir(name)), weights, at::kFloat, at::kCPU);
+  return std::make_unique<DecoderModel>(read_model_card(fixture_dir(name)), weights, at::kFloat, at::kCPU);
 }
 
 std::unique_ptr<InferenceEngine> make_engine(const std::string& name) {
@@ -71,7 +71,7 @@ TEST_P(FixtureParity, LastPositionLogitsMatchTransformers) {
 
 TEST_P(FixtureParity, GreedyContinuationMatchesTransformers) {
   const Expected expected = load_expected(GetParam());
-  const ModelConfig config = load_model_config(fixture_dir(GetParam()));
+  const ModelCard config = read_model_card(fixture_dir(GetParam()));
   auto engine = make_engine(GetParam());
   auto results = engine->run({greedy_request(expected.input_ids, 32)});
   ASSERT_EQ(results.size(), 1u);

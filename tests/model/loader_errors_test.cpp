@@ -1,8 +1,8 @@
 // Loader errors: each class of bad model directory gives a loom::InputError naming the file and the tensor/key.
 #include "common/error.h"
+#include "model_card/model_card.h"
 #include "model_test_util.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 
 #include <gtest/gtest.h>
@@ -143,18 +143,18 @@ TEST(WeightStoreSlices, LoadsRowAndColumnShards) {
 }
 
 TEST(ModelConfigParsing, LegacyAndCurrentLayouts) {
-  const ModelConfig yarn = load_model_config(fixture_dir("qwen2_yarn"));  // 4.x layout: rope_scaling + type
+  const ModelCard yarn = read_model_card(fixture_dir("qwen2_yarn"));  // 4.x layout: rope_scaling + type
   EXPECT_EQ(yarn.rope.type, "yarn");
   EXPECT_DOUBLE_EQ(yarn.rope.factor, 4.0);
   EXPECT_EQ(yarn.rope.original_max_position_embeddings, 32);
   EXPECT_DOUBLE_EQ(yarn.rope.theta, 1e6);
   EXPECT_TRUE(yarn.qkv_bias);
-  const ModelConfig llama3 = load_model_config(fixture_dir("llama3_tiny"));  // 5.x layout: rope_parameters
+  const ModelCard llama3 = read_model_card(fixture_dir("llama3_tiny"));  // 5.x layout: rope_parameters
   EXPECT_EQ(llama3.rope.type, "llama3");
   EXPECT_DOUBLE_EQ(llama3.rope.theta, 500000.0);
   EXPECT_TRUE(llama3.tie_word_embeddings);
   EXPECT_EQ(llama3.eos_token_ids, (std::vector<int32_t>{2, 3}));
-  const ModelConfig qwen3 = load_model_config(fixture_dir("qwen3_tiny"));
+  const ModelCard qwen3 = read_model_card(fixture_dir("qwen3_tiny"));
   EXPECT_TRUE(qwen3.qk_norm);
   EXPECT_EQ(qwen3.head_dim, 32);
 }
@@ -235,11 +235,11 @@ TEST_F(LoaderErrors, MalformedConfigJsonNamesTheLine) {
 }
 
 TEST(ModelConfigContext, TrainedContextFollowsRopeScaling) {
-  EXPECT_EQ(trained_context(load_model_config(fixture_dir("mistral_tiny"))), 4096);
-  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama_linear"))), 512);    // 2 x 256
-  EXPECT_EQ(trained_context(load_model_config(fixture_dir("qwen2_yarn"))), 128);      // 4 x 32
-  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama3_tiny"))), 32768);
-  EXPECT_EQ(trained_context(load_model_config(fixture_dir("llama_dynamic"))), 0);     // no limit
+  EXPECT_EQ(trained_context(read_model_card(fixture_dir("mistral_tiny"))), 4096);
+  EXPECT_EQ(trained_context(read_model_card(fixture_dir("llama_linear"))), 512);    // 2 x 256
+  EXPECT_EQ(trained_context(read_model_card(fixture_dir("qwen2_yarn"))), 128);      // 4 x 32
+  EXPECT_EQ(trained_context(read_model_card(fixture_dir("llama3_tiny"))), 32768);
+  EXPECT_EQ(trained_context(read_model_card(fixture_dir("llama_dynamic"))), 0);     // no limit
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 // fixtures written by tools/tiny_model/make_fixtures.py (tests/fixtures/tiny_model/greedy.json): the C++ tokenizer
 // gives the same prompt ids and decodes the same text, the last prompt position has the same top-5 logits, and the
 // engine's greedy continuation (fp32, CPU) is the same token sequence.
+#include "model_card/model_card.h"
 #include "model_test_util.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 #include "text/tokenizer.h"
 
@@ -55,7 +55,7 @@ TEST_P(TinyModelParity, LastPositionTopLogitsMatchTransformers) {
   c10::InferenceMode guard;
   const auto& c = find_case(GetParam());
   WeightStore weights(tiny_model_dir());
-  DecoderModel model(load_model_config(tiny_model_dir()), weights, at::kFloat, at::kCPU);
+  DecoderModel model(read_model_card(tiny_model_dir()), weights, at::kFloat, at::kCPU);
   at::Tensor logits = testing::prompt_logits(model, c.at("prompt_ids").get<std::vector<int64_t>>(), 1 << 20);
   for (const auto& pair : c.at("last_logits_top5")) {
     const int64_t id = pair.at(0).get<int64_t>();

@@ -5,9 +5,9 @@
 // head-local compression methods (snapkv, streaming_llm) and AdaKV (budgets across the group's heads).
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
+#include "model_card/model_card.h"
 #include "rank/accel/registry.h"
 #include "rank/model/inference_engine.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 #include "rank/parallel/communicator_factory.h"
 
@@ -92,7 +92,7 @@ TEST(CommunicatorFactory, PicksMpiForCpuAndGpuFromNodeLocalRank) {
 std::vector<std::string> fixtures_for(int tp) {
   std::vector<std::string> out;
   for (const std::string& name : model::testing::fixture_names()) {
-    const model::ModelConfig c = model::load_model_config(fixture_dir(name));
+    const model::ModelCard c = model::read_model_card(fixture_dir(name));
     if (c.num_heads % tp == 0 && c.num_kv_heads % tp == 0) out.push_back(name);
   }
   return out;
@@ -100,7 +100,7 @@ std::vector<std::string> fixtures_for(int tp) {
 
 at::Tensor sharded_logits(const std::string& name, Communicator* tp, int64_t chunk) {
   model::WeightStore weights(fixture_dir(name));
-  model::DecoderModel m(model::load_model_config(fixture_dir(name)), weights, at::kFloat, at::kCPU, tp);
+  model::DecoderModel m(model::read_model_card(fixture_dir(name)), weights, at::kFloat, at::kCPU, tp);
   const int size = tp == nullptr ? 1 : tp->size();
   EXPECT_EQ(m.tensor_parallel().size, size);
   EXPECT_EQ(m.shape().num_heads * size, m.config().num_heads) << "this rank does not hold a head shard";

@@ -2,7 +2,7 @@
 // shard ranges of every rank tile the model, vocab and intermediate padding, and load_shard's zero padding.
 #include "common/error.h"
 #include "model/model_test_util.h"
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 #include "rank/model/tensor_parallel_layers.h"
 #include "rank/model/weight_store.h"
 
@@ -29,8 +29,8 @@ class FixedRankCommunicator final : public parallel::Communicator {
   int rank_, size_;
 };
 
-ModelConfig config(int64_t heads, int64_t kv_heads, int64_t inter, int64_t vocab) {
-  ModelConfig c;
+ModelCard config(int64_t heads, int64_t kv_heads, int64_t inter, int64_t vocab) {
+  ModelCard c;
   c.num_heads = heads;
   c.num_kv_heads = kv_heads;
   c.intermediate_size = inter;
@@ -39,7 +39,7 @@ ModelConfig config(int64_t heads, int64_t kv_heads, int64_t inter, int64_t vocab
   return c;
 }
 
-std::string error_key(const ModelConfig& c, int size) {
+std::string error_key(const ModelCard& c, int size) {
   FixedRankCommunicator comm(0, size);
   try {
     plan_tensor_parallel(c, &comm);
@@ -68,7 +68,7 @@ TEST(TensorParallelLayout, NoCommunicatorIsTheWholeModel) {
 }
 
 TEST(TensorParallelLayout, ShardsTileTheModelWithPadding) {
-  const ModelConfig c = config(32, 8, 1000, 1001);
+  const ModelCard c = config(32, 8, 1000, 1001);
   int64_t heads = 0, kv = 0;
   for (int r = 0; r < 4; ++r) {
     FixedRankCommunicator comm(r, 4);

@@ -70,11 +70,13 @@ TEST(CostModel, ScalesWithModelShapeAndTensorParallel) {
   EXPECT_THROW(CostModel::load(yaml, "tpu", "cuda", llama8b, 1), loom::InputError);
 }
 
-TEST(CostModel, ReadsModelShapeFromConfigJson) {
+TEST(CostModel, TakesModelShapeFromTheModelCard) {
   const auto dir = std::filesystem::path(LOOM_SOURCE_DIR) / "tests/fixtures/models/llama3_tiny";
-  if (!std::filesystem::exists(dir / "config.json")) GTEST_SKIP() << "fixture model not present";
-  const ModelShape shape = read_model_shape(dir);
-  EXPECT_GT(shape.linear_params, 0);
-  EXPECT_GT(shape.layers, 0);
-  EXPECT_GT(shape.head_dim, 0);
+  const ModelShape shape = model_shape(loom::model::read_model_card(dir));
+  // 2 layers x (q,o: 2*64*4*16 + k,v: 2*64*2*16 + gated MLP: 3*64*128)
+  EXPECT_DOUBLE_EQ(shape.linear_params, 2.0 * (8192 + 4096 + 24576));
+  EXPECT_EQ(shape.layers, 2);
+  EXPECT_EQ(shape.hidden, 64);
+  EXPECT_EQ(shape.kv_heads, 2);
+  EXPECT_EQ(shape.head_dim, 16);
 }

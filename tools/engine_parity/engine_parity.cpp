@@ -4,9 +4,9 @@
 // transformers.
 //   engine_parity --model DIR --ids ids.int32 --lengths 4096,32768 --out DIR [--device cuda] [--dtype auto]
 //                 [--chunk 4096]
+#include "model_card/model_card.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 
 #include <chrono>
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   c10::InferenceMode guard;
   const at::Device device = resolve_device(args["device"], 0);
-  ModelConfig config = load_model_config(args["model"]);
+  ModelCard config = read_model_card(args["model"]);
   const at::ScalarType dtype = resolve_dtype(args["dtype"], config.torch_dtype, device);
   auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<DecoderModel> model;

@@ -5,9 +5,9 @@
 // check and exits non-zero if one fails.
 //   mpiexec -n 1 nccl_tp1_check --model DIR [--length 4096] [--chunk 1024]
 #include "common/mpi/mpi_comm.h"
+#include "model_card/model_card.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
-#include "rank/model/model_config.h"
 #include "rank/model/weight_store.h"
 #include "rank/parallel/nccl_communicator.h"
 
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     report("collectives", reduced.equal(x) && gathered.equal(x) && broadcast.equal(x),
            "all_reduce_sum, all_gather(dim -1), broadcast(root 0) on a bf16 CUDA tensor");
 
-    ModelConfig config = load_model_config(args["model"]);
+    ModelCard config = read_model_card(args["model"]);
     const at::ScalarType dtype = resolve_dtype("auto", config.torch_dtype, device);
     WeightStore weights(args["model"]);
     const int64_t length = std::stoll(args["length"]), chunk = std::stoll(args["chunk"]);

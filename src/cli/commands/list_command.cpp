@@ -2,9 +2,11 @@
 //   benchmarks — the registry built from configs/benchmarks (name and tasks);
 //   methods    — the method catalogue: each method with its parameters (type, range, default, meaning) and model
 //                rules (`full` = dense cache), then the presets of configs/acceleration;
-//   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models.
+//   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models: the
+//                architecture class from each model card, or why the card is refused.
 #include "common/error.h"
 #include "methods/method_catalogue.h"
+#include "model_card/model_card.h"
 #include "scheduler/benchmarks/registry.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/method_presets.h"
@@ -13,7 +15,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -68,21 +69,18 @@ void list_models(const fs::path& configs) {
   for (const fs::path& root : {repo / "models", repo / "tests" / "fixtures" / "models"}) {
     if (!fs::is_directory(root)) continue;
     for (const auto& entry : fs::directory_iterator(root)) {
-      const fs::path config_path = entry.path() / "config.json";
-      if (!fs::is_regular_file(config_path)) continue;
+      if (!fs::is_regular_file(loom::model::config_path(entry.path()))) continue;
       std::string architecture = "?";
+      std::string refused;
       try {
-        std::ifstream in(config_path);
-        const auto config = nlohmann::json::parse(in);
-        if (config.contains("architectures") && !config["architectures"].empty()) {
-          architecture = config["architectures"][0].get<std::string>();
-        }
-      } catch (const std::exception&) {
-        architecture = "(unreadable config.json)";
+        const loom::model::ModelCard card = loom::model::read_model_card(entry.path());
+        architecture = card.class_names.empty() ? card.model_type : card.class_names.front();
+      } catch (const loom::InputError& e) {
+        refused = " (not loadable: " + (e.key().empty() ? "" : "'" + e.key() + "' ") + e.expected() + ")";
       }
       const bool tokenizer = fs::exists(entry.path() / "tokenizer.json") || fs::exists(entry.path() / "tokenizer.model");
-      std::cout << fmt::format("{:<48} {:<24} {}\n", fs::relative(entry.path(), repo).string(), architecture,
-                               tokenizer ? "tokenizer" : "no tokenizer");
+      std::cout << fmt::format("{:<48} {:<24} {}{}\n", fs::relative(entry.path(), repo).string(), architecture,
+                               tokenizer ? "tokenizer" : "no tokenizer", refused);
     }
   }
 }

@@ -16,9 +16,9 @@
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
 #include "metrics/report/metrics_pass.h"
+#include "model_card/model_card.h"
+#include "model_card/tensor_parallel_check.h"
 #include "rank/model/cpu_threads.h"
-#include "rank/model/model_config.h"
-#include "rank/parallel/tensor_parallel_check.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
 #include "results/journal.h"
@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <exception>
 #include <iostream>
@@ -85,7 +84,7 @@ JobBroadcast read_job_on_rank0(const RunOptions& options) {
   try {
     const fs::path configs = loom::scheduler::find_configs_dir(options.job_file);
     const auto job = loom::scheduler::parse_job_file(options.job_file, {configs, true, options.overrides});
-    loom::model::load_model_config(job.model.path);  // out-of-range config.json values: exit 2 before any work
+    loom::model::read_model_card(job.model.path);  // out-of-range config.json values: exit 2 before any work
     message.text = job.text;
     message.configs_dir = configs.string();
   } catch (const loom::InputError& e) {
@@ -121,8 +120,9 @@ int run_job(const RunOptions& options) {
   apply_cli_overrides(options, job);
   const int tp = job.tensor_parallel;
   try {
-    loom::parallel::check_tensor_parallel(tp, world.size(), loom::parallel::read_head_counts(job.model.path),
-                                          options.job_file, (job.model.path / "config.json").string());
+    loom::parallel::check_tensor_parallel(tp, world.size(),
+                                          loom::parallel::head_counts(loom::model::read_model_card(job.model.path)),
+                                          options.job_file, loom::model::config_path(job.model.path).string());
   } catch (const loom::InputError& error) {
     if (rank == 0) std::fprintf(stderr, "loom_mpi: error: %s\n", error.what());
     return 2;
@@ -152,8 +152,7 @@ int run_job(const RunOptions& options) {
   if (rank == 0) {
     try {
       attributes.job_yaml = job.text;
-      std::ifstream config(job.model.path / "config.json");
-      attributes.model_config.assign(std::istreambuf_iterator<char>(config), {});
+      attributes.model_config = loom::model::read_config_text(job.model.path);
       attributes.git_commit = loom::scheduler::read_git_commit(setup.configs_dir);
       attributes.extra["world_size"] = std::to_string(world.size());
       attributes.extra["tensor_parallel"] = std::to_string(tp);

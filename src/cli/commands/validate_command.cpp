@@ -6,8 +6,8 @@
 #include "cli/commands/exit_status.h"
 #include "cli/job_override_options.h"
 #include "common/error.h"
-#include "rank/model/model_config.h"
-#include "rank/parallel/tensor_parallel_check.h"
+#include "model_card/model_card.h"
+#include "model_card/tensor_parallel_check.h"
 #include "results/result_store.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
@@ -82,12 +82,12 @@ void validate(const ValidateOptions& options) {
   if (options.ranks < 1) throw loom::InputError("", 0, "--ranks", "a positive number of ranks");
   const fs::path configs = find_configs_dir(options.job_file);
   const JobConfig job = parse_job_file(options.job_file, {configs, true, options.overrides});
-  loom::parallel::check_tensor_parallel(job.tensor_parallel, options.ranks,
-                                        loom::parallel::read_head_counts(job.model.path), options.job_file,
-                                        (job.model.path / "config.json").string());
-  // config.json's values are range-checked here too (docs/trust-inputs.md), not only when a rank loads the model.
-  loom::model::load_model_config(job.model.path);
-  const CostModel cost = load_cost_model(job, configs);
+  // The model card: config.json's values are range-checked here too (docs/trust-inputs.md), not only when a rank
+  // loads the model; an unsupported architecture or RoPE type is refused here.
+  const loom::model::ModelCard card = loom::model::read_model_card(job.model.path);
+  loom::parallel::check_tensor_parallel(job.tensor_parallel, options.ranks, loom::parallel::head_counts(card),
+                                        options.job_file, card.config_file.string());
+  const CostModel cost = load_cost_model(job, configs, card);
   const std::set<std::string> completed =
       job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};
   const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed);

@@ -287,7 +287,7 @@ void BatchScheduler::decode_step() {
       decode.slot_of = at::tensor(slots, at::kInt).to(device);
       decode.store = any_paged ? store_.get() : nullptr;
       const PagedKVOptions& kv = store_->options();
-      const ModelConfig& config = res_.model->config();
+      const ModelCard& config = res_.model->config();
       decode.num_splits =
           kernels::decode_splits(batch, kv.num_kv_heads, config.num_heads / config.num_kv_heads, kv.head_dim, kv.dtype);
       for (int64_t b = 0; b < batch; ++b) {

@@ -37,7 +37,7 @@ struct Loader {
 
 }  // namespace
 
-DecoderModel::DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
                            parallel::Communicator* tp)
     : config_(std::move(config)), tp_(plan_tensor_parallel(config_, tp)), dtype_(dtype), device_(device),
       rotary_(config_, device) {

@@ -13,7 +13,7 @@
 // every rank.
 #pragma once
 
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 #include "rank/model/paged_kv_store.h"
 #include "rank/model/rotary_embedding.h"
 #include "rank/model/sequence_state.h"
@@ -49,10 +49,10 @@ struct DecodeStep {
 
 class DecoderModel {
  public:
-  DecoderModel(ModelConfig config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+  DecoderModel(ModelCard config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
                parallel::Communicator* tp = nullptr);
 
-  const ModelConfig& config() const { return config_; }
+  const ModelCard& config() const { return config_; }
   ModelShape shape() const;  // heads and KV heads held by this rank
   const TensorParallelLayout& tensor_parallel() const { return tp_; }
   at::ScalarType dtype() const { return dtype_; }
@@ -85,7 +85,7 @@ class DecoderModel {
   void observe_prefill(int64_t layer, SequenceState& state, const at::Tensor& pre_rope_queries,
                        const at::Tensor& queries);
 
-  ModelConfig config_;
+  ModelCard config_;
   TensorParallelLayout tp_;
   at::ScalarType dtype_;
   at::Device device_;

@@ -41,7 +41,7 @@ int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64
     if (options.kv_cache_memory > 0) return static_cast<int64_t>(options.kv_cache_memory * static_cast<double>(free));
     return 2 * kGiB;
   }
-  const ModelConfig& c = model.config();
+  const ModelCard& c = model.config();
   const int64_t chunk = 8192;
   const int64_t activations = chunk * (8 * c.hidden_size + 4 * c.intermediate_size +
                                        (c.num_heads + 2 * c.num_kv_heads) * c.head_dim) *
@@ -64,7 +64,7 @@ class TorchInferenceEngine final : public InferenceEngine {
     const auto start = std::chrono::steady_clock::now();
     if (device_.is_cpu()) set_cpu_threads(options.cpu_threads > 0 ? options.cpu_threads : auto_cpu_threads(1));
     c10::InferenceMode guard;
-    ModelConfig config = load_model_config(options.model_dir);
+    ModelCard config = read_model_card(options.model_dir);
     const at::ScalarType dtype = resolve_dtype(options.dtype, config.torch_dtype, device_);
     {
       WeightStore weights(options.model_dir);

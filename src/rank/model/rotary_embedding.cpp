@@ -25,7 +25,7 @@ double yarn_correction_dim(double rotations, int64_t dim, double base, int64_t m
 
 }  // namespace
 
-RotaryEmbedding::RotaryEmbedding(const ModelConfig& config, at::Device device)
+RotaryEmbedding::RotaryEmbedding(const ModelCard& config, at::Device device)
     : rope_(config.rope), head_dim_(config.head_dim), max_position_embeddings_(config.max_position_embeddings),
       device_(device) {
   const int64_t dim = head_dim_;

@@ -4,7 +4,7 @@
 // max(position)+1 exceeds max_position_embeddings): inv_freq(seq_len) handles that.
 #pragma once
 
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 
 #include <ATen/ATen.h>
 
@@ -14,7 +14,7 @@ namespace loom::model {
 
 class RotaryEmbedding {
  public:
-  RotaryEmbedding(const ModelConfig& config, at::Device device);
+  RotaryEmbedding(const ModelCard& config, at::Device device);
 
   // inv_freq [head_dim/2] fp32 for a forward call covering sequence length seq_len.
   const at::Tensor& inv_freq(int64_t seq_len);

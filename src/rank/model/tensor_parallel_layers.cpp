@@ -10,7 +10,7 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-void require_divisible(const ModelConfig& config, const char* key, int64_t value, int size) {
+void require_divisible(const ModelCard& config, const char* key, int64_t value, int size) {
   if (value % size != 0) {
     throw InputError(config.config_file.string(), 0, key,
                      fmt::format("a multiple of parallel.tensor_parallel ({}); got {} (choose a tensor_parallel "
@@ -20,7 +20,7 @@ void require_divisible(const ModelConfig& config, const char* key, int64_t value
 
 }  // namespace
 
-TensorParallelLayout plan_tensor_parallel(const ModelConfig& config, parallel::Communicator* tp) {
+TensorParallelLayout plan_tensor_parallel(const ModelCard& config, parallel::Communicator* tp) {
   TensorParallelLayout layout;
   layout.comm = tp;
   if (tp != nullptr) {

@@ -9,7 +9,7 @@
 // Each rank loads only its shard (WeightStore slices). A group of one (or no communicator) is the unsharded model.
 #pragma once
 
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 #include "rank/model/weight_store.h"
 #include "rank/parallel/communicator.h"
 
@@ -36,7 +36,7 @@ struct TensorParallelLayout {
 
 // Plans the shards for `tp` (may be null). Throws InputError naming config.json when the heads or KV heads do not
 // divide by the group size.
-TensorParallelLayout plan_tensor_parallel(const ModelConfig& config, parallel::Communicator* tp);
+TensorParallelLayout plan_tensor_parallel(const ModelCard& config, parallel::Communicator* tp);
 
 // Loads rows (dim 0) or columns (dim 1) [start, start + count) of a tensor whose full shape is `full_shape`, padding
 // with zeros where the range runs past the tensor's end (vocab and intermediate padding).

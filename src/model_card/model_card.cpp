@@ -1,8 +1,8 @@
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 
 #include "common/error.h"
 #include "common/json_errors.h"
-#include "rank/model/architectures/architecture.h"
+#include "model_card/architectures/architecture.h"
 
 #include <nlohmann/json.hpp>
 
@@ -92,6 +92,21 @@ std::vector<int32_t> token_ids(const nlohmann::json& object, const std::string& 
   throw InputError(file, 0, key, "expected an integer or a list of integers");
 }
 
+// "architectures": a list of class names (absent or null: none).
+std::vector<std::string> class_names(const nlohmann::json& config, const std::string& file) {
+  auto it = config.find("architectures");
+  if (it == config.end() || it->is_null()) return {};
+  std::vector<std::string> names;
+  if (it->is_array()) {
+    for (const auto& name : *it) {
+      if (!name.is_string()) break;
+      names.push_back(name.get<std::string>());
+    }
+    if (names.size() == it->size()) return names;
+  }
+  throw InputError(file, 0, "architectures", fmt::format("expected a list of class names, got {}", shown(*it)));
+}
+
 // Range checks: values a real checkpoint never has would run anyway and silently change what is generated.
 void check_positive(const std::string& file, const std::string& key, int64_t value, int64_t max_value) {
   if (value <= 0 || value > max_value)
@@ -173,7 +188,7 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
   return rope;
 }
 
-void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
+void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelCard& out) {
   out.hidden_size = required<int64_t>(config, "hidden_size", file, "an integer");
   out.intermediate_size = required<int64_t>(config, "intermediate_size", file, "an integer");
   out.num_layers = required<int64_t>(config, "num_hidden_layers", file, "an integer");
@@ -205,21 +220,31 @@ void parse_common_fields(const nlohmann::json& config, const std::string& file, 
   if (!bos.empty()) out.bos_token_id = bos.front();
 }
 
-ModelConfig load_model_config(const std::filesystem::path& model_dir) {
-  const std::filesystem::path path = model_dir / "config.json";
+std::filesystem::path config_path(const std::filesystem::path& model_dir) { return model_dir / "config.json"; }
+
+std::string read_config_text(const std::filesystem::path& model_dir) {
+  const std::filesystem::path path = config_path(model_dir);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), 0, "", "cannot open the file");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+ModelCard read_model_card(const std::filesystem::path& model_dir) {
+  const std::filesystem::path path = config_path(model_dir);
   const std::string file = path.string();
   if (!std::filesystem::exists(path)) {
     throw InputError(file, 0, "", "missing config.json: expected a Hugging Face model directory");
   }
   const nlohmann::json config = read_json(path);
   if (!config.is_object()) throw InputError(file, 0, "", "expected a JSON object");
-  ModelConfig out;
+  ModelCard out;
   out.config_file = path;
   out.model_type = required<std::string>(config, "model_type", file, "a string");
+  out.class_names = class_names(config, file);
   const Architecture& arch = find_architecture(out.model_type, file);
   parse_common_fields(config, file, out);
   arch.parse(config, file, out);
-  check_model_config(out, file);
+  check_model_card(out, file);
 
   const std::filesystem::path generation_path = model_dir / "generation_config.json";
   if (std::filesystem::exists(generation_path)) {
@@ -231,7 +256,7 @@ ModelConfig load_model_config(const std::filesystem::path& model_dir) {
   return out;
 }
 
-void check_model_config(const ModelConfig& c, const std::string& file) {
+void check_model_card(const ModelCard& c, const std::string& file) {
   check_positive(file, "hidden_size", c.hidden_size, int64_t{1} << 17);
   check_positive(file, "intermediate_size", c.intermediate_size, int64_t{1} << 20);
   check_positive(file, "num_hidden_layers", c.num_layers, 1024);
@@ -273,7 +298,7 @@ void check_model_config(const ModelConfig& c, const std::string& file) {
   if (c.bos_token_id) check_token_ids(file, "bos_token_id", {*c.bos_token_id}, c.vocab_size);
 }
 
-int64_t trained_context(const ModelConfig& config) {
+int64_t trained_context(const ModelCard& config) {
   const RopeConfig& r = config.rope;
   if (r.type == "dynamic") return 0;  // dynamic NTK scaling stretches to any length
   if (r.type == "linear" || r.type == "yarn") {
@@ -283,6 +308,15 @@ int64_t trained_context(const ModelConfig& config) {
                     static_cast<int64_t>(std::llround(r.factor * static_cast<double>(original))));
   }
   return config.max_position_embeddings;
+}
+
+double linear_params(const ModelCard& c) {
+  const double hidden = static_cast<double>(c.hidden_size);
+  const double head_dim = static_cast<double>(c.head_dim);
+  const double q_and_o = 2 * hidden * static_cast<double>(c.num_heads) * head_dim;
+  const double k_and_v = 2 * hidden * static_cast<double>(c.num_kv_heads) * head_dim;
+  const double mlp = 3 * hidden * static_cast<double>(c.intermediate_size);
+  return static_cast<double>(c.num_layers) * (q_and_o + k_and_v + mlp);
 }
 
 }  // namespace loom::model

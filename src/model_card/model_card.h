@@ -1,7 +1,11 @@
-// A model directory's config.json and generation_config.json, reduced to what the engine needs.
+// The model card: a Hugging Face model directory's config.json and generation_config.json, read and range-checked
+// in one place, without torch. Every user of the model's description reads it from here: the engine (DecoderModel,
+// RoPE, tensor-parallel layout), rank 0's checks before any work (run, validate), the cost model, max_context, the
+// method rules and `list models`. No other code opens config.json.
 // Accepts both the transformers 4.x layout (rope_theta at top level, rope_scaling {type|rope_type, ...},
-// torch_dtype) and the 5.x layout (rope_parameters {rope_theta, rope_type, ...}, dtype).
-// Bad, missing or out-of-range fields are loom::InputError naming config.json and the key.
+// torch_dtype) and the 5.x layout (rope_parameters {rope_theta, rope_type, ...}, dtype). The architecture
+// (model_type, architectures/) decides its own fields and what it refuses.
+// Bad, missing or out-of-range fields are loom::InputError naming config.json (or generation_config.json) and the key.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -31,8 +35,9 @@ struct RopeConfig {
   std::string params_key = "rope_scaling";      // where the scaling keys were read (rope_scaling|rope_parameters)
 };
 
-struct ModelConfig {
-  std::string model_type;  // llama|mistral|qwen2|qwen3
+struct ModelCard {
+  std::string model_type;                // llama|mistral|qwen2|qwen3
+  std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
   int64_t num_layers = 0;
@@ -54,12 +59,19 @@ struct ModelConfig {
   std::filesystem::path config_file;
 };
 
+// <model_dir>/config.json: the one place its name is spelled.
+std::filesystem::path config_path(const std::filesystem::path& model_dir);
+
 // Reads <dir>/config.json (the architecture decides its own fields, see architectures/) and
-// <dir>/generation_config.json when present.
-ModelConfig load_model_config(const std::filesystem::path& model_dir);
+// <dir>/generation_config.json when present, then check_model_card.
+ModelCard read_model_card(const std::filesystem::path& model_dir);
+
+// The bytes of <dir>/config.json as they are (stored in the results file, hashed into the run identity), without
+// parsing them. InputError naming the file when it cannot be read.
+std::string read_config_text(const std::filesystem::path& model_dir);
 
 // Fields shared by every supported architecture (used by the architecture parsers).
-void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelCard& out);
 // A boolean key of config.json (null or absent: `fallback`); another type is an InputError naming the key.
 bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback);
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings);
@@ -67,11 +79,15 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
 // Refuses values no real checkpoint has (they would run and silently change the output): sizes <= 0 or absurdly
 // large, head_dim odd or <= 0, rms_norm_eps outside (0, 0.01], rope_theta outside [100, 1e12], a RoPE scaling
 // factor below 1, llama3 high_freq_factor <= low_freq_factor, token ids outside [0, vocab_size). InputError names
-// config.json and the key. load_model_config calls it; the limits are listed in docs/trust-inputs.md.
-void check_model_config(const ModelConfig& config, const std::string& file);
+// config.json and the key. read_model_card calls it; the limits are listed in docs/trust-inputs.md.
+void check_model_card(const ModelCard& config, const std::string& file);
 
 // The longest sequence (prompt + output) the model was trained for: max_position_embeddings, or factor x
 // original_max_position_embeddings for linear and YaRN scaling when larger; 0 (no limit) for dynamic NTK.
-int64_t trained_context(const ModelConfig& config);
+int64_t trained_context(const ModelCard& config);
+
+// Parameters of the per-layer linears (q, k, v, o and the gated MLP; no embeddings, no LM head): the cost model's
+// measure of a model's size.
+double linear_params(const ModelCard& config);
 
 }  // namespace loom::model

@@ -1,6 +1,6 @@
 // Qwen3 (Qwen3ForCausalLM): per-head RMSNorm of q and k (q_norm, k_norm) before RoPE, explicit head_dim
 // (often != hidden_size / num_heads), optional attention_bias. use_sliding_window=true is rejected.
-#include "rank/model/architectures/architecture.h"
+#include "model_card/architectures/architecture.h"
 
 #include "common/error.h"
 
@@ -9,7 +9,7 @@
 namespace loom::model {
 
 namespace {
-void parse_qwen3(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
+void parse_qwen3(const nlohmann::json& config, const std::string& file, ModelCard& out) {
   out.qk_norm = true;
   out.qkv_bias = optional_flag(config, "attention_bias", file, false);
   out.o_bias = out.qkv_bias;

@@ -1,6 +1,6 @@
 // Qwen2 / Qwen2.5 (Qwen2ForCausalLM): biases on q/k/v (not o_proj), tied embeddings in the small models,
 // YaRN rope_scaling for long context. use_sliding_window=true is rejected: sliding-window attention is unsupported.
-#include "rank/model/architectures/architecture.h"
+#include "model_card/architectures/architecture.h"
 
 #include "common/error.h"
 
@@ -9,7 +9,7 @@
 namespace loom::model {
 
 namespace {
-void parse_qwen2(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
+void parse_qwen2(const nlohmann::json& config, const std::string& file, ModelCard& out) {
   out.qkv_bias = true;
   out.o_bias = false;
   if (optional_flag(config, "use_sliding_window", file, false)) {

@@ -4,7 +4,7 @@
 // architecture.cpp's table.
 #pragma once
 
-#include "rank/model/model_config.h"
+#include "model_card/model_card.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -17,7 +17,7 @@ struct Architecture {
   std::string model_type;                 // config.json "model_type"
   std::vector<std::string> class_names;   // config.json "architectures" entries it accepts
   // Fills the architecture-specific fields of `out` (after parse_common_fields) and rejects what it cannot run.
-  void (*parse)(const nlohmann::json& config, const std::string& file, ModelConfig& out);
+  void (*parse)(const nlohmann::json& config, const std::string& file, ModelCard& out);
 };
 
 Architecture describe_llama();

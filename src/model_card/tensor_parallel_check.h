@@ -1,10 +1,11 @@
-// Torch-free validation of a job's tensor_parallel against the world size and the model, for rank 0 before any
+// Torch-free validation of a job's tensor_parallel against the world size and the model, for every rank before any
 // work is dispatched (and for `loom_mpi validate`): the world size must be a multiple of tensor_parallel, and the
-// model's num_attention_heads and num_key_value_heads (config.json) must divide by it. Errors are
-// loom::InputError naming the job file (or config.json) and the key, with the values that would work.
+// model's num_attention_heads and num_key_value_heads (from its model card) must divide by it. Errors are
+// loom::InputError naming the job file and the key, with the values that would work.
 #pragma once
 
-#include <filesystem>
+#include "model_card/model_card.h"
+
 #include <string>
 #include <vector>
 
@@ -15,8 +16,8 @@ struct HeadCounts {
   long long kv_heads = 0;
 };
 
-// Reads num_attention_heads and num_key_value_heads (defaults to num_attention_heads) from <model_dir>/config.json.
-HeadCounts read_head_counts(const std::filesystem::path& model_dir);
+// num_attention_heads and num_key_value_heads of the card (read_model_card has checked both).
+HeadCounts head_counts(const model::ModelCard& card);
 
 // The tensor_parallel values that divide both head counts (1 first).
 std::vector<int> valid_tensor_parallel_sizes(const HeadCounts& counts);

@@ -1,4 +1,4 @@
-#include "rank/model/architectures/architecture.h"
+#include "model_card/architectures/architecture.h"
 
 #include "common/error.h"
 

@@ -1,44 +1,13 @@
-#include "rank/parallel/tensor_parallel_check.h"
+#include "model_card/tensor_parallel_check.h"
 
 #include "common/error.h"
-#include "common/json_errors.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
-
-#include <fstream>
 
 namespace loom::parallel {
 
-namespace {
-
-long long head_field(const nlohmann::json& config, const char* key, const std::string& file) {
-  const auto it = config.find(key);
-  if (it == config.end() || !it->is_number_integer() || it->get<long long>() <= 0) {
-    throw InputError(file, 0, key, "a positive integer");
-  }
-  return it->get<long long>();
-}
-
-}  // namespace
-
-HeadCounts read_head_counts(const std::filesystem::path& model_dir) {
-  const std::string file = (model_dir / "config.json").string();
-  std::ifstream in(file);
-  if (!in) throw InputError(file, 0, "", "cannot open the model's config.json");
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw json_syntax_error(file, e);
-  }
-  HeadCounts counts;
-  counts.heads = head_field(config, "num_attention_heads", file);
-  counts.kv_heads = config.contains("num_key_value_heads") ? head_field(config, "num_key_value_heads", file)
-                                                           : counts.heads;
-  return counts;
-}
+HeadCounts head_counts(const model::ModelCard& card) { return HeadCounts{card.num_heads, card.num_kv_heads}; }
 
 std::vector<int> valid_tensor_parallel_sizes(const HeadCounts& counts) {
   std::vector<int> sizes;

@@ -1,7 +1,7 @@
 // Mistral (MistralForCausalLM): the Llama decoder without biases. Sliding-window attention (v0.1's
 // sliding_window: 4096) is unsupported: such a config is accepted only when the window covers
 // max_position_embeddings, otherwise it is rejected rather than silently computing full attention.
-#include "rank/model/architectures/architecture.h"
+#include "model_card/architectures/architecture.h"
 
 #include "common/error.h"
 
@@ -10,7 +10,7 @@
 namespace loom::model {
 
 namespace {
-void parse_mistral(const nlohmann::json& config, const std::string& file, ModelConfig& out) {
+void parse_mistral(const nlohmann::json& config, const std::string& file, ModelCard& out) {
   auto window = config.find("sliding_window");
   if (window != config.end() && window->is_number_integer() &&
       window->get<int64_t>() < out.max_position_embeddings) {

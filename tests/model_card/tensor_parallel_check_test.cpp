@@ -1,12 +1,11 @@
 // The torch-free job check: world size a multiple of tensor_parallel, heads and KV heads divisible, messages that
-// name the job key and list the sizes that work; head counts read from the fixture models' config.json.
+// name the job key and list the sizes that work; head counts from the fixture models' cards.
 #include "common/error.h"
-#include "rank/parallel/tensor_parallel_check.h"
+#include "model_card/tensor_parallel_check.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 namespace loom::parallel {
 namespace {
@@ -27,10 +26,10 @@ std::string message(int tp, int world, const HeadCounts& counts) {
 }
 
 TEST(TensorParallelCheck, ReadsHeadCountsOfTheFixtures) {
-  const HeadCounts mha = read_head_counts(fixture("llama_linear"));
+  const HeadCounts mha = head_counts(model::read_model_card(fixture("llama_linear")));
   EXPECT_EQ(mha.heads, 4);
   EXPECT_EQ(mha.kv_heads, 4);
-  const HeadCounts gqa = read_head_counts(fixture("llama3_tiny"));
+  const HeadCounts gqa = head_counts(model::read_model_card(fixture("llama3_tiny")));
   EXPECT_EQ(gqa.heads, 4);
   EXPECT_EQ(gqa.kv_heads, 2);
   EXPECT_EQ(valid_tensor_parallel_sizes(mha), (std::vector<int>{1, 2, 4}));
@@ -56,22 +55,6 @@ TEST(TensorParallelCheck, RejectsHeadsThatDoNotDivideAndListsTheValidSizes) {
   EXPECT_NE(kv.find("model/config.json"), std::string::npos) << kv;
   EXPECT_NE(message(3, 6, {32, 8}), "");
   EXPECT_NE(message(0, 4, {4, 4}), "");
-}
-
-TEST(TensorParallelCheck, BadConfigIsAnInputErrorNamingTheKey) {
-  const auto dir = std::filesystem::temp_directory_path() / "loom_tp_check_bad_config";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "config.json") << R"({"num_attention_heads": "many"})";
-  try {
-    read_head_counts(dir);
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.key(), "num_attention_heads");
-  }
-  std::ofstream(dir / "config.json") << "{not json";
-  EXPECT_THROW(read_head_counts(dir), InputError);
-  std::filesystem::remove_all(dir);
-  EXPECT_THROW(read_head_counts(dir), InputError);
 }
 
 }  // namespace

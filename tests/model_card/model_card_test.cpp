@@ -1,0 +1,232 @@
+// The model card, without torch: the fixture models' shapes (Llama, Mistral, Qwen2, Qwen3, the tiny-loom model),
+// the derived figures (head_dim, linear parameters, trained context), the raw text, and one InputError per bad key
+// that names config.json (or generation_config.json) and the key, in words.
+#include "common/error.h"
+#include "model_card/model_card.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace loom::model {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path source_dir() { return fs::path(LOOM_SOURCE_DIR); }
+fs::path fixture(const std::string& name) { return source_dir() / "tests" / "fixtures" / "models" / name; }
+
+std::string file_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ModelCard, ReadsTheLlamaShapes) {
+  const ModelCard card = read_model_card(fixture("llama3_tiny"));
+  EXPECT_EQ(card.model_type, "llama");
+  EXPECT_EQ(card.class_names, (std::vector<std::string>{"LlamaForCausalLM"}));
+  EXPECT_EQ(card.hidden_size, 64);
+  EXPECT_EQ(card.intermediate_size, 128);
+  EXPECT_EQ(card.num_layers, 2);
+  EXPECT_EQ(card.num_heads, 4);
+  EXPECT_EQ(card.num_kv_heads, 2);
+  EXPECT_EQ(card.head_dim, 16);
+  EXPECT_EQ(card.vocab_size, 512);
+  EXPECT_EQ(card.max_position_embeddings, 32768);
+  EXPECT_EQ(card.torch_dtype, "bfloat16");  // 5.x "dtype"
+  EXPECT_EQ(card.rope.type, "llama3");
+  EXPECT_EQ(card.rope.params_key, "rope_parameters");
+  EXPECT_EQ(card.rope.original_max_position_embeddings, 64);
+  EXPECT_TRUE(card.tie_word_embeddings);
+  EXPECT_FALSE(card.qkv_bias);
+  EXPECT_FALSE(card.qk_norm);
+  EXPECT_EQ(card.config_file, fixture("llama3_tiny") / "config.json");
+  EXPECT_EQ(trained_context(card), 32768);
+
+  const ModelCard linear = read_model_card(fixture("llama_linear"));  // 4.x layout: torch_dtype, rope_scaling
+  EXPECT_EQ(linear.torch_dtype, "bfloat16");
+  EXPECT_EQ(linear.rope.params_key, "rope_scaling");
+  EXPECT_EQ(linear.num_kv_heads, 4);
+  EXPECT_EQ(trained_context(linear), 512);  // factor 2 x 256
+}
+
+TEST(ModelCard, ReadsTheQwenAndMistralShapes) {
+  const ModelCard qwen2 = read_model_card(fixture("qwen2_tiny"));
+  EXPECT_EQ(qwen2.class_names.front(), "Qwen2ForCausalLM");
+  EXPECT_EQ(qwen2.head_dim, 16);  // no head_dim key: hidden_size / num_attention_heads
+  EXPECT_TRUE(qwen2.qkv_bias);
+  EXPECT_FALSE(qwen2.o_bias);
+  EXPECT_EQ(qwen2.torch_dtype, "float16");
+  const ModelCard yarn = read_model_card(fixture("qwen2_yarn"));
+  EXPECT_EQ(yarn.rope.type, "yarn");
+  EXPECT_EQ(trained_context(yarn), 128);  // factor 4 x 32
+  const ModelCard qwen3 = read_model_card(fixture("qwen3_tiny"));
+  EXPECT_EQ(qwen3.model_type, "qwen3");
+  EXPECT_EQ(qwen3.head_dim, 32);  // explicit, != hidden_size / num_attention_heads
+  EXPECT_TRUE(qwen3.qk_norm);
+  EXPECT_EQ(qwen3.num_kv_heads, 2);
+  const ModelCard mistral = read_model_card(fixture("mistral_tiny"));
+  EXPECT_EQ(mistral.model_type, "mistral");
+  EXPECT_EQ(mistral.vocab_size, 256);
+  EXPECT_EQ(trained_context(read_model_card(fixture("llama_dynamic"))), 0);  // dynamic NTK: no limit
+}
+
+TEST(ModelCard, TinyLoomShapeAndLinearParameters) {
+  const ModelCard card = read_model_card(source_dir() / "models" / "tiny-loom");
+  EXPECT_EQ(card.num_layers, 6);
+  EXPECT_EQ(card.hidden_size, 256);
+  EXPECT_EQ(card.num_heads, 8);
+  EXPECT_EQ(card.num_kv_heads, 4);
+  EXPECT_EQ(card.head_dim, 32);
+  EXPECT_EQ(card.max_position_embeddings, 8192);
+  EXPECT_EQ(card.eos_token_ids, (std::vector<int32_t>{1}));
+  EXPECT_EQ(card.bos_token_id, 0);
+  // 6 layers x (q,o: 2*256*8*32 + k,v: 2*256*4*32 + gated MLP: 3*256*768)
+  EXPECT_DOUBLE_EQ(linear_params(card), 6.0 * (131072 + 65536 + 589824));
+}
+
+TEST(ModelCard, ConfigTextIsTheFileAsItIs) {
+  const fs::path dir = fixture("qwen3_tiny");
+  EXPECT_EQ(config_path(dir), dir / "config.json");
+  EXPECT_EQ(read_config_text(dir), file_text(dir / "config.json"));
+}
+
+// A copy of a fixture's config.json (and generation_config.json) in a temporary directory, to be broken one key at
+// a time.
+class BadModelCard : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("loom_model_card_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    original_ = json::parse(file_text(fixture("qwen3_tiny") / "config.json"));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const json& config) const { std::ofstream(dir_ / "config.json") << config.dump(); }
+
+  // Reads the card and returns its InputError (fails the test when nothing is thrown).
+  InputError refusal() const {
+    try {
+      read_model_card(dir_);
+    } catch (const InputError& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no InputError";
+    return InputError("", 0, "", "");
+  }
+
+  fs::path dir_;
+  json original_;
+};
+
+TEST_F(BadModelCard, TheUntouchedCopyIsRead) {
+  write(original_);
+  EXPECT_EQ(read_model_card(dir_).model_type, "qwen3");
+}
+
+TEST_F(BadModelCard, EachBadKeyIsNamed) {
+  struct Case {
+    std::string key;   // set (or, with a null value, removed) in config.json
+    json value;
+    std::string named; // the key the error names
+  };
+  const std::vector<Case> cases = {
+      {"model_type", nullptr, "model_type"},
+      {"model_type", "gpt2", "model_type"},
+      {"architectures", "Qwen3ForCausalLM", "architectures"},
+      {"architectures", json::array({1}), "architectures"},
+      {"hidden_size", "64", "hidden_size"},
+      {"hidden_size", nullptr, "hidden_size"},
+      {"intermediate_size", nullptr, "intermediate_size"},
+      {"num_hidden_layers", 1.5, "num_hidden_layers"},
+      {"num_attention_heads", "many", "num_attention_heads"},
+      {"num_key_value_heads", 3, "num_key_value_heads"},
+      {"vocab_size", nullptr, "vocab_size"},
+      {"max_position_embeddings", nullptr, "max_position_embeddings"},
+      {"head_dim", "x", "head_dim"},
+      {"hidden_act", "gelu", "hidden_act"},
+      {"rms_norm_eps", "small", "rms_norm_eps"},
+      {"tie_word_embeddings", "yes", "tie_word_embeddings"},
+      {"attention_bias", 1, "attention_bias"},
+      {"use_sliding_window", true, "use_sliding_window"},
+      {"partial_rotary_factor", 0.5, "partial_rotary_factor"},
+      {"dtype", 16, "dtype"},
+      {"eos_token_id", "x", "eos_token_id"},
+      {"bos_token_id", -1, "bos_token_id"},
+      {"rope_parameters", {{"rope_type", "ntk"}, {"rope_theta", 10000.0}}, "rope_parameters.rope_type"},
+      {"rope_parameters", {{"rope_type", "linear"}, {"rope_theta", 10000.0}}, "rope_parameters.factor"},
+      {"rope_parameters", {{"rope_type", "llama3"}, {"factor", 8.0}, {"rope_theta", 10000.0}}, "low_freq_factor"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key + " = " + c.value.dump());
+    json config = original_;
+    if (c.value.is_null()) {
+      config.erase(c.key);
+    } else {
+      config[c.key] = c.value;
+    }
+    write(config);
+    const InputError e = refusal();
+    EXPECT_EQ(e.file(), (dir_ / "config.json").string());
+    EXPECT_EQ(e.key(), c.named);
+    EXPECT_FALSE(e.expected().empty());
+    for (const char* raw : {"json.exception", "type_error", ".cpp:"})
+      EXPECT_EQ(std::string(e.what()).find(raw), std::string::npos) << e.what();
+  }
+}
+
+// The range checks (docs/trust-inputs.md): values no checkpoint has are refused naming the key.
+TEST_F(BadModelCard, OutOfRangeValuesNameTheKey) {
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"rope_theta", 3.0},        {"rms_norm_eps", 0.0},        {"rms_norm_eps", 5.0},
+      {"head_dim", 33},           {"head_dim", -32},            {"vocab_size", -1},
+      {"num_hidden_layers", 0},   {"max_position_embeddings", 0}, {"eos_token_id", 100000},
+      {"hidden_size", 1 << 20}};
+  for (const auto& [key, value] : cases) {
+    SCOPED_TRACE(key + " = " + value.dump());
+    json config = original_;
+    config[key] = value;
+    if (key == "rope_theta") config["rope_parameters"]["rope_theta"] = value;
+    write(config);
+    const InputError e = refusal();
+    EXPECT_EQ(e.file(), (dir_ / "config.json").string());
+    EXPECT_EQ(e.key(), key);
+  }
+}
+
+TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
+  const InputError e = refusal();
+  EXPECT_EQ(e.file(), (dir_ / "config.json").string());
+  EXPECT_NE(std::string(e.what()).find("expected a Hugging Face model directory"), std::string::npos) << e.what();
+  EXPECT_THROW(read_config_text(dir_), InputError);
+}
+
+TEST_F(BadModelCard, MalformedJsonNamesTheLine) {
+  std::ofstream(dir_ / "config.json") << "{\n  \"model_type\": \"qwen3\",\n  \"hidden_size\": 64,,\n}";
+  const InputError e = refusal();
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+  std::ofstream(dir_ / "config.json") << "[1, 2]";
+  EXPECT_NE(std::string(refusal().what()).find("expected a JSON object"), std::string::npos);
+}
+
+TEST_F(BadModelCard, GenerationConfigEosIdsOverrideAndAreChecked) {
+  write(original_);
+  std::ofstream(dir_ / "generation_config.json") << R"({"eos_token_id": [5, 7]})";
+  EXPECT_EQ(read_model_card(dir_).eos_token_ids, (std::vector<int32_t>{5, 7}));
+  std::ofstream(dir_ / "generation_config.json") << R"({"eos_token_id": 4096})";  // vocab_size is 512
+  const InputError e = refusal();
+  EXPECT_EQ(e.file(), (dir_ / "generation_config.json").string());
+  EXPECT_EQ(e.key(), "eos_token_id");
+}
+
+}  // namespace
+}  // namespace loom::model
