@@ -3,7 +3,7 @@
 #include "common/did_you_mean.h"
 #include "common/error.h"
 #include "methods/method_catalogue.h"
-#include "scheduler/benchmarks/benchmark_options.h"
+#include "benchmarks/benchmark_options.h"
 #include "scheduler/job_schema.h"
 #include "scheduler/method_presets.h"
 #include "scheduler/yaml_json.h"

@@ -2,9 +2,9 @@
 
 #include "common/error.h"
 #include "common/json_errors.h"
-#include "scheduler/benchmarks/prompt_builder.h"
-#include "scheduler/benchmarks/registry.h"
-#include "scheduler/benchmarks/sample_selection.h"
+#include "benchmarks/prompt_builder.h"
+#include "benchmarks/registry.h"
+#include "benchmarks/sample_selection.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 

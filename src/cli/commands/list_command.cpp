@@ -5,7 +5,7 @@
 //   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models.
 #include "common/error.h"
 #include "methods/method_catalogue.h"
-#include "scheduler/benchmarks/registry.h"
+#include "benchmarks/registry.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/method_presets.h"
 
