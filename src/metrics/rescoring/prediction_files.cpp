@@ -175,8 +175,8 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
       rouge_sum[1] += r2;
       rouge_sum[2] += rl;
       ++split_n[0];
-      samples.push_back(
-          {static_cast<int64_t>(i), {{"leval_rouge1", 100 * r1}, {"leval_rouge2", 100 * r2}, {"leval_rougel", 100 * rl}}});
+      samples.push_back({static_cast<int64_t>(i),
+                         {{"leval_rouge1", 100 * r1}, {"leval_rouge2", 100 * r2}, {"leval_rougel", 100 * rl}}});
       continue;
     }
     if (with_options) {
