@@ -34,8 +34,8 @@ struct TaskConfig {
 
 struct BenchmarkConfig {
   std::string name;
-  std::string kind;            // ruler | niah | counting_stars | longbench | longbench_v2 | leval | babilong |
-                               // lveval | infinitebench | lciteeval | longwriter | libra | jsonl
+  std::string kind;            // a family of registry.cpp's factories(): ruler | niah | counting_stars | jsonl |
+                               // leval | lciteeval
   std::string capability;      // Faithfulness | General | Reasoning | Retrieval | Generation | Specialization
   std::string description;
   std::string published;       // where the data files are published (for missing-file errors)
