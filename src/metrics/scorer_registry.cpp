@@ -1,4 +1,5 @@
-// make_scorer / known_metrics: the table of every scorer family (src/metrics/scorers/*.cpp).
+// make_scorer / known_metrics: the table of every scorer family (src/metrics/scorers/*.cpp), each entry with its
+// official aggregation where the family defines one.
 #include "common/error.h"
 #include "metrics/scorer.h"
 #include "metrics/scorers/scorer_support.h"
@@ -9,15 +10,16 @@ namespace loom::metrics {
 
 namespace {
 
-const std::map<std::string, ScoreFunction>& scorer_table() {
-  static const std::map<std::string, ScoreFunction> table = [] {
-    std::map<std::string, ScoreFunction> t;
+const std::map<std::string, ScorerEntry>& scorer_table() {
+  static const std::map<std::string, ScorerEntry> table = [] {
+    std::map<std::string, ScorerEntry> t;
     for (auto* family : {&longbench_scorers, &ruler_scorers, &babilong_scorers, &infinitebench_scorers,
                          &leval_scorers, &longbench_v2_scorers, &lveval_scorers, &counting_stars_scorers,
                          &libra_scorers, &longwriter_scorers, &lciteeval_scorers, &niah_scorers})
       for (auto& entry : family()) {
         LOOM_CHECK(t.count(entry.name) == 0, "scorer name '{}' registered twice", entry.name);
-        t.emplace(entry.name, std::move(entry.function));
+        std::string name = entry.name;
+        t.emplace(std::move(name), std::move(entry));
       }
     return t;
   }();
@@ -34,7 +36,7 @@ std::unique_ptr<Scorer> make_scorer(const std::string& metric_name) {
     for (const auto& kv : table) names += (names.empty() ? "" : ", ") + kv.first;
     throw InputError("", 0, "metric", "unknown metric '" + metric_name + "'; known metrics: " + names);
   }
-  return std::make_unique<FunctionScorer>(it->first, it->second);
+  return std::make_unique<FunctionScorer>(it->second);
 }
 
 std::vector<std::string> known_metrics() {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "common/generation_settings.h"
-#include "scheduler/benchmarks/registry.h"
+#include "benchmarks/registry.h"
 
 #include <cstdint>
 #include <filesystem>

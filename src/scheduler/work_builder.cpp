@@ -2,10 +2,10 @@
 
 #include "common/error.h"
 #include "common/json_errors.h"
+#include "benchmarks/prompt_builder.h"
+#include "benchmarks/registry.h"
+#include "benchmarks/sample_selection.h"
 #include "model_card/model_card.h"
-#include "scheduler/benchmarks/prompt_builder.h"
-#include "scheduler/benchmarks/registry.h"
-#include "scheduler/benchmarks/sample_selection.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 

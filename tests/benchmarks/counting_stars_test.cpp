@@ -3,7 +3,7 @@
 #include "test_support.h"
 
 #include "common/error.h"
-#include "scheduler/benchmarks/data_files.h"
+#include "benchmarks/data_files.h"
 
 #include <gtest/gtest.h>
 

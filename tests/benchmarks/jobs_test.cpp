@@ -1,7 +1,7 @@
 // The committed job files (jobs/ruler.yaml, niah.yaml, loombench.yaml) name registered benchmarks and existing tasks.
 #include "test_support.h"
 
-#include "scheduler/benchmarks/benchmark_config.h"
+#include "benchmarks/benchmark_config.h"
 
 #include <gtest/gtest.h>
 

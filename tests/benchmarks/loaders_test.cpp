@@ -4,7 +4,7 @@
 #include "test_support.h"
 
 #include "common/error.h"
-#include "scheduler/benchmarks/benchmark_config.h"
+#include "benchmarks/benchmark_config.h"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 #include "test_support.h"
 
 #include "metrics/scorer.h"
-#include "scheduler/benchmarks/benchmark_config.h"
-#include "scheduler/benchmarks/text_util.h"
+#include "benchmarks/benchmark_config.h"
+#include "benchmarks/text_util.h"
 
 #include <gtest/gtest.h>
 

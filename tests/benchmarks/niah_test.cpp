@@ -3,7 +3,7 @@
 #include "fake_tokenizer.h"
 #include "test_support.h"
 
-#include "scheduler/benchmarks/prompt_builder.h"
+#include "benchmarks/prompt_builder.h"
 
 #include <gtest/gtest.h>
 

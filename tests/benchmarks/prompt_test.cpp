@@ -2,8 +2,8 @@
 // prefix, raw prompts with the tokenizer's BOS, LongBench-style middle truncation and LEval's word truncation.
 #include "test_support.h"
 
-#include "scheduler/benchmarks/prompt_builder.h"
-#include "scheduler/benchmarks/text_util.h"
+#include "benchmarks/prompt_builder.h"
+#include "benchmarks/text_util.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 

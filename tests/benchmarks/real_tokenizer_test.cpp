@@ -4,7 +4,7 @@
 // NIAH with the default "auto" buffer), and the needle sits at the requested depth.
 #include "test_support.h"
 
-#include "scheduler/benchmarks/prompt_builder.h"
+#include "benchmarks/prompt_builder.h"
 #include "text/tokenizer.h"
 
 #include <gtest/gtest.h>

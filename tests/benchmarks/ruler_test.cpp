@@ -5,8 +5,8 @@
 #include "test_support.h"
 
 #include "common/error.h"
-#include "scheduler/benchmarks/prompt_builder.h"
-#include "scheduler/benchmarks/text_util.h"
+#include "benchmarks/prompt_builder.h"
+#include "benchmarks/text_util.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 #include "fake_tokenizer.h"
 #include "test_support.h"
 
-#include "scheduler/benchmarks/sample_selection.h"
+#include "benchmarks/sample_selection.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // and a spec builder.
 #pragma once
 
-#include "scheduler/benchmarks/registry.h"
+#include "benchmarks/registry.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -6,8 +6,8 @@
 //                architecture class from each model card, or why the card is refused.
 #include "common/error.h"
 #include "methods/method_catalogue.h"
+#include "benchmarks/registry.h"
 #include "model_card/model_card.h"
-#include "scheduler/benchmarks/registry.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/method_presets.h"
 

@@ -60,6 +60,21 @@ Score weighted(const Scores& scores) {
   return out;
 }
 
+// Plain mean of the tasks' official scores, when every task has one.
+std::optional<double> official_mean(const std::map<std::string, TaskResult>& tasks, std::set<std::string>& rules) {
+  double total = 0;
+  for (const auto& [task, t] : tasks) {
+    if (!t.official) {
+      rules.clear();
+      return std::nullopt;
+    }
+    total += *t.official;
+    rules.insert(t.official_rule);
+  }
+  if (tasks.empty()) return std::nullopt;
+  return total / static_cast<double>(tasks.size());
+}
+
 // Sums behind MethodCost.
 struct CostSums {
   int64_t generated = 0;
@@ -127,6 +142,8 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
     Accumulator total;
     std::map<LengthColumn, Accumulator> lengths;
     std::map<std::string, Accumulator> buckets;
+    std::shared_ptr<const OfficialAggregation> official;
+    std::vector<TaskSample> samples;  // for the official aggregation
   };
   std::map<std::string, std::map<std::string, std::map<std::string, TaskSums>>> sums;
   std::map<std::pair<std::string, std::string>, std::string> benchmark_capability;
@@ -139,6 +156,8 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
     if (task.capability.empty()) task.capability = row.capability;
     benchmark_capability.try_emplace({row.method, row.benchmark}, row.capability);
     task.total.add(row);
+    if (task.official == nullptr) task.official = row.official;
+    task.samples.push_back({row.sample_index, row.metric_scores});
     task.lengths[length_column(row.target_length, row.context_length)].add(row);
     task.buckets[length_bucket(row.context_length)].add(row);
     ++summary.rows;
@@ -162,6 +181,13 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         result.capability = t.capability;
         result.total = t.total.task_score(result.metrics);
         task_scores.push_back(result.total);
+        if (t.official) {
+          std::vector<TaskSample> ordered = t.samples;
+          std::stable_sort(ordered.begin(), ordered.end(),
+                           [](const TaskSample& a, const TaskSample& b) { return a.index < b.index; });
+          result.official = t.official->task_score(task, ordered);
+          result.official_rule = t.official->rule;
+        }
         for (const auto& [column, acc] : t.lengths) {
           std::map<std::string, double> unused;
           result.lengths[column] = acc.task_score(unused);
@@ -173,6 +199,7 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         }
       }
       b.total = weighted(task_scores);
+      b.official = official_mean(b.tasks, b.official_rules);
       for (const auto& [column, scores] : column_scores) b.lengths[column] = weighted(scores);
       for (const auto& [bucket, scores] : task_bucket_scores) {
         b.buckets[bucket] = weighted(scores);

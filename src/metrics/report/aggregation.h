@@ -7,10 +7,18 @@
 // 8000/16000/32000/64000/130000 on context_length, upper bounds inclusive) with the method's bucket score the
 // mean over the benchmarks that have samples in that bucket. Next to the scores, each method's cost over the rows
 // that generated (MethodCost): what the acceleration methods trade accuracy for.
+// Beside them, each benchmark's official score where its scorers carry an official aggregation (scorer.h): per
+// task the official rule over the task's samples in sample order, and per benchmark the plain mean of those task
+// scores (the benchmarks' own "average over tasks"), present only when every task of the benchmark has one.
 #pragma once
+
+#include "metrics/scorer.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +31,7 @@ struct ScoredRow {
   std::string benchmark;
   std::string task;
   std::string capability;
+  int64_t sample_index = 0;
   int64_t target_length = 0;
   int64_t context_length = 0;
   bool failed = false;                     // generation failed, or the row could not be scored
@@ -38,6 +47,8 @@ struct ScoredRow {
   int64_t kv_bytes = 0;
   int64_t peak_memory_bytes = 0;
   double prefill_block_density = 1.0;
+  // The official aggregation of the row's first metric (null: none).
+  std::shared_ptr<const OfficialAggregation> official;
 };
 
 // A length column of the task × length table; ordered by `order` (tokens).
@@ -65,6 +76,8 @@ struct TaskResult {
   Score total;
   std::map<std::string, double> metrics;  // per metric mean, 0–100
   std::map<LengthColumn, Score> lengths;
+  std::optional<double> official;  // the official task score, 0–100
+  std::string official_rule;
 };
 
 struct BenchmarkResult {
@@ -73,6 +86,8 @@ struct BenchmarkResult {
   std::map<std::string, TaskResult> tasks;
   std::map<LengthColumn, Score> lengths;  // the benchmark average per length column (sample-weighted)
   std::map<std::string, Score> buckets;   // keyed by bucket label
+  std::optional<double> official;         // plain mean of the tasks' official scores (every task has one)
+  std::set<std::string> official_rules;   // the rules behind them
 };
 
 struct CapabilityResult {

@@ -67,9 +67,14 @@ void print_task_table(const std::string& method, const MethodResult& m, bool nat
     for (const auto& [column, s] : b.lengths) columns.insert(column);
   }
   if (selected.empty()) return;
+  bool official = false;
+  for (const auto& benchmark : selected)
+    for (const auto& [task, t] : m.benchmarks.at(benchmark).tasks) official = official || t.official.has_value();
+  auto official_cell = [](const std::optional<double>& score) { return score ? cell(*score) : std::string(); };
   std::vector<std::string> header = {"benchmark", "task"};
   for (const auto& column : columns) header.push_back(column.label);
   header.insert(header.end(), {"avg", "n", "failed"});
+  if (official) header.push_back("official");
   TextTable table(header);
   for (const auto& benchmark : selected) {
     const BenchmarkResult& b = m.benchmarks.at(benchmark);
@@ -80,6 +85,7 @@ void print_task_table(const std::string& method, const MethodResult& m, bool nat
         row.push_back(it == t.lengths.end() ? "" : cell(it->second));
       }
       row.insert(row.end(), {cell(t.total), std::to_string(t.total.samples), std::to_string(t.total.failed)});
+      if (official) row.push_back(official_cell(t.official));
       table.add(std::move(row));
     }
     std::vector<std::string> average = {benchmark, "(benchmark avg)"};
@@ -88,12 +94,23 @@ void print_task_table(const std::string& method, const MethodResult& m, bool nat
       average.push_back(it == b.lengths.end() ? "" : cell(it->second));
     }
     average.insert(average.end(), {cell(b.total), std::to_string(b.total.samples), std::to_string(b.total.failed)});
+    if (official) average.push_back(official_cell(b.official));
     table.add(std::move(average));
     if (benchmark != selected.back()) table.rule();
   }
   out << "\nScores by task and " << (natural ? "context-length bucket (natural data)" : "target context length")
       << " — method " << method << " (percent)\n";
   table.print(out);
+  if (!official) return;
+  out << "official: the benchmark's own rule per task; on the (benchmark avg) row the plain mean of its tasks' official"
+         " scores, the benchmark's official overall score\n";
+  for (const auto& benchmark : selected) {
+    const BenchmarkResult& b = m.benchmarks.at(benchmark);
+    if (!b.official) continue;
+    std::string rules;
+    for (const auto& rule : b.official_rules) rules += (rules.empty() ? "" : "; ") + rule;
+    out << "  " << benchmark << " official overall " << cell(*b.official) << ": " << rules << '\n';
+  }
 }
 
 void print_task_tables(const Summary& summary, std::ostream& out) {

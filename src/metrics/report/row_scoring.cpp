@@ -50,6 +50,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   out.benchmark = row.benchmark;
   out.task = row.task;
   out.capability = row.capability;
+  out.sample_index = row.sample_index;
   out.target_length = row.target_length;
   out.context_length = row.context_length;
   out.generated = row.status == "ok";
@@ -65,6 +66,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   if (names.empty())
     throw InputError(row.sample_key, 0, "metric", "a scorer name in the metric column of every results row");
   for (const auto& name : names) scorer(name);  // unknown names fail loudly, even on failed rows
+  out.official = scorer(names.front()).aggregation();
 
   auto fail = [&](std::string reason) {
     out.failed = true;

@@ -48,8 +48,10 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
         tj["metrics"] = t.metrics;
         tj["lengths"] = nlohmann::json::object();
         for (const auto& [column, s] : t.lengths) tj["lengths"][column.label] = score_json(s);
+        if (t.official) tj["official"] = {{"score", *t.official}, {"rule", t.official_rule}};
         bj["tasks"][task] = std::move(tj);
       }
+      if (b.official) bj["official"] = {{"score", *b.official}, {"rules", b.official_rules}};
       mj["benchmarks"][benchmark] = std::move(bj);
     }
   }

@@ -1,5 +1,6 @@
 // The JSON summary written next to the results file (<file>.json): per method, the overall score, length
-// buckets, capabilities, benchmarks with their tasks (per metric and per length column), and the failures.
+// buckets, capabilities, benchmarks with their tasks (per metric and per length column, and the official score
+// where the scorers carry an official aggregation), and the failures.
 // Scores are percentages (0–100). Layout: docs/results.md.
 #pragma once
 

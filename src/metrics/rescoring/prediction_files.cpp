@@ -66,6 +66,13 @@ std::string stem_before(const std::filesystem::path& file, const std::string& su
   return name;
 }
 
+// The scorer's official aggregation (the one the metrics pass prints) over the file's samples.
+double official_task_score(const Scorer& scorer, const std::string& task, const std::vector<TaskSample>& samples) {
+  const std::shared_ptr<const OfficialAggregation> aggregation = scorer.aggregation();
+  LOOM_CHECK(aggregation != nullptr, "scorer '{}' has no official aggregation", scorer.name());
+  return aggregation->task_score(task, samples);
+}
+
 RescoreResult make_result(std::string benchmark, std::string task, std::string file, std::string metric,
                           std::string scale) {
   RescoreResult r;
@@ -104,7 +111,7 @@ RescoreResult rescore_infinitebench(std::string task, const std::filesystem::pat
   auto scorer = make_scorer("infbench_" + metric_task);
   auto records = read_jsonl_records(file);
   RescoreResult r = make_result("InfiniteBench", task, file.string(), scorer->name(), "0-1");
-  double total = 0;
+  std::vector<TaskSample> samples;
   int line = 0;
   for (const auto& rec : records) {
     ++line;
@@ -112,10 +119,10 @@ RescoreResult rescore_infinitebench(std::string task, const std::filesystem::pat
     const std::string pred = string_field(rec, {"prediction", "pred"}, file, line);
     json meta = {{"label", label}};
     if (rec.contains("model_name")) meta["model_name"] = rec.at("model_name");
-    total += scorer->score(pred, {}, meta);
+    samples.push_back({line - 1, {{scorer->name(), 100 * scorer->score(pred, {}, meta)}}});
   }
   r.samples = records.size();
-  r.score = total / static_cast<double>(records.size());
+  r.score = official_task_score(*scorer, task, samples) / 100;
   return r;
 }
 
@@ -142,6 +149,7 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
   const bool sci_fi = text::contains(path_text, "sci_fi");
   bool with_options = false;
   for (const char* t : {"coursera", "quality", "tpo"}) with_options = with_options || text::contains(path_text, t);
+  std::vector<TaskSample> samples;  // for the official aggregation the metrics pass uses too
   int line = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     const json& rec = records[i];
@@ -159,12 +167,19 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
       if (eval == "f1") return text::squad_f1(p, g);
       return 0.0;
     };
+    const std::vector<double> split_before = split_sum;
     if (eval == "rouge") {
-      rouge_sum[0] += text::google_rouge_n(gt, pred, 1).f;
-      rouge_sum[1] += text::google_rouge_n(gt, pred, 2).f;
-      rouge_sum[2] += text::google_rouge_l(gt, pred).f;
+      const double r1 = text::google_rouge_n(gt, pred, 1).f, r2 = text::google_rouge_n(gt, pred, 2).f,
+                   rl = text::google_rouge_l(gt, pred).f;
+      rouge_sum[0] += r1;
+      rouge_sum[1] += r2;
+      rouge_sum[2] += rl;
       ++split_n[0];
-    } else if (with_options) {
+      samples.push_back({static_cast<int64_t>(i),
+                         {{"leval_rouge1", 100 * r1}, {"leval_rouge2", 100 * r2}, {"leval_rougel", 100 * rl}}});
+      continue;
+    }
+    if (with_options) {
       split_sum[0] += metric(leval::process_output_mc(pred, text::contains(path_text, "coursera")), leval::process_gt_mc(gt));
       ++split_n[0];
     } else if (text::contains(path_text, "gsm")) {
@@ -187,6 +202,11 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
       split_sum[0] += metric(pred, gt);
       ++split_n[0];
     }
+    // The sample's score: what it added to its split(s), averaged over them (sci_fi: loyalty and fact).
+    double added = 0;
+    for (size_t s = 0; s < split_sum.size(); ++s) added += split_sum[s] - split_before[s];
+    const double per_sample = sci_fi ? added / 2 : added;
+    samples.push_back({static_cast<int64_t>(i), {{eval == "exam" ? "leval_exam" : "leval_f1", 100 * per_sample}}});
   }
   if (evaluation.empty()) throw InputError(file.string(), 0, "evaluation", "at least one row with evaluation exam, f1 or rouge");
   r.samples = records.size() - r.skipped;
@@ -195,18 +215,16 @@ RescoreResult rescore_leval(std::string task, const std::filesystem::path& file)
     const double r1 = 100 * rouge_sum[0] / n, r2 = 100 * rouge_sum[1] / n, rl = 100 * rouge_sum[2] / n;
     r.metric = "leval_rouge (geometric mean of R1, R2, RL)";
     r.breakdown = {{"rouge1", r1}, {"rouge2", r2}, {"rougeL", rl}};
-    r.score = std::pow(r1 * r2 * rl, 1.0 / 3.0);
+    r.score = official_task_score(*make_scorer("leval_rouge1"), task, samples);
     return r;
   }
   r.metric = evaluation == "exam" ? "leval_exam" : "leval_f1";
   const size_t splits = topic ? 3 : sci_fi ? 2 : 1;
-  double total = 0;
-  for (size_t s = 0; s < splits; ++s) {
+  for (size_t s = 0; splits > 1 && s < splits; ++s) {
     const double v = split_n[s] ? 100.0 * split_sum[s] / static_cast<double>(split_n[s]) : 0.0;
-    if (splits > 1) r.breakdown.emplace_back(topic ? "sentence_" + std::to_string(s + 1) : (s == 0 ? "loyalty" : "fact"), v);
-    total += v;
+    r.breakdown.emplace_back(topic ? "sentence_" + std::to_string(s + 1) : (s == 0 ? "loyalty" : "fact"), v);
   }
-  r.score = total / static_cast<double>(splits);
+  r.score = official_task_score(*make_scorer(r.metric), task, samples);
   return r;
 }
 
@@ -235,7 +253,7 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
   auto scorer = make_scorer(it->second);
   auto records = read_jsonl_records(file);
   RescoreResult r = make_result("LongBench", task, file.string(), it->second, "0-100");
-  double total = 0;
+  std::vector<TaskSample> samples;
   std::vector<double> bucket_sum(3, 0.0);
   std::vector<size_t> bucket_n(3, 0);
   json meta_template = {{"dataset", dataset}};
@@ -250,7 +268,7 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
     json meta = meta_template;
     if (rec.contains("all_classes")) meta["all_classes"] = rec.at("all_classes");
     const double s = scorer->score(pred, refs, meta);
-    total += s;
+    samples.push_back({line - 1, {{scorer->name(), 100 * s}}});
     if (e_variant) {
       const json& length = field(rec, {"length"}, file, line);
       const double len = length.is_number() ? length.get<double>() : 0;
@@ -260,7 +278,7 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
     }
   }
   r.samples = records.size();
-  r.score = 100 * total / static_cast<double>(records.size());
+  r.score = official_task_score(*scorer, task, samples);
   if (e_variant) {
     const char* names[3] = {"0-4k", "4-8k", "8k+"};
     for (size_t b = 0; b < 3; ++b)

@@ -57,6 +57,8 @@ bool babilong_compare_answers(const std::string& target, const std::string& outp
 }
 
 std::vector<ScorerEntry> babilong_scorers() {
+  // The result notebooks: accuracy = 100 * correct / N per task and length.
+  static const auto aggregation = mean_aggregation("BABILong: 100 x correct / N per task");
   return {{"babilong_compare_answers",
            [](const std::string& prediction, const std::vector<std::string>& references, const nlohmann::json& meta) {
              if (references.empty()) return 0.0;
@@ -65,7 +67,8 @@ std::vector<ScorerEntry> babilong_scorers() {
              return babilong_compare_answers(references[0], prediction, metadata_string(meta, "question"), labels)
                         ? 1.0
                         : 0.0;
-           }}};
+           },
+           aggregation}};
 }
 
 }  // namespace loom::metrics

@@ -330,7 +330,8 @@ std::vector<ScorerEntry> infinitebench_scorers() {
   out.push_back(entry("math_calc", [](const json& l, const std::string& p, const json& m, bool r) {
     return score_math_calc(l, p, metadata_string(m, "model_name") == "gpt4", r);
   }));
-  return out;
+  // compute_scores.py: the mean per task (printed on 0-1; the report uses percent).
+  return with_aggregation(std::move(out), mean_aggregation("InfiniteBench compute_scores.py: mean per task"));
 }
 
 }  // namespace loom::metrics

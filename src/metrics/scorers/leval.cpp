@@ -311,6 +311,34 @@ double exam_score(const std::string& task, const std::string& prediction, const 
   return exact_match(prediction, gt);
 }
 
+double official_exam_score(const std::string& task, const std::vector<TaskSample>& samples) {
+  if (task.find("topic_retrieval_longchat") == std::string::npos) return mean_task_score(samples);
+  std::vector<std::vector<TaskSample>> splits(3);
+  for (const TaskSample& sample : samples) splits[static_cast<size_t>(sample.index % 3)].push_back(sample);
+  double total = 0;
+  for (const auto& split : splits) total += mean_task_score(split);
+  return total / 3;
+}
+
+double official_rouge_score(const std::vector<TaskSample>& samples) {
+  double product = 1;
+  int metrics = 0;
+  for (const char* metric : {"leval_rouge1", "leval_rouge2", "leval_rougel"}) {
+    double sum = 0;
+    size_t n = 0;
+    for (const TaskSample& sample : samples) {
+      const auto it = sample.metric_scores.find(metric);
+      if (it == sample.metric_scores.end()) continue;
+      sum += it->second;
+      ++n;
+    }
+    if (n == 0) continue;
+    product *= sum / static_cast<double>(n);
+    ++metrics;
+  }
+  return metrics == 0 ? 0 : std::pow(product, 1.0 / metrics);
+}
+
 }  // namespace loom::metrics::leval
 
 namespace loom::metrics {
@@ -333,6 +361,13 @@ std::vector<ScorerEntry> leval_scorers() {
   out.push_back({"leval_rougel", [](const std::string& p, const std::vector<std::string>& refs, const nlohmann::json&) {
                    return max_over_references(refs, [&](const std::string& r) { return text::google_rouge_l(r, p).f; });
                  }});
+  const auto exam = std::make_shared<const OfficialAggregation>(OfficialAggregation{
+      "LEval auto_eval.py: 100 x mean (topic_retrieval_longchat: mean of its 3 per-position splits)",
+      leval::official_exam_score});
+  const auto rouge = std::make_shared<const OfficialAggregation>(OfficialAggregation{
+      "LEval auto_eval.py LEval_score: geometric mean of the R1, R2, RL means",
+      [](const std::string&, const std::vector<TaskSample>& samples) { return leval::official_rouge_score(samples); }});
+  for (ScorerEntry& entry : out) entry.aggregation = entry.name.rfind("leval_rouge", 0) == 0 ? rouge : exam;
   return out;
 }
 

@@ -48,4 +48,28 @@ std::string python_str(const nlohmann::json& value) {
   return value.dump();
 }
 
+double mean_task_score(const std::vector<TaskSample>& samples) {
+  if (samples.empty()) return 0;
+  double total = 0;
+  for (const TaskSample& sample : samples) {
+    double sum = 0;
+    for (const auto& [metric, value] : sample.metric_scores) sum += value;
+    if (!sample.metric_scores.empty()) total += sum / static_cast<double>(sample.metric_scores.size());
+  }
+  return total / static_cast<double>(samples.size());
+}
+
+std::shared_ptr<const OfficialAggregation> mean_aggregation(std::string rule) {
+  return std::make_shared<const OfficialAggregation>(OfficialAggregation{
+      std::move(rule), [](const std::string&, const std::vector<TaskSample>& samples) {
+        return mean_task_score(samples);
+      }});
+}
+
+std::vector<ScorerEntry> with_aggregation(std::vector<ScorerEntry> entries,
+                                          const std::shared_ptr<const OfficialAggregation>& aggregation) {
+  for (ScorerEntry& entry : entries) entry.aggregation = aggregation;
+  return entries;
+}
+
 }  // namespace loom::metrics

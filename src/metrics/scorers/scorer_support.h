@@ -15,23 +15,36 @@ using ScoreFunction =
                          const nlohmann::json& metadata)>;
 
 struct ScorerEntry {
+  ScorerEntry(std::string entry_name, ScoreFunction entry_function,
+              std::shared_ptr<const OfficialAggregation> entry_aggregation = nullptr)
+      : name(std::move(entry_name)), function(std::move(entry_function)), aggregation(std::move(entry_aggregation)) {}
   std::string name;
   ScoreFunction function;
+  std::shared_ptr<const OfficialAggregation> aggregation;  // null: none
 };
 
 class FunctionScorer : public Scorer {
  public:
-  FunctionScorer(std::string name, ScoreFunction function) : name_(std::move(name)), function_(std::move(function)) {}
-  std::string name() const override { return name_; }
+  explicit FunctionScorer(ScorerEntry entry) : entry_(std::move(entry)) {}
+  std::string name() const override { return entry_.name; }
   double score(const std::string& prediction, const std::vector<std::string>& references,
                const nlohmann::json& metadata) const override {
-    return function_(prediction, references, metadata);
+    return entry_.function(prediction, references, metadata);
   }
+  std::shared_ptr<const OfficialAggregation> aggregation() const override { return entry_.aggregation; }
 
  private:
-  std::string name_;
-  ScoreFunction function_;
+  ScorerEntry entry_;
 };
+
+// An official aggregation that is the mean over samples of the row's metrics (BABILong's 100·correct/N,
+// LongBench's and InfiniteBench's means), described by `rule`.
+std::shared_ptr<const OfficialAggregation> mean_aggregation(std::string rule);
+// The mean over `samples` of each sample's mean metric score (0–100); 0 for no samples.
+double mean_task_score(const std::vector<TaskSample>& samples);
+// Gives every entry of a family the same aggregation.
+std::vector<ScorerEntry> with_aggregation(std::vector<ScorerEntry> entries,
+                                          const std::shared_ptr<const OfficialAggregation>& aggregation);
 
 // max(0, f(prediction, r) for r in references), the loop LongBench / LEval / InfiniteBench use.
 double max_over_references(const std::vector<std::string>& references,
