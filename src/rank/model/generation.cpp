@@ -173,7 +173,7 @@ std::unique_ptr<AttentionPolicy> make_shared_prefill_policy(const std::vector<Se
 }
 
 bool same_prefill(const Sequence& a, const Sequence& b) {
-  return a.request.input_ids == b.request.input_ids &&
+  return a.request.prompt_id >= 0 && a.request.prompt_id == b.request.prompt_id &&
          a.request.generation.prefill_chunk_size == b.request.generation.prefill_chunk_size;
 }
 
