@@ -2,6 +2,7 @@
 // number of methods (the items point to it by PromptId), and a sample whose prompt cannot be built becomes failed
 // outcomes with the reason while the other samples are prepared.
 #include "common/error.h"
+#include "common/mpi/serialize.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/work_builder.h"
@@ -81,6 +82,10 @@ TEST(WorkBuilder, ASweepStoresEachPromptOnce) {
     }
   }
   for (const auto& [prompt, methods] : methods_per_prompt) EXPECT_EQ(methods, 3) << "prompt " << prompt;
+  // Nor does an item carry ids of its own: its byte form is far smaller than its prompt's (over 2 KB of ids).
+  for (const loom::protocol::WorkItem& item : work.items) {
+    EXPECT_LT(loom::mpi::to_bytes(item).size(), 1024u) << item.sample_key;
+  }
   EXPECT_EQ(work.prompts.stored_tokens(), distinct_tokens);
   EXPECT_GT(distinct_tokens, 4 * 500);  // 1K-token prompts
   EXPECT_TRUE(work.unprepared.empty());
