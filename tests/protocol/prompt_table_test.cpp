@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,8 @@ TEST(PromptTable, AnAssignmentCarriesASharedPromptOnce) {
   const std::size_t prompt_bytes = 65536 * sizeof(int32_t);
   const std::size_t one_bytes = mpi::to_bytes(one).size();
   const std::size_t all_bytes = mpi::to_bytes(all).size();
+  std::printf("assignment of a 65,536-token prompt: 1 method %zu bytes, 13 methods %zu bytes (13 copies: >= %zu)\n",
+              one_bytes, all_bytes, 13 * prompt_bytes);
   EXPECT_GT(one_bytes, prompt_bytes);
   EXPECT_LT(all_bytes - one_bytes, 12 * 1024u) << "a batch of 13 methods sent the shared prompt more than once";
 
