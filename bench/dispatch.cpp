@@ -77,13 +77,17 @@ Measurement measure(const loom::mpi::Comm& world, int items, double work_us) {
   std::thread dispatcher;
   if (world.rank() == 0) {
     dispatcher = std::thread([&] {
-      std::vector<loom::scheduler::WorkItem> work(static_cast<std::size_t>(items));
+      loom::protocol::PromptTable prompts;
+      std::vector<loom::protocol::WorkItem> work(static_cast<std::size_t>(items));
       for (int i = 0; i < items; ++i) {
+        loom::protocol::Prompt prompt;
+        prompt.input_ids.assign(16, i);
         work[i].sample_key = "bench/" + std::to_string(i);
-        work[i].input_ids.assign(16, i);
+        work[i].prompt_id = prompts.add(std::move(prompt));
         work[i].predicted_seconds = 1;
       }
-      loom::scheduler::Dispatcher d(world, leaders, std::move(work), {}, [](const auto&) {}, nullptr);
+      loom::scheduler::Dispatcher d(world, leaders, std::move(prompts), std::move(work), {}, [](const auto&) {},
+                                    nullptr);
       summary = d.run();
     });
   }

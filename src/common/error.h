@@ -1,7 +1,7 @@
 // Errors at three levels (see docs/architecture.md):
 //  * loom::Error           — an internal failure, thrown by LOOM_CHECK (in words; the place is logged at debug).
 //  * loom::InputError      — bad user input; names the file, line (0 if unknown), key and what was expected.
-//  * loom::SampleError     — one sample failed; the worker records it as `failed` with the reason and goes on.
+//  * loom::SampleError     — one sample failed (to prepare or to run): a `failed` row with its reason; the job goes on.
 // Messages are complete sentences a user can act on; never catch and re-throw without adding context.
 #pragma once
 

@@ -164,10 +164,15 @@ PreparedJob prepare_job(const JobConfig& job, const fs::path& configs_dir, const
                prepared.work.total_items / std::max<std::size_t>(1, job.methods.size()), job.methods.size(),
                prepared.work.total_items, prepared.work.skipped_completed, job.output_path.string(),
                prepared.work.items.size(), prepared.retried, prepared.cost.profile());
+  if (!prepared.work.unprepared.empty()) {
+    spdlog::warn("{} rows cannot be prepared and are stored as failed (first: {}: {})",
+                 prepared.work.unprepared.size(), prepared.work.unprepared.front().sample_key,
+                 prepared.work.unprepared.front().error);
+  }
   return prepared;
 }
 
-results::ResultRow make_row(results::ResultRow row, const WorkOutcome& outcome) {
+results::ResultRow make_row(results::ResultRow row, const protocol::WorkOutcome& outcome) {
   row.context_length = outcome.input_tokens;
   row.input_tokens = outcome.input_tokens;
   row.output_tokens = outcome.output_tokens;
@@ -189,20 +194,27 @@ results::ResultRow make_row(results::ResultRow row, const WorkOutcome& outcome) 
 DispatchSummary dispatch_job(const mpi::Comm& world, const std::vector<int>& leaders, PreparedJob& job,
                              double progress_interval_s) {
   const double total_predicted = std::accumulate(job.work.items.begin(), job.work.items.end(), 0.0,
-                                                 [](double sum, const WorkItem& item) {
+                                                 [](double sum, const protocol::WorkItem& item) {
                                                    return sum + item.predicted_seconds;
                                                  });
   ProgressReporter progress(static_cast<int64_t>(job.work.items.size()), total_predicted, progress_interval_s,
                             [](const std::string& line) { spdlog::info("{}", line); });
-  auto sink = [&](const WorkOutcome& outcome) {
+  auto sink = [&](const protocol::WorkOutcome& outcome) {
     auto it = job.work.rows.find(outcome.sample_key);
     LOOM_CHECK(it != job.work.rows.end(), "outcome for unknown or already stored sample {}", outcome.sample_key);
     job.store->append(make_row(std::move(it->second), outcome));
     job.work.rows.erase(it);
   };
-  Dispatcher dispatcher(world, leaders, std::move(job.work.items), DispatchOptions{}, sink, &progress);
+  for (const protocol::WorkOutcome& failed : job.work.unprepared) sink(failed);
+  const auto unprepared = static_cast<int64_t>(job.work.unprepared.size());
+  job.work.unprepared.clear();
+  Dispatcher dispatcher(world, leaders, std::move(job.work.prompts), std::move(job.work.items), DispatchOptions{},
+                        sink, &progress);
   job.work.items.clear();
-  return dispatcher.run();
+  DispatchSummary summary = dispatcher.run();
+  summary.completed += unprepared;
+  summary.failed += unprepared;
+  return summary;
 }
 
 }  // namespace loom::scheduler

@@ -2,7 +2,8 @@
 // writer lock (moving an old file aside when resume is off), check that every stored row was made by this same run
 // (run_identity.h; else OutputConflict naming what changed), prepare the work not yet stored plus the failed rows
 // still under max_attempts, then dispatch it and append every outcome, joined with its row template, to the store
-// as it arrives. The worker on rank 0 runs beside this on another thread.
+// as it arrives. Rows whose sample could not be prepared (PreparedWork::unprepared) are stored as failed, with the
+// reason, before the first item is dispatched. The worker on rank 0 runs beside this on another thread.
 #pragma once
 
 #include "common/mpi/mpi_comm.h"
@@ -43,11 +44,12 @@ void check_run_identity(const std::filesystem::path& output, const std::vector<r
 PreparedJob prepare_job(const JobConfig& job, const std::filesystem::path& configs_dir,
                         const results::JobAttributes& attributes);
 
-// Serves every group leader until all are stopped; appends each outcome to job.store.
+// Stores the unprepared rows as failed, then serves every group leader until all are stopped, appending each
+// outcome to job.store. The summary's completed and failed counts include the unprepared rows.
 DispatchSummary dispatch_job(const mpi::Comm& world, const std::vector<int>& leaders, PreparedJob& job,
                              double progress_interval_s);
 
 // Joins a worker outcome with its row template.
-results::ResultRow make_row(results::ResultRow row, const WorkOutcome& outcome);
+results::ResultRow make_row(results::ResultRow row, const protocol::WorkOutcome& outcome);
 
 }  // namespace loom::scheduler

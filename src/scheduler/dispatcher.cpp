@@ -9,14 +9,20 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <string_view>
 
 namespace loom::scheduler {
 
-Dispatcher::Dispatcher(const mpi::Comm& world, std::vector<int> leaders, std::vector<WorkItem> items,
-                       DispatchOptions options, OutcomeSink sink, ProgressReporter* progress)
+using protocol::WorkAssignment;
+using protocol::WorkItem;
+using protocol::WorkOutcome;
+using protocol::WorkRequest;
+
+Dispatcher::Dispatcher(const mpi::Comm& world, std::vector<int> leaders, protocol::PromptTable prompts,
+                       std::vector<WorkItem> items, DispatchOptions options, OutcomeSink sink,
+                       ProgressReporter* progress)
     : world_(world),
       leaders_(std::move(leaders)),
+      prompts_(std::move(prompts)),
       queue_(std::move(items)),
       taken_(queue_.size(), false),
       options_(options),
@@ -24,27 +30,40 @@ Dispatcher::Dispatcher(const mpi::Comm& world, std::vector<int> leaders, std::ve
       progress_(progress) {
   std::stable_sort(queue_.begin(), queue_.end(),
                    [](const WorkItem& a, const WorkItem& b) { return a.predicted_seconds > b.predicted_seconds; });
-  for (std::size_t i = 0; i < queue_.size(); ++i) same_prompt_[prompt_hash(queue_[i])].push_back(i);
-}
-
-uint64_t Dispatcher::prompt_hash(const WorkItem& item) {
-  const std::string_view bytes(reinterpret_cast<const char*>(item.input_ids.data()),
-                               item.input_ids.size() * sizeof(int32_t));
-  return std::hash<std::string_view>{}(bytes) ^
-         (static_cast<uint64_t>(item.generation.prefill_chunk_size) * 0x9E3779B97F4A7C15ULL);
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    const protocol::PromptId prompt = queue_[i].prompt_id;
+    LOOM_CHECK(prompts_.contains(prompt), "work item {} points to prompt {}, which the dispatcher was not given",
+               queue_[i].sample_key, prompt);
+    same_prompt_[prompt].push_back(i);
+    ++undispatched_[prompt];
+  }
 }
 
 std::vector<std::size_t> Dispatcher::prompt_group(std::size_t first) const {
   std::vector<std::size_t> group{first};
   const WorkItem& lead = queue_[first];
-  for (std::size_t i : same_prompt_.at(prompt_hash(lead))) {
-    if (i == first || taken_[i] || queue_[i].input_ids != lead.input_ids ||
-        queue_[i].generation.prefill_chunk_size != lead.generation.prefill_chunk_size) {
+  for (std::size_t i : same_prompt_.at(lead.prompt_id)) {
+    if (i == first || taken_[i] || queue_[i].generation.prefill_chunk_size != lead.generation.prefill_chunk_size) {
       continue;
     }
     group.push_back(i);
   }
   return group;
+}
+
+int64_t Dispatcher::tokens_of(std::size_t index) const {
+  return protocol::item_tokens(prompts_.at(queue_[index].prompt_id), queue_[index]);
+}
+
+WorkAssignment Dispatcher::assignment_for(std::vector<WorkItem> batch) {
+  WorkAssignment assignment = protocol::pack_assignment(prompts_, std::move(batch));
+  for (const WorkItem& item : assignment.items) {
+    if (--undispatched_[item.prompt_id] == 0) {
+      undispatched_.erase(item.prompt_id);
+      prompts_.erase(item.prompt_id);
+    }
+  }
+  return assignment;
 }
 
 std::vector<WorkItem> Dispatcher::next_batch(const WorkRequest& request) {
@@ -65,7 +84,7 @@ std::vector<WorkItem> Dispatcher::next_batch(const WorkRequest& request) {
       if (taken_[i]) continue;
       std::vector<std::size_t> group = prompt_group(i);
       int64_t tokens = 0;
-      for (std::size_t j : group) tokens += item_tokens(queue_[j]);
+      for (std::size_t j : group) tokens += tokens_of(j);
       if (group.size() <= capacity && tokens <= request.free_kv_tokens) {
         chosen = std::move(group);
         break;
@@ -133,8 +152,8 @@ DispatchSummary Dispatcher::run() {
     summary.dispatched += static_cast<int64_t>(batch.size());
     for (const WorkItem& item : batch) predicted[item.sample_key] = item.predicted_seconds;
     while (head_ < queue_.size() && taken_[head_]) ++head_;
+    assignment = assignment_for(std::move(batch));
     assignment.stop = head_ >= queue_.size();
-    assignment.items = std::move(batch);
     world_.send(assignment, leader, mpi::MessageTag::kWorkAssignment);
   }
   for (std::size_t i = head_; i < queue_.size(); ++i) {

@@ -1,8 +1,10 @@
 // Dynamic, longest-first dispatch on rank 0 to groups that batch continuously. Group leaders send WorkRequest
 // (finished outcomes, free decode slots, free KV tokens); the dispatcher answers each with the most expensive
-// remaining item whose whole prompt group (the same prompt under a sweep's other methods, which the engine prefills
-// once) fits the group's free slots and KV room; a group that holds nothing gets the most expensive group whatever
-// its size, up to its capacity. Every request is answered; `stop` says the queue is empty.
+// remaining item whose whole prompt group (the items of its PromptId, a sweep's other methods, with the same
+// prefill chunk size, which the engine prefills once) fits the group's free slots and KV room; a group that holds
+// nothing gets the most expensive group whatever its size, up to its capacity. Every request is answered; `stop`
+// says the queue is empty. An assignment carries each of its prompts once (protocol::pack_assignment), and a
+// prompt leaves the dispatcher's PromptTable once its last item is dispatched.
 // It runs until every leader has retired. It polls with MPI_Iprobe and a back-off sleep, so it can share
 // rank 0 with that rank's own worker (run on a separate thread; MPI_THREAD_MULTIPLE).
 // Outcomes go to the sink in arrival order (rank 0 appends them to the results store there).
@@ -10,7 +12,8 @@
 
 #include "common/mpi/mpi_comm.h"
 #include "scheduler/progress.h"
-#include "scheduler/work_messages.h"
+#include "protocol/prompt_table.h"
+#include "protocol/work_messages.h"
 
 #include <cstdint>
 #include <functional>
@@ -36,23 +39,29 @@ struct DispatchSummary {
 
 class Dispatcher {
  public:
-  using OutcomeSink = std::function<void(const WorkOutcome&)>;
+  using OutcomeSink = std::function<void(const protocol::WorkOutcome&)>;
 
-  // leaders: world ranks of the group leaders (each sends requests until stopped). Items may be in any order.
-  Dispatcher(const mpi::Comm& world, std::vector<int> leaders, std::vector<WorkItem> items, DispatchOptions options,
-             OutcomeSink sink, ProgressReporter* progress);
+  // leaders: world ranks of the group leaders (each sends requests until stopped). prompts: every prompt the items
+  // point to (loom::Error otherwise). Items may be in any order.
+  Dispatcher(const mpi::Comm& world, std::vector<int> leaders, protocol::PromptTable prompts,
+             std::vector<protocol::WorkItem> items, DispatchOptions options, OutcomeSink sink,
+             ProgressReporter* progress);
   DispatchSummary run();
 
  private:
-  std::vector<WorkItem> next_batch(const WorkRequest& request);
+  std::vector<protocol::WorkItem> next_batch(const protocol::WorkRequest& request);
   std::vector<std::size_t> prompt_group(std::size_t first) const;  // untaken queue indices of first's prompt
-  static uint64_t prompt_hash(const WorkItem& item);
+  int64_t tokens_of(std::size_t index) const;                      // item_tokens of queue_[index]
+  // The batch with its prompts, each once; prompts whose every item is now dispatched leave the table.
+  protocol::WorkAssignment assignment_for(std::vector<protocol::WorkItem> batch);
 
   const mpi::Comm& world_;
   std::vector<int> leaders_;
-  std::vector<WorkItem> queue_;  // sorted by decreasing predicted cost
+  protocol::PromptTable prompts_;
+  std::vector<protocol::WorkItem> queue_;  // sorted by decreasing predicted cost
   std::vector<bool> taken_;
-  std::unordered_map<uint64_t, std::vector<std::size_t>> same_prompt_;  // prompt hash -> queue indices
+  std::unordered_map<protocol::PromptId, std::vector<std::size_t>> same_prompt_;  // prompt -> queue indices
+  std::unordered_map<protocol::PromptId, int64_t> undispatched_;                   // prompt -> items not yet sent
   std::size_t head_ = 0;
   DispatchOptions options_;
   OutcomeSink sink_;

@@ -31,6 +31,94 @@ int64_t resolve_max_context(const JobConfig& job) {
   return model::read_model_card(job.model.path).max_position_embeddings;
 }
 
+namespace {
+
+// One sample's model input, or why it cannot be built.
+struct SampleInput {
+  protocol::Prompt prompt;
+  std::string error;  // non-empty: the sample cannot be prepared (its rows are stored as failed with this reason)
+};
+
+SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const benchmarks::Sample& sample,
+                               const benchmarks::PromptContext& context, int64_t max_context,
+                               int32_t max_new_tokens) {
+  SampleInput input;
+  try {
+    input.prompt.input_ids = benchmark.build_input_ids(sample, context);
+    if (!sample.followup_prompt.empty()) {
+      benchmarks::Sample raw;  // rendered raw: no chat template, system prompt or answer prefix
+      raw.benchmark = sample.benchmark;
+      raw.task = sample.task;
+      raw.id = sample.id;
+      raw.use_chat_template = false;
+      input.prompt.followup_ids = benchmarks::encode_input(raw, sample.followup_prompt, context);
+    }
+    input.prompt.followup_prefix = sample.followup_prefix;
+    input.prompt.followup_suffix = sample.followup_suffix;
+  } catch (const SampleError& e) {
+    input.prompt = protocol::Prompt{};
+    input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
+                              "max_new_tokens {}): {}",
+                              context.max_input_tokens, max_context, max_new_tokens, e.what());
+    spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+  }
+  return input;
+}
+
+results::ResultRow row_template(const benchmarks::Sample& sample, const MethodSpec& method,
+                                const std::string& sample_key, const std::string& references_json,
+                                const std::string& metadata_json, const std::string& fingerprint) {
+  results::ResultRow row;
+  row.sample_key = sample_key;
+  row.benchmark = sample.benchmark;
+  row.task = sample.task;
+  row.capability = sample.capability;
+  row.metric = sample.metric;
+  row.sample_id = sample.id;
+  row.sample_index = sample.index;
+  row.target_length = sample.target_length;
+  row.references_json = references_json;
+  row.metadata_json = metadata_json;
+  row.method = method.label;
+  row.method_params_json = method.params_json;
+  row.fingerprint = fingerprint;
+  return row;
+}
+
+using CellIndex = std::map<std::tuple<std::string, std::string, int64_t>, std::size_t>;
+
+CellSummary& cell_of(PreparedWork& work, CellIndex& index, const benchmarks::Sample& sample) {
+  const auto key = std::make_tuple(sample.benchmark, sample.task, sample.target_length);
+  auto [it, inserted] = index.emplace(key, work.cells.size());
+  if (inserted) work.cells.push_back(CellSummary{sample.benchmark, sample.task, sample.target_length});
+  return work.cells[it->second];
+}
+
+// The samples of one `benchmarks` entry, expanded and selected.
+std::vector<benchmarks::Sample> expand_benchmark(const benchmarks::Benchmark& benchmark,
+                                                 const benchmarks::BenchmarkSpec& spec,
+                                                 const benchmarks::PromptContext& context) {
+  if (benchmark.synthetic() && std::find(spec.lengths.begin(), spec.lengths.end(), 0) != spec.lengths.end()) {
+    throw InputError(spec.source_file, spec.source_line, "benchmarks[].lengths",
+                     fmt::format("positive lengths for {} (a generator); 0 is only a split name (BABILong's 0k)",
+                                 benchmark.name()));
+  }
+  std::vector<benchmarks::Sample> expanded;
+  try {
+    expanded = benchmark.expand(benchmarks::expansion_spec(spec, benchmark.synthetic()), context);
+  } catch (const nlohmann::json::exception& e) {
+    // The loaders name the file and record for what they check; anything else of the wrong type lands here.
+    throw InputError(spec.source_file, spec.source_line, "benchmarks[].data_dir",
+                     fmt::format("{}'s data files and options in their published format (a value has an "
+                                 "unexpected type: {})", benchmark.name(), json_problem(e)));
+  }
+  std::vector<benchmarks::Sample> samples = benchmarks::select_samples(std::move(expanded), spec);
+  spdlog::info("{}: {} samples", benchmark.name(), samples.size());
+  return samples;
+}
+
+}  // namespace
+
 PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_configs_dir, const CostModel& cost,
                           const std::set<std::string>& completed, RunIdentity* identity) {
   PreparedWork work;
@@ -40,27 +128,11 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
   const text::ChatTemplate chat_template =
       text::load_chat_template(job.model.path, job.model.chat_template, job.model.enable_thinking);
 
-  std::map<std::tuple<std::string, std::string, int64_t>, std::size_t> cell_index;
+  CellIndex cell_index;
   for (const benchmarks::BenchmarkSpec& spec : job.benchmarks) {
     const benchmarks::Benchmark& benchmark = registry.get(spec.name);
-    if (benchmark.synthetic() && std::find(spec.lengths.begin(), spec.lengths.end(), 0) != spec.lengths.end()) {
-      throw InputError(spec.source_file, spec.source_line, "benchmarks[].lengths",
-                       fmt::format("positive lengths for {} (a generator); 0 is only a split name (BABILong's 0k)",
-                                   benchmark.name()));
-    }
     benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
-    std::vector<benchmarks::Sample> expanded;
-    try {
-      expanded = benchmark.expand(benchmarks::expansion_spec(spec, benchmark.synthetic()), context);
-    } catch (const nlohmann::json::exception& e) {
-      // The loaders name the file and record for what they check; anything else of the wrong type lands here.
-      throw InputError(spec.source_file, spec.source_line, "benchmarks[].data_dir",
-                       fmt::format("{}'s data files and options in their published format (a value has an "
-                                   "unexpected type: {})", benchmark.name(), json_problem(e)));
-    }
-    const std::vector<benchmarks::Sample> samples = benchmarks::select_samples(std::move(expanded), spec);
-    spdlog::info("{}: {} samples", benchmark.name(), samples.size());
-    for (const benchmarks::Sample& sample : samples) {
+    for (const benchmarks::Sample& sample : expand_benchmark(benchmark, spec, context)) {
       const GenerationSettings generation = job.generation.apply(sample.generation);
       context.max_input_tokens = work.max_context - generation.max_new_tokens;
       if (context.max_input_tokens <= 0) {
@@ -68,32 +140,27 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
                          fmt::format("a context longer than max_new_tokens ({}) of {}/{}", generation.max_new_tokens,
                                      sample.benchmark, sample.task));
       }
-      const std::vector<int32_t> ids = benchmark.build_input_ids(sample, context);
-      std::vector<int32_t> followup_ids;
-      if (!sample.followup_prompt.empty()) {
-        benchmarks::Sample raw;  // rendered raw: no chat template, system prompt or answer prefix
-        raw.benchmark = sample.benchmark;
-        raw.task = sample.task;
-        raw.id = sample.id;
-        raw.use_chat_template = false;
-        followup_ids = benchmarks::encode_input(raw, sample.followup_prompt, context);
-      }
-      const auto key = std::make_tuple(sample.benchmark, sample.task, sample.target_length);
-      auto [it, inserted] = cell_index.emplace(key, work.cells.size());
-      if (inserted) work.cells.push_back(CellSummary{sample.benchmark, sample.task, sample.target_length});
-      CellSummary& cell = work.cells[it->second];
+      SampleInput input =
+          build_sample_input(benchmark, sample, context, work.max_context, generation.max_new_tokens);
+      const std::vector<int32_t>& ids = input.prompt.input_ids;
+      const std::vector<int32_t>& followup_ids = input.prompt.followup_ids;
+      CellSummary& cell = cell_of(work, cell_index, sample);
       ++cell.samples;
       cell.input_tokens += static_cast<int64_t>(ids.size());
-      if (static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
+      if (input.error.empty() && static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
       const double predicted =
-          cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
-          (followup_ids.empty() ? 0.0 : cost.predict(static_cast<int64_t>(followup_ids.size()), generation.max_new_tokens));
+          !input.error.empty() ? 0.0
+          : cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
+                (followup_ids.empty() ? 0.0
+                                      : cost.predict(static_cast<int64_t>(followup_ids.size()),
+                                                     generation.max_new_tokens));
       const std::string references_json = nlohmann::json(sample.references).dump();
       const std::string metadata_json = sample.metadata.dump();
       const std::string prompt_hash =
           identity ? RunIdentity::prompt_hash(ids, followup_ids, sample.followup_prefix, sample.followup_suffix,
                                               references_json, metadata_json)
                    : std::string();
+      protocol::PromptId prompt_id = protocol::kNoPrompt;  // stored on the first method that runs it
       for (const MethodSpec& method : job.methods) {
         ++work.total_items;
         cell.predicted_seconds += predicted;
@@ -107,23 +174,19 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
           continue;
         }
         LOOM_CHECK(!work.rows.count(sample_key), "two samples share the key {}", sample_key);
-        results::ResultRow row;
-        row.sample_key = sample_key;
-        row.benchmark = sample.benchmark;
-        row.task = sample.task;
-        row.capability = sample.capability;
-        row.metric = sample.metric;
-        row.sample_id = sample.id;
-        row.sample_index = sample.index;
-        row.target_length = sample.target_length;
-        row.references_json = references_json;
-        row.metadata_json = metadata_json;
-        row.method = method.label;
-        row.method_params_json = method.params_json;
-        row.fingerprint = fingerprint;
-        work.rows.emplace(sample_key, std::move(row));
-        work.items.push_back(WorkItem{sample_key, ids, generation, method, predicted, followup_ids,
-                                      sample.followup_prefix, sample.followup_suffix});
+        work.rows.emplace(sample_key,
+                          row_template(sample, method, sample_key, references_json, metadata_json, fingerprint));
+        if (!input.error.empty()) {
+          protocol::WorkOutcome failed;
+          failed.sample_key = sample_key;
+          failed.ok = false;
+          failed.error = input.error;
+          work.unprepared.push_back(std::move(failed));
+          continue;
+        }
+        // Stored once, on the first method that runs it (`ids` is not read after this).
+        if (prompt_id == protocol::kNoPrompt) prompt_id = work.prompts.add(std::move(input.prompt));
+        work.items.push_back(protocol::WorkItem{sample_key, prompt_id, generation, method, predicted});
       }
     }
   }

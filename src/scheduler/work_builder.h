@@ -1,14 +1,18 @@
 // Rank 0's preparation of a job: expand every `benchmarks` entry through the registry, turn each sample into input
 // ids (Benchmark::build_input_ids: official template, chat template, truncation to max_context - max_new_tokens),
-// apply the job's generation overrides, make one WorkItem per (sample, method) with its predicted cost, and keep
-// each item's descriptive fields as a ResultRow template (joined with the worker's WorkOutcome on arrival).
+// store them once as a protocol::Prompt in the PromptTable (its PromptId is the sample's identity from here on),
+// apply the job's generation overrides, make one WorkItem per (sample, method) that points to the prompt, with its
+// predicted cost, and keep each row's descriptive fields as a ResultRow template (joined with the worker's
+// WorkOutcome on arrival). A sample whose prompt cannot be built (loom::SampleError, e.g. its instruction alone is
+// longer than max_input_tokens) becomes one failed outcome per method with the reason; the other samples go on.
 #pragma once
 
 #include "results/result_row.h"
 #include "scheduler/cost_model.h"
 #include "scheduler/job_config.h"
 #include "scheduler/run_identity.h"
-#include "scheduler/work_messages.h"
+#include "protocol/prompt_table.h"
+#include "protocol/work_messages.h"
 
 #include <cstdint>
 #include <map>
@@ -23,15 +27,19 @@ struct CellSummary {
   std::string benchmark;
   std::string task;
   int64_t target_length = 0;
-  int64_t samples = 0;        // per method
+  int64_t samples = 0;        // per method (unprepared ones included)
   int64_t input_tokens = 0;   // sum over samples
   int64_t truncated = 0;      // samples whose prompt was cut to fit
   double predicted_seconds = 0;  // sum over samples and methods
 };
 
 struct PreparedWork {
-  std::vector<WorkItem> items;                      // every (sample, method) not yet in the results file
-  std::map<std::string, results::ResultRow> rows;   // sample_key -> row template, for every item
+  protocol::PromptTable prompts;                    // each prepared sample's ids, once (items point to them)
+  std::vector<protocol::WorkItem> items;            // every (sample, method) not yet in the results file
+  // (sample, method) rows not yet stored whose sample could not be prepared: failed outcomes with the reason,
+  // stored as failed rows without running (coordinator.h).
+  std::vector<protocol::WorkOutcome> unprepared;
+  std::map<std::string, results::ResultRow> rows;   // sample_key -> row template, for every item and unprepared row
   std::map<std::string, std::string> fingerprints;  // sample_key -> run identity, for every row of the job
   std::vector<CellSummary> cells;
   int64_t total_items = 0;                          // before skipping completed ones
@@ -46,7 +54,8 @@ std::string make_sample_key(const std::string& benchmark, const std::string& tas
 // max_context from the job, else the model card's max_position_embeddings (InputError for a bad model card).
 int64_t resolve_max_context(const JobConfig& job);
 
-// completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem.
+// completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem (nor an
+// unprepared outcome).
 // identity (optional): each row's fingerprint goes into its template and `fingerprints`.
 PreparedWork prepare_work(const JobConfig& job, const std::filesystem::path& benchmark_configs_dir,
                           const CostModel& cost, const std::set<std::string>& completed,

@@ -1,6 +1,7 @@
 // A batch that holds one prompt under several methods (a sweep) prefills it once and gives every method exactly
 // what it gets when it runs alone: same generated ids, same KV bytes, same text. Sparse-prefill methods (which
-// replace prefill attention) and other prompts in the batch keep their own prefill.
+// replace prefill attention) and other prompts in the batch keep their own prefill. "The same prompt" is the same
+// InferenceRequest::prompt_id, never a comparison of the ids.
 #include "rank/accel/registry.h"
 #include "rank/model/inference_engine.h"
 
@@ -32,9 +33,13 @@ std::vector<int32_t> random_prompt(int64_t length, uint32_t seed) {
   return ids;
 }
 
-model::InferenceRequest request(const std::vector<int32_t>& ids, const std::string& method, nlohmann::json params) {
+// prompt_id: the caller's identity of ids (the worker derives it from rank 0's PromptId); equal ids share a prefill
+// only under one prompt_id.
+model::InferenceRequest request(const std::vector<int32_t>& ids, int64_t prompt_id, const std::string& method,
+                                nlohmann::json params) {
   model::InferenceRequest r;
   r.input_ids = ids;
+  r.prompt_id = prompt_id;
   r.method.name = method;
   r.method.params_json = params.dump();
   r.method.label = method + params.dump();
@@ -50,19 +55,19 @@ TEST(SharedPrefill, SweepInOneBatchEqualsEachMethodAlone) {
   const std::vector<int32_t> prompt = random_prompt(300, 7);
   const std::vector<int32_t> other = random_prompt(250, 8);
   std::vector<model::InferenceRequest> batch = {
-      request(prompt, "full", nlohmann::json::object()),
-      request(prompt, "snapkv", {{"compression_ratio", 0.5}}),
-      request(prompt, "streaming_llm", {{"compression_ratio", 0.75}}),
-      request(prompt, "adakv", {{"compression_ratio", 0.5}}),
-      request(prompt, "expected_attention", {{"compression_ratio", 0.5}}),   // pre-RoPE query statistics
-      request(prompt, "observed_attention", {{"compression_ratio", 0.5}}),   // every prompt query
-      request(prompt, "tova", {{"compression_ratio", 0.5}}),
-      request(prompt, "cakekv", {{"max_capacity_prompt", 128}}),             // trims earlier layers in place
-      request(prompt, "kivi", {{"k_bits", 2}, {"v_bits", 2}, {"residual_length", 32}, {"group_size", 8}}),
-      request(prompt, "think", {{"key_channel_compression_ratio", 0.5}}),
-      request(prompt, "xattention", {{"block_size", 32}, {"stride", 8}, {"threshold", 0.5}}),  // own prefill
-      request(other, "snapkv", {{"compression_ratio", 0.5}}),                // another prompt
-      request(prompt, "pyramidkv", {{"compression_ratio", 0.5}}),
+      request(prompt, 0, "full", nlohmann::json::object()),
+      request(prompt, 0, "snapkv", {{"compression_ratio", 0.5}}),
+      request(prompt, 0, "streaming_llm", {{"compression_ratio", 0.75}}),
+      request(prompt, 0, "adakv", {{"compression_ratio", 0.5}}),
+      request(prompt, 0, "expected_attention", {{"compression_ratio", 0.5}}),   // pre-RoPE query statistics
+      request(prompt, 0, "observed_attention", {{"compression_ratio", 0.5}}),   // every prompt query
+      request(prompt, 0, "tova", {{"compression_ratio", 0.5}}),
+      request(prompt, 0, "cakekv", {{"max_capacity_prompt", 128}}),             // trims earlier layers in place
+      request(prompt, 0, "kivi", {{"k_bits", 2}, {"v_bits", 2}, {"residual_length", 32}, {"group_size", 8}}),
+      request(prompt, 0, "think", {{"key_channel_compression_ratio", 0.5}}),
+      request(prompt, 0, "xattention", {{"block_size", 32}, {"stride", 8}, {"threshold", 0.5}}),  // own prefill
+      request(other, 1, "snapkv", {{"compression_ratio", 0.5}}),                // another prompt
+      request(prompt, 0, "pyramidkv", {{"compression_ratio", 0.5}}),
   };
   const std::vector<model::InferenceResult> together = engine->run(batch);
   ASSERT_EQ(together.size(), batch.size());
@@ -102,9 +107,9 @@ TEST(SharedPrefill, ABadRequestFailsAloneAndTheOthersStillShare) {
   auto engine = fixture_engine();
   const std::vector<int32_t> prompt = random_prompt(200, 9);
   std::vector<model::InferenceRequest> batch = {
-      request(prompt, "full", nlohmann::json::object()),
-      request(prompt, "snapkv", {{"no_such_parameter", 1}}),
-      request(prompt, "snapkv", {{"compression_ratio", 0.5}}),
+      request(prompt, 0, "full", nlohmann::json::object()),
+      request(prompt, 0, "snapkv", {{"no_such_parameter", 1}}),
+      request(prompt, 0, "snapkv", {{"compression_ratio", 0.5}}),
   };
   const auto results = engine->run(batch);
   EXPECT_TRUE(results[0].ok);
@@ -114,6 +119,28 @@ TEST(SharedPrefill, ABadRequestFailsAloneAndTheOthersStillShare) {
   EXPECT_EQ(results[0].prefill_shared_by, 2);
   EXPECT_EQ(results[2].prefill_shared_by, 2);
   EXPECT_EQ(results[2].output_ids, engine->run({batch[2]}).at(0).output_ids);
+}
+
+TEST(SharedPrefill, ThePromptIdDecidesWhoShares) {
+  // Batch mates are grouped by prompt_id, not by comparing their ids: the same ids without an identity (-1) or under
+  // another prompt_id get their own prefill.
+  auto engine = fixture_engine();
+  const std::vector<int32_t> prompt = random_prompt(150, 10);
+  std::vector<model::InferenceRequest> batch = {
+      request(prompt, 4, "full", nlohmann::json::object()),
+      request(prompt, 4, "snapkv", {{"compression_ratio", 0.5}}),
+      request(prompt, 5, "snapkv", {{"compression_ratio", 0.5}}),
+      request(prompt, -1, "full", nlohmann::json::object()),
+      request(prompt, -1, "streaming_llm", {{"compression_ratio", 0.5}}),
+  };
+  const auto results = engine->run(batch);
+  const std::vector<int32_t> shared_by = {2, 2, 1, 1, 1};
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_TRUE(results[i].ok) << results[i].error;
+    EXPECT_EQ(results[i].prefill_shared_by, shared_by[i]) << i;
+  }
+  EXPECT_EQ(results[3].output_ids, results[0].output_ids);  // whoever shares, the same output
+  EXPECT_EQ(results[2].output_ids, results[1].output_ids);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // request (FIFO), optionally sleeping seconds_per_token per input token, so requests overlap as in a real engine. The "prediction" is "len=<input tokens> first=<first id>";
 // a request whose sample_key contains "fail" fails with a reason; one containing "throw" makes step() throw (and
 // is dropped). load(): max_running - held free slots (0 while more than `waiting_limit` requests wait), and
-// kv_budget - held tokens (prompt + max_new_tokens of each) free KV tokens.
+// kv_budget - held tokens (prompt + max_new_tokens of each) free KV tokens. batches() and batch_prompt_ids() record
+// each submission's sample keys and engine prompt ids.
 #pragma once
 
 #include "rank/model/inference_engine.h"
@@ -25,8 +26,10 @@ class FakeEngine : public model::InferenceEngine {
 
   void submit(std::vector<model::InferenceRequest> requests) override {
     batches_.emplace_back();
+    batch_prompt_ids_.emplace_back();
     for (auto& request : requests) {
       batches_.back().push_back(request.sample_key);
+      batch_prompt_ids_.back().push_back(request.prompt_id);
       held_tokens_ += tokens(request);
       queue_.push_back(std::move(request));
     }
@@ -73,6 +76,7 @@ class FakeEngine : public model::InferenceEngine {
   std::string device_description() const override { return "fake"; }
 
   const std::vector<std::vector<std::string>>& batches() const { return batches_; }  // keys per submit()
+  const std::vector<std::vector<int64_t>>& batch_prompt_ids() const { return batch_prompt_ids_; }
   int max_held() const { return max_held_; }
   int64_t max_held_tokens() const { return max_held_tokens_; }
 
@@ -83,6 +87,7 @@ class FakeEngine : public model::InferenceEngine {
 
   std::deque<model::InferenceRequest> queue_;
   std::vector<std::vector<std::string>> batches_;
+  std::vector<std::vector<int64_t>> batch_prompt_ids_;
   double seconds_per_token_;
   int max_running_;
   int64_t kv_budget_;

@@ -2,7 +2,7 @@
 // split into groups and any-source receive. Every rank runs the same GoogleTest cases; the exit code is the
 // maximum over ranks.
 #include "common/mpi/mpi_comm.h"
-#include "scheduler/work_messages.h"
+#include "protocol/work_messages.h"
 
 #include <gtest/gtest.h>
 
@@ -12,19 +12,25 @@
 using loom::mpi::Comm;
 using loom::mpi::MessageTag;
 using loom::mpi::WaitPolicy;
-using loom::scheduler::WorkItem;
+using loom::protocol::WorkAssignment;
 
 namespace {
 
-WorkItem make_item(int index, std::size_t tokens) {
-  WorkItem item;
+// A one-item assignment whose prompt has `tokens` ids.
+WorkAssignment make_item(int index, std::size_t tokens) {
+  WorkAssignment assignment;
+  assignment.prompts.resize(1);
+  assignment.prompts[0].id = index;
+  assignment.prompts[0].input_ids.resize(tokens);
+  std::iota(assignment.prompts[0].input_ids.begin(), assignment.prompts[0].input_ids.end(), index);
+  assignment.items.resize(1);
+  auto& item = assignment.items[0];
   item.sample_key = "bench/task/" + std::to_string(index);
-  item.input_ids.resize(tokens);
-  std::iota(item.input_ids.begin(), item.input_ids.end(), index);
+  item.prompt_id = index;
   item.method.name = "snapkv";
   item.method.params_json = R"({"compression_ratio":0.5})";
   item.generation.max_new_tokens = 7 + index;
-  return item;
+  return assignment;
 }
 
 TEST(Comm, RingSendRecvTyped) {
@@ -32,27 +38,30 @@ TEST(Comm, RingSendRecvTyped) {
   const int next = (world.rank() + 1) % world.size();
   const int prev = (world.rank() + world.size() - 1) % world.size();
   // Standard-mode sends may block until matched, so even ranks send first.
-  WorkItem received;
+  WorkAssignment received;
   int source = -1;
   if (world.rank() % 2 == 0 || world.size() == 1) {
     if (world.size() == 1) {
       // A message to oneself needs a buffered path: use a tiny payload that MPI sends eagerly.
       world.send(make_item(world.rank(), 16), next, MessageTag::kTest);
-      received = world.recv<WorkItem>(prev, MessageTag::kTest, &source);
+      received = world.recv<WorkAssignment>(prev, MessageTag::kTest, &source);
     } else {
       world.send(make_item(world.rank(), 1000), next, MessageTag::kTest);
-      received = world.recv<WorkItem>(prev, MessageTag::kTest, &source);
+      received = world.recv<WorkAssignment>(prev, MessageTag::kTest, &source);
     }
   } else {
-    received = world.recv<WorkItem>(prev, MessageTag::kTest, &source);
+    received = world.recv<WorkAssignment>(prev, MessageTag::kTest, &source);
     world.send(make_item(world.rank(), 1000), next, MessageTag::kTest);
   }
   EXPECT_EQ(source, prev);
-  const WorkItem expected = make_item(prev, world.size() == 1 ? 16 : 1000);
-  EXPECT_EQ(received.sample_key, expected.sample_key);
-  EXPECT_EQ(received.input_ids, expected.input_ids);
-  EXPECT_EQ(received.method.params_json, expected.method.params_json);
-  EXPECT_EQ(received.generation.max_new_tokens, expected.generation.max_new_tokens);
+  const WorkAssignment expected = make_item(prev, world.size() == 1 ? 16 : 1000);
+  ASSERT_EQ(received.items.size(), 1u);
+  ASSERT_EQ(received.prompts.size(), 1u);
+  EXPECT_EQ(received.items[0].sample_key, expected.items[0].sample_key);
+  EXPECT_EQ(received.items[0].prompt_id, prev);
+  EXPECT_EQ(received.prompts[0].input_ids, expected.prompts[0].input_ids);
+  EXPECT_EQ(received.items[0].method.params_json, expected.items[0].method.params_json);
+  EXPECT_EQ(received.items[0].generation.max_new_tokens, expected.items[0].generation.max_new_tokens);
 }
 
 TEST(Comm, ChunkedMessagesArriveWhole) {
@@ -65,10 +74,10 @@ TEST(Comm, ChunkedMessagesArriveWhole) {
     EXPECT_EQ(reply.size(), 4000u);
   } else if (world.rank() == 0) {
     int source = -1;
-    auto item = world.recv<WorkItem>(MPI_ANY_SOURCE, MessageTag::kTest, &source, WaitPolicy::busy());
+    auto item = world.recv<WorkAssignment>(MPI_ANY_SOURCE, MessageTag::kTest, &source, WaitPolicy::busy());
     EXPECT_EQ(source, 1);
-    EXPECT_EQ(item.input_ids, make_item(1, 4000).input_ids);
-    world.send(item.input_ids, 1, MessageTag::kTestReply);
+    EXPECT_EQ(item.prompts.at(0).input_ids, make_item(1, 4000).prompts[0].input_ids);
+    world.send(item.prompts.at(0).input_ids, 1, MessageTag::kTestReply);
   }
 }
 
@@ -76,12 +85,12 @@ TEST(Comm, BroadcastAndChunkedBroadcast) {
   Comm world = Comm::world();
   for (std::size_t chunk : {std::size_t{1} << 30, std::size_t{100}}) {
     world.set_max_chunk_bytes(chunk);
-    std::vector<WorkItem> batch;
+    std::vector<WorkAssignment> batch;
     if (world.rank() == 0) batch = {make_item(3, 500), make_item(4, 10)};
     world.broadcast(batch, 0);
     ASSERT_EQ(batch.size(), 2u);
-    EXPECT_EQ(batch[0].input_ids, make_item(3, 500).input_ids);
-    EXPECT_EQ(batch[1].sample_key, make_item(4, 10).sample_key);
+    EXPECT_EQ(batch[0].prompts.at(0).input_ids, make_item(3, 500).prompts[0].input_ids);
+    EXPECT_EQ(batch[1].items.at(0).sample_key, make_item(4, 10).items[0].sample_key);
   }
 }
 

@@ -2,10 +2,11 @@
 // on a thread and works on its main thread, as `loom_mpi run` does. Checks: every item comes back exactly once,
 // failures (engine result !ok, step() throwing) become failed outcomes and the job goes on, groups hold several
 // items at once and never more than their free slots or KV room, tensor-parallel groups (tp=2) submit the same
-// items on both ranks, a sweep's assignments hold one prompt under all its methods, and a group that cannot load
-// retires cleanly.
+// items on both ranks, a sweep's assignments hold one prompt under all its methods (one PromptId, which the engine
+// groups by), and a group that cannot load retires cleanly.
 #include "common/mpi/mpi_comm.h"
 #include "doubles/fake_engine.h"
+#include "protocol/prompt_table.h"
 #include "rank/worker/worker_loop.h"
 #include "scheduler/dispatcher.h"
 
@@ -16,39 +17,59 @@
 
 using namespace loom;
 using loom::mpi::Comm;
-using loom::scheduler::WorkItem;
-using loom::scheduler::WorkOutcome;
+using loom::protocol::Prompt;
+using loom::protocol::PromptTable;
+using loom::protocol::WorkAssignment;
+using loom::protocol::WorkItem;
+using loom::protocol::WorkOutcome;
 
 namespace {
 
-std::vector<WorkItem> make_items(int count) {
+// What rank 0 prepares: the prompts, each once, and the items that point to them.
+struct Work {
+  PromptTable prompts;
   std::vector<WorkItem> items;
+};
+
+Prompt prompt_of(std::size_t tokens, int32_t fill) {
+  Prompt prompt;
+  prompt.input_ids.assign(tokens, fill);
+  return prompt;
+}
+
+Work make_items(int count) {
+  Work work;
   for (int i = 0; i < count; ++i) {
     WorkItem item;
     item.sample_key = "b/t/" + std::to_string(i) + (i % 17 == 5 ? "/fail" : "") + (i == 33 ? "/throw" : "");
-    item.input_ids.assign(static_cast<std::size_t>(10 + (i * 37) % 200), i);
+    const std::size_t tokens = static_cast<std::size_t>(10 + (i * 37) % 200);
+    item.prompt_id = work.prompts.add(prompt_of(tokens, i));
     item.method.label = i % 2 ? "full" : "snapkv";
-    item.predicted_seconds = static_cast<double>(item.input_ids.size());
+    item.predicted_seconds = static_cast<double>(tokens);
     item.generation.max_new_tokens = 32;
-    items.push_back(item);
+    work.items.push_back(item);
   }
-  return items;
+  return work;
 }
 
 // A sweep: `samples` prompts (distinct ids, decreasing length) x the methods full, snapkv, kivi.
-std::vector<WorkItem> make_sweep_items(int samples) {
-  std::vector<WorkItem> items;
+Work make_sweep_items(int samples) {
+  Work work;
+  std::vector<loom::protocol::PromptId> prompts;
+  for (int i = 0; i < samples; ++i) {
+    prompts.push_back(work.prompts.add(prompt_of(static_cast<std::size_t>(300 - 5 * i), i)));
+  }
   for (const char* method : {"full", "snapkv", "kivi"}) {
     for (int i = 0; i < samples; ++i) {
       WorkItem item;
       item.sample_key = "b/t/" + std::to_string(i) + "/" + method;
-      item.input_ids.assign(static_cast<std::size_t>(300 - 5 * i), i);
+      item.prompt_id = prompts[static_cast<std::size_t>(i)];
       item.method.label = method;
-      item.predicted_seconds = static_cast<double>(item.input_ids.size());
-      items.push_back(item);
+      item.predicted_seconds = static_cast<double>(300 - 5 * i);
+      work.items.push_back(item);
     }
   }
-  return items;
+  return work;
 }
 
 struct RunResult {
@@ -56,6 +77,7 @@ struct RunResult {
   std::vector<WorkOutcome> outcomes;
   scheduler::DispatchSummary summary;
   std::vector<std::vector<std::string>> batches;  // this rank's engine submissions (sample keys)
+  std::vector<std::vector<int64_t>> batch_prompt_ids;  // and their engine prompt ids
   int max_held = 0;                               // most requests this rank's engine held at once
   int64_t max_held_tokens = 0;
 };
@@ -72,7 +94,8 @@ RunResult run_job(int tp, int count, int capacity, int broken_group, bool sweep 
   std::thread dispatcher;
   if (world.rank() == 0) {
     dispatcher = std::thread([&] {
-      scheduler::Dispatcher d(world, leaders, sweep ? make_sweep_items(count) : make_items(count), {},
+      Work work = sweep ? make_sweep_items(count) : make_items(count);
+      scheduler::Dispatcher d(world, leaders, std::move(work.prompts), std::move(work.items), {},
                               [&](const WorkOutcome& outcome) {
         ++result.seen[outcome.sample_key];
         result.outcomes.push_back(outcome);
@@ -93,6 +116,7 @@ RunResult run_job(int tp, int count, int capacity, int broken_group, bool sweep 
   EXPECT_EQ(group.all_reduce_min(summary.items), group.all_reduce_max(summary.items));
   if (dispatcher.joinable()) dispatcher.join();
   result.batches = engine.batches();
+  result.batch_prompt_ids = engine.batch_prompt_ids();
   result.max_held = engine.max_held();
   result.max_held_tokens = engine.max_held_tokens();
   return result;
@@ -155,10 +179,15 @@ TEST(Dispatch, AssignmentsFitTheKvRoom) {
 TEST(Dispatch, SweepBatchesHoldOnePromptUnderEveryMethod) {
   // Capacity 3 and 3 methods: each assignment is the three methods of one prompt (the engine prefills it once).
   const RunResult result = run_job(1, 20, 3, -1, /*sweep=*/true);
-  for (const auto& batch : result.batches) {
+  for (std::size_t b = 0; b < result.batches.size(); ++b) {
+    const auto& batch = result.batches[b];
     ASSERT_EQ(batch.size(), 3u);
     const std::string prompt = batch[0].substr(0, batch[0].rfind('/'));
     for (const std::string& key : batch) EXPECT_EQ(key.substr(0, key.rfind('/')), prompt) << key;
+    // The engine sees one prompt identity for the three methods (it groups batch mates by it).
+    const auto& ids = result.batch_prompt_ids[b];
+    EXPECT_GE(ids[0], 0);
+    for (int64_t id : ids) EXPECT_EQ(id, ids[0]) << batch[0];
   }
   if (Comm::world().rank() != 0) return;
   EXPECT_EQ(static_cast<int>(result.seen.size()), 60);
@@ -168,15 +197,20 @@ TEST(Dispatch, SweepBatchesHoldOnePromptUnderEveryMethod) {
 TEST(Dispatch, FollowUpGenerationJoinsThePrediction) {
   // LEval sci_fi: a second generation runs in the same submission and is appended as " [fact: ...]".
   loom::testing::FakeEngine engine(0, 4);
+  PromptTable prompts;
+  Prompt document;
+  document.input_ids = {1, 2, 3, 4, 5};
+  Prompt with_question = document;
+  with_question.followup_ids = {7, 7, 7};
+  with_question.followup_prefix = " [fact: ";
+  with_question.followup_suffix = "]";
   WorkItem plain;
   plain.sample_key = "LEval/coursera/0/0/full";
-  plain.input_ids = {1, 2, 3, 4, 5};
-  WorkItem with_fact = plain;
+  plain.prompt_id = prompts.add(document);
+  WorkItem with_fact;
   with_fact.sample_key = "LEval/sci_fi/0/0/full";
-  with_fact.followup_ids = {7, 7, 7};
-  with_fact.followup_prefix = " [fact: ";
-  with_fact.followup_suffix = "]";
-  const auto outcomes = worker::run_batch(engine, {plain, with_fact}, 0, 0);
+  with_fact.prompt_id = prompts.add(with_question);
+  const auto outcomes = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {plain, with_fact}), 0, 0);
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].prediction, "len=5 first=1");
   EXPECT_EQ(outcomes[0].output_tokens, 3);
@@ -186,9 +220,15 @@ TEST(Dispatch, FollowUpGenerationJoinsThePrediction) {
   EXPECT_EQ(outcomes[1].input_tokens, 5);
   ASSERT_EQ(engine.batches().size(), 1u);  // one submission for both generations
   EXPECT_EQ(engine.batches()[0].size(), 3u);
+  // The follow-up is its own prompt for the engine: it never shares the document's prefill.
+  const auto& ids = engine.batch_prompt_ids()[0];
+  EXPECT_EQ(ids, (std::vector<int64_t>{worker::engine_prompt_id(plain.prompt_id, false),
+                                       worker::engine_prompt_id(with_fact.prompt_id, false),
+                                       worker::engine_prompt_id(with_fact.prompt_id, true)}));
+  EXPECT_NE(ids[1], ids[2]);
   WorkItem failing = with_fact;
   failing.sample_key = "LEval/sci_fi/0/1/fail";
-  const auto failed = worker::run_batch(engine, {failing}, 0, 0);
+  const auto failed = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {failing}), 0, 0);
   EXPECT_FALSE(failed[0].ok);
   EXPECT_TRUE(failed[0].prediction.empty());
 }

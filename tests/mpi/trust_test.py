@@ -10,12 +10,16 @@ held_output         a run with resume: false on an output that a running job (mp
                     with exit 2 naming the holder's pid; the first job ends with all its rows, nothing moved aside.
 failed_rows         a run whose every row fails exits 3 with a summary (how many, the reason); a rerun retries
                     them (exit 0, every row ok, attempts 2); with max_attempts 1 a rerun does not retry (exit 3).
+unprepared_sample   a job with one sample whose instruction alone is longer than max_context - max_new_tokens
+                    (jobs/overlong.yaml, mpirun -np 2): that sample's rows are stored as failed with the reason,
+                    every other row is ok, and the run exits 3.
 cli_errors          a bad flag or a missing argument exits 2 (not CLI11's 104-109); --help exits 0.
 disk_full           the final checkpoint hits ENOSPC (LD_PRELOAD shim): exit 1, no crash, the message names the
                     path and "No space left on device"; a rerun resumes with every row and nothing to run.
 """
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -169,6 +173,24 @@ def failed_rows(args):
     expect("no longer retried" in again.stderr, "the summary does not say the rows are no longer retried", again)
 
 
+def unprepared_sample(args):
+    job = os.path.join(os.path.dirname(args.job), "overlong.yaml")
+    result = run(args, [], np=2, job=job)
+    expect(result.returncode == 3, "a run with one unpreparable sample did not exit 3", result)
+    rows, failed = check_rows(args)
+    expect((rows, failed) == (6, 2), f"expected 6 rows of which 2 failed, got {failed} of {rows}", result)
+    reason = "the instruction alone is longer than max_input_tokens"
+    expect(reason in result.stderr, "the failure summary does not give the reason", result)
+    with open(os.path.splitext(args.results)[0] + ".json") as f:
+        failures = json.load(f)["failures"]
+    failed_keys = sorted(f["sample_key"] for f in failures)
+    expect(failed_keys == ["LEval/coursera/0/1/full", "LEval/coursera/0/1/snapkv@0.5"],
+           f"the failed rows are {failed_keys}", result)
+    for failure in failures:
+        expect(reason in failure["error"] and "model.max_context 512" in failure["error"],
+               f"the row's error does not say why: {failure['error']!r}", result)
+
+
 def cli_errors(args):
     for extra in (["run", args.job, "--no-such-flag"], ["run"], ["report"], ["run", args.job, "--limit", "x"]):
         result = subprocess.run([args.loom] + extra, env=ENV, capture_output=True, text=True)
@@ -198,8 +220,8 @@ def disk_full(args):
     expect(check_rows(args) == (rows, 0), "the rerun changed the stored rows")
 
 
-SCENARIOS = {f.__name__: f for f in (changed_model, changed_generation, held_output, failed_rows, cli_errors,
-                                     disk_full)}
+SCENARIOS = {f.__name__: f for f in (changed_model, changed_generation, held_output, failed_rows, unprepared_sample,
+                                     cli_errors, disk_full)}
 
 
 def main():

@@ -1,5 +1,6 @@
-// Rank-0 helpers: sample keys, joining outcomes with row templates, finding configs/.
+// Rank-0 helpers: sample keys, joining outcomes with row templates (and a row's byte form), finding configs/.
 #include "common/error.h"
+#include "common/mpi/serialize.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/work_builder.h"
@@ -22,7 +23,7 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   row.sample_key = "k";
   row.benchmark = "RULER";
   row.references_json = R"(["x"])";
-  WorkOutcome outcome;
+  loom::protocol::WorkOutcome outcome;
   outcome.sample_key = "k";
   outcome.ok = false;
   outcome.error = "oom";
@@ -50,4 +51,22 @@ TEST(ConfigPaths, FoundFromTheJobFileAndFromTheEnvironment) {
   ::setenv("LOOM_CONFIG_DIR", "/nonexistent/configs", 1);
   EXPECT_THROW(find_configs_dir(""), loom::InputError);
   ::unsetenv("LOOM_CONFIG_DIR");
+}
+
+TEST(Coordinator, ResultRowRoundTrip) {
+  loom::results::ResultRow row;
+  row.sample_key = "k";
+  row.benchmark = "RULER";
+  row.references_json = R"(["a","b"])";
+  row.status = "failed";
+  row.error = "reason";
+  row.finished_unix = 1.5e9;
+  row.target_length = 8192;
+  const auto back = loom::mpi::from_bytes<loom::results::ResultRow>(loom::mpi::to_bytes(row));
+  EXPECT_EQ(back.sample_key, "k");
+  EXPECT_EQ(back.references_json, row.references_json);
+  EXPECT_EQ(back.status, "failed");
+  EXPECT_EQ(back.error, "reason");
+  EXPECT_DOUBLE_EQ(back.finished_unix, 1.5e9);
+  EXPECT_EQ(back.target_length, 8192);
 }

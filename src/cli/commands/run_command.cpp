@@ -5,6 +5,8 @@
 //      a second thread (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
 //   4. every rank creates its engine and runs the worker loop until the dispatcher stops its group;
 //   5. rank 0 closes the store, runs the metrics pass (score table) and prints the results path.
+// run_job calls one named function per phase (broadcast_job, form_groups, prepare_on_rank0, run_worker,
+// finish_on_rank0).
 // Exit codes (docs/trust.md): 0 every row of the job is stored ok; 1 a group could not work, rows were not run or a
 // step failed (the results file could not be written, ...); 2 bad input, or an output that another live job holds
 // or whose rows another run made; 3 the run ended with failed rows (a summary names how many and why; reruns retry
@@ -37,6 +39,7 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -103,128 +106,144 @@ void apply_cli_overrides(const RunOptions& options, loom::scheduler::JobConfig& 
   if (options.progress_interval_s > 0) job.progress_interval_s = options.progress_interval_s;
 }
 
-int run_job(const RunOptions& options) {
-  loom::mpi::MpiSession session(nullptr, nullptr, MPI_THREAD_MULTIPLE);
-  const Comm world = Comm::world();
+// Phase 1 (every rank): rank 0 reads the job and broadcasts its text; every rank parses it and checks that the
+// world fits its tensor_parallel. An exit code when the job cannot run (every rank returns it; rank 0 says why).
+std::optional<int> broadcast_job(const Comm& world, const RunOptions& options, JobBroadcast& setup,
+                                 loom::scheduler::JobConfig& job) {
   const int rank = world.rank();
-
-  JobBroadcast setup;
   if (rank == 0) setup = read_job_on_rank0(options);
   world.broadcast(setup, 0);
   if (!setup.error.empty()) {
     if (rank == 0) std::fprintf(stderr, "loom_mpi: error: %s\n", setup.error.c_str());
     return setup.code;
   }
-  loom::scheduler::JobConfig job =
-      loom::scheduler::parse_job_text(setup.text, options.job_file, {setup.configs_dir, false, options.overrides});
+  job = loom::scheduler::parse_job_text(setup.text, options.job_file, {setup.configs_dir, false, options.overrides});
   apply_cli_overrides(options, job);
-  const int tp = job.tensor_parallel;
   try {
-    loom::parallel::check_tensor_parallel(tp, world.size(),
+    loom::parallel::check_tensor_parallel(job.tensor_parallel, world.size(),
                                           loom::parallel::head_counts(loom::model::read_model_card(job.model.path)),
                                           options.job_file, loom::model::config_path(job.model.path).string());
   } catch (const loom::InputError& error) {
     if (rank == 0) std::fprintf(stderr, "loom_mpi: error: %s\n", error.what());
     return 2;
   }
-  if (session.provided() < MPI_THREAD_MULTIPLE) {
-    if (rank == 0) {
-      std::fprintf(stderr, "loom_mpi: error: the MPI library does not provide MPI_THREAD_MULTIPLE, which rank 0 "
-                           "needs to dispatch and work at once\n");
-    }
-    return 1;
-  }
-  const int group_index = rank / tp;
-  loom::init_logging({rank, group_index, job.log_level, job.log_first_rank_only});
-  const Comm group = world.split(group_index, rank);
-  const Comm node = world.split_shared();
-  std::vector<int> leaders;
-  for (int r = 0; r < world.size(); r += tp) leaders.push_back(r);
+  return std::nullopt;
+}
 
+// This rank's place in the world: its tensor-parallel group (tensor_parallel consecutive ranks, led by the first),
+// the ranks of its node (for the GPU index), and every group's leader.
+struct RankLayout {
+  int group_index = 0;
+  Comm group;
+  Comm node;
+  std::vector<int> leaders;
+};
+
+// Phase 2 (collective): splits the world into groups and nodes.
+RankLayout form_groups(const Comm& world, int tp) {
+  RankLayout layout;
+  layout.group_index = world.rank() / tp;
+  layout.group = world.split(layout.group_index, world.rank());
+  layout.node = world.split_shared();
+  for (int r = 0; r < world.size(); r += tp) layout.leaders.push_back(r);
+  return layout;
+}
+
+// The results file's attributes, part 1 (collective): every rank's host and device, gathered on rank 0.
+loom::results::JobAttributes gather_hosts(const Comm& world, const loom::scheduler::JobConfig& job) {
   loom::results::JobAttributes attributes;
   attributes.hostnames = world.gather(hostname(), 0);
   attributes.devices = world.gather(device_summary(job.model.device), 0);
+  return attributes;
+}
 
-  // Rank 0: store + work, then the dispatcher thread.
+// Part 2 (rank 0): the job, the model's config.json, the code's commit.
+void describe_job(loom::results::JobAttributes& attributes, const Comm& world, const RunOptions& options,
+                  const JobBroadcast& setup, const loom::scheduler::JobConfig& job) {
+  attributes.job_yaml = job.text;
+  attributes.model_config = loom::model::read_config_text(job.model.path);
+  attributes.git_commit = loom::scheduler::read_git_commit(setup.configs_dir);
+  attributes.extra["world_size"] = std::to_string(world.size());
+  attributes.extra["tensor_parallel"] = std::to_string(job.tensor_parallel);
+  attributes.extra["job_file"] = fs::absolute(options.job_file).string();
+  if (!options.overrides.empty()) attributes.extra["job_overrides"] = options.overrides.describe();
+}
+
+// Rank 0's preparation, or why it failed (then `prepared` holds no work, so every group is told to stop).
+struct Rank0Work {
   std::unique_ptr<loom::scheduler::PreparedJob> prepared;
-  std::string rank0_error;
+  std::string error;
   int exit_code = 0;
-  if (rank == 0) {
-    try {
-      attributes.job_yaml = job.text;
-      attributes.model_config = loom::model::read_config_text(job.model.path);
-      attributes.git_commit = loom::scheduler::read_git_commit(setup.configs_dir);
-      attributes.extra["world_size"] = std::to_string(world.size());
-      attributes.extra["tensor_parallel"] = std::to_string(tp);
-      attributes.extra["job_file"] = fs::absolute(options.job_file).string();
-      if (!options.overrides.empty()) attributes.extra["job_overrides"] = options.overrides.describe();
-      prepared = std::make_unique<loom::scheduler::PreparedJob>(
-          loom::scheduler::prepare_job(job, setup.configs_dir, attributes));
-    } catch (const loom::results::OutputConflict& e) {
-      rank0_error = e.what();
-      exit_code = 2;
-    } catch (const loom::InputError& e) {
-      rank0_error = e.what();
-      exit_code = 2;
-    } catch (const std::exception& e) {
-      rank0_error = loom::describe_exception(e, "preparing the work");
-      exit_code = 1;
-    }
-    if (!rank0_error.empty()) {
-      spdlog::error("{}", rank0_error);
-      prepared = std::make_unique<loom::scheduler::PreparedJob>();  // no work: every group is told to stop
-    }
-  }
-  loom::scheduler::DispatchSummary summary;
-  std::thread dispatcher;
-  if (rank == 0) {
-    dispatcher = std::thread([&] {
-      try {
-        summary = loom::scheduler::dispatch_job(world, leaders, *prepared, job.progress_interval_s);
-      } catch (const std::exception& e) {
-        spdlog::critical("dispatcher failed: {}; aborting (stored rows are kept; rerun to resume)", e.what());
-        world.abort(1);
-      }
-    });
-  }
+};
 
-  // Every rank: engine + worker loop.
+// Phase 3 (rank 0): opens the results store and prepares the work not yet stored.
+Rank0Work prepare_on_rank0(const Comm& world, const RunOptions& options, const JobBroadcast& setup,
+                           const loom::scheduler::JobConfig& job, loom::results::JobAttributes attributes) {
+  Rank0Work work;
+  try {
+    describe_job(attributes, world, options, setup, job);
+    work.prepared = std::make_unique<loom::scheduler::PreparedJob>(
+        loom::scheduler::prepare_job(job, setup.configs_dir, attributes));
+  } catch (const loom::results::OutputConflict& e) {
+    work.error = e.what();
+    work.exit_code = 2;
+  } catch (const loom::InputError& e) {
+    work.error = e.what();
+    work.exit_code = 2;
+  } catch (const std::exception& e) {
+    work.error = loom::describe_exception(e, "preparing the work");
+    work.exit_code = 1;
+  }
+  if (!work.error.empty()) {
+    spdlog::error("{}", work.error);
+    work.prepared = std::make_unique<loom::scheduler::PreparedJob>();
+  }
+  return work;
+}
+
+// The engine a rank of this job creates; node: the ranks of this rank's node (its GPU index and CPU share).
+loom::model::EngineOptions engine_options_for(const loom::scheduler::JobConfig& job, const Comm& node) {
+  loom::model::EngineOptions options;
+  options.model_dir = job.model.path;
+  options.device = job.model.device;
+  options.dtype = job.model.dtype;
+  options.max_batch_size = job.model.max_batch_size;
+  options.max_context = job.model.max_context;
+  options.kv_cache_memory = job.model.kv_cache_memory;
+  options.kv_page_size = job.model.kv_page_size;
+  options.cuda_graphs = job.model.cuda_graphs;
+  options.prefill_attention = job.model.prefill_attention;
+  options.local_device_index = node.rank();
+  options.cpu_threads = job.model.cpu_threads > 0 ? job.model.cpu_threads : loom::model::auto_cpu_threads(node.size());
+  return options;
+}
+
+// Phase 4 (every rank): creates the engine (unless rank 0 could not prepare the job) and runs the worker loop until
+// the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
+void run_worker(const Comm& world, const RankLayout& layout, const loom::scheduler::JobConfig& job,
+                const std::string& rank0_error) {
   try {
     loom::worker::EngineSetup engine;
     if (rank0_error.empty()) {
-      loom::model::EngineOptions engine_options;
-      engine_options.model_dir = job.model.path;
-      engine_options.device = job.model.device;
-      engine_options.dtype = job.model.dtype;
-      engine_options.max_batch_size = job.model.max_batch_size;
-      engine_options.max_context = job.model.max_context;
-      engine_options.kv_cache_memory = job.model.kv_cache_memory;
-      engine_options.kv_page_size = job.model.kv_page_size;
-      engine_options.cuda_graphs = job.model.cuda_graphs;
-      engine_options.prefill_attention = job.model.prefill_attention;
-      engine_options.local_device_index = node.rank();
-      engine_options.cpu_threads =
-          job.model.cpu_threads > 0 ? job.model.cpu_threads : loom::model::auto_cpu_threads(node.size());
-      engine = loom::worker::create_rank_engine(engine_options, group);
+      engine = loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
     } else {
       engine.error = "the job could not be prepared: " + rank0_error;
     }
-    const std::string load_error = loom::worker::agree_on_load(group, engine.error);
-    loom::worker::run_worker_loop(world, group, engine.engine.get(), load_error,
-                                  {group_index, 0, loom::mpi::WaitPolicy::patient()});
+    const std::string load_error = loom::worker::agree_on_load(layout.group, engine.error);
+    loom::worker::run_worker_loop(world, layout.group, engine.engine.get(), load_error,
+                                  {layout.group_index, 0, loom::mpi::WaitPolicy::patient()});
   } catch (const std::exception& e) {
     spdlog::critical("worker failed: {}; aborting (stored rows are kept; rerun to resume)", e.what());
     world.abort(1);
   }
-  if (rank != 0) return 0;
+}
 
-  dispatcher.join();
-  if (!rank0_error.empty()) {
-    std::fprintf(stderr, "loom_mpi: error: %s\n", rank0_error.c_str());
-    return exit_code;
-  }
+// Phase 5 (rank 0, after every group stopped): closes the store, runs the metrics pass and returns the exit code
+// (docs/trust.md): 1 when a group could not work or rows were not run, else 3 when rows of the job failed.
+int finish_on_rank0(const loom::scheduler::JobConfig& job, const loom::scheduler::PreparedJob& prepared,
+                    const loom::scheduler::DispatchSummary& summary) {
   try {
-    prepared->store->close();
+    prepared.store->close();
   } catch (const std::exception& e) {
     std::fprintf(stderr,
                  "loom_mpi: error: the results file could not be written: %s\nEvery stored row is kept in %s; free "
@@ -232,6 +251,7 @@ int run_job(const RunOptions& options) {
                  e.what(), loom::results::journal_path_for(job.output_path).string().c_str());
     return 1;
   }
+  int exit_code = 0;
   for (const std::string& device : summary.devices) spdlog::info("device of {}", device);
   if (!summary.fatal_errors.empty()) {
     for (const std::string& error : summary.fatal_errors) std::fprintf(stderr, "loom_mpi: %s\n", error.c_str());
@@ -247,13 +267,57 @@ int run_job(const RunOptions& options) {
   std::cout << "\nresults: " << fs::absolute(job.output_path).string() << "\n";
   if (summary.failed > 0) std::cout << "failed samples this run: " << summary.failed << "\n";
   const loom::scheduler::FailureSummary failures =
-      loom::scheduler::summarize_failures(prepared->store->rows(), prepared->work.fingerprints, job.max_attempts);
+      loom::scheduler::summarize_failures(prepared.store->rows(), prepared.work.fingerprints, job.max_attempts);
   if (failures.failed > 0) {
     std::cout.flush();
     std::fprintf(stderr, "loom_mpi: %s", loom::scheduler::describe_failures(failures, job.max_attempts).c_str());
     if (exit_code == 0) exit_code = 3;
   }
   return exit_code;
+}
+
+int run_job(const RunOptions& options) {
+  loom::mpi::MpiSession session(nullptr, nullptr, MPI_THREAD_MULTIPLE);
+  const Comm world = Comm::world();
+  const int rank = world.rank();
+  JobBroadcast setup;
+  loom::scheduler::JobConfig job;
+  if (const std::optional<int> refused = broadcast_job(world, options, setup, job)) return *refused;
+  if (session.provided() < MPI_THREAD_MULTIPLE) {
+    if (rank == 0) {
+      std::fprintf(stderr, "loom_mpi: error: the MPI library does not provide MPI_THREAD_MULTIPLE, which rank 0 "
+                           "needs to dispatch and work at once\n");
+    }
+    return 1;
+  }
+  loom::init_logging({rank, rank / job.tensor_parallel, job.log_level, job.log_first_rank_only});
+  const RankLayout layout = form_groups(world, job.tensor_parallel);
+  loom::results::JobAttributes attributes = gather_hosts(world, job);
+
+  // Rank 0 prepares the work, then dispatches it on a second thread while its main thread works like every rank.
+  Rank0Work rank0;
+  loom::scheduler::DispatchSummary summary;
+  std::thread dispatcher;
+  if (rank == 0) {
+    rank0 = prepare_on_rank0(world, options, setup, job, std::move(attributes));
+    dispatcher = std::thread([&] {
+      try {
+        summary = loom::scheduler::dispatch_job(world, layout.leaders, *rank0.prepared, job.progress_interval_s);
+      } catch (const std::exception& e) {
+        spdlog::critical("dispatcher failed: {}; aborting (stored rows are kept; rerun to resume)", e.what());
+        world.abort(1);
+      }
+    });
+  }
+  run_worker(world, layout, job, rank0.error);
+  if (rank != 0) return 0;
+
+  dispatcher.join();
+  if (!rank0.error.empty()) {
+    std::fprintf(stderr, "loom_mpi: error: %s\n", rank0.error.c_str());
+    return rank0.exit_code;
+  }
+  return finish_on_rank0(job, *rank0.prepared, summary);
 }
 
 }  // namespace

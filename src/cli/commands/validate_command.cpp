@@ -41,13 +41,14 @@ struct ValidateOptions {
   JobOverrides overrides;
 };
 
-void dump_prompts(const std::vector<WorkItem>& items, const std::string& path) {
+void dump_prompts(const PreparedWork& work, const std::string& path) {
   std::ofstream out(path);
   if (!out) throw loom::InputError(path, 0, "--dump-prompts", "a file that can be written");
-  for (const WorkItem& item : items) {
+  for (const loom::protocol::WorkItem& item : work.items) {
+    const loom::protocol::Prompt& prompt = work.prompts.at(item.prompt_id);
     nlohmann::json line = {{"sample_key", item.sample_key},
                            {"method", item.method.label},
-                           {"input_ids", item.input_ids},
+                           {"input_ids", prompt.input_ids},
                            {"max_new_tokens", item.generation.max_new_tokens},
                            {"do_sample", item.generation.do_sample},
                            {"temperature", item.generation.temperature},
@@ -55,7 +56,7 @@ void dump_prompts(const std::vector<WorkItem>& items, const std::string& path) {
                            {"top_k", item.generation.top_k},
                            {"ignore_eos", item.generation.ignore_eos},
                            {"prefill_chunk_size", item.generation.prefill_chunk_size}};
-    if (!item.followup_ids.empty()) line["followup_ids"] = item.followup_ids;
+    if (!prompt.followup_ids.empty()) line["followup_ids"] = prompt.followup_ids;
     out << line.dump() << '\n';
   }
   if (!out) throw loom::InputError(path, 0, "--dump-prompts", "a file that can be written (write failed)");
@@ -109,10 +110,15 @@ void validate(const ValidateOptions& options) {
   std::cout << fmt::format("\n{} rows ({} samples x {} methods); {} already in {}; {} to run\n", work.total_items,
                            work.total_items / static_cast<int64_t>(job.methods.size()), job.methods.size(),
                            work.skipped_completed, job.output_path.string(), work.items.size());
+  if (!work.unprepared.empty()) {
+    std::cout << fmt::format("{} rows cannot be prepared; a run stores them as failed (first: {}: {})\n",
+                             work.unprepared.size(), work.unprepared.front().sample_key,
+                             work.unprepared.front().error);
+  }
 
   const int groups = options.ranks / job.tensor_parallel;
   std::vector<double> costs;
-  for (const WorkItem& item : work.items) costs.push_back(item.predicted_seconds);
+  for (const loom::protocol::WorkItem& item : work.items) costs.push_back(item.predicted_seconds);
   const Plan plan = plan_lpt(costs, groups);
   std::cout << fmt::format("\nplan over {} worker group(s) of {} rank(s) (--ranks {}), longest first:\n", groups,
                            job.tensor_parallel, options.ranks);
@@ -121,8 +127,9 @@ void validate(const ValidateOptions& options) {
     std::cout << fmt::format("  group {} (ranks {}-{}): {} items, predicted {}\n", g, g * job.tensor_parallel,
                              (g + 1) * job.tensor_parallel - 1, group.items.size(), format_duration(group.load));
     for (std::size_t i = 0; i < group.items.size() && static_cast<int>(i) < options.show_items; ++i) {
-      const WorkItem& item = work.items[group.items[i]];
-      std::cout << fmt::format("      {} ({} tokens, {})\n", item.sample_key, item.input_ids.size(),
+      const loom::protocol::WorkItem& item = work.items[group.items[i]];
+      std::cout << fmt::format("      {} ({} tokens, {})\n", item.sample_key,
+                               work.prompts.at(item.prompt_id).input_ids.size(),
                                format_duration(item.predicted_seconds));
     }
     if (static_cast<int>(group.items.size()) > options.show_items) {
@@ -133,7 +140,7 @@ void validate(const ValidateOptions& options) {
                            format_duration(plan.makespan), format_duration(plan.lower_bound),
                            format_duration(plan.total));
   if (!options.dump_prompts.empty()) {
-    dump_prompts(work.items, options.dump_prompts);
+    dump_prompts(work, options.dump_prompts);
     std::cout << fmt::format("{} rows written to {}\n", work.items.size(), options.dump_prompts);
   }
   std::cout << "job is valid\n";

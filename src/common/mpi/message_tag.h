@@ -1,4 +1,5 @@
-// One MPI tag per message kind of the scheduler <-> worker protocol (docs/architecture.md, "Messages").
+// One MPI tag per message kind of the rank 0 <-> worker protocol (src/protocol; docs/architecture.md, "Protocol and
+// prompt flow").
 // Values are stable and below the MPI-guaranteed tag upper bound (32767).
 #pragma once
 

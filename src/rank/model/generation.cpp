@@ -173,7 +173,10 @@ std::unique_ptr<AttentionPolicy> make_shared_prefill_policy(const std::vector<Se
 }
 
 bool same_prefill(const Sequence& a, const Sequence& b) {
-  return a.request.input_ids == b.request.input_ids &&
+  // Two integers, not two id vectors (the caller vouches that one prompt_id means one prompt; the length check is a
+  // cheap guard against a caller that breaks that).
+  return a.request.prompt_id >= 0 && a.request.prompt_id == b.request.prompt_id &&
+         a.request.input_ids.size() == b.request.input_ids.size() &&
          a.request.generation.prefill_chunk_size == b.request.generation.prefill_chunk_size;
 }
 

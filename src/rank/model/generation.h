@@ -70,7 +70,7 @@ void finalize_output(Sequence& seq, const text::Tokenizer* tokenizer);
 // the longest observation window any of them asks for, query statistics when one of them wants them.
 std::unique_ptr<AttentionPolicy> make_shared_prefill_policy(const std::vector<Sequence*>& group);
 
-// Whether two started sequences may share one prefill.
+// Whether two started sequences may share one prefill: the same prompt_id (>= 0) and prefill chunk size.
 bool same_prefill(const Sequence& a, const Sequence& b);
 
 }  // namespace loom::model

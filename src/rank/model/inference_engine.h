@@ -22,6 +22,10 @@ struct InferenceRequest {
   int64_t tag = 0;  // the caller's identifier, copied into the result
   std::string sample_key;
   std::vector<int32_t> input_ids;
+  // The caller's identity of input_ids: requests submitted together with the same prompt_id (>= 0) and prefill
+  // chunk size share one prefill where their methods allow it (sweeps); the caller guarantees their ids are equal.
+  // -1: no identity, never shared.
+  int64_t prompt_id = -1;
   GenerationSettings generation;
   MethodSpec method;
 };
@@ -74,8 +78,8 @@ struct EngineLoad {
 class InferenceEngine {
  public:
   virtual ~InferenceEngine() = default;
-  // Requests submitted together with the same prompt (ids and chunk size) share one prefill where their methods
-  // allow it (sweeps).
+  // Requests submitted together with the same prompt (InferenceRequest::prompt_id and chunk size) share one prefill
+  // where their methods allow it (sweeps).
   virtual void submit(std::vector<InferenceRequest> requests) = 0;
   virtual std::vector<InferenceResult> step() = 0;
   virtual EngineLoad load() const = 0;

@@ -1,6 +1,7 @@
 #include "rank/worker/worker_loop.h"
 
 #include "common/exception_text.h"
+#include "protocol/prompt_table.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,10 +11,11 @@
 
 namespace loom::worker {
 
-using scheduler::WorkAssignment;
-using scheduler::WorkItem;
-using scheduler::WorkOutcome;
-using scheduler::WorkRequest;
+using protocol::Prompt;
+using protocol::WorkAssignment;
+using protocol::WorkItem;
+using protocol::WorkOutcome;
+using protocol::WorkRequest;
 
 namespace {
 
@@ -22,24 +24,26 @@ class ItemTracker {
  public:
   ItemTracker(int world_rank, int group_index) : world_rank_(world_rank), group_index_(group_index) {}
 
-  void submit(model::InferenceEngine& engine, std::vector<WorkItem> items) {
+  void submit(model::InferenceEngine& engine, const WorkAssignment& assignment) {
+    const auto prompts = protocol::prompts_by_id(assignment);
     std::vector<model::InferenceRequest> requests;
-    for (WorkItem& item : items) {
+    for (const WorkItem& item : assignment.items) {
+      const Prompt& prompt = *prompts.at(item.prompt_id);
       const int64_t id = next_id_++;
       Pending& p = pending_[id];
       p.outcome.sample_key = item.sample_key;
-      p.outcome.input_tokens = static_cast<int64_t>(item.input_ids.size());
+      p.outcome.input_tokens = static_cast<int64_t>(prompt.input_ids.size());
       p.outcome.rank = world_rank_;
       p.outcome.group = group_index_;
-      p.followup_prefix = item.followup_prefix;
-      p.followup_suffix = item.followup_suffix;
-      p.has_followup = !item.followup_ids.empty();
+      p.followup_prefix = prompt.followup_prefix;
+      p.followup_suffix = prompt.followup_suffix;
+      p.has_followup = !prompt.followup_ids.empty();
       p.parts = p.has_followup ? 2 : 1;
-      requests.push_back(model::InferenceRequest{2 * id, item.sample_key, std::move(item.input_ids), item.generation,
-                                                 item.method});
-      if (!item.followup_ids.empty()) {
-        requests.push_back(model::InferenceRequest{2 * id + 1, item.sample_key + "#followup",
-                                                   std::move(item.followup_ids), item.generation, item.method});
+      requests.push_back(model::InferenceRequest{2 * id, item.sample_key, prompt.input_ids,
+                                                 engine_prompt_id(prompt.id, false), item.generation, item.method});
+      if (p.has_followup) {
+        requests.push_back(model::InferenceRequest{2 * id + 1, item.sample_key + "#followup", prompt.followup_ids,
+                                                   engine_prompt_id(prompt.id, true), item.generation, item.method});
       }
     }
     engine.submit(std::move(requests));
@@ -129,12 +133,15 @@ class ItemTracker {
 
 }  // namespace
 
-std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const std::vector<WorkItem>& items, int world_rank,
+int64_t engine_prompt_id(protocol::PromptId prompt, bool follow_up) { return 2 * prompt + (follow_up ? 1 : 0); }
+
+std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const WorkAssignment& batch, int world_rank,
                                    int group_index) {
+  const std::vector<WorkItem>& items = batch.items;
   ItemTracker tracker(world_rank, group_index);
   std::vector<WorkOutcome> outcomes;
   try {
-    tracker.submit(engine, items);
+    tracker.submit(engine, batch);
     while (!tracker.empty()) {
       for (WorkOutcome& outcome : tracker.collect(engine.step())) outcomes.push_back(std::move(outcome));
       if (engine.idle() && !tracker.empty()) throw std::runtime_error("the engine went idle with requests in flight");
@@ -219,7 +226,7 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
     if (!assignment.items.empty()) {
       ++summary.assignments;
       summary.items += static_cast<int64_t>(assignment.items.size());
-      tracker.submit(*engine, std::move(assignment.items));
+      tracker.submit(*engine, assignment);
     }
     if (engine->idle()) continue;
     std::vector<WorkOutcome> finished;

@@ -4,8 +4,11 @@
 //    WorkAssignment; it broadcasts the assignment to its group, every rank submits the items to its engine and
 //    runs one engine step (one prefill chunk and/or one decode step), so TP ranks stay in lockstep (the engine's
 //    collectives need all of them).
-//  * Items with a follow-up (WorkItem::followup_ids) submit a second request; the outcome is sent when both are
-//    done, the follow-up's text joined to the prediction.
+//  * An assignment carries each prompt once; every item becomes an engine request with its prompt's ids and an
+//    engine prompt id derived from the PromptId (2p for the prompt, 2p+1 for its follow-up), so the engine shares
+//    one prefill among a sweep's methods by comparing ids, not token vectors.
+//  * Items whose prompt has a follow-up (Prompt::followup_ids) submit a second request; the outcome is sent when
+//    both are done, the follow-up's text joined to the prediction.
 //  * A failing request (engine result !ok, or step() throwing) becomes a failed WorkOutcome with the reason; the
 //    loop goes on. A group whose engine could not be created reports `load_error` on its first request and leaves.
 //  * Once told stop, the group finishes what it holds, then sends a retiring request and leaves.
@@ -14,7 +17,7 @@
 
 #include "common/mpi/mpi_comm.h"
 #include "rank/model/inference_engine.h"
-#include "scheduler/work_messages.h"
+#include "protocol/work_messages.h"
 
 #include <string>
 #include <vector>
@@ -42,11 +45,14 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
 // group's verdict (empty if all loaded), so all members take the same path.
 std::string agree_on_load(const mpi::Comm& group, const std::string& own_error);
 
-// Runs items to completion through the engine (submit, step until idle) and converts the results; never throws
-// for a per-request failure. Items with a follow-up get a second request, joined to the prediction; the item fails
-// if either fails. (The worker loop does the same step by step; tests and tools use this.)
-std::vector<scheduler::WorkOutcome> run_batch(model::InferenceEngine& engine,
-                                              const std::vector<scheduler::WorkItem>& items, int world_rank,
-                                              int group_index);
+// Runs a batch's items to completion through the engine (submit, step until idle) and converts the results, in the
+// items' order; never throws for a per-request failure. Items whose prompt has a follow-up get a second request,
+// joined to the prediction; the item fails if either fails. (The worker loop does the same step by step; tests
+// and tools use this.)
+std::vector<protocol::WorkOutcome> run_batch(model::InferenceEngine& engine, const protocol::WorkAssignment& batch,
+                                             int world_rank, int group_index);
+
+// The engine's prompt identity of a protocol prompt (follow_up: its follow-up generation's prompt).
+int64_t engine_prompt_id(protocol::PromptId prompt, bool follow_up);
 
 }  // namespace loom::worker

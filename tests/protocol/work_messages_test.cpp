@@ -1,17 +1,32 @@
 // Round trips of every message struct through the Boost.Serialization byte form the MPI layer sends.
+#include "protocol/work_messages.h"
+
 #include "common/mpi/serialize.h"
-#include "results/result_row.h"
-#include "scheduler/work_messages.h"
 
 #include <gtest/gtest.h>
 
 using namespace loom;
-using namespace loom::scheduler;
+using namespace loom::protocol;
+
+TEST(WorkMessages, PromptRoundTrip) {
+  Prompt prompt;
+  prompt.id = 41;
+  prompt.input_ids = {1, 2, 3, 128000, -5};
+  prompt.followup_ids = {9, 8};
+  prompt.followup_prefix = " [fact: ";
+  prompt.followup_suffix = "]";
+  const Prompt back = mpi::from_bytes<Prompt>(mpi::to_bytes(prompt));
+  EXPECT_EQ(back.id, 41);
+  EXPECT_EQ(back.input_ids, prompt.input_ids);
+  EXPECT_EQ(back.followup_ids, prompt.followup_ids);
+  EXPECT_EQ(back.followup_prefix, " [fact: ");
+  EXPECT_EQ(back.followup_suffix, "]");
+}
 
 TEST(WorkMessages, WorkItemRoundTrip) {
   WorkItem item;
   item.sample_key = "RULER/niah_single_1/4096/3/snapkv@0.5";
-  item.input_ids = {1, 2, 3, 128000, -5};
+  item.prompt_id = 41;
   item.generation.max_new_tokens = 128;
   item.generation.do_sample = true;
   item.generation.temperature = 0.7f;
@@ -19,15 +34,9 @@ TEST(WorkMessages, WorkItemRoundTrip) {
   item.generation.eos_token_ids = {2, 7};
   item.method = MethodSpec{"snapkv", R"({"compression_ratio":0.5})", "snapkv@0.5"};
   item.predicted_seconds = 12.5;
-  item.followup_ids = {9, 8};
-  item.followup_prefix = " [fact: ";
-  item.followup_suffix = "]";
   const WorkItem back = mpi::from_bytes<WorkItem>(mpi::to_bytes(item));
-  EXPECT_EQ(back.followup_ids, item.followup_ids);
-  EXPECT_EQ(back.followup_prefix, " [fact: ");
-  EXPECT_EQ(back.followup_suffix, "]");
   EXPECT_EQ(back.sample_key, item.sample_key);
-  EXPECT_EQ(back.input_ids, item.input_ids);
+  EXPECT_EQ(back.prompt_id, 41);
   EXPECT_EQ(back.generation.max_new_tokens, 128);
   EXPECT_TRUE(back.generation.do_sample);
   EXPECT_FLOAT_EQ(back.generation.temperature, 0.7f);
@@ -76,29 +85,16 @@ TEST(WorkMessages, AssignmentRoundTrip) {
   stop.stop = true;
   EXPECT_TRUE(mpi::from_bytes<WorkAssignment>(mpi::to_bytes(stop)).stop);
   WorkAssignment work;
+  work.prompts.resize(1);
+  work.prompts[0].id = 5;
+  work.prompts[0].input_ids.assign(100000, 7);
   work.items.resize(3);
   work.items[2].sample_key = "third";
-  work.items[2].input_ids.assign(100000, 7);
+  work.items[2].prompt_id = 5;
   const auto back = mpi::from_bytes<WorkAssignment>(mpi::to_bytes(work));
   EXPECT_FALSE(back.stop);
   ASSERT_EQ(back.items.size(), 3u);
-  EXPECT_EQ(back.items[2].input_ids.size(), 100000u);
-}
-
-TEST(WorkMessages, ResultRowRoundTrip) {
-  results::ResultRow row;
-  row.sample_key = "k";
-  row.benchmark = "RULER";
-  row.references_json = R"(["a","b"])";
-  row.status = "failed";
-  row.error = "reason";
-  row.finished_unix = 1.5e9;
-  row.target_length = 8192;
-  const auto back = mpi::from_bytes<results::ResultRow>(mpi::to_bytes(row));
-  EXPECT_EQ(back.sample_key, "k");
-  EXPECT_EQ(back.references_json, row.references_json);
-  EXPECT_EQ(back.status, "failed");
-  EXPECT_EQ(back.error, "reason");
-  EXPECT_DOUBLE_EQ(back.finished_unix, 1.5e9);
-  EXPECT_EQ(back.target_length, 8192);
+  EXPECT_EQ(back.items[2].prompt_id, 5);
+  ASSERT_EQ(back.prompts.size(), 1u);
+  EXPECT_EQ(back.prompts[0].input_ids.size(), 100000u);
 }

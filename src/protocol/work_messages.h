@@ -1,11 +1,14 @@
-// The scheduler <-> worker protocol (docs/architecture.md, "Messages"). Plain structs serialized with
+// The rank 0 <-> worker protocol (docs/architecture.md, "Protocol and prompt flow"). Plain structs serialized with
 // Boost.Serialization; each travels under one MessageTag (src/common/mpi/message_tag.h):
 //   leader -> rank 0   kWorkRequest     WorkRequest   (finished outcomes, and how much more the group can take)
-//   rank 0 -> leader   kWorkAssignment  WorkAssignment (items that fit, or "no more work")
+//   rank 0 -> leader   kWorkAssignment  WorkAssignment (items that fit, each distinct prompt once, or "no more work")
 //   leader -> group    broadcast         WorkAssignment (the same items, so every TP rank submits them)
 // Groups run continuous batching: a leader sends a request when outcomes are ready or its engine has room, and
 // gets an answer to every request. Once told `stop` (the queue is empty) it finishes what it holds and sends a
 // last request with `retiring`, answered with `retire`, and leaves.
+// Prompts have an identity: rank 0 numbers each sample's Prompt when it tokenizes it (PromptTable), and a WorkItem
+// (one per sample and method) points to its prompt by PromptId. An assignment carries every prompt its items use,
+// once, so a sweep's methods share one copy on the wire, and the worker and engine group batch mates by PromptId.
 // Rank 0 keeps each item's descriptive fields (benchmark, task, references, ...) and joins them with the
 // WorkOutcome into a results::ResultRow, so only ids and numbers cross the network.
 #pragma once
@@ -16,14 +19,16 @@
 #include <string>
 #include <vector>
 
-namespace loom::scheduler {
+namespace loom::protocol {
 
-struct WorkItem {
-  std::string sample_key;
+// Unique within one job's preparation on rank 0 (0, 1, 2, ... in tokenization order).
+using PromptId = int64_t;
+inline constexpr PromptId kNoPrompt = -1;
+
+// One sample's model input, the same for every method of a sweep.
+struct Prompt {
+  PromptId id = kNoPrompt;
   std::vector<int32_t> input_ids;
-  GenerationSettings generation;
-  MethodSpec method;
-  double predicted_seconds = 0;
   // Optional second generation (benchmarks::Sample::followup_prompt), run in the same batch; its output is joined to
   // the prediction as followup_prefix + output + followup_suffix.
   std::vector<int32_t> followup_ids;
@@ -32,8 +37,21 @@ struct WorkItem {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & sample_key & input_ids & generation & method & predicted_seconds & followup_ids & followup_prefix &
-        followup_suffix;
+    ar & id & input_ids & followup_ids & followup_prefix & followup_suffix;
+  }
+};
+
+// One (sample, method): what to run on the prompt it points to.
+struct WorkItem {
+  std::string sample_key;
+  PromptId prompt_id = kNoPrompt;
+  GenerationSettings generation;
+  MethodSpec method;
+  double predicted_seconds = 0;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & sample_key & prompt_id & generation & method & predicted_seconds;
   }
 };
 
@@ -78,21 +96,22 @@ struct WorkRequest {
 struct WorkAssignment {
   bool stop = false;    // the queue is empty: no more items will come
   bool retire = false;  // answer to a retiring (or fatal) request: the group leaves its loop
+  std::vector<Prompt> prompts;  // every prompt the items point to, each once
   std::vector<WorkItem> items;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & stop & retire & items;
+    ar & stop & retire & prompts & items;
   }
 };
 
 // KV-cache tokens an item may occupy: its prompt and output, and its follow-up's.
-inline int64_t item_tokens(const WorkItem& item) {
-  int64_t tokens = static_cast<int64_t>(item.input_ids.size()) + item.generation.max_new_tokens;
-  if (!item.followup_ids.empty()) {
-    tokens += static_cast<int64_t>(item.followup_ids.size()) + item.generation.max_new_tokens;
+inline int64_t item_tokens(const Prompt& prompt, const WorkItem& item) {
+  int64_t tokens = static_cast<int64_t>(prompt.input_ids.size()) + item.generation.max_new_tokens;
+  if (!prompt.followup_ids.empty()) {
+    tokens += static_cast<int64_t>(prompt.followup_ids.size()) + item.generation.max_new_tokens;
   }
   return tokens;
 }
 
-}  // namespace loom::scheduler
+}  // namespace loom::protocol
