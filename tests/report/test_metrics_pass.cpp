@@ -28,8 +28,8 @@ results::ResultRow make_row(const std::string& benchmark, const std::string& tas
   r.sample_index = index;
   r.target_length = target;
   r.context_length = context;
-  r.input_tokens = context;
-  r.kv_bytes = context * (method == "full" ? 128 : 64);  // the compressed method holds half the cache per token
+  r.cost.input_tokens = context;
+  r.cost.kv_bytes = context * (method == "full" ? 128 : 64);  // the compressed method holds half the cache per token
   r.prediction = prediction;
   r.references_json = "[\"yes\"]";
   r.metadata_json = "{}";

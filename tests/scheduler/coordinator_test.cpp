@@ -27,8 +27,8 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   outcome.sample_key = "k";
   outcome.ok = false;
   outcome.error = "oom";
-  outcome.input_tokens = 100;
-  outcome.output_tokens = 5;
+  outcome.cost.input_tokens = 100;
+  outcome.cost.output_tokens = 5;
   outcome.rank = 3;
   outcome.group = 1;
   const auto joined = make_row(row, outcome);
@@ -36,7 +36,7 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   EXPECT_EQ(joined.references_json, R"(["x"])");
   EXPECT_EQ(joined.status, "failed");
   EXPECT_EQ(joined.error, "oom");
-  EXPECT_EQ(joined.input_tokens, 100);
+  EXPECT_EQ(joined.cost.input_tokens, 100);
   EXPECT_EQ(joined.context_length, 100);
   EXPECT_EQ(joined.rank, 3);
   EXPECT_GT(joined.finished_unix, 1.7e9);
