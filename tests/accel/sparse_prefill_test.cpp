@@ -55,13 +55,13 @@ TEST(AccelSparsePrefill, BlockMasksEqualReference) {
     input.keys = in.keys;
     input.values = in.values;
     input.scale = 1.0 / std::sqrt(static_cast<double>(dim));
-    EXPECT_EQ(policy->cost.prefill_block_density(), 1.0);  // nothing computed yet
+    EXPECT_EQ(policy->prefill_block_density(), 1.0);  // nothing computed yet
     at::Tensor out = policy->prefill_attention(input);
     ASSERT_TRUE(out.defined());
     // Density = selected blocks / causal blocks of the chunk's query rows.
     double causal = 0;
     for (size_t r = 0; r < rows[0].size(); ++r) causal += static_cast<double>(first + static_cast<int64_t>(r) + 1);
-    EXPECT_NEAR(policy->cost.prefill_block_density(), static_cast<double>(selected) / (causal * heads), 1e-12);
+    EXPECT_NEAR(policy->prefill_block_density(), static_cast<double>(selected) / (causal * heads), 1e-12);
     const int64_t block = c["params"]["block_size"];
     at::Tensor mask_bytes = mask.to(at::kByte).contiguous();
     const int64_t nb = mask.size(1);
@@ -107,7 +107,7 @@ TEST(AccelSparsePrefill, ShortChunksStayDense) {
   input.values = in.values;
   input.scale = 0.2;
   EXPECT_FALSE(policy->prefill_attention(input).defined());  // 200 <= max(2 * 128, 512)
-  EXPECT_EQ(policy->cost.prefill_block_density(), 1.0);             // a dense chunk computes every causal block
+  EXPECT_EQ(policy->prefill_block_density(), 1.0);             // a dense chunk computes every causal block
 }
 
 }  // namespace
