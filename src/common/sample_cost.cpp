@@ -38,7 +38,7 @@ const std::vector<CostColumn>& cost_columns() {
        figure(A::mean, "prefill_block_density", 1, false, "prefill block density", 1, 3)},
       {"prefill_shared_by", &SampleCost::prefill_shared_by, "requests",
        "requests that shared this prompt's prefill (a sweep's methods in one batch; 1: alone)",
-       figure(A::mean, "prefill_shared_by", 1, false, "prefill shared by (mean)", 1, 2)},
+       figure(A::mean, "prefill_shared_by", 1, false, "prefill shared by", 1, 2)},
   };
   return columns;
 }
