@@ -103,7 +103,8 @@ std::array<uint32_t, 256> make_crc_table() {
 bool decode_before_cost_record(Reader& in, uint8_t version, ResultRow& r) {
   SampleCost& c = r.cost;
   bool ok = true;
-  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) ok = ok && in.str(*s);
+  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id})
+    ok = ok && in.str(*s);
   for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length, &c.input_tokens, &c.output_tokens})
     ok = ok && in.i64(*v);
   for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
@@ -141,7 +142,8 @@ bool decode_cost(Reader& in, SampleCost& cost) {
 
 bool decode_fields(Reader& in, ResultRow& r) {
   bool ok = true;
-  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) ok = ok && in.str(*s);
+  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id})
+    ok = ok && in.str(*s);
   for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length}) ok = ok && in.i64(*v);
   for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
     ok = ok && in.str(*s);

@@ -79,7 +79,8 @@ void write_metrics_group(hid_t file, const Summary& summary, const std::vector<S
     }
   });
   Schema costs = {{"method", text}, {"generated", Kind::integer}};
-  for (const MethodCostFigure& f : method_cost_figures()) costs.push_back({f.name, f.integer ? Kind::integer : Kind::real});
+  for (const MethodCostFigure& f : method_cost_figures())
+    costs.push_back({f.name, f.integer ? Kind::integer : Kind::real});
   write(g, "method_costs", costs, [&](TableBuilder& t) {
     for (const auto& [method, m] : summary.methods) {
       t.text("method", method);

@@ -176,7 +176,9 @@ void print_cost_table(const Summary& summary, std::ostream& out) {
   for (size_t i = 0; i < figures.size(); ++i) {
     const MethodCostFigure& f = figures[i];
     if (f.vs_full && !has_full) continue;
-    add(f.label, [&](const MethodCost& c) { return fmt::format("{:.{}f}", c.values[i] / f.display_divisor, f.precision); });
+    add(f.label, [&](const MethodCost& c) {
+      return fmt::format("{:.{}f}", c.values[i] / f.display_divisor, f.precision);
+    });
   }
   out << "\nCost by method (rows that generated; peak memory includes the weights)\n";
   table.print(out);
