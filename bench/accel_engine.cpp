@@ -179,7 +179,7 @@ InferenceResult run_one(InferenceEngine& engine, const std::vector<int32_t>& ids
 // Decode time per generated token after the first (the first comes with the prefill).
 double decode_ms_per_token(const InferenceResult& r) {
   const auto generated = static_cast<double>(r.output_ids.size());
-  return generated > 1 ? 1000.0 * r.decode_seconds / (generated - 1) : 0.0;
+  return generated > 1 ? 1000.0 * r.cost.decode_seconds / (generated - 1) : 0.0;
 }
 
 std::vector<int32_t> random_ids(int64_t length, int64_t vocab, uint64_t seed) {
@@ -255,12 +255,12 @@ int main(int argc, char** argv) {
             {"ratio", v.ratio},
             {"ok", m.ok},
             {"error", m.error},
-            {"prefill_s", m.prefill_seconds},
+            {"prefill_s", m.cost.prefill_seconds},
             {"decode_ms_per_token", decode_ms_per_token(m)},
             {"generated", m.output_ids.size()},
-            {"kv_bytes", m.kv_bytes},
-            {"peak_bytes", m.peak_memory_bytes},
-            {"prefill_block_density", m.prefill_block_density}});
+            {"kv_bytes", m.cost.kv_bytes},
+            {"peak_bytes", m.cost.peak_memory_bytes},
+            {"prefill_block_density", m.cost.prefill_block_density}});
       rows.push_back({length, v, m});
     }
   }
@@ -281,11 +281,11 @@ int main(int argc, char** argv) {
       }
       auto ratio = [&](double a, double b) { return b > 0 ? a / b : 0.0; };
       std::printf("%-8ld %-20s %-6s %12.1f %8.3f %12.3f %8.3f %10.3f %8.3f %10.2f %8.3f\n", static_cast<long>(length),
-                  r.variant.spec.name.c_str(), r.variant.ratio.c_str(), r.m.kv_bytes / 1048576.0,
-                  full ? ratio(r.m.kv_bytes, full->kv_bytes) : 0.0, decode_ms_per_token(r.m),
-                  full ? ratio(decode_ms_per_token(r.m), decode_ms_per_token(*full)) : 0.0, r.m.prefill_seconds,
-                  full ? ratio(r.m.prefill_seconds, full->prefill_seconds) : 0.0,
-                  r.m.peak_memory_bytes / 1073741824.0, r.m.prefill_block_density);
+                  r.variant.spec.name.c_str(), r.variant.ratio.c_str(), r.m.cost.kv_bytes / 1048576.0,
+                  full ? ratio(r.m.cost.kv_bytes, full->cost.kv_bytes) : 0.0, decode_ms_per_token(r.m),
+                  full ? ratio(decode_ms_per_token(r.m), decode_ms_per_token(*full)) : 0.0, r.m.cost.prefill_seconds,
+                  full ? ratio(r.m.cost.prefill_seconds, full->cost.prefill_seconds) : 0.0,
+                  r.m.cost.peak_memory_bytes / 1073741824.0, r.m.cost.prefill_block_density);
     }
   }
   return 0;

@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
           emit({{"event", "prefill"}, {"length", length}, {"chunk", chunk}, {"error", r.error}});
           break;
         }
-        (run == 0 ? first : second) = r.prefill_seconds;
+        (run == 0 ? first : second) = r.cost.prefill_seconds;
       }
       if (second <= 0) continue;
       const double l = static_cast<double>(length);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "common/generation_settings.h"
+#include "common/sample_cost.h"
 
 #include <cstdint>
 #include <string>
@@ -60,20 +61,13 @@ struct WorkOutcome {
   bool ok = true;
   std::string error;
   std::string prediction;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  double prefill_seconds = 0;
-  double decode_seconds = 0;
-  int64_t kv_bytes = 0;
-  int64_t peak_memory_bytes = 0;
-  double prefill_block_density = 1.0;
+  SampleCost cost;    // the engine's record (common/sample_cost.h), serialized by its column table
   int32_t rank = 0;   // world rank of the group leader
   int32_t group = 0;  // TP group index
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & sample_key & ok & error & prediction & input_tokens & output_tokens & prefill_seconds & decode_seconds &
-        kv_bytes & peak_memory_bytes & prefill_block_density & rank & group;
+    ar & sample_key & ok & error & prediction & cost & rank & group;
   }
 };
 

@@ -2,6 +2,8 @@
 // read by the metrics pass and by `loom_mpi report`. Layout on disk: docs/results.md.
 #pragma once
 
+#include "common/sample_cost.h"
+
 #include <cstdint>
 #include <string>
 
@@ -16,19 +18,13 @@ struct ResultRow {
   std::string sample_id;       // the dataset's own id, or the generator's index
   int64_t sample_index = 0;
   int64_t target_length = 0;   // requested context length for synthetic tasks, 0 for natural data
-  int64_t context_length = 0;  // input tokens after truncation (= input_tokens)
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
+  int64_t context_length = 0;  // input tokens after truncation (= cost.input_tokens)
   std::string prediction;
   std::string references_json; // JSON array of reference strings
   std::string metadata_json;   // JSON object: scorer extras (all_classes, depth_percent, options, ...)
   std::string method;          // method label, e.g. "full", "snapkv@0.5"
   std::string method_params_json;
-  double prefill_seconds = 0;
-  double decode_seconds = 0;
-  int64_t kv_bytes = 0;
-  int64_t peak_memory_bytes = 0;
-  double prefill_block_density = 1.0;  // sparse prefill: fraction of causal attention blocks computed (1: dense)
+  SampleCost cost;             // the engine's record: tokens, seconds, bytes, ... (columns: common/sample_cost.h)
   int32_t rank = 0;            // world rank of the group leader that ran it
   int32_t group = 0;           // TP group index
   std::string status = "ok";   // "ok" | "failed"
@@ -36,14 +32,6 @@ struct ResultRow {
   double finished_unix = 0;    // wall-clock time the result reached rank 0
   std::string fingerprint;     // run identity of what produced it: "model=..;tokenizer=..;..." (row_fingerprint.h)
   int32_t attempts = 1;        // runs that tried this (sample, method), this one included (failed rows are retried)
-
-  template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar & sample_key & benchmark & task & capability & metric & sample_id & sample_index & target_length &
-        context_length & input_tokens & output_tokens & prediction & references_json & metadata_json & method &
-        method_params_json & prefill_seconds & decode_seconds & kv_bytes & peak_memory_bytes & rank & group & status &
-        error & finished_unix & prefill_block_density & fingerprint & attempts;
-  }
 };
 
 }  // namespace loom::results

@@ -46,6 +46,8 @@ void sync_path(const std::filesystem::path& path, bool directory) {
   if (rc != 0) throw Error(fmt::format("cannot sync {}: {}", path.string(), std::strerror(err)));
 }
 
+// The /samples columns: the row's own fields, with the cost record's columns (cost_columns()) after
+// method_params_json. Files are read by column name, so a column a file lacks keeps the row's default.
 void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
   auto strings = [&](std::string ResultRow::*field) {
     std::vector<const char*> out;
@@ -65,6 +67,18 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
     for (const ResultRow* r : rows) out.push_back(r->*field);
     return h5::WriteValues(std::move(out));
   };
+  auto cost = [&](const CostField& field) {
+    if (is_integer(field)) {
+      std::vector<int64_t> out;
+      out.reserve(rows.size());
+      for (const ResultRow* r : rows) out.push_back(cost_integer(r->cost, field));
+      return h5::WriteValues(std::move(out));
+    }
+    std::vector<double> out;
+    out.reserve(rows.size());
+    for (const ResultRow* r : rows) out.push_back(cost_value(r->cost, field));
+    return h5::WriteValues(std::move(out));
+  };
   std::vector<h5::WriteColumn> columns = {
       {"sample_key", strings(&ResultRow::sample_key)},
       {"benchmark", strings(&ResultRow::benchmark)},
@@ -75,18 +89,14 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"sample_index", ints(&ResultRow::sample_index)},
       {"target_length", ints(&ResultRow::target_length)},
       {"context_length", ints(&ResultRow::context_length)},
-      {"input_tokens", ints(&ResultRow::input_tokens)},
-      {"output_tokens", ints(&ResultRow::output_tokens)},
       {"prediction", strings(&ResultRow::prediction)},
       {"references_json", strings(&ResultRow::references_json)},
       {"metadata_json", strings(&ResultRow::metadata_json)},
       {"method", strings(&ResultRow::method)},
       {"method_params_json", strings(&ResultRow::method_params_json)},
-      {"prefill_seconds", doubles(&ResultRow::prefill_seconds)},
-      {"decode_seconds", doubles(&ResultRow::decode_seconds)},
-      {"kv_bytes", ints(&ResultRow::kv_bytes)},
-      {"peak_memory_bytes", ints(&ResultRow::peak_memory_bytes)},
-      {"prefill_block_density", doubles(&ResultRow::prefill_block_density)},
+  };
+  for (const CostColumn& column : cost_columns()) columns.push_back({column.name, cost(column.field)});
+  std::vector<h5::WriteColumn> tail = {
       {"rank", ints(&ResultRow::rank)},
       {"group", ints(&ResultRow::group)},
       {"status", strings(&ResultRow::status)},
@@ -95,6 +105,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"fingerprint", strings(&ResultRow::fingerprint)},
       {"attempts", ints(&ResultRow::attempts)},
   };
+  for (h5::WriteColumn& column : tail) columns.push_back(std::move(column));
   h5::write_table(file, kSamples, columns);
 }
 
@@ -104,11 +115,11 @@ std::vector<ResultRow> read_samples(hid_t file) {
                            "references_json", "metadata_json", "method", "method_params_json", "status", "error",
                            "fingerprint"})
     wanted[name] = ColumnKind::string;
-  for (const char* name : {"sample_index", "target_length", "context_length", "input_tokens", "output_tokens",
-                           "kv_bytes", "peak_memory_bytes", "rank", "group", "attempts"})
+  for (const char* name : {"sample_index", "target_length", "context_length", "rank", "group", "attempts"})
     wanted[name] = ColumnKind::int64;
-  for (const char* name : {"prefill_seconds", "decode_seconds", "finished_unix", "prefill_block_density"})
-    wanted[name] = ColumnKind::float64;
+  wanted["finished_unix"] = ColumnKind::float64;
+  for (const CostColumn& column : cost_columns())
+    wanted[column.name] = is_integer(column.field) ? ColumnKind::int64 : ColumnKind::float64;
   h5::ReadTable table = h5::read_table(file, kSamples, wanted);
   LOOM_CHECK(table.columns.count("sample_key"), "the /samples table has no sample_key column");
 
@@ -126,12 +137,6 @@ std::vector<ResultRow> read_samples(hid_t file) {
     using Field = std::remove_reference_t<decltype(rows[0].*field)>;
     for (size_t i = 0; i < rows.size(); ++i) rows[i].*field = static_cast<Field>(values[i]);
   };
-  auto fill_doubles = [&](const char* name, double ResultRow::*field) {
-    auto it = table.columns.find(name);
-    if (it == table.columns.end()) return;
-    const auto& values = std::get<std::vector<double>>(it->second);
-    for (size_t i = 0; i < rows.size(); ++i) rows[i].*field = values[i];
-  };
   fill_strings("sample_key", &ResultRow::sample_key);
   fill_strings("benchmark", &ResultRow::benchmark);
   fill_strings("task", &ResultRow::task);
@@ -141,23 +146,31 @@ std::vector<ResultRow> read_samples(hid_t file) {
   fill_ints("sample_index", &ResultRow::sample_index);
   fill_ints("target_length", &ResultRow::target_length);
   fill_ints("context_length", &ResultRow::context_length);
-  fill_ints("input_tokens", &ResultRow::input_tokens);
-  fill_ints("output_tokens", &ResultRow::output_tokens);
   fill_strings("prediction", &ResultRow::prediction);
   fill_strings("references_json", &ResultRow::references_json);
   fill_strings("metadata_json", &ResultRow::metadata_json);
   fill_strings("method", &ResultRow::method);
   fill_strings("method_params_json", &ResultRow::method_params_json);
-  fill_doubles("prefill_seconds", &ResultRow::prefill_seconds);
-  fill_doubles("decode_seconds", &ResultRow::decode_seconds);
-  fill_ints("kv_bytes", &ResultRow::kv_bytes);
-  fill_ints("peak_memory_bytes", &ResultRow::peak_memory_bytes);
-  fill_doubles("prefill_block_density", &ResultRow::prefill_block_density);  // absent in files before 2026-12-02
+  // Cost columns a file lacks keep SampleCost's defaults: prefill_block_density (before 2026-12-02) is 1,
+  // prefill_shared_by (before 2026-12-06) is 1.
+  for (const CostColumn& column : cost_columns()) {
+    auto it = table.columns.find(column.name);
+    if (it == table.columns.end()) continue;
+    if (const auto* values = std::get_if<std::vector<int64_t>>(&it->second)) {
+      for (size_t i = 0; i < rows.size(); ++i) set_cost_integer(rows[i].cost, column.field, (*values)[i]);
+    } else {
+      const auto& reals = std::get<std::vector<double>>(it->second);
+      for (size_t i = 0; i < rows.size(); ++i) set_cost_value(rows[i].cost, column.field, reals[i]);
+    }
+  }
   fill_ints("rank", &ResultRow::rank);
   fill_ints("group", &ResultRow::group);
   fill_strings("status", &ResultRow::status);
   fill_strings("error", &ResultRow::error);
-  fill_doubles("finished_unix", &ResultRow::finished_unix);
+  if (auto it = table.columns.find("finished_unix"); it != table.columns.end()) {
+    const auto& values = std::get<std::vector<double>>(it->second);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].finished_unix = values[i];
+  }
   fill_strings("fingerprint", &ResultRow::fingerprint);  // absent in files before 2026-12-06: no identity
   fill_ints("attempts", &ResultRow::attempts);           // absent before 2026-12-06: one attempt
   return rows;

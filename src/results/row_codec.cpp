@@ -6,9 +6,15 @@
 namespace loom::results {
 namespace {
 
-// Version 2 appends prefill_block_density; version 3 appends fingerprint and attempts. Older rows (journals of
-// older builds) still decode, with density 1.0, no fingerprint and one attempt.
-constexpr uint8_t kRowVersion = 3;
+// Version 2 appends prefill_block_density; version 3 appends fingerprint and attempts. Version 4 moves the cost
+// figures into one trailing block written from cost_columns(): a count, then (name, kind, value) per column, so a
+// new figure needs no new version and a row decodes whatever columns it has (a missing one keeps SampleCost's
+// default, an unknown one is skipped). Older rows (journals of older builds) still decode, with density 1.0, no
+// fingerprint, one attempt and an unshared prefill.
+constexpr uint8_t kRowVersion = 4;
+constexpr uint8_t kCostRecordVersion = 4;
+constexpr uint8_t kIntegerValue = 'i';
+constexpr uint8_t kRealValue = 'f';
 
 class Writer {
  public:
@@ -93,6 +99,59 @@ std::array<uint32_t, 256> make_crc_table() {
   return table;
 }
 
+// Versions 1-3: the cost figures sit at fixed places among the other fields.
+bool decode_before_cost_record(Reader& in, uint8_t version, ResultRow& r) {
+  SampleCost& c = r.cost;
+  bool ok = true;
+  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id})
+    ok = ok && in.str(*s);
+  for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length, &c.input_tokens, &c.output_tokens})
+    ok = ok && in.i64(*v);
+  for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
+    ok = ok && in.str(*s);
+  ok = ok && in.f64(c.prefill_seconds) && in.f64(c.decode_seconds) && in.i64(c.kv_bytes) &&
+       in.i64(c.peak_memory_bytes) && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) &&
+       in.f64(r.finished_unix);
+  if (version >= 2) ok = ok && in.f64(c.prefill_block_density);
+  if (version >= 3) ok = ok && in.str(r.fingerprint) && in.i32(r.attempts);
+  return ok;
+}
+
+bool decode_cost(Reader& in, SampleCost& cost) {
+  uint32_t count = 0;
+  if (!in.u32(count)) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string name;
+    uint8_t kind = 0;
+    int64_t bits = 0;
+    if (!in.str(name) || !in.u8(kind) || !in.i64(bits)) return false;
+    if (kind != kIntegerValue && kind != kRealValue) return false;
+    for (const CostColumn& column : cost_columns()) {
+      if (column.name != name) continue;
+      if (kind == kIntegerValue) {
+        set_cost_integer(cost, column.field, bits);
+      } else {
+        double value;
+        std::memcpy(&value, &bits, sizeof value);
+        set_cost_value(cost, column.field, value);
+      }
+    }
+  }
+  return true;
+}
+
+bool decode_fields(Reader& in, ResultRow& r) {
+  bool ok = true;
+  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id})
+    ok = ok && in.str(*s);
+  for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length}) ok = ok && in.i64(*v);
+  for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
+    ok = ok && in.str(*s);
+  ok = ok && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) && in.f64(r.finished_unix) &&
+       in.str(r.fingerprint) && in.i32(r.attempts);
+  return ok && decode_cost(in, r.cost);
+}
+
 }  // namespace
 
 uint32_t crc32(const void* data, size_t size, uint32_t crc) {
@@ -107,21 +166,29 @@ std::string encode_row(const ResultRow& r) {
   Writer w;
   w.u8(kRowVersion);
   for (const std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) w.str(*s);
-  for (int64_t v : {r.sample_index, r.target_length, r.context_length, r.input_tokens, r.output_tokens}) w.i64(v);
+  for (int64_t v : {r.sample_index, r.target_length, r.context_length}) w.i64(v);
   for (const std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
     w.str(*s);
-  w.f64(r.prefill_seconds);
-  w.f64(r.decode_seconds);
-  w.i64(r.kv_bytes);
-  w.i64(r.peak_memory_bytes);
   w.i64(r.rank);
   w.i64(r.group);
   w.str(r.status);
   w.str(r.error);
   w.f64(r.finished_unix);
-  w.f64(r.prefill_block_density);
   w.str(r.fingerprint);
   w.i64(r.attempts);
+  // The cost record, one (name, kind, value) per column of cost_columns().
+  const auto& columns = cost_columns();
+  w.u32(static_cast<uint32_t>(columns.size()));
+  for (const CostColumn& column : columns) {
+    w.str(column.name);
+    if (is_integer(column.field)) {
+      w.u8(kIntegerValue);
+      w.i64(cost_integer(r.cost, column.field));
+    } else {
+      w.u8(kRealValue);
+      w.f64(cost_value(r.cost, column.field));
+    }
+  }
   return w.take();
 }
 
@@ -130,17 +197,7 @@ std::optional<ResultRow> decode_row(std::string_view bytes) {
   ResultRow r;
   uint8_t version = 0;
   if (!in.u8(version) || version < 1 || version > kRowVersion) return std::nullopt;
-  bool ok = true;
-  for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id}) ok = ok && in.str(*s);
-  for (int64_t* v : {&r.sample_index, &r.target_length, &r.context_length, &r.input_tokens, &r.output_tokens})
-    ok = ok && in.i64(*v);
-  for (std::string* s : {&r.prediction, &r.references_json, &r.metadata_json, &r.method, &r.method_params_json})
-    ok = ok && in.str(*s);
-  ok = ok && in.f64(r.prefill_seconds) && in.f64(r.decode_seconds) && in.i64(r.kv_bytes) &&
-       in.i64(r.peak_memory_bytes) && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) &&
-       in.f64(r.finished_unix);
-  if (version >= 2) ok = ok && in.f64(r.prefill_block_density);
-  if (version >= 3) ok = ok && in.str(r.fingerprint) && in.i32(r.attempts);
+  const bool ok = version < kCostRecordVersion ? decode_before_cost_record(in, version, r) : decode_fields(in, r);
   if (!ok || !in.at_end()) return std::nullopt;
   return r;
 }

@@ -1,6 +1,7 @@
-// Binary encoding of one ResultRow for the journal (<file>.journal): a version byte, then every field in
-// declaration order — strings as u32 length + bytes, integers as little-endian i64/i32, doubles as their IEEE-754
-// bits. Also CRC-32 (the zlib polynomial), which the journal uses to detect torn or corrupted records.
+// Binary encoding of one ResultRow for the journal (<file>.journal): a version byte, then the row's fields —
+// strings as u32 length + bytes, integers as little-endian i64, doubles as their IEEE-754 bits — and the cost
+// record as (name, kind, value) per column of common/sample_cost.h's cost_columns(). Rows of older versions still
+// decode. Also CRC-32 (the zlib polynomial), which the journal uses to detect torn or corrupted records.
 #pragma once
 
 #include "results/result_row.h"

@@ -173,15 +173,9 @@ PreparedJob prepare_job(const JobConfig& job, const fs::path& configs_dir, const
 }
 
 results::ResultRow make_row(results::ResultRow row, const protocol::WorkOutcome& outcome) {
-  row.context_length = outcome.input_tokens;
-  row.input_tokens = outcome.input_tokens;
-  row.output_tokens = outcome.output_tokens;
+  row.context_length = outcome.cost.input_tokens;
   row.prediction = outcome.prediction;
-  row.prefill_seconds = outcome.prefill_seconds;
-  row.decode_seconds = outcome.decode_seconds;
-  row.kv_bytes = outcome.kv_bytes;
-  row.peak_memory_bytes = outcome.peak_memory_bytes;
-  row.prefill_block_density = outcome.prefill_block_density;
+  row.cost = outcome.cost;
   row.rank = outcome.rank;
   row.group = outcome.group;
   row.status = outcome.ok ? "ok" : "failed";

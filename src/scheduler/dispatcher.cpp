@@ -123,7 +123,7 @@ DispatchSummary Dispatcher::run() {
       sink_(outcome);
       const auto it = predicted.find(outcome.sample_key);
       if (progress_) {
-        progress_->record(outcome.ok, outcome.input_tokens + outcome.output_tokens,
+        progress_->record(outcome.ok, outcome.cost.input_tokens + outcome.cost.output_tokens,
                           it == predicted.end() ? 0.0 : it->second);
       }
       if (it != predicted.end()) predicted.erase(it);

@@ -78,29 +78,29 @@ TEST(SharedPrefill, SweepInOneBatchEqualsEachMethodAlone) {
     ASSERT_TRUE(alone.ok) << alone.error;
     ASSERT_TRUE(shared.ok) << shared.error;
     EXPECT_EQ(shared.output_ids, alone.output_ids);
-    EXPECT_EQ(shared.kv_bytes, alone.kv_bytes);
+    EXPECT_EQ(shared.cost.kv_bytes, alone.cost.kv_bytes);
     EXPECT_EQ(shared.text, alone.text);
-    EXPECT_EQ(shared.input_tokens, alone.input_tokens);
+    EXPECT_EQ(shared.cost.input_tokens, alone.cost.input_tokens);
     EXPECT_EQ(static_cast<int64_t>(shared.output_ids.size()), 12);
-    EXPECT_EQ(alone.prefill_shared_by, 1);
+    EXPECT_EQ(alone.cost.prefill_shared_by, 1);
   }
   // One prefill for the 11 methods of `prompt` with a dense prefill; xattention and the other prompt alone.
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const bool own = batch[i].method.name == "xattention" || batch[i].input_ids != prompt;
-    EXPECT_EQ(together[i].prefill_shared_by, own ? 1 : 11) << batch[i].method.label;
+    EXPECT_EQ(together[i].cost.prefill_shared_by, own ? 1 : 11) << batch[i].method.label;
   }
   // Only the sparse-prefill method skips attention blocks; the result says how many it computed.
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].method.name == "xattention") {
-      EXPECT_GT(together[i].prefill_block_density, 0.3) << batch[i].method.label;
-      EXPECT_LT(together[i].prefill_block_density, 1.0) << batch[i].method.label;
+      EXPECT_GT(together[i].cost.prefill_block_density, 0.3) << batch[i].method.label;
+      EXPECT_LT(together[i].cost.prefill_block_density, 1.0) << batch[i].method.label;
     } else {
-      EXPECT_EQ(together[i].prefill_block_density, 1.0) << batch[i].method.label;
+      EXPECT_EQ(together[i].cost.prefill_block_density, 1.0) << batch[i].method.label;
     }
   }
   // The compressed caches are smaller than the full one: the copies were compressed, not the shared original.
-  EXPECT_LT(together[1].kv_bytes, together[0].kv_bytes);
-  EXPECT_LT(together[8].kv_bytes, together[0].kv_bytes);
+  EXPECT_LT(together[1].cost.kv_bytes, together[0].cost.kv_bytes);
+  EXPECT_LT(together[8].cost.kv_bytes, together[0].cost.kv_bytes);
 }
 
 TEST(SharedPrefill, ABadRequestFailsAloneAndTheOthersStillShare) {
@@ -116,8 +116,8 @@ TEST(SharedPrefill, ABadRequestFailsAloneAndTheOthersStillShare) {
   EXPECT_FALSE(results[1].ok);
   EXPECT_NE(results[1].error.find("no_such_parameter"), std::string::npos) << results[1].error;
   EXPECT_TRUE(results[2].ok);
-  EXPECT_EQ(results[0].prefill_shared_by, 2);
-  EXPECT_EQ(results[2].prefill_shared_by, 2);
+  EXPECT_EQ(results[0].cost.prefill_shared_by, 2);
+  EXPECT_EQ(results[2].cost.prefill_shared_by, 2);
   EXPECT_EQ(results[2].output_ids, engine->run({batch[2]}).at(0).output_ids);
 }
 
@@ -137,7 +137,7 @@ TEST(SharedPrefill, ThePromptIdDecidesWhoShares) {
   const std::vector<int32_t> shared_by = {2, 2, 1, 1, 1};
   for (std::size_t i = 0; i < batch.size(); ++i) {
     ASSERT_TRUE(results[i].ok) << results[i].error;
-    EXPECT_EQ(results[i].prefill_shared_by, shared_by[i]) << i;
+    EXPECT_EQ(results[i].cost.prefill_shared_by, shared_by[i]) << i;
   }
   EXPECT_EQ(results[3].output_ids, results[0].output_ids);  // whoever shares, the same output
   EXPECT_EQ(results[2].output_ids, results[1].output_ids);

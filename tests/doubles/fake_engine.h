@@ -47,7 +47,7 @@ class FakeEngine : public model::InferenceEngine {
     model::InferenceResult result;
     result.tag = request.tag;
     result.sample_key = request.sample_key;
-    result.input_tokens = static_cast<int64_t>(request.input_ids.size());
+    result.cost.input_tokens = static_cast<int64_t>(request.input_ids.size());
     if (seconds_per_token_ > 0) {
       std::this_thread::sleep_for(std::chrono::duration<double>(seconds_per_token_ * request.input_ids.size()));
     }
@@ -58,8 +58,9 @@ class FakeEngine : public model::InferenceEngine {
       result.text = "len=" + std::to_string(request.input_ids.size()) +
                     " first=" + (request.input_ids.empty() ? "-" : std::to_string(request.input_ids[0]));
       result.output_ids = {1, 2, 3};
-      result.prefill_seconds = 0.001;
-      result.decode_seconds = 0.002;
+      result.cost.output_tokens = 3;
+      result.cost.prefill_seconds = 0.001;
+      result.cost.decode_seconds = 0.002;
     }
     results.push_back(result);
     return results;

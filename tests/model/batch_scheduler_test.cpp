@@ -66,7 +66,7 @@ TEST(ContinuousBatching, OutputsEqualEachRequestAlone) {
     ASSERT_TRUE(batched[i].ok) << batched[i].error;
     EXPECT_EQ(batched[i].output_ids, alone.output_ids) << requests[i].sample_key;
     EXPECT_EQ(batched[i].output_ids.size(), static_cast<size_t>(requests[i].generation.max_new_tokens));
-    EXPECT_EQ(batched[i].kv_bytes, alone.kv_bytes) << requests[i].sample_key;
+    EXPECT_EQ(batched[i].cost.kv_bytes, alone.cost.kv_bytes) << requests[i].sample_key;
   }
   EXPECT_GT(batched[0].mean_decode_batch, 1.0);  // it really decoded together with others
 }
@@ -80,9 +80,9 @@ TEST(ContinuousBatching, DecodeTimeLeavesOutOtherRequestsPrefill) {
   auto results = engine->run(requests);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(results[0].ok && results[1].ok);
-  EXPECT_GT(results[1].prefill_seconds, 0.0);
-  EXPECT_LE(results[0].decode_seconds + results[1].prefill_seconds, wall * 1.02);
-  EXPECT_GT(results[0].decode_seconds, 0.0);
+  EXPECT_GT(results[1].cost.prefill_seconds, 0.0);
+  EXPECT_LE(results[0].cost.decode_seconds + results[1].cost.prefill_seconds, wall * 1.02);
+  EXPECT_GT(results[0].cost.decode_seconds, 0.0);
 }
 
 TEST(ContinuousBatching, AdmissionNeverExceedsThePool) {

@@ -83,8 +83,9 @@ TEST_P(FixtureParity, GreedyContinuationMatchesTransformers) {
     want.push_back(static_cast<int32_t>(id));
   }
   EXPECT_EQ(results[0].output_ids, want) << GetParam();
-  EXPECT_EQ(results[0].input_tokens, static_cast<int64_t>(expected.input_ids.size()));
-  EXPECT_GT(results[0].kv_bytes, 0);
+  EXPECT_EQ(results[0].cost.input_tokens, static_cast<int64_t>(expected.input_ids.size()));
+  EXPECT_GT(results[0].cost.kv_bytes, 0);
+  EXPECT_EQ(results[0].cost.output_tokens, static_cast<int64_t>(results[0].output_ids.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, FixtureParity, ::testing::ValuesIn(testing::fixture_names()));

@@ -33,8 +33,8 @@ TEST(GenerationText, TextIsTheDecodedOutput) {
   ASSERT_TRUE(result.ok) << result.error;
   EXPECT_EQ(result.text, tokenizer->decode(result.output_ids, true));
   EXPECT_FALSE(result.text.empty());
-  EXPECT_GT(result.prefill_seconds, 0.0);
-  EXPECT_GT(result.peak_memory_bytes, 0);
+  EXPECT_GT(result.cost.prefill_seconds, 0.0);
+  EXPECT_GT(result.cost.peak_memory_bytes, 0);
 }
 
 TEST(GenerationText, StopStringCutsTextAndEndsGeneration) {

@@ -124,7 +124,7 @@ TEST(PolicyHooks, CalledAsDocumentedAndOutputsUnchangedByDenseStandIns) {
     EXPECT_TRUE(at::allclose(s.query_covariance, s.query_covariance.transpose(1, 2), 1e-4, 1e-5));
   }
   // kv_bytes: the tight caches returned by finish_prefill (2 layers x K,V x 2 kv heads x 18 tokens x 32 x 4 bytes).
-  EXPECT_EQ(with_policy.kv_bytes, 2 * 2 * 2 * 18 * 32 * 4);
+  EXPECT_EQ(with_policy.cost.kv_bytes, 2 * 2 * 2 * 18 * 32 * 4);
 
   InferenceRequest full = request;
   full.method.name = "full";

@@ -135,7 +135,7 @@ void expect_complete(const RunResult& result, int count) {
       EXPECT_FALSE(outcome.error.empty());
     } else {
       EXPECT_EQ(outcome.prediction.rfind("len=", 0), 0u);
-      EXPECT_EQ(outcome.output_tokens, 3);
+      EXPECT_EQ(outcome.cost.output_tokens, 3);
     }
   }
   EXPECT_EQ(result.summary.failed, failed);
@@ -213,11 +213,11 @@ TEST(Dispatch, FollowUpGenerationJoinsThePrediction) {
   const auto outcomes = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {plain, with_fact}), 0, 0);
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].prediction, "len=5 first=1");
-  EXPECT_EQ(outcomes[0].output_tokens, 3);
+  EXPECT_EQ(outcomes[0].cost.output_tokens, 3);
   EXPECT_EQ(outcomes[1].sample_key, "LEval/sci_fi/0/0/full");
   EXPECT_EQ(outcomes[1].prediction, "len=5 first=1 [fact: len=3 first=7]");
-  EXPECT_EQ(outcomes[1].output_tokens, 6);
-  EXPECT_EQ(outcomes[1].input_tokens, 5);
+  EXPECT_EQ(outcomes[1].cost.output_tokens, 6);
+  EXPECT_EQ(outcomes[1].cost.input_tokens, 5);
   ASSERT_EQ(engine.batches().size(), 1u);  // one submission for both generations
   EXPECT_EQ(engine.batches()[0].size(), 3u);
   // The follow-up is its own prompt for the engine: it never shares the document's prefill.

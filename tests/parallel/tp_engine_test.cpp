@@ -202,9 +202,9 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
         if (m.name == "full") {
           const std::vector<int64_t> got(sharded[0].output_ids.begin(), sharded[0].output_ids.end());
           EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), hf_greedy.begin() + got.size()));
-          full_kv_bytes = sharded[0].kv_bytes;
+          full_kv_bytes = sharded[0].cost.kv_bytes;
         } else {
-          EXPECT_LT(sharded[0].kv_bytes, full_kv_bytes) << "the method did not compress this rank's heads";
+          EXPECT_LT(sharded[0].cost.kv_bytes, full_kv_bytes) << "the method did not compress this rank's heads";
         }
       }
     }

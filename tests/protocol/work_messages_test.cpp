@@ -55,12 +55,12 @@ TEST(WorkMessages, RequestWithOutcomesRoundTrip) {
   WorkOutcome ok;
   ok.sample_key = "a";
   ok.prediction = "The special magic number is 12345.\nünïcödé";
-  ok.input_tokens = 4096;
-  ok.output_tokens = 12;
-  ok.prefill_seconds = 0.5;
-  ok.decode_seconds = 0.25;
-  ok.kv_bytes = 1 << 20;
-  ok.peak_memory_bytes = int64_t{5} << 32;
+  ok.cost.input_tokens = 4096;
+  ok.cost.output_tokens = 12;
+  ok.cost.prefill_seconds = 0.5;
+  ok.cost.decode_seconds = 0.25;
+  ok.cost.kv_bytes = 1 << 20;
+  ok.cost.peak_memory_bytes = int64_t{5} << 32;
   ok.rank = 6;
   ok.group = 3;
   WorkOutcome failed;
@@ -74,10 +74,28 @@ TEST(WorkMessages, RequestWithOutcomesRoundTrip) {
   EXPECT_EQ(back.device, request.device);
   ASSERT_EQ(back.outcomes.size(), 2u);
   EXPECT_EQ(back.outcomes[0].prediction, ok.prediction);
-  EXPECT_EQ(back.outcomes[0].peak_memory_bytes, ok.peak_memory_bytes);
+  EXPECT_EQ(back.outcomes[0].cost.peak_memory_bytes, ok.cost.peak_memory_bytes);
   EXPECT_EQ(back.outcomes[0].rank, 6);
   EXPECT_FALSE(back.outcomes[1].ok);
   EXPECT_EQ(back.outcomes[1].error, "CUDA out of memory");
+}
+
+// The outcome's cost record is serialized column by column from cost_columns(): give every column a value that is
+// not its default and expect each back, so a column added to the table travels without further code.
+TEST(WorkMessages, EveryCostColumnTravelsInAnOutcome) {
+  WorkOutcome outcome;
+  outcome.sample_key = "k";
+  const auto& columns = cost_columns();
+  for (size_t i = 0; i < columns.size(); ++i) set_cost_value(outcome.cost, columns[i].field, 3.0 + 2.0 * i);
+  outcome.rank = 5;
+  WorkRequest request;
+  request.outcomes = {outcome};
+  const WorkRequest back = mpi::from_bytes<WorkRequest>(mpi::to_bytes(request));
+  ASSERT_EQ(back.outcomes.size(), 1u);
+  for (size_t i = 0; i < columns.size(); ++i)
+    EXPECT_EQ(cost_value(back.outcomes[0].cost, columns[i].field), 3.0 + 2.0 * i) << columns[i].name;
+  EXPECT_EQ(back.outcomes[0].cost.prefill_shared_by, 17);  // the eighth column
+  EXPECT_EQ(back.outcomes[0].rank, 5);                     // the fields after the record still line up
 }
 
 TEST(WorkMessages, AssignmentRoundTrip) {

@@ -1,5 +1,6 @@
 // Aggregation on hand-computed examples: sample-weighted benchmarks, mean-of-metrics tasks, capability and
 // overall means, length columns and buckets (LOOM-Scope thresholds), failures, and per-method separation.
+#include "common/error.h"
 #include "metrics/report/aggregation.h"
 #include "metrics/report/row_scoring.h"
 #include "test_scorers.h"
@@ -46,18 +47,18 @@ std::vector<ScoredRow> example() {
 TEST(MethodCost, MeansOverGeneratedRowsAndRatioToFull) {
   auto with_cost = [](ScoredRow r, int64_t input, int64_t output, double prefill, double decode, int64_t kv,
                       int64_t peak, double density) {
-    r.input_tokens = input;
-    r.output_tokens = output;
-    r.prefill_seconds = prefill;
-    r.decode_seconds = decode;
-    r.kv_bytes = kv;
-    r.peak_memory_bytes = peak;
-    r.prefill_block_density = density;
+    r.cost.input_tokens = input;
+    r.cost.output_tokens = output;
+    r.cost.prefill_seconds = prefill;
+    r.cost.decode_seconds = decode;
+    r.cost.kv_bytes = kv;
+    r.cost.peak_memory_bytes = peak;
+    r.cost.prefill_block_density = density;
     return r;
   };
   ScoredRow failed = row("snapkv", "A", "a1", "Retrieval", 4096, 4000, {{"m", 0}}, true);
   failed.generated = false;  // a generation failure costs nothing and is left out
-  failed.prefill_seconds = 100;
+  failed.cost.prefill_seconds = 100;
   const std::vector<ScoredRow> rows = {
       with_cost(row("full", "A", "a1", "Retrieval", 4096, 4000, {{"m", 100}}), 1000, 11, 2.0, 1.0, 4000, 50, 1.0),
       with_cost(row("full", "A", "a1", "Retrieval", 8192, 8000, {{"m", 100}}), 3000, 1, 4.0, 0.0, 12000, 70, 1.0),
@@ -68,20 +69,45 @@ TEST(MethodCost, MeansOverGeneratedRowsAndRatioToFull) {
   const Summary s = aggregate(rows);
   const MethodCost& full = s.methods.at("full").cost;
   EXPECT_EQ(full.generated, 2);
-  EXPECT_DOUBLE_EQ(full.prefill_seconds, 3.0);
-  EXPECT_DOUBLE_EQ(full.decode_ms_per_token, 100.0);  // 1.0 s over 10 steps; the 1-token row has no decode step
-  EXPECT_DOUBLE_EQ(full.kv_bytes_per_token, 4.0);     // 16000 bytes / 4000 prompt tokens
-  EXPECT_DOUBLE_EQ(full.kv_vs_full, 1.0);
-  EXPECT_EQ(full.peak_memory_bytes, 70);
+  EXPECT_DOUBLE_EQ(full.figure("prefill_seconds"), 3.0);
+  // 1.0 s over 10 steps; the 1-token row has no decode step
+  EXPECT_DOUBLE_EQ(full.figure("decode_ms_per_token"), 100.0);
+  EXPECT_DOUBLE_EQ(full.figure("kv_bytes_per_token"), 4.0);     // 16000 bytes / 4000 prompt tokens
+  EXPECT_DOUBLE_EQ(full.figure("kv_vs_full"), 1.0);
+  EXPECT_EQ(full.figure("peak_memory_bytes"), 70);
   const MethodCost& snap = s.methods.at("snapkv").cost;
   EXPECT_EQ(snap.generated, 2);
-  EXPECT_DOUBLE_EQ(snap.prefill_seconds, 2.0);
-  EXPECT_DOUBLE_EQ(snap.decode_ms_per_token, 100.0);  // 0.6 s over 4 + 2 steps
-  EXPECT_DOUBLE_EQ(snap.kv_bytes_per_token, 0.5);
-  EXPECT_DOUBLE_EQ(snap.kv_vs_full, 0.125);
-  EXPECT_EQ(snap.peak_memory_bytes, 60);
-  EXPECT_DOUBLE_EQ(snap.prefill_block_density, 0.75);
+  EXPECT_DOUBLE_EQ(snap.figure("prefill_seconds"), 2.0);
+  EXPECT_DOUBLE_EQ(snap.figure("decode_ms_per_token"), 100.0);  // 0.6 s over 4 + 2 steps
+  EXPECT_DOUBLE_EQ(snap.figure("kv_bytes_per_token"), 0.5);
+  EXPECT_DOUBLE_EQ(snap.figure("kv_vs_full"), 0.125);
+  EXPECT_EQ(snap.figure("peak_memory_bytes"), 60);
+  EXPECT_DOUBLE_EQ(snap.figure("prefill_block_density"), 0.75);
   EXPECT_EQ(s.methods.at("snapkv").failed, 1);  // still counted as a failed sample for the scores
+}
+
+// The report's figures come from the cost table: one per column that aggregates (plus its ratio to "full"), in the
+// table's order; prefill_shared_by is a mean over the generated rows.
+TEST(MethodCost, FiguresFollowTheCostTable) {
+  std::vector<std::string> names;
+  for (const MethodCostFigure& f : method_cost_figures()) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"prefill_seconds", "decode_ms_per_token", "kv_bytes_per_token",
+                                             "kv_vs_full", "peak_memory_bytes", "prefill_block_density",
+                                             "prefill_shared_by"}));
+  size_t from_table = 0;
+  for (const CostColumn& column : cost_columns())
+    from_table += column.figure.aggregation == CostAggregation::none ? 0 : column.figure.vs_full_name.empty() ? 1 : 2;
+  EXPECT_EQ(from_table, names.size());
+
+  auto shared = [](int32_t by, bool generated = true) {
+    ScoredRow r = row("snapkv", "A", "a1", "Retrieval", 4096, 4000, {{"m", 100}});
+    r.cost.prefill_shared_by = by;
+    r.generated = generated;
+    return r;
+  };
+  const Summary s = aggregate({shared(1), shared(3), shared(3), shared(13, false)});
+  EXPECT_DOUBLE_EQ(s.methods.at("snapkv").cost.figure("prefill_shared_by"), 7.0 / 3.0);
+  EXPECT_THROW(s.methods.at("snapkv").cost.figure("no_such_figure"), loom::Error);
 }
 
 TEST(LengthBuckets, FollowLoomScopeThresholds) {

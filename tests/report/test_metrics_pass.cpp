@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -28,8 +29,8 @@ results::ResultRow make_row(const std::string& benchmark, const std::string& tas
   r.sample_index = index;
   r.target_length = target;
   r.context_length = context;
-  r.input_tokens = context;
-  r.kv_bytes = context * (method == "full" ? 128 : 64);  // the compressed method holds half the cache per token
+  r.cost.input_tokens = context;
+  r.cost.kv_bytes = context * (method == "full" ? 128 : 64);  // the compressed method holds half the cache per token
   r.prediction = prediction;
   r.references_json = "[\"yes\"]";
   r.metadata_json = "{}";
@@ -100,6 +101,14 @@ TEST_F(MetricsPassTest, WritesJsonMetricsGroupAndTables) {
   EXPECT_EQ(json["methods"]["full"]["cost"]["generated"].get<int64_t>(), 5);  // 6 rows, one failed generation
   EXPECT_NEAR(json["methods"]["full"]["cost"]["kv_vs_full"].get<double>(), 1.0, 1e-12);
   EXPECT_NEAR(json["methods"]["snapkv@0.5"]["cost"]["kv_vs_full"].get<double>(), 0.5, 1e-12);
+  // The summary's cost object: generated and every figure of the cost table, peak memory as an integer.
+  std::set<std::string> keys = {"generated"};
+  for (const MethodCostFigure& f : method_cost_figures()) keys.insert(f.name);
+  std::set<std::string> written;
+  for (const auto& [key, value] : json["methods"]["full"]["cost"].items()) written.insert(key);
+  EXPECT_EQ(written, keys);
+  EXPECT_TRUE(json["methods"]["full"]["cost"]["peak_memory_bytes"].is_number_integer());
+  EXPECT_NEAR(json["methods"]["full"]["cost"]["prefill_shared_by"].get<double>(), 1.0, 1e-12);
 
   const std::string text = out.str();
   if (std::getenv("LOOM_SHOW_REPORT")) std::cout << text;  // to look at the tables
@@ -107,6 +116,7 @@ TEST_F(MetricsPassTest, WritesJsonMetricsGroupAndTables) {
                                "Scores by task and context-length bucket (natural data) — method full",
                                "Scores by context-length bucket", "Scores by capability", "Scores by method",
                                "snapkv@0.5", "Cost by method", "KV x full", "prefill block density",
+                               "prefill shared by",
                                "Failures: 1 of 7 rows", "sequence longer", "summary: "})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
 

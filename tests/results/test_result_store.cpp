@@ -2,11 +2,13 @@
 // journal tails, crash leftovers (journal only, stale checkpoint temp), the writer lock in every mode, moving an
 // old file aside, attributes, retries of failed rows, and failed checkpoints.
 #include "common/error.h"
+#include "results/hdf5_table.h"
 #include "results/journal.h"
 #include "results/result_store.h"
 #include "results/results_file.h"
 #include "results/row_codec.h"
 #include "results/writer_lock.h"
+#include "legacy_row_codec.h"
 #include "result_test_rows.h"
 
 #include <gtest/gtest.h>
@@ -60,29 +62,52 @@ TEST(RowCodec, RoundTripsEveryField) {
   EXPECT_FALSE(decode_row(bytes + "x"));
 }
 
-TEST(RowCodec, DecodesVersionOneAndTwoRowsOfOlderJournals) {
-  // A version-2 row is a version-3 row without its trailing fingerprint (u32 length + bytes) and attempts (8 bytes);
-  // a version-1 row also lacks the prefill_block_density before them (8 bytes).
+TEST(RowCodec, DecodesRowsOfJournalsBeforeTheCostRecord) {
+  // Versions 1-3 (older builds' journals) decode with the defaults of what they lack: prefill_shared_by 1 (all),
+  // no fingerprint and one attempt (1, 2), prefill_block_density 1 (1).
   ResultRow row = make_test_row(5);
-  std::string bytes = encode_row(row);
-  ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 3);
-  std::string v2 = bytes.substr(0, bytes.size() - 4 - row.fingerprint.size() - 8);
-  v2[0] = static_cast<char>(2);
-  auto decoded2 = decode_row(v2);
-  ASSERT_TRUE(decoded2);
-  EXPECT_EQ(decoded2->fingerprint, "");
-  EXPECT_EQ(decoded2->attempts, 1);
-  std::string v1 = v2.substr(0, v2.size() - 8);
-  v1[0] = static_cast<char>(1);
-  auto decoded = decode_row(v1);
-  ASSERT_TRUE(decoded);
-  EXPECT_EQ(decoded->prefill_block_density, 1.0);
-  row.prefill_block_density = 1.0;
+  row.cost.prefill_shared_by = 1;
+  auto v3 = decode_row(testing::encode_row_before_cost_record(row, 3));
+  ASSERT_TRUE(v3);
+  EXPECT_TRUE(same_row(row, *v3));
+  auto v2 = decode_row(testing::encode_row_before_cost_record(row, 2));
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->fingerprint, "");
+  EXPECT_EQ(v2->attempts, 1);
+  EXPECT_EQ(v2->cost.prefill_block_density, row.cost.prefill_block_density);
+  auto v1 = decode_row(testing::encode_row_before_cost_record(row, 1));
+  ASSERT_TRUE(v1);
+  row.cost.prefill_block_density = 1.0;
   row.fingerprint.clear();
   row.attempts = 1;
+  EXPECT_TRUE(same_row(row, *v1));
+  std::string unknown = testing::encode_row_before_cost_record(row, 1);
+  unknown[0] = static_cast<char>(5);  // a version this build does not know
+  EXPECT_FALSE(decode_row(unknown));
+}
+
+// The journal writes the cost record from cost_columns(), by name: every column is in the bytes and comes back.
+TEST(RowCodec, EveryCostColumnRoundTripsByName) {
+  ResultRow row = make_test_row(7);
+  const auto& columns = cost_columns();
+  for (size_t i = 0; i < columns.size(); ++i) set_cost_value(row.cost, columns[i].field, 11.0 + 3.0 * i);
+  const std::string bytes = encode_row(row);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 4);
+  for (const CostColumn& column : columns) EXPECT_NE(bytes.find(column.name), std::string::npos) << column.name;
+  auto decoded = decode_row(bytes);
+  ASSERT_TRUE(decoded);
   EXPECT_TRUE(same_row(row, *decoded));
-  v1[0] = static_cast<char>(4);  // a version this build does not know
-  EXPECT_FALSE(decode_row(v1));
+  for (size_t i = 0; i < columns.size(); ++i)
+    EXPECT_EQ(cost_value(decoded->cost, columns[i].field), 11.0 + 3.0 * i) << columns[i].name;
+  // A column this build does not know (a newer build's) is skipped; one the row lacks keeps its default.
+  std::string renamed = bytes;
+  const size_t at = renamed.find("prefill_shared_by");
+  ASSERT_NE(at, std::string::npos);
+  renamed[at] = 'q';
+  auto partial = decode_row(renamed);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->cost.prefill_shared_by, 1);
+  EXPECT_EQ(partial->cost.prefill_block_density, row.cost.prefill_block_density);
 }
 
 TEST(RowCodec, Crc32MatchesTheZlibCheckValue) {
@@ -109,6 +134,49 @@ TEST_F(ResultStoreTest, WritesAndReadsEveryField) {
   EXPECT_EQ(read.devices, attributes().devices);
   EXPECT_EQ(read.extra.at("started_unix"), "1700000000");
   EXPECT_FALSE(read.extra.at("loom_mpi_version").empty());
+}
+
+// The HDF5 /samples table has one column per row of cost_columns(), with the table's name and type (int64 for
+// integers, float64 for reals), holding each row's value.
+TEST_F(ResultStoreTest, TheCostTableGivesTheHdf5Columns) {
+  {
+    auto store = ResultStore::open(path_, attributes());
+    for (int i = 0; i < 5; ++i) store->append(make_test_row(i));
+    store->close();
+  }
+  std::map<std::string, h5::ColumnKind> wanted;
+  for (const CostColumn& column : cost_columns())
+    wanted[column.name] = is_integer(column.field) ? h5::ColumnKind::int64 : h5::ColumnKind::float64;
+  h5::Handle file(open_hdf5_read_only(path_), h5::Handle::Kind::file);
+  const h5::ReadTable table = h5::read_table(file.get(), "samples", wanted);
+  ASSERT_EQ(table.rows, 5u);
+  for (const CostColumn& column : cost_columns()) {
+    auto it = table.columns.find(column.name);
+    ASSERT_NE(it, table.columns.end()) << column.name;
+    for (int i = 0; i < 5; ++i) {
+      const double want = cost_value(make_test_row(i).cost, column.field);
+      if (is_integer(column.field)) {
+        EXPECT_EQ(std::get<std::vector<int64_t>>(it->second)[i], static_cast<int64_t>(want)) << column.name;
+      } else {
+        EXPECT_EQ(std::get<std::vector<double>>(it->second)[i], want) << column.name;
+      }
+    }
+  }
+  EXPECT_EQ(std::get<std::vector<int64_t>>(table.columns.at("prefill_shared_by"))[2], 3);
+}
+
+// tests/fixtures/results/samples_before_cost_record.h5 was written by results_crash_writer (12 rows, checkpoints of
+// 4) built from main at 1e48910, before the cost record: no prefill_shared_by column, the cost columns in their old
+// places. It still reads, every field as written, with an unshared prefill.
+TEST(ResultsFileLayout, ReadsAFileWrittenBeforeTheCostRecord) {
+  const ResultsFileContents contents = read_results_file(LOOM_RESULTS_FIXTURES "/samples_before_cost_record.h5");
+  ASSERT_EQ(contents.rows.size(), 12u);
+  for (int i = 0; i < 12; ++i) {
+    ResultRow want = make_test_row(i);
+    want.cost.prefill_shared_by = 1;
+    EXPECT_TRUE(same_row(contents.rows[i], want)) << i;
+  }
+  EXPECT_EQ(contents.attributes.git_commit, "0123456789abcdef");
 }
 
 TEST_F(ResultStoreTest, EmptyStoreIsAValidFile) {

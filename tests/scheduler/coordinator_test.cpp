@@ -1,6 +1,5 @@
-// Rank-0 helpers: sample keys, joining outcomes with row templates (and a row's byte form), finding configs/.
+// Rank-0 helpers: sample keys, joining outcomes with row templates (the cost record unchanged), finding configs/.
 #include "common/error.h"
-#include "common/mpi/serialize.h"
 #include "scheduler/config_paths.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/work_builder.h"
@@ -27,8 +26,10 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   outcome.sample_key = "k";
   outcome.ok = false;
   outcome.error = "oom";
-  outcome.input_tokens = 100;
-  outcome.output_tokens = 5;
+  outcome.cost.input_tokens = 100;
+  outcome.cost.output_tokens = 5;
+  outcome.cost.prefill_shared_by = 4;
+  outcome.cost.prefill_block_density = 0.25;
   outcome.rank = 3;
   outcome.group = 1;
   const auto joined = make_row(row, outcome);
@@ -36,8 +37,10 @@ TEST(Coordinator, MakeRowJoinsTemplateAndOutcome) {
   EXPECT_EQ(joined.references_json, R"(["x"])");
   EXPECT_EQ(joined.status, "failed");
   EXPECT_EQ(joined.error, "oom");
-  EXPECT_EQ(joined.input_tokens, 100);
+  EXPECT_EQ(joined.cost.input_tokens, 100);
   EXPECT_EQ(joined.context_length, 100);
+  EXPECT_EQ(joined.cost.prefill_shared_by, 4);
+  EXPECT_EQ(joined.cost.prefill_block_density, 0.25);
   EXPECT_EQ(joined.rank, 3);
   EXPECT_GT(joined.finished_unix, 1.7e9);
 }
@@ -51,22 +54,4 @@ TEST(ConfigPaths, FoundFromTheJobFileAndFromTheEnvironment) {
   ::setenv("LOOM_CONFIG_DIR", "/nonexistent/configs", 1);
   EXPECT_THROW(find_configs_dir(""), loom::InputError);
   ::unsetenv("LOOM_CONFIG_DIR");
-}
-
-TEST(Coordinator, ResultRowRoundTrip) {
-  loom::results::ResultRow row;
-  row.sample_key = "k";
-  row.benchmark = "RULER";
-  row.references_json = R"(["a","b"])";
-  row.status = "failed";
-  row.error = "reason";
-  row.finished_unix = 1.5e9;
-  row.target_length = 8192;
-  const auto back = loom::mpi::from_bytes<loom::results::ResultRow>(loom::mpi::to_bytes(row));
-  EXPECT_EQ(back.sample_key, "k");
-  EXPECT_EQ(back.references_json, row.references_json);
-  EXPECT_EQ(back.status, "failed");
-  EXPECT_EQ(back.error, "reason");
-  EXPECT_DOUBLE_EQ(back.finished_unix, 1.5e9);
-  EXPECT_EQ(back.target_length, 8192);
 }

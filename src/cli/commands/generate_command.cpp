@@ -105,11 +105,11 @@ void run_generate(const GenerateOptions& opts, const CLI::App& cmd) {
                           {"input_ids", request.input_ids},
                           {"output_ids", result.output_ids},
                           {"text", result.text},
-                          {"input_tokens", result.input_tokens},
-                          {"prefill_seconds", result.prefill_seconds},
-                          {"decode_seconds", result.decode_seconds},
-                          {"kv_bytes", result.kv_bytes},
-                          {"peak_memory_bytes", result.peak_memory_bytes}};
+                          {"input_tokens", result.cost.input_tokens},
+                          {"prefill_seconds", result.cost.prefill_seconds},
+                          {"decode_seconds", result.cost.decode_seconds},
+                          {"kv_bytes", result.cost.kv_bytes},
+                          {"peak_memory_bytes", result.cost.peak_memory_bytes}};
     std::cout << out.dump(2) << "\n";
     return;
   }
@@ -117,8 +117,8 @@ void run_generate(const GenerateOptions& opts, const CLI::App& cmd) {
             << "output ids (" << result.output_ids.size() << "): " << join_ids(result.output_ids) << "\n"
             << "text: " << result.text << "\n"
             << fmt::format("prefill {:.3f} s, decode {:.3f} s, KV cache {:.2f} MiB, peak memory {:.1f} MiB on {}",
-                           result.prefill_seconds, result.decode_seconds, result.kv_bytes / 1048576.0,
-                           result.peak_memory_bytes / 1048576.0, engine->device_description())
+                           result.cost.prefill_seconds, result.cost.decode_seconds, result.cost.kv_bytes / 1048576.0,
+                           result.cost.peak_memory_bytes / 1048576.0, engine->device_description())
             << "\n";
 }
 

@@ -1,5 +1,7 @@
 #include "metrics/report/aggregation.h"
 
+#include "common/error.h"
+
 #include <algorithm>
 #include <array>
 #include <numeric>
@@ -75,44 +77,78 @@ std::optional<double> official_mean(const std::map<std::string, TaskResult>& tas
   return total / static_cast<double>(tasks.size());
 }
 
-// Sums behind MethodCost.
+// Sums behind MethodCost: per column of cost_columns(), the sum and max over generated rows and the sum over rows
+// with a decode step, with the denominators of the per-token figures.
 struct CostSums {
   int64_t generated = 0;
-  double prefill_seconds = 0;
-  double decode_seconds = 0;
-  int64_t decode_steps = 0;
-  double kv_bytes = 0;
   double input_tokens = 0;
-  int64_t peak = 0;
-  double density = 0;
+  int64_t decode_steps = 0;
+  std::vector<double> sum, max, decode_sum;
+
+  CostSums() : sum(cost_columns().size()), max(cost_columns().size()), decode_sum(cost_columns().size()) {}
 
   void add(const ScoredRow& row) {
     if (!row.generated) return;
     ++generated;
-    prefill_seconds += row.prefill_seconds;
-    if (row.output_tokens >= 2) {
-      decode_seconds += row.decode_seconds;
-      decode_steps += row.output_tokens - 1;
+    const bool decoded = row.cost.output_tokens >= 2;
+    if (decoded) decode_steps += row.cost.output_tokens - 1;
+    input_tokens += static_cast<double>(row.cost.input_tokens);
+    const auto& columns = cost_columns();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const double value = cost_value(row.cost, columns[i].field);
+      sum[i] += value;
+      max[i] = std::max(max[i], value);
+      if (decoded) decode_sum[i] += value;
     }
-    kv_bytes += static_cast<double>(row.kv_bytes);
-    input_tokens += static_cast<double>(row.input_tokens);
-    peak = std::max(peak, row.peak_memory_bytes);
-    density += row.prefill_block_density;
+  }
+  double figure(size_t column) const {
+    const CostFigure& f = cost_columns()[column].figure;
+    switch (f.aggregation) {
+      case CostAggregation::mean: return f.scale * sum[column] / static_cast<double>(generated);
+      case CostAggregation::max: return f.scale * max[column];
+      case CostAggregation::per_input_token: return input_tokens > 0 ? f.scale * sum[column] / input_tokens : 0;
+      case CostAggregation::per_decode_step:
+        return decode_steps > 0 ? f.scale * decode_sum[column] / static_cast<double>(decode_steps) : 0;
+      case CostAggregation::none: break;
+    }
+    return 0;
   }
   MethodCost cost() const {
     MethodCost c;
     c.generated = generated;
+    c.values.assign(method_cost_figures().size(), 0.0);
     if (generated == 0) return c;
-    c.prefill_seconds = prefill_seconds / static_cast<double>(generated);
-    c.decode_ms_per_token = decode_steps > 0 ? 1000.0 * decode_seconds / static_cast<double>(decode_steps) : 0;
-    c.kv_bytes_per_token = input_tokens > 0 ? kv_bytes / input_tokens : 0;
-    c.peak_memory_bytes = peak;
-    c.prefill_block_density = density / static_cast<double>(generated);
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      const MethodCostFigure& f = method_cost_figures()[i];
+      if (!f.vs_full) c.values[i] = figure(f.column);
+    }
     return c;
   }
 };
 
 }  // namespace
+
+const std::vector<MethodCostFigure>& method_cost_figures() {
+  static const std::vector<MethodCostFigure> figures = [] {
+    std::vector<MethodCostFigure> out;
+    const auto& columns = cost_columns();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const CostFigure& f = columns[i].figure;
+      if (f.aggregation == CostAggregation::none) continue;
+      out.push_back({f.name, f.label, f.integer, f.display_divisor, f.precision, i, false});
+      if (!f.vs_full_name.empty()) out.push_back({f.vs_full_name, f.vs_full_label, false, 1, 3, i, true});
+    }
+    return out;
+  }();
+  return figures;
+}
+
+double MethodCost::figure(const std::string& name) const {
+  const auto& figures = method_cost_figures();
+  for (size_t i = 0; i < figures.size() && i < values.size(); ++i)
+    if (figures[i].name == name) return values[i];
+  throw Error(fmt::format("{} is not a cost figure of the report", name));
+}
 
 const std::vector<std::string>& length_bucket_labels() {
   static const std::vector<std::string> labels = {"0-8K", "8-16K", "16-32K", "32-64K", "64-128K", ">128K"};
@@ -229,9 +265,16 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
     }
     m.cost = costs[method].cost();
   }
+  // Ratios to the method labelled "full": figure i is the ratio of the figure just before it (its column's own).
   auto full = summary.methods.find("full");
-  if (full != summary.methods.end() && full->second.cost.kv_bytes_per_token > 0) {
-    for (auto& [method, m] : summary.methods) m.cost.kv_vs_full = m.cost.kv_bytes_per_token / full->second.cost.kv_bytes_per_token;
+  if (full != summary.methods.end()) {
+    const auto& figures = method_cost_figures();
+    for (size_t i = 1; i < figures.size(); ++i) {
+      if (!figures[i].vs_full) continue;
+      const double base = full->second.cost.values[i - 1];
+      if (base <= 0) continue;
+      for (auto& [method, m] : summary.methods) m.cost.values[i] = m.cost.values[i - 1] / base;
+    }
   }
   return summary;
 }

@@ -12,6 +12,7 @@
 // scores (the benchmarks' own "average over tasks"), present only when every task of the benchmark has one.
 #pragma once
 
+#include "common/sample_cost.h"
 #include "metrics/scorer.h"
 
 #include <cstdint>
@@ -38,15 +39,9 @@ struct ScoredRow {
   std::string error;                       // the reason when failed
   double score = 0;                        // 0–100: mean of metric_scores (0 when failed)
   std::map<std::string, double> metric_scores;  // 0–100 per metric named in the row
-  // Cost columns of the results row (docs/results.md); generated = the engine produced an output (status ok).
+  // The results row's cost record (common/sample_cost.h); generated = the engine produced an output (status ok).
   bool generated = true;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  double prefill_seconds = 0;
-  double decode_seconds = 0;
-  int64_t kv_bytes = 0;
-  int64_t peak_memory_bytes = 0;
-  double prefill_block_density = 1.0;
+  SampleCost cost;
   // The official aggregation of the row's first metric (null: none).
   std::shared_ptr<const OfficialAggregation> official;
 };
@@ -95,15 +90,27 @@ struct CapabilityResult {
   std::vector<std::string> benchmarks;
 };
 
+// One per-method cost figure of the report, made from a column of cost_columns() (common/sample_cost.h): the
+// column's figure, or its ratio to the method labelled "full". Today: prefill_seconds (mean), decode_ms_per_token
+// (Σ decode_seconds / Σ (output_tokens - 1) × 1000), kv_bytes_per_token (Σ kv_bytes / Σ input_tokens), kv_vs_full,
+// peak_memory_bytes (max), prefill_block_density (mean), prefill_shared_by (mean).
+struct MethodCostFigure {
+  std::string name;   // JSON key and /metrics/method_costs column
+  std::string label;  // text table row
+  bool integer = false;
+  double display_divisor = 1;
+  int precision = 3;
+  size_t column = 0;     // index in cost_columns()
+  bool vs_full = false;  // the column's figure over that of "full" (0 when there is no "full")
+};
+const std::vector<MethodCostFigure>& method_cost_figures();
+
 // Cost of one method over its generated rows.
 struct MethodCost {
-  int64_t generated = 0;              // rows with an output
-  double prefill_seconds = 0;         // mean per row
-  double decode_ms_per_token = 0;     // Σ decode_seconds / Σ (output_tokens - 1), rows with >= 2 output tokens
-  double kv_bytes_per_token = 0;      // Σ kv_bytes / Σ input_tokens: the KV cache held per prompt token
-  double kv_vs_full = 0;              // kv_bytes_per_token / that of the method labelled "full" (0: no such method)
-  int64_t peak_memory_bytes = 0;      // max over rows
-  double prefill_block_density = 1;   // mean (sparse prefill; 1 for dense)
+  int64_t generated = 0;       // rows with an output
+  std::vector<double> values;  // one per method_cost_figures() (all 0 when nothing generated)
+  // The figure of that name; throws loom::Error for a name that is not a figure.
+  double figure(const std::string& name) const;
 };
 
 struct MethodResult {

@@ -78,22 +78,20 @@ void write_metrics_group(hid_t file, const Summary& summary, const std::vector<S
       t.score(Score{m.overall, m.samples, m.failed});
     }
   });
-  write(g, "method_costs",
-        {{"method", text}, {"generated", Kind::integer}, {"prefill_seconds", Kind::real},
-         {"decode_ms_per_token", Kind::real}, {"kv_bytes_per_token", Kind::real}, {"kv_vs_full", Kind::real},
-         {"peak_memory_bytes", Kind::integer}, {"prefill_block_density", Kind::real}},
-        [&](TableBuilder& t) {
-          for (const auto& [method, m] : summary.methods) {
-            t.text("method", method);
-            t.integer("generated", m.cost.generated);
-            t.real("prefill_seconds", m.cost.prefill_seconds);
-            t.real("decode_ms_per_token", m.cost.decode_ms_per_token);
-            t.real("kv_bytes_per_token", m.cost.kv_bytes_per_token);
-            t.real("kv_vs_full", m.cost.kv_vs_full);
-            t.integer("peak_memory_bytes", m.cost.peak_memory_bytes);
-            t.real("prefill_block_density", m.cost.prefill_block_density);
-          }
-        });
+  Schema costs = {{"method", text}, {"generated", Kind::integer}};
+  for (const MethodCostFigure& f : method_cost_figures())
+    costs.push_back({f.name, f.integer ? Kind::integer : Kind::real});
+  write(g, "method_costs", costs, [&](TableBuilder& t) {
+    for (const auto& [method, m] : summary.methods) {
+      t.text("method", method);
+      t.integer("generated", m.cost.generated);
+      const auto& figures = method_cost_figures();
+      for (size_t i = 0; i < figures.size(); ++i) {
+        if (figures[i].integer) t.integer(figures[i].name, static_cast<int64_t>(m.cost.values[i]));
+        else t.real(figures[i].name, m.cost.values[i]);
+      }
+    }
+  });
   write(g, "capabilities", {{"method", text}, {"capability", text}, {"score", Kind::real}, {"benchmarks", text}}, [&](TableBuilder& t) {
     for (const auto& [method, m] : summary.methods)
       for (const auto& [capability, c] : m.capabilities) {

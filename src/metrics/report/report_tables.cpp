@@ -172,14 +172,14 @@ void print_cost_table(const Summary& summary, std::ostream& out) {
     table.add(std::move(row));
   };
   add("generated rows", [](const MethodCost& c) { return std::to_string(c.generated); });
-  add("prefill s (mean)", [](const MethodCost& c) { return fmt::format("{:.3f}", c.prefill_seconds); });
-  add("decode ms/token", [](const MethodCost& c) { return fmt::format("{:.2f}", c.decode_ms_per_token); });
-  add("KV KiB per prompt token", [](const MethodCost& c) { return fmt::format("{:.2f}", c.kv_bytes_per_token / 1024.0); });
-  if (has_full) add("KV x full", [](const MethodCost& c) { return fmt::format("{:.3f}", c.kv_vs_full); });
-  add("peak GiB (max)", [](const MethodCost& c) {
-    return fmt::format("{:.2f}", static_cast<double>(c.peak_memory_bytes) / 1073741824.0);
-  });
-  add("prefill block density", [](const MethodCost& c) { return fmt::format("{:.3f}", c.prefill_block_density); });
+  const auto& figures = method_cost_figures();
+  for (size_t i = 0; i < figures.size(); ++i) {
+    const MethodCostFigure& f = figures[i];
+    if (f.vs_full && !has_full) continue;
+    add(f.label, [&](const MethodCost& c) {
+      return fmt::format("{:.{}f}", c.values[i] / f.display_divisor, f.precision);
+    });
+  }
   out << "\nCost by method (rows that generated; peak memory includes the weights)\n";
   table.print(out);
 }

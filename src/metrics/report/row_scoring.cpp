@@ -54,13 +54,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   out.target_length = row.target_length;
   out.context_length = row.context_length;
   out.generated = row.status == "ok";
-  out.input_tokens = row.input_tokens;
-  out.output_tokens = row.output_tokens;
-  out.prefill_seconds = row.prefill_seconds;
-  out.decode_seconds = row.decode_seconds;
-  out.kv_bytes = row.kv_bytes;
-  out.peak_memory_bytes = row.peak_memory_bytes;
-  out.prefill_block_density = row.prefill_block_density;
+  out.cost = row.cost;
 
   const std::vector<std::string> names = split_metric_names(row.metric);
   if (names.empty())

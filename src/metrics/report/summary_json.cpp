@@ -7,6 +7,17 @@ nlohmann::json score_json(const Score& s) {
   return {{"score", s.score}, {"samples", s.samples}, {"failed", s.failed}};
 }
 
+// generated, then every figure of method_cost_figures() (integers as integers).
+nlohmann::json cost_json(const MethodCost& cost) {
+  nlohmann::json out = {{"generated", cost.generated}};
+  const auto& figures = method_cost_figures();
+  for (size_t i = 0; i < figures.size(); ++i) {
+    if (figures[i].integer) out[figures[i].name] = static_cast<int64_t>(cost.values[i]);
+    else out[figures[i].name] = cost.values[i];
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json summary_to_json(const Summary& summary, const std::string& results_file) {
@@ -22,13 +33,7 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
     mj["overall"] = m.overall;
     mj["samples"] = m.samples;
     mj["failed"] = m.failed;
-    mj["cost"] = {{"generated", m.cost.generated},
-                  {"prefill_seconds", m.cost.prefill_seconds},
-                  {"decode_ms_per_token", m.cost.decode_ms_per_token},
-                  {"kv_bytes_per_token", m.cost.kv_bytes_per_token},
-                  {"kv_vs_full", m.cost.kv_vs_full},
-                  {"peak_memory_bytes", m.cost.peak_memory_bytes},
-                  {"prefill_block_density", m.cost.prefill_block_density}};
+    mj["cost"] = cost_json(m.cost);
     mj["length_buckets"] = nlohmann::json::object();
     for (const auto& [bucket, s] : m.buckets) mj["length_buckets"][bucket] = score_json(s);
     mj["capabilities"] = nlohmann::json::object();

@@ -51,7 +51,7 @@ void BatchScheduler::submit(std::vector<InferenceRequest> requests) {
     seq->submitted = Clock::now();
     seq->result.tag = request.tag;
     seq->result.sample_key = request.sample_key;
-    seq->result.input_tokens = static_cast<int64_t>(request.input_ids.size());
+    seq->result.cost.input_tokens = static_cast<int64_t>(request.input_ids.size());
     seq->eos.insert(model_eos.begin(), model_eos.end());
     seq->eos.insert(request.generation.eos_token_ids.begin(), request.generation.eos_token_ids.end());
     seq->sampler = std::make_unique<Sampler>(request.generation);
@@ -187,8 +187,8 @@ void BatchScheduler::finish_prefill(PrefillJob& job, const at::Tensor& logits) {
       }
       if (seq.decoding) move_to_pages(seq);
       synchronize(res_.model->device());
-      seq.result.prefill_seconds = job.seconds + seconds_since(own_start);
-      seq.result.prefill_shared_by = static_cast<int32_t>(job.members.size());
+      seq.result.cost.prefill_seconds = job.seconds + seconds_since(own_start);
+      seq.result.cost.prefill_shared_by = static_cast<int32_t>(job.members.size());
       if (seq.decoding) {
         decoding_.push_back(&seq);
       } else {
@@ -228,7 +228,7 @@ void BatchScheduler::move_to_pages(Sequence& seq) {
   }
   rows.clear();
   seq.state.caches.clear();  // the dense/varlen copies go; the pages hold the cache now
-  seq.result.kv_bytes = store_->slot_token_bytes(seq.slot);
+  seq.result.cost.kv_bytes = store_->slot_token_bytes(seq.slot);
   // What it may still allocate: every row's growth by max_new_tokens.
   int64_t future = 0;
   const int64_t remaining = seq.request.generation.max_new_tokens;
@@ -302,7 +302,7 @@ void BatchScheduler::decode_step() {
     const double elapsed = seconds_since(start);
     for (int64_t b = 0; b < batch; ++b) {
       Sequence& seq = *step[static_cast<size_t>(b)];
-      seq.result.decode_seconds += elapsed;
+      seq.result.cost.decode_seconds += elapsed;
       seq.decode_steps += 1;
       seq.decode_batch_sum += static_cast<double>(batch);
       seq.next_position += 1;
@@ -388,11 +388,11 @@ std::vector<InferenceResult> BatchScheduler::step() {
   if (!decoding_.empty()) decode_step();
   // Memory in use during this step (weights, caches, activations; not the pool's idle pages).
   const int64_t peak = meter_.peak_bytes() - store_->idle_bytes();
-  for (Sequence* seq : touched) seq->result.peak_memory_bytes = std::max(seq->result.peak_memory_bytes, peak);
+  for (Sequence* seq : touched) seq->result.cost.peak_memory_bytes = std::max(seq->result.cost.peak_memory_bytes, peak);
   for (InferenceResult& result : done_) {
     for (Sequence* seq : touched) {
       if (seq->result.tag == result.tag && seq->result.sample_key == result.sample_key) {
-        result.peak_memory_bytes = seq->result.peak_memory_bytes;
+        result.cost.peak_memory_bytes = seq->result.cost.peak_memory_bytes;
       }
     }
   }

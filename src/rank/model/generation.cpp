@@ -114,9 +114,9 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
     state.caches[static_cast<size_t>(layer)] = policy.finish_prefill(std::move(state.caches[static_cast<size_t>(layer)]), summary);
   }
   state.observations.clear();
-  seq.result.kv_bytes = 0;
-  for (const auto& cache : state.caches) seq.result.kv_bytes += cache->bytes();
-  seq.result.prefill_block_density = policy.prefill_block_density();
+  seq.result.cost.kv_bytes = 0;
+  for (const auto& cache : state.caches) seq.result.cost.kv_bytes += cache->bytes();
+  seq.result.cost.prefill_block_density = policy.prefill_block_density();
   seq.next_position = state.prompt_length;
   at::Tensor first = logits[0];
   if (!at::isfinite(first).all().item<bool>()) {
@@ -141,6 +141,7 @@ bool accept_token(Sequence& seq, int32_t token, const text::Tokenizer* tokenizer
 void finalize_output(Sequence& seq, const text::Tokenizer* tokenizer) {
   InferenceResult& result = seq.result;
   result.output_ids = seq.generated;
+  result.cost.output_tokens = static_cast<int64_t>(result.output_ids.size());
   if (tokenizer == nullptr) return;
   std::string text = tokenizer->decode(seq.generated, true);
   size_t cut = std::string::npos;
@@ -157,6 +158,7 @@ void finalize_output(Sequence& seq, const text::Tokenizer* tokenizer) {
     }
   }
   result.text = std::move(text);
+  result.cost.output_tokens = static_cast<int64_t>(result.output_ids.size());
 }
 
 std::unique_ptr<AttentionPolicy> make_shared_prefill_policy(const std::vector<Sequence*>& group) {

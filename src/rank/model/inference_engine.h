@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common/generation_settings.h"
+#include "common/sample_cost.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -37,16 +38,10 @@ struct InferenceResult {
   std::string error;                // reason when !ok
   std::vector<int32_t> output_ids;  // generated ids (stop string / EOS removed)
   std::string text;                 // decoded output (skip_special_tokens=true), cut at the first stop string
-  int64_t input_tokens = 0;
-  double prefill_seconds = 0;       // the prompt's prefill chunks (shared, see below) + this method's compression
-  int32_t prefill_shared_by = 1;    // requests that shared this prompt's prefill (sweeps; 1: alone)
-  double decode_seconds = 0;        // the decode steps this request took part in (others' prefill chunks excluded)
+  SampleCost cost;                  // what it cost (common/sample_cost.h): tokens, prefill (shared_by), decode, KV,
+                                    // peak memory, prefill block density; output_tokens = output_ids.size()
   double queue_seconds = 0;         // from submit() to the start of its prefill
   double mean_decode_batch = 0;     // mean number of requests in its decode steps
-  int64_t kv_bytes = 0;             // KV bytes held after prefill (after compression): the stored tokens' keys and
-                                    // values (paged caches) or the layout's own allocation (quantized, pruned)
-  double prefill_block_density = 1.0;  // sparse prefill: fraction of causal attention blocks computed (1: dense)
-  int64_t peak_memory_bytes = 0;    // peak device memory during this request (CPU: peak RSS growth estimate)
 };
 
 struct EngineOptions {

@@ -32,7 +32,7 @@ class ItemTracker {
       const int64_t id = next_id_++;
       Pending& p = pending_[id];
       p.outcome.sample_key = item.sample_key;
-      p.outcome.input_tokens = static_cast<int64_t>(prompt.input_ids.size());
+      p.outcome.cost.input_tokens = static_cast<int64_t>(prompt.input_ids.size());
       p.outcome.rank = world_rank_;
       p.outcome.group = group_index_;
       p.followup_prefix = prompt.followup_prefix;
@@ -100,13 +100,9 @@ class ItemTracker {
     outcome.ok = result.ok;
     outcome.error = result.error;
     outcome.prediction = result.text;
-    if (result.input_tokens > 0) outcome.input_tokens = result.input_tokens;
-    outcome.output_tokens = static_cast<int64_t>(result.output_ids.size());
-    outcome.prefill_seconds = result.prefill_seconds;
-    outcome.decode_seconds = result.decode_seconds;
-    outcome.kv_bytes = result.kv_bytes;
-    outcome.peak_memory_bytes = result.peak_memory_bytes;
-    outcome.prefill_block_density = result.prefill_block_density;
+    const int64_t prompt_tokens = outcome.cost.input_tokens;
+    outcome.cost = result.cost;  // the engine's record, carried unchanged to the results row
+    if (outcome.cost.input_tokens <= 0) outcome.cost.input_tokens = prompt_tokens;
     if (!result.ok) spdlog::warn("sample {} failed: {}", outcome.sample_key, result.error);
     if (outcome.ok && p.has_followup) {
       const model::InferenceResult& followup = p.followup;
@@ -117,9 +113,10 @@ class ItemTracker {
         spdlog::warn("sample {} failed: {}", outcome.sample_key, outcome.error);
       } else {
         outcome.prediction += p.followup_prefix + followup.text + p.followup_suffix;
-        outcome.output_tokens += static_cast<int64_t>(followup.output_ids.size());
-        outcome.prefill_seconds += followup.prefill_seconds;
-        outcome.decode_seconds += followup.decode_seconds;
+        // The follow-up's generation is part of the sample's: its tokens and seconds add.
+        outcome.cost.output_tokens += followup.cost.output_tokens;
+        outcome.cost.prefill_seconds += followup.cost.prefill_seconds;
+        outcome.cost.decode_seconds += followup.cost.decode_seconds;
       }
     }
     return outcome;

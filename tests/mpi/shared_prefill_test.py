@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""A sweep's methods share one prefill per prompt, and the results file and the report say so (prefill_shared_by).
+
+usage: shared_prefill_test.py --loom LOOM_MPI --job tests/mpi/jobs/shared_prefill.yaml --out DIR [--np N]
+
+Runs the job (two NIAH prompts under full and SnapKV, a batch of 4, so each prompt's two methods run together),
+then checks: the run's JSON summary gives every method prefill_shared_by 2 (the mean over its rows), and
+`loom_mpi report` of the written file, which reads the rows back from the HDF5 file, prints the same figure.
+Standard library only.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1")
+
+
+def fail(message, result=None):
+    if result is not None:
+        message += f"\n--- exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    sys.exit("FAIL: " + message)
+
+
+def run(cmd):
+    result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    print(f"$ {' '.join(cmd)}\n  exit {result.returncode}")
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loom", required=True)
+    parser.add_argument("--job", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--np", type=int, default=2)
+    args = parser.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    os.makedirs(args.out)
+    results = os.path.join(args.out, "shared.h5")
+
+    cmd = [args.loom, "run", args.job, "--output", results]
+    if args.np:
+        cmd = ["mpirun", "-np", str(args.np), "--oversubscribe"] + cmd
+    result = run(cmd)
+    if result.returncode != 0:
+        fail("the run did not succeed", result)
+
+    with open(os.path.splitext(results)[0] + ".json") as f:
+        methods = json.load(f)["methods"]
+    if sorted(methods) != ["full", "snapkv@0.5"]:
+        fail(f"unexpected methods {sorted(methods)}")
+    for method, m in methods.items():
+        cost = m["cost"]
+        if cost["generated"] != 2 or cost["prefill_shared_by"] != 2:
+            fail(f"{method}: expected 2 rows that each shared their prefill with 1 other method, got {cost}")
+
+    report = run([args.loom, "report", results, "--no-write", "--by", "method"])
+    if report.returncode != 0:
+        fail("loom_mpi report failed", report)
+    line = re.search(r"^prefill shared by +(\S+) +(\S+)\s*$", report.stdout, re.MULTILINE)
+    if not line or line.groups() != ("2.00", "2.00"):
+        fail("the report's cost table has no 'prefill shared by' row of 2.00 for both methods", report)
+    print("PASS shared_prefill: every row's prefill was shared by 2 methods, in the summary and the report")
+
+
+if __name__ == "__main__":
+    main()
