@@ -210,8 +210,8 @@ void check_kivi(int bits, std::mt19937& rng) {
   const int64_t gb = loom::kernels::accel::kivi_group_bytes(group, bits);
   std::vector<uint8_t> codes(groups * gb);
   std::vector<float> scales(groups), mins(groups), deq(groups * group);
-  using loom::kernels::accel::KiviDequantizeParams;
-  using loom::kernels::accel::KiviQuantizeParams;
+  using loom::kernels::KiviDequantizeParams;
+  using loom::kernels::KiviQuantizeParams;
   loom::kernels::accel::kivi_quantize_groups(KiviQuantizeParams{x.data(), codes.data(), scales.data(), mins.data(),
                                                                 groups, group, bits});
   loom::kernels::accel::kivi_dequantize_groups(KiviDequantizeParams{codes.data(), scales.data(), mins.data(),
@@ -324,8 +324,8 @@ void bench_kivi(int64_t context, std::mt19937& rng) {
   CHECK_CUDA(cudaMalloc(&scales, groups * 4));
   CHECK_CUDA(cudaMalloc(&mins, groups * 4));
   CHECK_CUDA(cudaMalloc(&out, groups * group * 4));
-  const loom::kernels::accel::KiviQuantizeParams quantize{dx, codes, scales, mins, groups, group, 2};
-  const loom::kernels::accel::KiviDequantizeParams dequantize{codes, scales, mins, out, groups, group, 2};
+  const loom::kernels::KiviQuantizeParams quantize{dx, codes, scales, mins, groups, group, 2};
+  const loom::kernels::KiviDequantizeParams dequantize{codes, scales, mins, out, groups, group, 2};
   using loom::kernels::cuda::kivi_dequantize_groups;
   using loom::kernels::cuda::kivi_quantize_groups;
   const double q_ms = median_ms([&] { CHECK_CUDA(kivi_quantize_groups(quantize, nullptr)); }, 20);

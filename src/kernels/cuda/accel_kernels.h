@@ -53,7 +53,7 @@ bool block_sparse_attention_supported(ElementType type, int64_t head_dim, int64_
 
 // Device pointers. cudaErrorInvalidValue for no groups, and (quantize) for bits other than 2, 4 or 8 or a
 // group_size * bits that is not a multiple of 8; quantize takes groups of at most 128 values.
-cudaError_t kivi_quantize_groups(const accel::KiviQuantizeParams& params, cudaStream_t stream);
-cudaError_t kivi_dequantize_groups(const accel::KiviDequantizeParams& params, cudaStream_t stream);
+cudaError_t kivi_quantize_groups(const KiviQuantizeParams& params, cudaStream_t stream);
+cudaError_t kivi_dequantize_groups(const KiviDequantizeParams& params, cudaStream_t stream);
 
 }  // namespace loom::kernels::cuda

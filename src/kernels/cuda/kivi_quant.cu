@@ -63,7 +63,7 @@ __global__ void kivi_dequantize_kernel(const uint8_t* __restrict__ packed, const
 
 }  // namespace
 
-cudaError_t kivi_quantize_groups(const accel::KiviQuantizeParams& p, cudaStream_t stream) {
+cudaError_t kivi_quantize_groups(const KiviQuantizeParams& p, cudaStream_t stream) {
   if (!(p.bits == 2 || p.bits == 4 || p.bits == 8) || (p.group_size * p.bits) % 8 != 0 || p.num_groups <= 0) {
     return cudaErrorInvalidValue;
   }
@@ -73,7 +73,7 @@ cudaError_t kivi_quantize_groups(const accel::KiviQuantizeParams& p, cudaStream_
   return cudaGetLastError();
 }
 
-cudaError_t kivi_dequantize_groups(const accel::KiviDequantizeParams& p, cudaStream_t stream) {
+cudaError_t kivi_dequantize_groups(const KiviDequantizeParams& p, cudaStream_t stream) {
   const int64_t total = p.num_groups * p.group_size;
   if (total <= 0) return cudaErrorInvalidValue;
   const unsigned blocks = static_cast<unsigned>((total + 255) / 256);

@@ -191,7 +191,7 @@ void kivi_quantize(const at::Tensor& x, int bits, at::Tensor& packed, at::Tensor
   packed = at::empty({num_groups, group_size * bits / 8}, xc.options().dtype(at::kByte));
   scales = at::empty({num_groups}, xc.options());
   mins = at::empty({num_groups}, xc.options());
-  accel::KiviQuantizeParams p;
+  KiviQuantizeParams p;
   p.x = xc.data_ptr<float>();
   p.packed = packed.data_ptr<uint8_t>();
   p.scales = scales.data_ptr<float>();
@@ -208,7 +208,7 @@ at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, c
   at::Tensor out = at::empty({num_groups, group_size}, scales.options().dtype(at::kFloat));
   at::Tensor sc = scales.to(at::kFloat).contiguous();
   at::Tensor mn = mins.to(at::kFloat).contiguous();
-  accel::KiviDequantizeParams p;
+  KiviDequantizeParams p;
   p.packed = packed.data_ptr<uint8_t>();
   p.scales = sc.data_ptr<float>();
   p.mins = mn.data_ptr<float>();

@@ -48,7 +48,7 @@ QuantizedGroups quantize_groups(const at::Tensor& x, int bits, at::ScalarType sc
   q.codes = at::empty({num_groups, kernels::accel::kivi_group_bytes(group_size, bits)}, at::kByte);
   q.scales = at::empty({num_groups}, at::kFloat);
   q.mins = at::empty({num_groups}, at::kFloat);
-  kernels::accel::KiviQuantizeParams p;
+  kernels::KiviQuantizeParams p;
   p.x = xc.data_ptr<float>();
   p.packed = q.codes.data_ptr<uint8_t>();
   p.scales = q.scales.data_ptr<float>();
@@ -72,7 +72,7 @@ at::Tensor dequantize_groups(const QuantizedGroups& q, int64_t group_size, int b
   at::Tensor scales = q.scales.to(at::kCPU).to(at::kFloat).contiguous();
   at::Tensor mins = q.mins.to(at::kCPU).to(at::kFloat).contiguous();
   at::Tensor out = at::empty({num_groups, group_size}, at::kFloat);
-  kernels::accel::KiviDequantizeParams p;
+  kernels::KiviDequantizeParams p;
   p.packed = codes.data_ptr<uint8_t>();
   p.scales = scales.data_ptr<float>();
   p.mins = mins.data_ptr<float>();
