@@ -3,6 +3,7 @@
 // outcomes with the reason while the other samples are prepared.
 #include "common/error.h"
 #include "common/mpi/serialize.h"
+#include "model_card/model_card.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/work_builder.h"
@@ -24,7 +25,7 @@ const fs::path kSource = LOOM_SOURCE_DIR;
 PreparedWork prepare(const std::string& text, const std::set<std::string>& completed = {}) {
   const JobConfig job = parse_job_text(text, kSource / "tests" / "scheduler" / "job.yaml",
                                        {kSource / "configs", true, {}});
-  const CostModel cost = load_cost_model(job, kSource / "configs");
+  const CostModel cost = load_cost_model(job, kSource / "configs", loom::model::read_model_card(job.model.path));
   return prepare_work(job, kSource / "configs" / "benchmarks", cost, completed);
 }
 
