@@ -114,8 +114,23 @@ std::vector<float> run_block_sparse(ElementType type, const std::vector<T>& q, c
   T* dv = to_device(v);
   uint8_t* dmask = to_device(mask);
   T* dout = to_device(std::vector<T>(heads * t_q * dim, poison));
-  CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(type, dq, dk, dv, heads, kv, t_q, total - t_q, total, total,
-                                                         dim, dmask, block, scale, dout, nullptr));
+  loom::kernels::cuda::BlockSparseAttentionParams p;
+  p.type = type;
+  p.q = dq;
+  p.keys = dk;
+  p.values = dv;
+  p.block_mask = dmask;
+  p.out = dout;
+  p.num_heads = heads;
+  p.num_kv_heads = kv;
+  p.t_q = t_q;
+  p.q_start = total - t_q;
+  p.total_len = total;
+  p.key_stride = total;
+  p.head_dim = dim;
+  p.block_size = block;
+  p.scale = scale;
+  CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(p, nullptr));
   CHECK_CUDA(cudaDeviceSynchronize());
   std::vector<T> host = to_host(dout, heads * t_q * dim);
   std::vector<float> out(host.size());
@@ -148,10 +163,19 @@ void check_block_sparse(ElementType type, int64_t dim, int64_t block, int64_t to
   std::vector<float> ref(heads * t_q * dim);
   for (int64_t h = 0; h < heads; ++h) {
     const int64_t kvh = h / (heads / kv);
-    loom::kernels::accel::block_sparse_attention_reference(q.data() + h * t_q * dim, k.data() + kvh * total * dim,
-                                                           v.data() + kvh * total * dim, t_q, total - t_q, total, dim,
-                                                           mask.data() + h * nb * nb, block, scale,
-                                                           ref.data() + h * t_q * dim);
+    loom::kernels::accel::BlockSparseReferenceParams p;
+    p.q = q.data() + h * t_q * dim;
+    p.keys = k.data() + kvh * total * dim;
+    p.values = v.data() + kvh * total * dim;
+    p.block_mask = mask.data() + h * nb * nb;
+    p.out = ref.data() + h * t_q * dim;
+    p.t_q = t_q;
+    p.q_start = total - t_q;
+    p.total_len = total;
+    p.head_dim = dim;
+    p.block_size = block;
+    p.scale = scale;
+    loom::kernels::accel::block_sparse_attention_reference(p);
   }
   std::vector<float> out;
   const char* name = "fp32";
@@ -186,15 +210,19 @@ void check_kivi(int bits, std::mt19937& rng) {
   const int64_t gb = loom::kernels::accel::kivi_group_bytes(group, bits);
   std::vector<uint8_t> codes(groups * gb);
   std::vector<float> scales(groups), mins(groups), deq(groups * group);
-  loom::kernels::accel::kivi_quantize_groups(x.data(), groups, group, bits, codes.data(), scales.data(), mins.data());
-  loom::kernels::accel::kivi_dequantize_groups(codes.data(), scales.data(), mins.data(), groups, group, bits, deq.data());
+  using loom::kernels::KiviDequantizeParams;
+  using loom::kernels::KiviQuantizeParams;
+  loom::kernels::accel::kivi_quantize_groups(KiviQuantizeParams{x.data(), codes.data(), scales.data(), mins.data(),
+                                                                groups, group, bits});
+  loom::kernels::accel::kivi_dequantize_groups(KiviDequantizeParams{codes.data(), scales.data(), mins.data(),
+                                                                    deq.data(), groups, group, bits});
   float* dx = to_device(x);
   uint8_t* dcodes = to_device(std::vector<uint8_t>(codes.size(), 0xAB));
   float* dscales = to_device(std::vector<float>(groups, NAN));
   float* dmins = to_device(std::vector<float>(groups, NAN));
   float* ddeq = to_device(std::vector<float>(deq.size(), NAN));
-  CHECK_CUDA(loom::kernels::cuda::kivi_quantize_groups(dx, groups, group, bits, dcodes, dscales, dmins, nullptr));
-  CHECK_CUDA(loom::kernels::cuda::kivi_dequantize_groups(dcodes, dscales, dmins, groups, group, bits, ddeq, nullptr));
+  CHECK_CUDA(loom::kernels::cuda::kivi_quantize_groups({dx, dcodes, dscales, dmins, groups, group, bits}, nullptr));
+  CHECK_CUDA(loom::kernels::cuda::kivi_dequantize_groups({dcodes, dscales, dmins, ddeq, groups, group, bits}, nullptr));
   CHECK_CUDA(cudaDeviceSynchronize());
   const bool same_codes = to_host(dcodes, codes.size()) == codes;
   const bool same_scales = to_host(dscales, groups) == scales && to_host(dmins, groups) == mins;
@@ -258,10 +286,23 @@ void bench_block_sparse(int64_t total, double density, std::mt19937& rng) {
     }
   }
   uint8_t* dmask = to_device(mask);
-  const double ms = median_ms([&] {
-    CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(ElementType::kBFloat16, dq, dk, dv, heads, kv, total, 0, total,
-                                                           total, dim, dmask, block, 0.088f, dout, nullptr));
-  }, 3);
+  loom::kernels::cuda::BlockSparseAttentionParams p;
+  p.type = ElementType::kBFloat16;
+  p.q = dq;
+  p.keys = dk;
+  p.values = dv;
+  p.block_mask = dmask;
+  p.out = dout;
+  p.num_heads = heads;
+  p.num_kv_heads = kv;
+  p.t_q = total;
+  p.q_start = 0;
+  p.total_len = total;
+  p.key_stride = total;
+  p.head_dim = dim;
+  p.block_size = block;
+  p.scale = 0.088f;
+  const double ms = median_ms([&] { CHECK_CUDA(loom::kernels::cuda::block_sparse_attention(p, nullptr)); }, 3);
   const double flops = 4.0 * dim * static_cast<double>(active) * block * block;  // QK^T and PV per block pair
   std::printf("| block-sparse prefill (1 layer) | %6lldK | density %.3f | %10.2f ms | ~%6.1f TFLOP/s |\n",
               static_cast<long long>(total / 1024), static_cast<double>(active) / causal, ms, flops / (ms * 1e-3) / 1e12);
@@ -283,8 +324,12 @@ void bench_kivi(int64_t context, std::mt19937& rng) {
   CHECK_CUDA(cudaMalloc(&scales, groups * 4));
   CHECK_CUDA(cudaMalloc(&mins, groups * 4));
   CHECK_CUDA(cudaMalloc(&out, groups * group * 4));
-  const double q_ms = median_ms([&] { CHECK_CUDA(loom::kernels::cuda::kivi_quantize_groups(dx, groups, group, 2, codes, scales, mins, nullptr)); }, 20);
-  const double d_ms = median_ms([&] { CHECK_CUDA(loom::kernels::cuda::kivi_dequantize_groups(codes, scales, mins, groups, group, 2, out, nullptr)); }, 20);
+  const loom::kernels::KiviQuantizeParams quantize{dx, codes, scales, mins, groups, group, 2};
+  const loom::kernels::KiviDequantizeParams dequantize{codes, scales, mins, out, groups, group, 2};
+  using loom::kernels::cuda::kivi_dequantize_groups;
+  using loom::kernels::cuda::kivi_quantize_groups;
+  const double q_ms = median_ms([&] { CHECK_CUDA(kivi_quantize_groups(quantize, nullptr)); }, 20);
+  const double d_ms = median_ms([&] { CHECK_CUDA(kivi_dequantize_groups(dequantize, nullptr)); }, 20);
   std::printf("| KIVI 2-bit, one layer's keys (%lldK tokens) | quantize %.3f ms | dequantize %.3f ms | packed %.1f MiB vs bf16 %.1f MiB |\n",
               static_cast<long long>(context / 1024), q_ms, d_ms, (groups * group / 4 + groups * 4.0) / (1 << 20),
               groups * group * 2.0 / (1 << 20));

@@ -61,8 +61,9 @@ TEST(AccelKivi, GroupQuantizerRoundTripsWithinHalfAStep) {
   for (int bits : {2, 4, 8}) {
     std::vector<uint8_t> packed(64 * kernels::accel::kivi_group_bytes(32, bits));
     std::vector<float> scales(64), mins(64), out(64 * 32);
-    kernels::accel::kivi_quantize_groups(x.data_ptr<float>(), 64, 32, bits, packed.data(), scales.data(), mins.data());
-    kernels::accel::kivi_dequantize_groups(packed.data(), scales.data(), mins.data(), 64, 32, bits, out.data());
+    kernels::accel::kivi_quantize_groups(
+        {x.data_ptr<float>(), packed.data(), scales.data(), mins.data(), 64, 32, bits});
+    kernels::accel::kivi_dequantize_groups({packed.data(), scales.data(), mins.data(), out.data(), 64, 32, bits});
     for (int64_t g = 0; g < 64; ++g) {
       for (int64_t i = 0; i < 32; ++i) {
         EXPECT_LE(std::abs(out[g * 32 + i] - x[g][i].item<float>()), scales[g] * 0.5f + 1e-5f) << bits << " bits";

@@ -70,10 +70,19 @@ TEST(AccelSparsePrefill, BlockMasksEqualReference) {
       at::Tensor k = in.keys[h / (heads / kv_heads)].contiguous();
       at::Tensor v = in.values[h / (heads / kv_heads)].contiguous();
       at::Tensor expected = at::empty({t_q, dim}, at::kFloat);
-      kernels::accel::block_sparse_attention_reference(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
-                                                       t_q, total - t_q, total, dim,
-                                                       mask_bytes[h].data_ptr<uint8_t>(), block,
-                                                       static_cast<float>(input.scale), expected.data_ptr<float>());
+      kernels::accel::BlockSparseReferenceParams reference;
+      reference.q = q.data_ptr<float>();
+      reference.keys = k.data_ptr<float>();
+      reference.values = v.data_ptr<float>();
+      reference.block_mask = mask_bytes[h].data_ptr<uint8_t>();
+      reference.out = expected.data_ptr<float>();
+      reference.t_q = t_q;
+      reference.q_start = total - t_q;
+      reference.total_len = total;
+      reference.head_dim = dim;
+      reference.block_size = block;
+      reference.scale = static_cast<float>(input.scale);
+      kernels::accel::block_sparse_attention_reference(reference);
       EXPECT_TRUE(at::allclose(out[h], expected, 1e-4, 1e-5)) << "head " << h;
       (void)nb;
     }

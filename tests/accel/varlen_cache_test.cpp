@@ -50,9 +50,18 @@ TEST(AccelVarlenCache, DecodeAttentionEqualsReference) {
   at::Tensor packed_v = at::cat(rows_v).contiguous();
   at::Tensor qc = q.reshape({kv * group, dim}).contiguous();
   at::Tensor expected = at::empty({kv * group, dim}, at::kFloat);
-  kernels::accel::varlen_decode_attention_reference(qc.data_ptr<float>(), packed_k.data_ptr<float>(),
-                                                    packed_v.data_ptr<float>(), offsets.data(), lengths.data(),
-                                                    kv * group, kv, dim, 0.25f, expected.data_ptr<float>());
+  kernels::accel::VarlenDecodeReferenceParams reference;
+  reference.q = qc.data_ptr<float>();
+  reference.keys = packed_k.data_ptr<float>();
+  reference.values = packed_v.data_ptr<float>();
+  reference.offsets = offsets.data();
+  reference.lengths = lengths.data();
+  reference.out = expected.data_ptr<float>();
+  reference.num_heads = kv * group;
+  reference.num_kv_heads = kv;
+  reference.head_dim = dim;
+  reference.scale = 0.25f;
+  kernels::accel::varlen_decode_attention_reference(reference);
   EXPECT_TRUE(at::allclose(out.reshape({kv * group, dim}), expected, 1e-5, 1e-6));
   // The last stored row of each head is the appended token.
   EXPECT_TRUE(at::equal(cache->head_keys(2)[-1], new_keys[2][0]));

@@ -11,8 +11,13 @@ bool kivi_supported(int64_t group_size, int bits) {
   return (bits == 2 || bits == 4 || bits == 8) && group_size > 0 && (group_size * bits) % 8 == 0;
 }
 
-void kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size, int bits, uint8_t* packed,
-                          float* scales, float* mins) {
+void kivi_quantize_groups(const KiviQuantizeParams& params) {
+  const float* x = params.x;
+  const int64_t num_groups = params.num_groups, group_size = params.group_size;
+  const int bits = params.bits;
+  uint8_t* packed = params.packed;
+  float* scales = params.scales;
+  float* mins = params.mins;
   const float max_code = static_cast<float>((1 << bits) - 1);
   const int64_t group_bytes = kivi_group_bytes(group_size, bits);
   for (int64_t g = 0; g < num_groups; ++g) {
@@ -39,8 +44,13 @@ void kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size
   }
 }
 
-void kivi_dequantize_groups(const uint8_t* packed, const float* scales, const float* mins, int64_t num_groups,
-                            int64_t group_size, int bits, float* out) {
+void kivi_dequantize_groups(const KiviDequantizeParams& params) {
+  const uint8_t* packed = params.packed;
+  const float* scales = params.scales;
+  const float* mins = params.mins;
+  const int64_t num_groups = params.num_groups, group_size = params.group_size;
+  const int bits = params.bits;
+  float* out = params.out;
   const int64_t group_bytes = kivi_group_bytes(group_size, bits);
   const unsigned mask = (1u << bits) - 1u;
   for (int64_t g = 0; g < num_groups; ++g) {

@@ -40,31 +40,27 @@ void attend_rows(const float* query, const float* keys, const float* values, con
 
 }  // namespace
 
-void varlen_decode_attention_reference(const float* q, const float* keys, const float* values,
-                                       const int64_t* offsets, const int64_t* lengths, int64_t num_heads,
-                                       int64_t num_kv_heads, int64_t head_dim, float scale, float* out) {
-  const int64_t group = num_heads / num_kv_heads;
-  for (int64_t h = 0; h < num_heads; ++h) {
+void varlen_decode_attention_reference(const VarlenDecodeReferenceParams& p) {
+  const int64_t group = p.num_heads / p.num_kv_heads;
+  for (int64_t h = 0; h < p.num_heads; ++h) {
     const int64_t kv = h / group;
-    std::vector<int64_t> rows(static_cast<size_t>(lengths[kv]));
-    for (int64_t i = 0; i < lengths[kv]; ++i) rows[i] = offsets[kv] + i;
-    attend_rows(q + h * head_dim, keys, values, rows, head_dim, scale, out + h * head_dim);
+    std::vector<int64_t> rows(static_cast<size_t>(p.lengths[kv]));
+    for (int64_t i = 0; i < p.lengths[kv]; ++i) rows[i] = p.offsets[kv] + i;
+    attend_rows(p.q + h * p.head_dim, p.keys, p.values, rows, p.head_dim, p.scale, p.out + h * p.head_dim);
   }
 }
 
-void block_sparse_attention_reference(const float* q, const float* keys, const float* values, int64_t t_q,
-                                      int64_t q_start, int64_t total_len, int64_t head_dim, const uint8_t* block_mask,
-                                      int64_t block_size, float scale, float* out) {
-  const int64_t num_blocks = (total_len + block_size - 1) / block_size;
+void block_sparse_attention_reference(const BlockSparseReferenceParams& p) {
+  const int64_t num_blocks = (p.total_len + p.block_size - 1) / p.block_size;
   std::vector<int64_t> rows;
-  for (int64_t i = 0; i < t_q; ++i) {
-    const int64_t pos = q_start + i;
-    const int64_t qb = pos / block_size;
+  for (int64_t i = 0; i < p.t_q; ++i) {
+    const int64_t pos = p.q_start + i;
+    const int64_t qb = pos / p.block_size;
     rows.clear();
     for (int64_t k = 0; k <= pos; ++k) {
-      if (block_mask[qb * num_blocks + k / block_size]) rows.push_back(k);
+      if (p.block_mask[qb * num_blocks + k / p.block_size]) rows.push_back(k);
     }
-    attend_rows(q + i * head_dim, keys, values, rows, head_dim, scale, out + i * head_dim);
+    attend_rows(p.q + i * p.head_dim, p.keys, p.values, rows, p.head_dim, p.scale, p.out + i * p.head_dim);
   }
 }
 

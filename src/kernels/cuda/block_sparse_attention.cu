@@ -117,10 +117,9 @@ __global__ void block_sparse_kernel(const T* __restrict__ q, const T* __restrict
 }
 
 template <class T>
-cudaError_t launch_block_sparse(const void* q, const void* keys, const void* values, int64_t num_heads,
-                                int64_t num_kv_heads, int64_t t_q, int64_t q_start, int64_t total_len,
-                                int64_t key_stride, int64_t head_dim, const uint8_t* block_mask, int64_t block_size,
-                                float scale, void* out, cudaStream_t stream) {
+cudaError_t launch_block_sparse(const BlockSparseAttentionParams& p, cudaStream_t stream) {
+  const int64_t num_heads = p.num_heads, num_kv_heads = p.num_kv_heads, t_q = p.t_q, q_start = p.q_start;
+  const int64_t total_len = p.total_len, head_dim = p.head_dim, block_size = p.block_size;
   if (head_dim % 32 != 0 || head_dim > 256 || block_size <= 0 || block_size > 128 || t_q <= 0 ||
       num_heads % num_kv_heads != 0 || q_start + t_q > total_len) {
     return cudaErrorInvalidValue;
@@ -135,9 +134,9 @@ cudaError_t launch_block_sparse(const void* q, const void* keys, const void* val
   if (status != cudaSuccess) return status;
   const dim3 grid(static_cast<unsigned>(num_heads), static_cast<unsigned>(last_block - first_block + 1));
   block_sparse_kernel<T><<<grid, kWarps * 32, shared_bytes, stream>>>(
-      static_cast<const T*>(q), static_cast<const T*>(keys), static_cast<const T*>(values),
-      static_cast<int>(num_heads / num_kv_heads), t_q, q_start, total_len, key_stride, static_cast<int>(head_dim),
-      block_mask, static_cast<int>(block_size), static_cast<int>(num_blocks), scale, static_cast<T*>(out));
+      static_cast<const T*>(p.q), static_cast<const T*>(p.keys), static_cast<const T*>(p.values),
+      static_cast<int>(num_heads / num_kv_heads), t_q, q_start, total_len, p.key_stride, static_cast<int>(head_dim),
+      p.block_mask, static_cast<int>(block_size), static_cast<int>(num_blocks), p.scale, static_cast<T*>(p.out));
   return cudaGetLastError();
 }
 
@@ -148,25 +147,15 @@ bool block_sparse_attention_supported(ElementType type, int64_t head_dim, int64_
   return cuda_cores || block_sparse_mma_shape(type, head_dim, block_size);
 }
 
-cudaError_t block_sparse_attention(ElementType type, const void* q, const void* keys, const void* values,
-                                   int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
-                                   int64_t total_len, int64_t key_stride, int64_t head_dim,
-                                   const uint8_t* block_mask, int64_t block_size, float scale, void* out,
-                                   cudaStream_t stream) {
-  if (block_sparse_mma_supported(type, q, keys, values, out, head_dim, block_size)) {
-    return block_sparse_attention_mma(type, q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                      key_stride, head_dim, block_mask, block_size, scale, out, stream);
-  }
-  switch (type) {
+cudaError_t block_sparse_attention(const BlockSparseAttentionParams& params, cudaStream_t stream) {
+  if (block_sparse_mma_supported(params)) return block_sparse_attention_mma(params, stream);
+  switch (params.type) {
     case ElementType::kFloat32:
-      return launch_block_sparse<float>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                        key_stride, head_dim, block_mask, block_size, scale, out, stream);
+      return launch_block_sparse<float>(params, stream);
     case ElementType::kBFloat16:
-      return launch_block_sparse<__nv_bfloat16>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                                key_stride, head_dim, block_mask, block_size, scale, out, stream);
+      return launch_block_sparse<__nv_bfloat16>(params, stream);
     case ElementType::kFloat16:
-      return launch_block_sparse<__half>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                         key_stride, head_dim, block_mask, block_size, scale, out, stream);
+      return launch_block_sparse<__half>(params, stream);
   }
   return cudaErrorInvalidValue;
 }

@@ -326,9 +326,9 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
 }
 
 template <class T, int D>
-cudaError_t launch(const void* q, const void* keys, const void* values, int64_t num_heads, int64_t num_kv_heads,
-                   int64_t t_q, int64_t q_start, int64_t total_len, int64_t key_stride, const uint8_t* block_mask,
-                   int64_t block_size, float scale, void* out, cudaStream_t stream) {
+cudaError_t launch(const BlockSparseAttentionParams& p, cudaStream_t stream) {
+  const int64_t num_heads = p.num_heads, t_q = p.t_q, q_start = p.q_start, block_size = p.block_size;
+  const int64_t total_len = p.total_len;
   const int64_t num_blocks = (total_len + block_size - 1) / block_size;
   const int64_t first_tile = q_start / kRows;
   const int64_t last_tile = (q_start + t_q - 1) / kRows;
@@ -339,23 +339,17 @@ cudaError_t launch(const void* q, const void* keys, const void* values, int64_t 
                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
   if (status != cudaSuccess) return status;
   block_sparse_mma_kernel<T, D><<<grid, kWarps * 32, kSharedBytes, stream>>>(
-      static_cast<const T*>(q), static_cast<const T*>(keys), static_cast<const T*>(values),
-      static_cast<int>(num_heads / num_kv_heads), t_q, q_start, key_stride, block_mask, static_cast<int>(block_size),
-      static_cast<int>(num_blocks), scale * kLog2e, first_tile, static_cast<T*>(out));
+      static_cast<const T*>(p.q), static_cast<const T*>(p.keys), static_cast<const T*>(p.values),
+      static_cast<int>(num_heads / p.num_kv_heads), t_q, q_start, p.key_stride, p.block_mask,
+      static_cast<int>(block_size), static_cast<int>(num_blocks), p.scale * kLog2e, first_tile,
+      static_cast<T*>(p.out));
   return cudaGetLastError();
 }
 
 template <class T>
-cudaError_t launch_for_dim(int64_t head_dim, const void* q, const void* keys, const void* values, int64_t num_heads,
-                           int64_t num_kv_heads, int64_t t_q, int64_t q_start, int64_t total_len, int64_t key_stride,
-                           const uint8_t* block_mask, int64_t block_size, float scale, void* out,
-                           cudaStream_t stream) {
-  if (head_dim == 64) {
-    return launch<T, 64>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len, key_stride, block_mask,
-                         block_size, scale, out, stream);
-  }
-  return launch<T, 128>(q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len, key_stride, block_mask,
-                        block_size, scale, out, stream);
+cudaError_t launch_for_dim(const BlockSparseAttentionParams& p, cudaStream_t stream) {
+  if (p.head_dim == 64) return launch<T, 64>(p, stream);
+  return launch<T, 128>(p, stream);
 }
 
 }  // namespace
@@ -365,11 +359,10 @@ bool block_sparse_mma_shape(ElementType type, int64_t head_dim, int64_t block_si
          block_size % kRows == 0;
 }
 
-bool block_sparse_mma_supported(ElementType type, const void* q, const void* keys, const void* values, const void* out,
-                                int64_t head_dim, int64_t block_size) {
+bool block_sparse_mma_supported(const BlockSparseAttentionParams& p) {
   using detail::aligned16;
-  if (!block_sparse_mma_shape(type, head_dim, block_size)) return false;
-  if (!aligned16(q) || !aligned16(keys) || !aligned16(values) || !aligned16(out)) return false;
+  if (!block_sparse_mma_shape(p.type, p.head_dim, p.block_size)) return false;
+  if (!aligned16(p.q) || !aligned16(p.keys) || !aligned16(p.values) || !aligned16(p.out)) return false;
   int device = 0;
   int major = 0;
   if (cudaGetDevice(&device) != cudaSuccess ||
@@ -379,21 +372,13 @@ bool block_sparse_mma_supported(ElementType type, const void* q, const void* key
   return major >= 8;
 }
 
-cudaError_t block_sparse_attention_mma(ElementType type, const void* q, const void* keys, const void* values,
-                                       int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
-                                       int64_t total_len, int64_t key_stride, int64_t head_dim,
-                                       const uint8_t* block_mask, int64_t block_size, float scale, void* out,
-                                       cudaStream_t stream) {
-  if (t_q <= 0 || num_kv_heads <= 0 || num_heads % num_kv_heads != 0 || q_start < 0 || q_start + t_q > total_len ||
-      total_len > key_stride) {
+cudaError_t block_sparse_attention_mma(const BlockSparseAttentionParams& p, cudaStream_t stream) {
+  if (p.t_q <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.q_start < 0 ||
+      p.q_start + p.t_q > p.total_len || p.total_len > p.key_stride) {
     return cudaErrorInvalidValue;
   }
-  if (type == ElementType::kBFloat16) {
-    return launch_for_dim<__nv_bfloat16>(head_dim, q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                         key_stride, block_mask, block_size, scale, out, stream);
-  }
-  return launch_for_dim<__half>(head_dim, q, keys, values, num_heads, num_kv_heads, t_q, q_start, total_len,
-                                key_stride, block_mask, block_size, scale, out, stream);
+  if (p.type == ElementType::kBFloat16) return launch_for_dim<__nv_bfloat16>(p, stream);
+  return launch_for_dim<__half>(p, stream);
 }
 
 }  // namespace loom::kernels::cuda

@@ -5,7 +5,7 @@
 // double-buffered in shared memory by cp.async, fragments are read with ldmatrix, and the online softmax lives in
 // registers. ~240 TFLOP/s on an H200 (docs/performance/accel.md).
 // block_sparse_attention() (block_sparse_attention.cu) calls it when block_sparse_mma_supported() says so and uses
-// its CUDA-core kernel otherwise; arguments as in accel_kernels.h.
+// its CUDA-core kernel otherwise; arguments as in accel_kernels.h (BlockSparseAttentionParams).
 //   block_sparse_mma_shape: bf16 / fp16, head_dim 64 or 128, block_size a positive multiple of 64;
 //   block_sparse_mma_supported: that shape, 16-byte aligned pointers and a device of compute capability 8.0+.
 #pragma once
@@ -15,14 +15,9 @@
 namespace loom::kernels::cuda {
 
 bool block_sparse_mma_shape(ElementType type, int64_t head_dim, int64_t block_size);
-bool block_sparse_mma_supported(ElementType type, const void* q, const void* keys, const void* values, const void* out,
-                                int64_t head_dim, int64_t block_size);
+bool block_sparse_mma_supported(const BlockSparseAttentionParams& params);
 
-// Precondition: block_sparse_mma_supported(...) (not checked again here).
-cudaError_t block_sparse_attention_mma(ElementType type, const void* q, const void* keys, const void* values,
-                                       int64_t num_heads, int64_t num_kv_heads, int64_t t_q, int64_t q_start,
-                                       int64_t total_len, int64_t key_stride, int64_t head_dim,
-                                       const uint8_t* block_mask, int64_t block_size, float scale, void* out,
-                                       cudaStream_t stream);
+// Precondition: block_sparse_mma_supported(params) (not checked again here).
+cudaError_t block_sparse_attention_mma(const BlockSparseAttentionParams& params, cudaStream_t stream);
 
 }  // namespace loom::kernels::cuda

@@ -63,25 +63,22 @@ __global__ void kivi_dequantize_kernel(const uint8_t* __restrict__ packed, const
 
 }  // namespace
 
-cudaError_t kivi_quantize_groups(const float* x, int64_t num_groups, int64_t group_size, int bits, uint8_t* packed,
-                                 float* scales, float* mins, cudaStream_t stream) {
-  if (!(bits == 2 || bits == 4 || bits == 8) || (group_size * bits) % 8 != 0 || num_groups <= 0) {
+cudaError_t kivi_quantize_groups(const KiviQuantizeParams& p, cudaStream_t stream) {
+  if (!(p.bits == 2 || p.bits == 4 || p.bits == 8) || (p.group_size * p.bits) % 8 != 0 || p.num_groups <= 0) {
     return cudaErrorInvalidValue;
   }
-  const unsigned blocks = static_cast<unsigned>((num_groups + kGroupsPerBlock - 1) / kGroupsPerBlock);
-  kivi_quantize_kernel<<<blocks, kGroupsPerBlock * 32, 0, stream>>>(x, num_groups, static_cast<int>(group_size), bits,
-                                                                    packed, scales, mins);
+  const unsigned blocks = static_cast<unsigned>((p.num_groups + kGroupsPerBlock - 1) / kGroupsPerBlock);
+  kivi_quantize_kernel<<<blocks, kGroupsPerBlock * 32, 0, stream>>>(
+      p.x, p.num_groups, static_cast<int>(p.group_size), p.bits, p.packed, p.scales, p.mins);
   return cudaGetLastError();
 }
 
-cudaError_t kivi_dequantize_groups(const uint8_t* packed, const float* scales, const float* mins,
-                                   int64_t num_groups, int64_t group_size, int bits, float* out,
-                                   cudaStream_t stream) {
-  const int64_t total = num_groups * group_size;
+cudaError_t kivi_dequantize_groups(const KiviDequantizeParams& p, cudaStream_t stream) {
+  const int64_t total = p.num_groups * p.group_size;
   if (total <= 0) return cudaErrorInvalidValue;
   const unsigned blocks = static_cast<unsigned>((total + 255) / 256);
-  kivi_dequantize_kernel<<<blocks, 256, 0, stream>>>(packed, scales, mins, total, static_cast<int>(group_size), bits,
-                                                     out);
+  kivi_dequantize_kernel<<<blocks, 256, 0, stream>>>(p.packed, p.scales, p.mins, total,
+                                                     static_cast<int>(p.group_size), p.bits, p.out);
   return cudaGetLastError();
 }
 

@@ -174,47 +174,45 @@ bool layer_kernels_supported(ElementType type, int64_t dim) {
   return dim > 0 && dim % (2 * kPack) == 0 && dim <= (int64_t{1} << 30);
 }
 
-cudaError_t rms_norm(ElementType type, const void* x, RowsView rows, const void* weight, void* out, int64_t dim,
-                     float eps, cudaStream_t stream) {
-  if (!layer_kernels_supported(type, dim) || rows.rows > 0x7fffffff || rows.inner <= 0) return cudaErrorInvalidValue;
-  return by_type(type, [&](auto tag) {
-    return rms_norm_for<decltype(tag)>(x, rows, nullptr, nullptr, weight, out, dim, eps, stream);
+cudaError_t rms_norm(const RmsNormParams& p, cudaStream_t stream) {
+  if (!layer_kernels_supported(p.type, p.dim) || p.rows.rows > 0x7fffffff || p.rows.inner <= 0) {
+    return cudaErrorInvalidValue;
+  }
+  return by_type(p.type, [&](auto tag) {
+    return rms_norm_for<decltype(tag)>(p.x, p.rows, nullptr, nullptr, p.weight, p.out, p.dim, p.eps, stream);
   });
 }
 
-cudaError_t add_rms_norm(ElementType type, void* hidden, const void* delta, const void* weight, void* out,
-                         int64_t rows, int64_t dim, float eps, cudaStream_t stream) {
-  if (!layer_kernels_supported(type, dim) || rows > 0x7fffffff) return cudaErrorInvalidValue;
+cudaError_t add_rms_norm(const AddRmsNormParams& p, cudaStream_t stream) {
+  if (!layer_kernels_supported(p.type, p.dim) || p.rows > 0x7fffffff) return cudaErrorInvalidValue;
   RowsView view;
-  view.rows = rows;
-  return by_type(type, [&](auto tag) {
-    return rms_norm_for<decltype(tag)>(nullptr, view, hidden, delta, weight, out, dim, eps, stream);
+  view.rows = p.rows;
+  return by_type(p.type, [&](auto tag) {
+    return rms_norm_for<decltype(tag)>(nullptr, view, p.hidden, p.delta, p.weight, p.out, p.dim, p.eps, stream);
   });
 }
 
-cudaError_t silu_mul(ElementType type, const void* gate_up, void* out, int64_t rows, int64_t inter,
-                     cudaStream_t stream) {
-  if (!layer_kernels_supported(type, inter)) return cudaErrorInvalidValue;
-  if (rows <= 0) return cudaSuccess;
+cudaError_t silu_mul(const SiluMulParams& p, cudaStream_t stream) {
+  if (!layer_kernels_supported(p.type, p.inter)) return cudaErrorInvalidValue;
+  if (p.rows <= 0) return cudaSuccess;
   constexpr int kThreads = 256;
-  return by_type(type, [&](auto tag) {
+  return by_type(p.type, [&](auto tag) {
     using T = decltype(tag);
-    silu_mul_kernel<T><<<grid_for(rows * (inter / kPack), kThreads), kThreads, 0, stream>>>(
-        static_cast<const T*>(gate_up), static_cast<T*>(out), rows, inter);
+    silu_mul_kernel<T><<<grid_for(p.rows * (p.inter / kPack), kThreads), kThreads, 0, stream>>>(
+        static_cast<const T*>(p.gate_up), static_cast<T*>(p.out), p.rows, p.inter);
     return cudaGetLastError();
   });
 }
 
-cudaError_t rope(ElementType type, const void* x, Strided3 x_strides, const void* cos, const void* sin,
-                 Strided3 cos_sin_strides, void* out, int64_t a, int64_t b, int64_t dim, cudaStream_t stream) {
-  if (!layer_kernels_supported(type, dim)) return cudaErrorInvalidValue;
-  if (a <= 0 || b <= 0) return cudaSuccess;
+cudaError_t rope(const RopeParams& p, cudaStream_t stream) {
+  if (!layer_kernels_supported(p.type, p.dim)) return cudaErrorInvalidValue;
+  if (p.a <= 0 || p.b <= 0) return cudaSuccess;
   constexpr int kThreads = 256;
-  return by_type(type, [&](auto tag) {
+  return by_type(p.type, [&](auto tag) {
     using T = decltype(tag);
-    rope_kernel<T><<<grid_for(a * b * (dim / 2 / kPack), kThreads), kThreads, 0, stream>>>(
-        static_cast<const T*>(x), x_strides, static_cast<const T*>(cos), static_cast<const T*>(sin), cos_sin_strides,
-        static_cast<T*>(out), a, b, static_cast<int>(dim));
+    rope_kernel<T><<<grid_for(p.a * p.b * (p.dim / 2 / kPack), kThreads), kThreads, 0, stream>>>(
+        static_cast<const T*>(p.x), p.x_strides, static_cast<const T*>(p.cos), static_cast<const T*>(p.sin),
+        p.cos_sin_strides, static_cast<T*>(p.out), p.a, p.b, static_cast<int>(p.dim));
     return cudaGetLastError();
   });
 }

@@ -55,20 +55,24 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
       !layer_kernels_supported(element_type(x), dim) || x.dim() < 1 || x.dim() > 3) {
     return at::Tensor();
   }
-  RowsView rows;
-  rows.rows = x.numel() / dim;
+  RmsNormParams p;
+  p.type = element_type(x);
+  p.rows.rows = x.numel() / dim;
   if (x.dim() == 3) {
-    rows.inner = x.size(1);
-    rows.outer_stride = x.stride(0);
-    rows.inner_stride = x.stride(1);
+    p.rows.inner = x.size(1);
+    p.rows.outer_stride = x.stride(0);
+    p.rows.inner_stride = x.stride(1);
   } else if (x.dim() == 2) {
-    rows.outer_stride = x.stride(0);
+    p.rows.outer_stride = x.stride(0);
   }
-  if (rows.outer_stride % 8 != 0 || rows.inner_stride % 8 != 0 || rows.inner <= 0) return at::Tensor();
+  if (p.rows.outer_stride % 8 != 0 || p.rows.inner_stride % 8 != 0 || p.rows.inner <= 0) return at::Tensor();
   at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
-  check_status(rms_norm(element_type(x), x.data_ptr(), rows, weight.data_ptr(), out.data_ptr(), dim,
-                        static_cast<float>(eps), at::cuda::getCurrentCUDAStream()),
-               "rms_norm kernel");
+  p.x = x.data_ptr();
+  p.weight = weight.data_ptr();
+  p.out = out.data_ptr();
+  p.dim = dim;
+  p.eps = static_cast<float>(eps);
+  check_status(rms_norm(p, at::cuda::getCurrentCUDAStream()), "rms_norm kernel");
   return out;
 }
 
@@ -82,10 +86,16 @@ bool fused_add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::T
     return false;
   }
   out = at::empty_like(hidden);
-  check_status(add_rms_norm(element_type(hidden), hidden.data_ptr(), delta.data_ptr(), weight.data_ptr(),
-                            out.data_ptr(), hidden.numel() / dim, dim, static_cast<float>(eps),
-                            at::cuda::getCurrentCUDAStream()),
-               "add_rms_norm kernel");
+  AddRmsNormParams p;
+  p.type = element_type(hidden);
+  p.hidden = hidden.data_ptr();
+  p.delta = delta.data_ptr();
+  p.weight = weight.data_ptr();
+  p.out = out.data_ptr();
+  p.rows = hidden.numel() / dim;
+  p.dim = dim;
+  p.eps = static_cast<float>(eps);
+  check_status(add_rms_norm(p, at::cuda::getCurrentCUDAStream()), "add_rms_norm kernel");
   return true;
 }
 
@@ -98,9 +108,13 @@ at::Tensor fused_silu_mul(const at::Tensor& gate_up) {
   std::vector<int64_t> shape = gate_up.sizes().vec();
   shape.back() = inter;
   at::Tensor out = at::empty(shape, gate_up.options());
-  check_status(silu_mul(element_type(gate_up), gate_up.data_ptr(), out.data_ptr(), gate_up.numel() / (2 * inter),
-                        inter, at::cuda::getCurrentCUDAStream()),
-               "silu_mul kernel");
+  SiluMulParams p;
+  p.type = element_type(gate_up);
+  p.gate_up = gate_up.data_ptr();
+  p.out = out.data_ptr();
+  p.rows = gate_up.numel() / (2 * inter);
+  p.inter = inter;
+  check_status(silu_mul(p, at::cuda::getCurrentCUDAStream()), "silu_mul kernel");
   return out;
 }
 
@@ -123,9 +137,18 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
     if (stride % 8 != 0) return at::Tensor();
   }
   at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
-  check_status(rope(element_type(x), x.data_ptr(), xs, cos.data_ptr(), sin.data_ptr(), cs, out.data_ptr(), x.size(0),
-                    x.size(1), x.size(2), at::cuda::getCurrentCUDAStream()),
-               "rope kernel");
+  RopeParams p;
+  p.type = element_type(x);
+  p.x = x.data_ptr();
+  p.x_strides = xs;
+  p.cos = cos.data_ptr();
+  p.sin = sin.data_ptr();
+  p.cos_sin_strides = cs;
+  p.out = out.data_ptr();
+  p.a = x.size(0);
+  p.b = x.size(1);
+  p.dim = x.size(2);
+  check_status(rope(p, at::cuda::getCurrentCUDAStream()), "rope kernel");
   return out;
 }
 
@@ -141,11 +164,23 @@ at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& keys, c
   at::Tensor mask = block_mask.to(at::kByte).contiguous();
   const int64_t t_q = qc.size(1);
   at::Tensor out = at::empty_like(qc);
-  check_status(block_sparse_attention(element_type(qc), qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), qc.size(0),
-                                      kc.size(0), t_q, total_len - t_q, total_len, kc.size(1), qc.size(2),
-                                      mask.data_ptr<uint8_t>(), block_size, static_cast<float>(scale),
-                                      out.data_ptr(), at::cuda::getCurrentCUDAStream()),
-               "block_sparse_attention");
+  BlockSparseAttentionParams p;
+  p.type = element_type(qc);
+  p.q = qc.data_ptr();
+  p.keys = kc.data_ptr();
+  p.values = vc.data_ptr();
+  p.block_mask = mask.data_ptr<uint8_t>();
+  p.out = out.data_ptr();
+  p.num_heads = qc.size(0);
+  p.num_kv_heads = kc.size(0);
+  p.t_q = t_q;
+  p.q_start = total_len - t_q;
+  p.total_len = total_len;
+  p.key_stride = kc.size(1);
+  p.head_dim = qc.size(2);
+  p.block_size = block_size;
+  p.scale = static_cast<float>(scale);
+  check_status(block_sparse_attention(p, at::cuda::getCurrentCUDAStream()), "block_sparse_attention");
   return out;
 }
 
@@ -156,10 +191,15 @@ void kivi_quantize(const at::Tensor& x, int bits, at::Tensor& packed, at::Tensor
   packed = at::empty({num_groups, group_size * bits / 8}, xc.options().dtype(at::kByte));
   scales = at::empty({num_groups}, xc.options());
   mins = at::empty({num_groups}, xc.options());
-  check_status(kivi_quantize_groups(xc.data_ptr<float>(), num_groups, group_size, bits, packed.data_ptr<uint8_t>(),
-                                    scales.data_ptr<float>(), mins.data_ptr<float>(),
-                                    at::cuda::getCurrentCUDAStream()),
-               "kivi_quantize_groups");
+  KiviQuantizeParams p;
+  p.x = xc.data_ptr<float>();
+  p.packed = packed.data_ptr<uint8_t>();
+  p.scales = scales.data_ptr<float>();
+  p.mins = mins.data_ptr<float>();
+  p.num_groups = num_groups;
+  p.group_size = group_size;
+  p.bits = bits;
+  check_status(kivi_quantize_groups(p, at::cuda::getCurrentCUDAStream()), "kivi_quantize_groups");
 }
 
 at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, const at::Tensor& mins,
@@ -168,10 +208,15 @@ at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, c
   at::Tensor out = at::empty({num_groups, group_size}, scales.options().dtype(at::kFloat));
   at::Tensor sc = scales.to(at::kFloat).contiguous();
   at::Tensor mn = mins.to(at::kFloat).contiguous();
-  check_status(kivi_dequantize_groups(packed.data_ptr<uint8_t>(), sc.data_ptr<float>(), mn.data_ptr<float>(),
-                                      num_groups, group_size, bits, out.data_ptr<float>(),
-                                      at::cuda::getCurrentCUDAStream()),
-               "kivi_dequantize_groups");
+  KiviDequantizeParams p;
+  p.packed = packed.data_ptr<uint8_t>();
+  p.scales = sc.data_ptr<float>();
+  p.mins = mn.data_ptr<float>();
+  p.out = out.data_ptr<float>();
+  p.num_groups = num_groups;
+  p.group_size = group_size;
+  p.bits = bits;
+  check_status(kivi_dequantize_groups(p, at::cuda::getCurrentCUDAStream()), "kivi_dequantize_groups");
   return out;
 }
 

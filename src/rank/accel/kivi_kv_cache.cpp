@@ -48,8 +48,15 @@ QuantizedGroups quantize_groups(const at::Tensor& x, int bits, at::ScalarType sc
   q.codes = at::empty({num_groups, kernels::accel::kivi_group_bytes(group_size, bits)}, at::kByte);
   q.scales = at::empty({num_groups}, at::kFloat);
   q.mins = at::empty({num_groups}, at::kFloat);
-  kernels::accel::kivi_quantize_groups(xc.data_ptr<float>(), num_groups, group_size, bits, q.codes.data_ptr<uint8_t>(),
-                                       q.scales.data_ptr<float>(), q.mins.data_ptr<float>());
+  kernels::KiviQuantizeParams p;
+  p.x = xc.data_ptr<float>();
+  p.packed = q.codes.data_ptr<uint8_t>();
+  p.scales = q.scales.data_ptr<float>();
+  p.mins = q.mins.data_ptr<float>();
+  p.num_groups = num_groups;
+  p.group_size = group_size;
+  p.bits = bits;
+  kernels::accel::kivi_quantize_groups(p);
   q.codes = q.codes.to(x.device());
   q.scales = q.scales.to(scale_dtype).to(x.device());
   q.mins = q.mins.to(scale_dtype).to(x.device());
@@ -65,8 +72,15 @@ at::Tensor dequantize_groups(const QuantizedGroups& q, int64_t group_size, int b
   at::Tensor scales = q.scales.to(at::kCPU).to(at::kFloat).contiguous();
   at::Tensor mins = q.mins.to(at::kCPU).to(at::kFloat).contiguous();
   at::Tensor out = at::empty({num_groups, group_size}, at::kFloat);
-  kernels::accel::kivi_dequantize_groups(codes.data_ptr<uint8_t>(), scales.data_ptr<float>(), mins.data_ptr<float>(),
-                                         num_groups, group_size, bits, out.data_ptr<float>());
+  kernels::KiviDequantizeParams p;
+  p.packed = codes.data_ptr<uint8_t>();
+  p.scales = scales.data_ptr<float>();
+  p.mins = mins.data_ptr<float>();
+  p.out = out.data_ptr<float>();
+  p.num_groups = num_groups;
+  p.group_size = group_size;
+  p.bits = bits;
+  kernels::accel::kivi_dequantize_groups(p);
   return out.to(q.codes.device());
 }
 
