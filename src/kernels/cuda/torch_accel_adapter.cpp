@@ -220,7 +220,7 @@ at::Tensor kivi_dequantize(const at::Tensor& packed, const at::Tensor& scales, c
   return out;
 }
 
-at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, double scale) {
+at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, double scale, int64_t& blocks_per_sm) {
   at::Tensor qc = q.contiguous();
   at::Tensor full_keys = c.full_keys.contiguous(), full_values = c.full_values.contiguous();
   const int64_t heads = qc.size(0), dim = qc.size(1), kv_heads = full_keys.size(0);
@@ -260,7 +260,8 @@ at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& c, doub
   // Splits that fill the device in whole waves of (KV head, split) blocks, each split at least 128 tokens (one
   // step of the block's 4 warps).
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t resident = std::max<int64_t>(1, kivi_decode_blocks_per_sm(p)) * sms;
+  if (blocks_per_sm <= 0) blocks_per_sm = std::max<int64_t>(1, kivi_decode_blocks_per_sm(p));
+  const int64_t resident = blocks_per_sm * sms;
   const int64_t splits = choose_decode_splits(kv_heads, resident, std::clamp<int64_t>(total / 128, 1, 1024));
   at::Tensor workspace =
       at::empty({kivi_decode_workspace_floats(heads, dim, splits)}, qc.options().dtype(at::kFloat));

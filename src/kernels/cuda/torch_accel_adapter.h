@@ -32,8 +32,10 @@ struct KiviTensors {
   int key_bits = 2;
   int value_bits = 2;
 };
-// q [num_heads, head_dim] -> [num_heads, head_dim]: decode attention straight from the codes.
-at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& cache, double scale);
+// q [num_heads, head_dim] -> [num_heads, head_dim]: decode attention straight from the codes. blocks_per_sm: the
+// kernel's resident blocks per SM, constant for a cache (dtype, shape, bits); 0 on the first call, which queries
+// CUDA's occupancy once and stores it there, so later steps skip the query.
+at::Tensor kivi_decode_attention(const at::Tensor& q, const KiviTensors& cache, double scale, int64_t& blocks_per_sm);
 
 // The dense layer's fused elementwise ops (layer_kernels.h). Each returns false (or an undefined tensor) where its
 // kernel does not apply — a dtype, a last dimension that is not a multiple of 16, a strided or misaligned operand —

@@ -189,7 +189,7 @@ at::Tensor KiviCache::attend(const at::Tensor& queries, double scale) const {
     t.group_size = settings_.group_size;
     t.key_bits = settings_.k_bits;
     t.value_bits = settings_.v_bits;
-    return kernels::cuda::kivi_decode_attention(queries.select(1, 0), t, scale).unsqueeze(1);
+    return kernels::cuda::kivi_decode_attention(queries.select(1, 0), t, scale, decode_blocks_per_sm_).unsqueeze(1);
   }
 #endif
   at::Tensor keys = dequantized_keys().to(queries.scalar_type());

@@ -81,6 +81,7 @@ class KiviCache final : public model::LayerKVCache {
   at::Tensor full_keys_;    // [H, r, d]
   at::Tensor full_values_;  // [H, r', d]
   int64_t logical_length_ = 0;
+  mutable int64_t decode_blocks_per_sm_ = 0;  // the CUDA decode kernel's occupancy, queried on the first attend()
 };
 
 }  // namespace loom::accel
