@@ -9,17 +9,21 @@
 #            chunk), decode % of the bandwidth bound at batch 1 (32K), and in aggregate at batch 8 (32K) and 32 (8K);
 #   methods  bench/accel_engine at 128K (131,008 prompt tokens, so they and the 33 new ones stay within the
 #            model's trained 131,072), batch 1: decode ms/token of the full cache against snapkv, adakv, kivi at
-#            compression 0.5 and 0.875 (KIVI at 4 and 2 bits; LOOM_METHODS picks a subset);
+#            compression 0.5 and 0.875 (KIVI at 4 and 2 bits; LOOM_METHODS picks a subset, LOOM_ACCEL_ARGS adds
+#            accel_engine arguments such as --extra 'flexprefill:{"gamma":0.5}');
 #   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
 #            `generate`: samples/hour of each;
 #   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each);
 #   parity   the same for models/tiny-loom (a trained model, in bf16) on NIAH and RULER at 1K-8K: greedy agreement
 #            with transformers where the outputs mean something (a random-weight model's top-1 margins are within
-#            bf16 rounding, so its agreement says little).
+#            bf16 rounding, so its agreement says little); max_batch_size LOOM_PARITY_BATCH (default 4), so that
+#            sequences join freed decode slots (a slot-reuse bug of the page tables showed only then).
 # LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys; LOOM_HF_BUDGET_S caps the
 # seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
-# times a representative subset). LOOM_STAGES (default
+# times a representative subset); LOOM_JOB_TIMEOUT_S the seconds loom_mpi gets (default a third of what is left);
+# LOOM_JOB_SIDES (default loom,hf) runs one side only, for a job too long for both in one call;
+# LOOM_HF_SHUFFLE_SEED another order of transformers' rows (another subset when cut). LOOM_STAGES (default
 # kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
 # the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
 # generator's inputs; default data/ruler of the repository). Results: $OUT/*.jsonl, $OUT/*.txt; the last lines
@@ -81,7 +85,8 @@ fi
 if has methods; then
   echo "--- methods at $(left) s left"
   timeout $(( $(left) * 4 / 10 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131008}" \
-    --new-tokens 33 --warmup 2048 --methods "${LOOM_METHODS:-snapkv,adakv,kivi}" --ratios 0.5,0.875 --json "$OUT/methods.jsonl" 2>&1 |
+    --new-tokens 33 --warmup 2048 --methods "${LOOM_METHODS:-snapkv,adakv,kivi}" --ratios 0.5,0.875 --json "$OUT/methods.jsonl" \
+    ${LOOM_ACCEL_ARGS:-} 2>&1 |
     grep -v '^{' | grep -v '^\[' | tee "$OUT/methods.txt"
 fi
 
@@ -110,10 +115,11 @@ EOF
   "$D/loom_mpi" validate "$dir/job.yaml" --dump-prompts "$dir/prompts.jsonl" > "$OUT/${name}_validate.txt" 2>&1 ||
     { echo "validate failed"; tail -5 "$OUT/${name}_validate.txt"; return; }
   tail -3 "$OUT/${name}_validate.txt"
-  local t0 t1
+  local t0 t1 rc
+  if [[ ",${LOOM_JOB_SIDES:-loom,hf}," == *",loom,"* ]]; then
   t0=$(date +%s.%N)
-  timeout $(( $(left) / 3 )) "$D/loom_mpi" run "$dir/job.yaml" > "$OUT/${name}_loom.txt" 2>&1
-  local rc=$?
+  timeout "${LOOM_JOB_TIMEOUT_S:-$(( $(left) / 3 ))}" "$D/loom_mpi" run "$dir/job.yaml" > "$OUT/${name}_loom.txt" 2>&1
+  rc=$?
   t1=$(date +%s.%N)
   py - "$dir/results.h5" "$t0" "$t1" "$rc" "$OUT/${name}_loom.txt" <<'PY' | tee "$OUT/${name}_loom.jsonl"
 import json, re, sys
@@ -140,10 +146,13 @@ print(json.dumps({"event": "loom_summary", "rc": rc, "rows": rows, "ok": ok, "wa
                   "samples_per_hour_after_load": round(3600 * rows / (wall - load_s), 1) if wall > load_s else 0}))
 PY
   tail -4 "$OUT/${name}_loom.txt"
+  fi
+  [[ ",${LOOM_JOB_SIDES:-loom,hf}," == *",hf,"* ]] || return
   local hf_budget=$(( $(left) - 60 ))
   [ "$hf_budget" -gt "${LOOM_HF_BUDGET_S:-$hf_budget}" ] && hf_budget=$LOOM_HF_BUDGET_S
   timeout $(( $(left) - 20 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
-    --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s "$hf_budget" 2>&1 |
+    --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s "$hf_budget" \
+    --shuffle-seed "${LOOM_HF_SHUFFLE_SEED:-0}" 2>&1 |
     grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
 }
 
@@ -169,7 +178,7 @@ fi
 
 if has parity; then
   echo "--- parity job (tiny-loom, trained) at $(left) s left"
-  MODEL=$ROOT/models/tiny-loom JOB_DTYPE=bfloat16 JOB_MAX_CONTEXT=8192 job parity "  - name: NIAH
+  MODEL=$ROOT/models/tiny-loom JOB_DTYPE=bfloat16 JOB_MAX_CONTEXT=8192 LOOM_MAX_BATCH=${LOOM_PARITY_BATCH:-4} job parity "  - name: NIAH
     lengths: [1K, 2K, 4K, 8K]
     num_samples: 4
     data_dir: $ROOT/data/niah

@@ -5,11 +5,11 @@
             A model with random bf16 weights (transformers' own init, seed 0) from an HF config: the Llama-3.1-8B
             shape by default, or any config.json; --layers keeps the first N decoder layers. --tokenizer copies that
             directory's tokenizer files in, so loom_mpi can render and tokenize a job for it (ids stay < its vocab).
-  generate  --model DIR --prompts FILE.jsonl [--method full] [--out FILE.jsonl] [--budget-s S]
+  generate  --model DIR --prompts FILE.jsonl [--method full] [--out FILE.jsonl] [--budget-s S] [--shuffle-seed N]
             transformers `generate` on the prompts loom_mpi wrote (`loom_mpi validate --dump-prompts`): the same ids,
-            greedy, exactly max_new_tokens new tokens each (min_new_tokens = max_new_tokens), batch 1, in a fixed
-            shuffled order (a row that runs out of GPU memory is recorded as failed and the run goes on),
-            SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
+            greedy, exactly max_new_tokens new tokens each (EOS generated like any other token, as loom_mpi's
+            ignore_eos does), batch 1, in a fixed shuffled order (a row that fails, e.g. out of GPU memory, is
+            recorded as failed with its reason and the run goes on), SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
             samples/hour; stops after --budget-s seconds (the summary says how many ran).
 """
 import argparse
@@ -60,6 +60,10 @@ def generate(args):
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16, attn_implementation="sdpa",
                                                  device_map="cuda").eval()
     load_s = time.time() - t
+    # loom_mpi's ignore_eos (as vLLM's): an EOS token may be generated and generation goes on. transformers'
+    # min_new_tokens would instead forbid EOS (a different token follows), so it is not used: with no EOS id the
+    # model generates exactly max_new_tokens tokens, EOS ids included, as loom_mpi does.
+    model.generation_config.eos_token_id = None
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     rows = []
@@ -70,7 +74,7 @@ def generate(args):
                 rows.append(row)
     # A fixed shuffle, so a run cut short by --budget-s times a representative subset of the lengths.
     import random
-    random.Random(0).shuffle(rows)
+    random.Random(args.shuffle_seed).shuffle(rows)
     out = open(args.out, "w") if args.out else None
     print(json.dumps({"event": "hf_loaded", "seconds": round(load_s, 1), "rows": len(rows),
                       "transformers": __import__("transformers").__version__, "torch": torch.__version__,
@@ -79,7 +83,7 @@ def generate(args):
     with torch.inference_mode():
         # Warm-up (kernels, cuBLAS handles), not timed.
         warm = torch.tensor([rows[0]["input_ids"][:512]], device="cuda")
-        model.generate(warm, max_new_tokens=4, min_new_tokens=4, do_sample=False, pad_token_id=0)
+        model.generate(warm, max_new_tokens=4, do_sample=False, pad_token_id=0)
         torch.cuda.synchronize()
         start = time.time()
         for row in rows:
@@ -89,15 +93,17 @@ def generate(args):
             n = int(row["max_new_tokens"])
             t0 = time.time()
             try:
-                result = model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0)
+                result = model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=0)
                 torch.cuda.synchronize()
-            except torch.cuda.OutOfMemoryError:
-                # A row transformers cannot hold on this GPU: recorded, not timed as done; the run goes on.
+            except (torch.cuda.OutOfMemoryError, RuntimeError) as error:
+                # A row transformers cannot run on this GPU (out of memory, a backend's limit): recorded with its
+                # reason, not timed as done; the run goes on.
                 del ids
                 torch.cuda.empty_cache()
                 failed += 1
+                reason = "CUDA out of memory" if isinstance(error, torch.cuda.OutOfMemoryError) else str(error)[:300]
                 line = {"event": "sample_failed", "sample_key": row["sample_key"],
-                        "input_tokens": len(row["input_ids"]), "reason": "CUDA out of memory",
+                        "input_tokens": len(row["input_ids"]), "reason": reason,
                         "seconds": round(time.time() - t0, 4)}
                 print(json.dumps(line), flush=True)
                 if out:
@@ -135,6 +141,7 @@ def main():
     g.add_argument("--method", default="full")
     g.add_argument("--out", default="")
     g.add_argument("--budget-s", type=float, default=1e9)
+    g.add_argument("--shuffle-seed", type=int, default=0)
     args = p.parse_args()
     {"make": make, "generate": generate}[args.command](args)
 

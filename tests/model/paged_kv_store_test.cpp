@@ -154,3 +154,24 @@ TEST(PagedAttention, DecodeSplitsFillTheDeviceInWholeWaves) {
     EXPECT_LE(splits, 64);
   }
 }
+
+// The device tables' queued writes (CUDA): a slot released (length 0) and loaded again (length n) before the next
+// flush must end at n. A scatter with both writes keeps either on CUDA: that left reused slots at length 0 on the
+// GPU, so later sequences decoded without their prompt (found by the GPU parity job, 2026-12-06).
+TEST(PendingWrites, TheLastWriteToAnIndexWinsAndEachIndexIsAppliedOnce) {
+  PendingWrites pending;
+  EXPECT_TRUE(pending.empty());
+  pending.set(5, 0);
+  pending.set(9, 3);
+  pending.set(5, 17);
+  pending.set(2, 1);
+  pending.set(9, 4);
+  auto [index, value] = pending.take();
+  EXPECT_EQ(index, (std::vector<int64_t>{5, 9, 2}));
+  EXPECT_EQ(value, (std::vector<int32_t>{17, 4, 1}));
+  EXPECT_TRUE(pending.empty());
+  pending.set(5, 2);  // a new round starts empty
+  auto [index2, value2] = pending.take();
+  EXPECT_EQ(index2, (std::vector<int64_t>{5}));
+  EXPECT_EQ(value2, (std::vector<int32_t>{2}));
+}

@@ -82,8 +82,7 @@ void PagedKVStore::set_table(int64_t flat, int32_t page) {
   if (table_.is_cpu()) {
     table_.data_ptr<int32_t>()[flat] = page;
   } else {
-    pending_table_index_.push_back(flat);
-    pending_table_value_.push_back(page);
+    pending_table_.set(flat, page);
   }
 }
 
@@ -91,8 +90,7 @@ void PagedKVStore::set_length(int64_t flat, int32_t length) {
   if (lengths_.is_cpu()) {
     lengths_.data_ptr<int32_t>()[flat] = length;
   } else {
-    pending_length_index_.push_back(flat);
-    pending_length_value_.push_back(length);
+    pending_lengths_.set(flat, length);
   }
 }
 
@@ -198,16 +196,15 @@ void PagedKVStore::advance(int32_t slot) {
 }
 
 void PagedKVStore::flush() {
-  const auto apply = [this](at::Tensor& target, std::vector<int64_t>& index, std::vector<int32_t>& value) {
-    if (index.empty()) return;
+  const auto apply = [this](at::Tensor& target, PendingWrites& pending) {
+    if (pending.empty()) return;
+    auto [index, value] = pending.take();  // each entry once: index_put_ with repeated indices keeps any one of them
     at::Tensor idx = at::from_blob(index.data(), {static_cast<int64_t>(index.size())}, at::kLong).to(options_.device);
     at::Tensor val = at::from_blob(value.data(), {static_cast<int64_t>(value.size())}, at::kInt).to(options_.device);
     target.view({-1}).index_put_({idx}, val);
-    index.clear();
-    value.clear();
   };
-  apply(table_, pending_table_index_, pending_table_value_);
-  apply(lengths_, pending_length_index_, pending_length_value_);
+  apply(table_, pending_table_);
+  apply(lengths_, pending_lengths_);
 }
 
 int64_t PagedKVStore::row_tokens(int32_t slot, int64_t layer, int64_t kv_head) const {

@@ -9,12 +9,13 @@
 //   advance(): after the step, the host's lengths follow the device's (the append kernel grew them there).
 //   release(): frees the slot's pages.
 // Page tables and lengths live on the device ([layers, rows, max_pages] and [layers, rows], int32) with a host
-// mirror; changes are queued and applied by flush() (one small host-to-device copy), which must run before the
-// next kernel that reads them. On the CPU the tables are written in place and the pool grows on demand (doubling,
+// mirror; changes are queued (the last write to an entry wins) and applied by flush() (one small host-to-device
+// copy), which must run before the next kernel that reads them. On the CPU the tables are written in place and the pool grows on demand (doubling,
 // up to the budget); on CUDA the pool is allocated once (CUDA graphs keep its address).
 #pragma once
 
 #include "kernels/paged_attention.h"
+#include "rank/model/pending_writes.h"
 
 #include <ATen/ATen.h>
 
@@ -93,8 +94,7 @@ class PagedKVStore {
   std::vector<int32_t> row_lengths_;             // host mirror
   std::vector<int32_t> free_slot_list_;
   std::vector<bool> slot_in_use_;
-  std::vector<int64_t> pending_table_index_, pending_length_index_;
-  std::vector<int32_t> pending_table_value_, pending_length_value_;
+  PendingWrites pending_table_, pending_lengths_;  // device tables: queued until flush()
 };
 
 }  // namespace loom::model
