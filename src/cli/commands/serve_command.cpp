@@ -17,10 +17,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <memory>
-#include <pthread.h>
 #include <string>
 #include <thread>
 
@@ -37,14 +38,14 @@ struct ServeOptions {
   int64_t max_context = 0;
 };
 
+volatile std::sig_atomic_t stop_signal = 0;
+
+void note_stop_signal(int signal) { stop_signal = signal; }
+
 void run_serve(const ServeOptions& opts) {
-  // SIGINT/SIGTERM are taken by one waiting thread (blocked here, before any thread starts, so every thread
-  // inherits the mask) that stops the server; no work happens in a signal handler.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGINT/SIGTERM only set a flag (whichever thread takes them); a watcher thread sees it and stops the server.
+  std::signal(SIGINT, note_stop_signal);
+  std::signal(SIGTERM, note_stop_signal);
 
   const auto card = loom::model::read_model_card(opts.model);
   loom::model::EngineOptions engine_options;
@@ -66,19 +67,21 @@ void run_serve(const ServeOptions& opts) {
   loom::serve::OpenAiServer server(std::move(served));
   const int port = server.bind(opts.host, opts.port);
 
-  std::thread signal_waiter([&server, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    spdlog::info("serve: signal {} received, stopping", received);
-    server.stop();
+  std::atomic<bool> finished{false};
+  std::thread signal_watcher([&server, &finished] {
+    // stop() until serve() returns: a signal that came before the server listened must still stop it.
+    while (!finished) {
+      if (stop_signal) server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   });
   std::cout << fmt::format("loom_mpi serve: listening on http://{}:{} ({} on {})", opts.host, port, opts.model,
                            device)
             << std::endl;
   server.serve();
-  // Stopped by a signal: the waiter has returned. Stopped otherwise: wake the waiter so it can be joined.
-  pthread_kill(signal_waiter.native_handle(), SIGTERM);
-  signal_waiter.join();
+  if (stop_signal) spdlog::info("serve: signal {} received, stopped", static_cast<int>(stop_signal));
+  finished = true;
+  signal_watcher.join();
 }
 
 }  // namespace
