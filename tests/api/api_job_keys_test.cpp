@@ -2,6 +2,7 @@
 // missing or malformed base_url, an unset API key variable, tensor parallelism, and API keys without the backend.
 #include "common/error.h"
 #include "scheduler/job_parser.h"
+#include "scheduler/run_identity.h"
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,23 @@ TEST_F(ApiJobKeys, NoTensorParallelismAndNoApiKeysWithoutTheBackend) {
   e = parse_error(job("  base_url: http://x/v1\n"));
   EXPECT_EQ(e.key(), "model.base_url");
   EXPECT_TRUE(contains(e.what(), "only with model.backend: openai")) << e.what();
+}
+
+// API rows have their own model identity (named by model.model, not by the URL that may move), so a resume never
+// mixes them with local rows or with another served model; local rows keep the identity they had.
+TEST_F(ApiJobKeys, RunIdentityNamesTheServedModelNotTheUrl) {
+  const auto fingerprint = [](const JobConfig& job) {
+    RunIdentity identity = RunIdentity::of_job(job);
+    return identity.row_fingerprint({}, {}, RunIdentity::prompt_hash({1, 2}, {}, "", "", "[]", "{}"));
+  };
+  const JobConfig local = parse(job(""));
+  JobConfig api = parse(job("  backend: openai\n  base_url: http://127.0.0.1:8000/v1\n  model: tiny\n"));
+  const std::string api_print = fingerprint(api);
+  EXPECT_EQ(changed_components(fingerprint(local), api_print), std::vector<std::string>{"model"});
+  api.model.base_url = "http://127.0.0.1:9999/v1";
+  EXPECT_EQ(fingerprint(api), api_print);
+  api.model.api_model = "other";
+  EXPECT_EQ(changed_components(api_print, fingerprint(api)), std::vector<std::string>{"model"});
 }
 
 }  // namespace
