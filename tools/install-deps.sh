@@ -20,3 +20,5 @@ $SUDO apt-get install -y --no-install-recommends python3-jieba
 $SUDO apt-get install -y --no-install-recommends libssl-dev
 # Tests: the README's h5py + pandas snippet is run against real results files.
 $SUDO apt-get install -y --no-install-recommends python3-h5py python3-pandas
+# API backend and `loom_mpi serve`: libcurl (HTTP client, multi interface) and cpp-httplib (HTTP server, test servers).
+$SUDO apt-get install -y --no-install-recommends libcurl4-openssl-dev libcpp-httplib-dev

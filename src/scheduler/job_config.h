@@ -26,6 +26,15 @@ struct ModelConfig {
   int64_t kv_page_size = 64;
   bool cuda_graphs = true;
   std::string prefill_attention = "auto";
+  // backend openai (rank/api/openai_engine.h): rows come from an OpenAI-compatible server.
+  std::string backend = "local";  // local|openai
+  std::string base_url;
+  std::string api_model;          // the job's model.model
+  std::string api_key_env;
+  std::string endpoint = "completions";
+  int32_t max_in_flight = 8;
+  double timeout_s = 120;
+  int32_t max_retries = 4;
 };
 
 // Keys the job sets under `generation:`; each overrides the benchmark's official setting for every sample.

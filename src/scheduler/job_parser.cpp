@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -270,6 +271,45 @@ void require_positive(const Reader& reader, const YAML::Node& section, const std
               allow_zero ? "expected a value >= 0" : "expected a value > 0");
 }
 
+// model.backend openai: the server's URL (http:// or https://), its limits, and the API key's variable (set when the
+// job is checked with its files, so a missing key stops the job before any row runs). Tensor parallelism has no
+// meaning there.
+void read_api_backend(const Reader& reader, const YAML::Node& model, int32_t tensor_parallel, bool check_env,
+                      ModelConfig& out) {
+  out.backend = reader.get<std::string>(model, "model.backend");
+  const auto text = [&](const char* leaf) { return model[leaf] ? model[leaf].Scalar() : std::string(); };
+  out.base_url = text("base_url");
+  out.api_model = text("model");
+  out.api_key_env = text("api_key_env");
+  out.endpoint = reader.get<std::string>(model, "model.endpoint");
+  out.max_in_flight = reader.get<int32_t>(model, "model.max_in_flight");
+  require_positive(reader, model, "max_in_flight", "model.max_in_flight", out.max_in_flight);
+  out.timeout_s = reader.get<double>(model, "model.timeout_s");
+  require_positive(reader, model, "timeout_s", "model.timeout_s", out.timeout_s);
+  out.max_retries = reader.get<int32_t>(model, "model.max_retries");
+  require_positive(reader, model, "max_retries", "model.max_retries", out.max_retries, true);
+  const auto at = [&](const char* leaf) { return model[leaf] ? model[leaf] : model; };
+  if (out.backend != "openai") {
+    for (const char* leaf : {"base_url", "model", "api_key_env"}) {
+      if (model[leaf]) reader.fail(model[leaf], std::string("model.") + leaf, "set only with model.backend: openai");
+    }
+    return;
+  }
+  if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
+    reader.fail(at("base_url"), "model.base_url",
+                "the API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8000/v1), got '" +
+                    out.base_url + "'");
+  }
+  if (tensor_parallel != 1) {
+    reader.fail(at("backend"), "model.backend", "parallel.tensor_parallel 1 with backend openai (the server runs "
+                                                "the model; each rank only sends requests)");
+  }
+  if (check_env && !out.api_key_env.empty() && !std::getenv(out.api_key_env.c_str())) {
+    reader.fail(at("api_key_env"), "model.api_key_env",
+                "the name of a set environment variable holding the API key; " + out.api_key_env + " is not set");
+  }
+}
+
 std::string default_label(const std::string& name, const nlohmann::json& params) {
   if (params.empty()) return name;
   std::string label = name + "@";
@@ -513,6 +553,7 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   const YAML::Node parallel = root["parallel"];
   job.tensor_parallel = reader.get<int32_t>(parallel, "parallel.tensor_parallel");
   require_positive(reader, parallel, "tensor_parallel", "parallel.tensor_parallel", job.tensor_parallel);
+  read_api_backend(reader, model, job.tensor_parallel, options.check_files, job.model);
   job.cost_profile = reader.get<std::string>(parallel, "parallel.cost_profile");
 
   const YAML::Node benchmarks = root["benchmarks"];

@@ -31,6 +31,21 @@ const std::vector<KeySpec>& job_schema() {
       {"model.cuda_graphs", T::kBool, "true", "", "Replay decode steps as CUDA graphs where possible (GPU)."},
       {"model.prefill_attention", T::kString, "auto", "auto|cudnn|flash|sdpa",
        "GPU prefill attention kernel; auto = cuDNN when it passes a self-check, else FlashAttention-2."},
+      {"model.backend", T::kString, "local", "local|openai",
+       "local = this build's engine on each rank; openai = an OpenAI-compatible server (`loom_mpi serve`, vLLM, a "
+       "hosted API) generates each row; model.path still gives the tokenizer, chat template and config.json "
+       "(weights are not read). docs/api-backend.md."},
+      {"model.base_url", T::kString, "", "", "backend openai: the API's base URL, e.g. http://127.0.0.1:8000/v1."},
+      {"model.model", T::kString, "", "", "backend openai: the server's model name (empty: not sent)."},
+      {"model.api_key_env", T::kString, "", "",
+       "backend openai: the environment variable that holds the API key (empty: no key is sent)."},
+      {"model.endpoint", T::kString, "completions", "completions",
+       "backend openai: the endpoint; prompts are sent as token ids to /completions (chat is rendered locally)."},
+      {"model.max_in_flight", T::kInt, "8", "", "backend openai: requests in flight at once per worker group."},
+      {"model.timeout_s", T::kFloat, "120", "", "backend openai: seconds one request may take before it is retried."},
+      {"model.max_retries", T::kInt, "4", "",
+       "backend openai: retries of a request after a timeout, a refused connection, HTTP 408, 429 or 5xx "
+       "(exponential backoff from 0.5 s, Retry-After honoured); then the row fails and is retried on rerun."},
       {"parallel", T::kSection, "", "", "How ranks are used."},
       {"parallel.tensor_parallel", T::kInt, "1", "",
        "Ranks per worker group (tensor parallelism); the world size must be a multiple of it."},

@@ -96,11 +96,16 @@ RunIdentity RunIdentity::of_job(const JobConfig& job) {
     weight_bytes += fs::file_size(file);
   }
   model += "dtype " + job.model.dtype;
+  // backend openai: the rows come from a server's model, named by model.model (not base_url, which may move).
+  // Local rows keep the identity they had, so files written before resume as they did.
+  const bool api = job.model.backend == "openai";
+  if (api) model += "\nbackend openai model " + job.model.api_model;
   identity.model_ = short_hash(model);
   const std::string model_name = fs::weakly_canonical(job.model.path).filename().string();
   identity.descriptions_["model=" + identity.model_] =
-      fmt::format("{} (config.json {}, {} safetensors file(s) of {} bytes, dtype {})", model_name, config_hash,
-                  weights.size(), weight_bytes, job.model.dtype);
+      fmt::format("{} (config.json {}, {} safetensors file(s) of {} bytes, dtype {}){}", model_name, config_hash,
+                  weights.size(), weight_bytes, job.model.dtype,
+                  api ? fmt::format(", through an OpenAI API (model '{}')", job.model.api_model) : "");
 
   std::string tokenizer;
   std::vector<std::string> names;

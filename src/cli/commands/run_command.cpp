@@ -20,6 +20,7 @@
 #include "metrics/report/metrics_pass.h"
 #include "model_card/model_card.h"
 #include "model_card/tensor_parallel_check.h"
+#include "rank/api/openai_engine.h"
 #include "rank/model/cpu_threads.h"
 #include "rank/worker/engine_setup.h"
 #include "rank/worker/worker_loop.h"
@@ -30,11 +31,13 @@
 #include "scheduler/cost_model.h"
 #include "scheduler/failure_summary.h"
 #include "scheduler/job_parser.h"
+#include "text/tokenizer.h"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iterator>
 #include <exception>
 #include <iostream>
@@ -218,6 +221,32 @@ loom::model::EngineOptions engine_options_for(const loom::scheduler::JobConfig& 
   return options;
 }
 
+// backend openai: the rank's API engine (its tokenizer counts output tokens; the key is read from the variable the
+// job names, checked when the job was parsed). Errors are returned as text, like create_rank_engine's.
+loom::worker::EngineSetup create_api_engine(const loom::scheduler::JobConfig& job, int world_rank) {
+  loom::worker::EngineSetup setup;
+  try {
+    loom::api::OpenAiOptions options;
+    options.base_url = job.model.base_url;
+    options.model = job.model.api_model;
+    if (!job.model.api_key_env.empty()) {
+      const char* key = std::getenv(job.model.api_key_env.c_str());
+      if (!key) throw loom::Error("model.api_key_env: " + job.model.api_key_env + " is not set on this rank");
+      options.api_key = key;
+    }
+    options.max_in_flight = job.model.max_in_flight;
+    options.timeout_s = job.model.timeout_s;
+    options.retry.max_retries = job.model.max_retries;
+    options.seed = static_cast<uint64_t>(world_rank);
+    setup.engine = std::make_unique<loom::api::OpenAiEngine>(options, loom::text::load_tokenizer(job.model.path));
+    spdlog::info("engine ready: {}", setup.engine->device_description());
+  } catch (const std::exception& e) {
+    setup.error = loom::describe_exception(e, "starting the API engine");
+    spdlog::error("could not create the API engine: {}", setup.error);
+  }
+  return setup;
+}
+
 // Phase 4 (every rank): creates the engine (unless rank 0 could not prepare the job) and runs the worker loop until
 // the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
 void run_worker(const Comm& world, const RankLayout& layout, const loom::scheduler::JobConfig& job,
@@ -225,7 +254,9 @@ void run_worker(const Comm& world, const RankLayout& layout, const loom::schedul
   try {
     loom::worker::EngineSetup engine;
     if (rank0_error.empty()) {
-      engine = loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
+      engine = job.model.backend == "openai"
+                   ? create_api_engine(job, world.rank())
+                   : loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
     } else {
       engine.error = "the job could not be prepared: " + rank0_error;
     }

@@ -1,0 +1,196 @@
+#include "serve/openai_server.h"
+
+#include "common/error.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace loom::serve {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kJson = "application/json";
+
+void send_error(httplib::Response& res, int status, const std::string& message, const std::string& type,
+                const std::string& param) {
+  res.status = status;
+  res.set_content(error_body(message, type, param).dump(), kJson);
+}
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+OpenAiServer::OpenAiServer(ServedModel model)
+    : model_(std::move(model)), http_(std::make_unique<httplib::Server>()) {
+  http_->set_payload_max_length(uint64_t{256} << 20);
+  http_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    const json entry = {{"id", model_.name}, {"object", "model"}, {"created", 0}, {"owned_by", "loom_mpi"}};
+    res.set_content(json{{"object", "list"}, {"data", json::array({entry})}}.dump(), kJson);
+  });
+  const auto handler = [this](Endpoint endpoint) {
+    return [this, endpoint](const httplib::Request& req, httplib::Response& res) {
+      json body;
+      try {
+        body = json::parse(req.body);
+      } catch (const json::parse_error& e) {
+        send_error(res, 400, fmt::format("the request body is not valid JSON (at byte {})", e.byte),
+                   "invalid_request_error", "");
+        return;
+      }
+      try {
+        const CompletionRequest request = parse_completion_request(body, endpoint, model_.vocab_size);
+        if (!request.model.empty() && request.model != model_.name) {
+          send_error(res, 404, fmt::format("model: expected \"{}\" (the model this server serves), got \"{}\"",
+                                           model_.name, request.model),
+                     "invalid_request_error", "model");
+          return;
+        }
+        res.set_content(complete(request).dump(), kJson);
+      } catch (const RequestError& e) {
+        send_error(res, 400, e.what(), "invalid_request_error", e.key());
+      } catch (const InputError& e) {
+        send_error(res, 400, e.what(), "invalid_request_error", e.key());
+      } catch (const std::exception& e) {
+        send_error(res, 500, e.what(), "server_error", "");
+      }
+    };
+  };
+  http_->Post("/v1/completions", handler(Endpoint::kCompletions));
+  http_->Post("/v1/chat/completions", handler(Endpoint::kChat));
+  http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const std::string message =
+        res.status == 404 ? fmt::format("no endpoint {} {}: this server answers GET /v1/models, POST /v1/completions "
+                                        "and POST /v1/chat/completions", req.method, req.path)
+                          : fmt::format("HTTP {}", res.status);
+    res.set_content(error_body(message, "invalid_request_error", "").dump(), kJson);
+  });
+  engine_thread_ = std::thread([this] { engine_loop(); });
+}
+
+OpenAiServer::~OpenAiServer() {
+  stop();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (engine_thread_.joinable()) engine_thread_.join();
+}
+
+int OpenAiServer::bind(const std::string& host, int port) {
+  const int bound = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) throw Error(fmt::format("cannot listen on {}:{} (address in use or not this machine's)", host, port));
+  return bound;
+}
+
+void OpenAiServer::serve() { http_->listen_after_bind(); }
+
+void OpenAiServer::stop() { http_->stop(); }
+
+json OpenAiServer::complete(const CompletionRequest& request) {
+  model::InferenceRequest engine_request;
+  engine_request.sample_key = "serve";
+  engine_request.generation = request.generation;
+  engine_request.method = request.method;
+  if (request.endpoint == Endpoint::kChat) {
+    std::vector<text::ChatMessage> messages;
+    for (const auto& turn : request.messages) messages.push_back({turn.role, turn.content});
+    engine_request.input_ids = model_.tokenizer->encode(model_.chat_template.render(messages, true), false);
+  } else if (!request.prompt_ids.empty()) {
+    engine_request.input_ids = request.prompt_ids;
+  } else {
+    engine_request.input_ids = model_.tokenizer->encode(request.prompt_text, true);
+  }
+  const int64_t prompt_tokens = static_cast<int64_t>(engine_request.input_ids.size());
+  if (prompt_tokens == 0) throw RequestError("prompt", "expected a prompt of at least one token");
+  if (prompt_tokens + request.generation.max_new_tokens > model_.max_context) {
+    throw RequestError(request.endpoint == Endpoint::kChat ? "messages" : "prompt",
+                       fmt::format("expected prompt tokens + max_tokens within the model's context of {} tokens, got "
+                                   "{} + {}", model_.max_context, prompt_tokens, request.generation.max_new_tokens));
+  }
+  const auto result = generate(std::move(engine_request));
+  if (!result.ok) throw Error(result.error);
+  const int64_t completion_tokens = static_cast<int64_t>(result.output_ids.size());
+  const std::string finish = completion_tokens >= request.generation.max_new_tokens ? "length" : "stop";
+  json choice = {{"index", 0}, {"finish_reason", finish}, {"logprobs", nullptr}};
+  json out = {{"created", unix_seconds()}, {"model", model_.name}};
+  if (request.endpoint == Endpoint::kChat) {
+    choice["message"] = {{"role", "assistant"}, {"content", result.text}};
+    out["object"] = "chat.completion";
+    out["id"] = fmt::format("chatcmpl-{}", result.tag);
+  } else {
+    choice["text"] = result.text;
+    out["object"] = "text_completion";
+    out["id"] = fmt::format("cmpl-{}", result.tag);
+  }
+  out["choices"] = json::array({choice});
+  out["usage"] = {{"prompt_tokens", prompt_tokens},
+                  {"completion_tokens", completion_tokens},
+                  {"total_tokens", prompt_tokens + completion_tokens}};
+  out["loom"] = {{"output_ids", result.output_ids},
+                 {"method", request.method.name},
+                 {"queue_seconds", result.queue_seconds},
+                 {"prefill_seconds", result.cost.prefill_seconds},
+                 {"decode_seconds", result.cost.decode_seconds},
+                 {"kv_bytes", result.cost.kv_bytes}};
+  return out;
+}
+
+model::InferenceResult OpenAiServer::generate(model::InferenceRequest request) {
+  std::future<model::InferenceResult> done;
+  {
+    std::lock_guard lock(mutex_);
+    request.tag = next_tag_++;
+    std::promise<model::InferenceResult> promise;
+    done = promise.get_future();
+    pending_.emplace_back(std::move(request), std::move(promise));
+  }
+  wake_.notify_all();
+  return done.get();
+}
+
+// The one thread that touches the engine: submits what arrived, steps while anything runs.
+void OpenAiServer::engine_loop() {
+  for (;;) {
+    std::vector<std::pair<model::InferenceRequest, std::promise<model::InferenceResult>>> arrived;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty() || !model_.engine->idle(); });
+      if (stopping_ && pending_.empty() && model_.engine->idle()) return;
+      arrived.swap(pending_);
+    }
+    for (auto& [request, promise] : arrived) {
+      const int64_t tag = request.tag;
+      try {
+        model_.engine->submit({std::move(request)});
+        running_.emplace(tag, std::move(promise));
+      } catch (...) {
+        promise.set_exception(std::current_exception());
+      }
+    }
+    if (model_.engine->idle()) continue;
+    try {
+      for (auto& result : model_.engine->step()) {
+        auto it = running_.find(result.tag);
+        if (it == running_.end()) continue;
+        it->second.set_value(std::move(result));
+        running_.erase(it);
+      }
+    } catch (...) {
+      spdlog::error("serve: an engine step failed; its requests are answered with the error");
+      for (auto& [tag, promise] : running_) promise.set_exception(std::current_exception());
+      running_.clear();
+    }
+  }
+}
+
+}  // namespace loom::serve
