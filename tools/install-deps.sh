@@ -20,3 +20,5 @@ $SUDO apt-get install -y --no-install-recommends python3-jieba
 $SUDO apt-get install -y --no-install-recommends libssl-dev
 # Tests: the README's h5py + pandas snippet is run against real results files.
 $SUDO apt-get install -y --no-install-recommends python3-h5py python3-pandas
+# Tests: the HTML report is rendered in headless Chromium (report_html_browser_test; skipped without it).
+$SUDO apt-get install -y --no-install-recommends chromium || $SUDO apt-get install -y chromium-browser
