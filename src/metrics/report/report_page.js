@@ -162,7 +162,7 @@
       root.appendChild(grid);
       chart(grid, {type: 'scatter', data: {datasets: [...groups.entries()].map(([name, points], i) => ({
         label: name, data: points.sort((p, q) => p.x - q.x), showLine: true, borderColor: colour(i),
-        backgroundColor: colour(i), pointRadius: 5}))},
+        backgroundColor: colour(i), pointRadius: 5, clip: false}))},
         options: {plugins: {title: {display: true, text: 'Score vs KV kept'},
                             tooltip: {callbacks: {
                               label: (ctx) => `${ctx.raw.label}: ${fmt(ctx.raw.y)} @ ${fmt(ctx.raw.x, 3)}`}}},
