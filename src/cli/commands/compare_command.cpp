@@ -26,8 +26,7 @@ void loom_cli_add_compare(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("compare", "Compare two or more results files side by side (terminal and HTML)");
   cmd->add_option("results", opts->results, "results files written by jobs (A.h5 B.h5 ...)")
       ->required()
-      ->expected(2, -1)
-      ->check(CLI::ExistingFile);
+      ->expected(2, -1);
   CLI::Option* html = cmd->add_option("--html", opts->html, "write the HTML comparison to this file")
                            ->capture_default_str();
   html->excludes(cmd->add_flag("--no-html", opts->no_html, "write no HTML comparison"));
