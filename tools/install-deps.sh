@@ -22,3 +22,5 @@ $SUDO apt-get install -y --no-install-recommends libssl-dev
 $SUDO apt-get install -y --no-install-recommends python3-h5py python3-pandas
 # API backend and `loom_mpi serve`: libcurl (HTTP client, multi interface) and cpp-httplib (HTTP server, test servers).
 $SUDO apt-get install -y --no-install-recommends libcurl4-openssl-dev libcpp-httplib-dev
+# Tests: the HTML report is rendered in headless Chromium (report_html_browser_test; skipped without it).
+$SUDO apt-get install -y --no-install-recommends chromium || $SUDO apt-get install -y chromium-browser

@@ -4,7 +4,8 @@
 //   3. rank 0 opens the results store and prepares the work not yet stored (resume), then runs the dispatcher on
 //      a second thread (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
 //   4. every rank creates its engine and runs the worker loop until the dispatcher stops its group;
-//   5. rank 0 closes the store, runs the metrics pass (score table) and prints the results path.
+//   5. rank 0 closes the store, runs the metrics pass (score table, RESULTS.html unless --no-html) and prints the
+//      results path.
 // run_job calls one named function per phase (broadcast_job, form_groups, prepare_on_rank0, run_worker,
 // finish_on_rank0).
 // Exit codes (docs/trust.md): 0 every row of the job is stored ok; 1 a group could not work, rows were not run or a
@@ -55,6 +56,7 @@ struct RunOptions {
   std::string output;
   std::string log_level;
   double progress_interval_s = 0;
+  bool no_html = false;
   loom::scheduler::JobOverrides overrides;
 };
 
@@ -272,7 +274,7 @@ void run_worker(const Comm& world, const RankLayout& layout, const loom::schedul
 // Phase 5 (rank 0, after every group stopped): closes the store, runs the metrics pass and returns the exit code
 // (docs/trust.md): 1 when a group could not work or rows were not run, else 3 when rows of the job failed.
 int finish_on_rank0(const loom::scheduler::JobConfig& job, const loom::scheduler::PreparedJob& prepared,
-                    const loom::scheduler::DispatchSummary& summary) {
+                    const loom::scheduler::DispatchSummary& summary, bool write_html) {
   try {
     prepared.store->close();
   } catch (const std::exception& e) {
@@ -294,7 +296,9 @@ int finish_on_rank0(const loom::scheduler::JobConfig& job, const loom::scheduler
     exit_code = 1;
   }
   std::cout << "\n";
-  loom::metrics::report::run_metrics_pass(job.output_path, std::cout);
+  loom::metrics::report::MetricsPassOptions report_options;
+  report_options.write_html = write_html;
+  loom::metrics::report::run_metrics_pass(job.output_path, std::cout, report_options);
   std::cout << "\nresults: " << fs::absolute(job.output_path).string() << "\n";
   if (summary.failed > 0) std::cout << "failed samples this run: " << summary.failed << "\n";
   const loom::scheduler::FailureSummary failures =
@@ -348,7 +352,7 @@ int run_job(const RunOptions& options) {
     std::fprintf(stderr, "loom_mpi: error: %s\n", rank0.error.c_str());
     return rank0.exit_code;
   }
-  return finish_on_rank0(job, *rank0.prepared, summary);
+  return finish_on_rank0(job, *rank0.prepared, summary, !options.no_html);
 }
 
 }  // namespace
@@ -364,6 +368,7 @@ void loom_cli_add_run(CLI::App& app) {
   run->add_option("--log-level", options->log_level, "trace|debug|info|warn|error|off; overrides logging.level");
   run->add_option("--progress-interval", options->progress_interval_s,
                   "seconds between progress lines; overrides output.progress_interval_s");
+  run->add_flag("--no-html", options->no_html, "do not write the HTML report next to the results (RESULTS.html)");
   loom::cli::add_job_override_options(run, options->overrides);
   run->callback([options] {
     const int code = run_job(*options);

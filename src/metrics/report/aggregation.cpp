@@ -184,10 +184,16 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
   std::map<std::string, std::map<std::string, std::map<std::string, TaskSums>>> sums;
   std::map<std::pair<std::string, std::string>, std::string> benchmark_capability;
   std::map<std::string, CostSums> costs;
+  std::map<std::string, std::string> params;
+  std::map<std::string, std::map<std::string, std::map<std::pair<LengthColumn, double>, Accumulator>>> depths;
 
   Summary summary;
   for (const ScoredRow& row : rows) {
     costs[row.method].add(row);
+    params.try_emplace(row.method, row.method_params_json);
+    if (row.depth_percent)
+      depths[row.method][row.benchmark][{length_column(row.target_length, row.context_length), *row.depth_percent}]
+          .add(row);
     TaskSums& task = sums[row.method][row.benchmark][row.task];
     if (task.capability.empty()) task.capability = row.capability;
     benchmark_capability.try_emplace({row.method, row.benchmark}, row.capability);
@@ -205,6 +211,7 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
 
   for (const auto& [method, benchmarks] : sums) {
     MethodResult& m = summary.methods[method];
+    m.params_json = params[method];
     std::map<std::string, std::vector<Score>> bucket_scores;
     for (const auto& [benchmark, tasks] : benchmarks) {
       BenchmarkResult& b = m.benchmarks[benchmark];
@@ -236,6 +243,7 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       }
       b.total = weighted(task_scores);
       b.official = official_mean(b.tasks, b.official_rules);
+      for (const auto& [cell, acc] : depths[method][benchmark]) b.depths[cell] = acc.mean();
       for (const auto& [column, scores] : column_scores) b.lengths[column] = weighted(scores);
       for (const auto& [bucket, scores] : task_bucket_scores) {
         b.buckets[bucket] = weighted(scores);

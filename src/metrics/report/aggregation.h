@@ -35,6 +35,8 @@ struct ScoredRow {
   int64_t sample_index = 0;
   int64_t target_length = 0;
   int64_t context_length = 0;
+  std::optional<double> depth_percent;     // the needle depth of NIAH-style rows (metadata "depth_percent")
+  std::string method_params_json;          // the method's parameters (its compression_ratio for sweeps)
   bool failed = false;                     // generation failed, or the row could not be scored
   std::string error;                       // the reason when failed
   double score = 0;                        // 0–100: mean of metric_scores (0 when failed)
@@ -81,6 +83,8 @@ struct BenchmarkResult {
   std::map<std::string, TaskResult> tasks;
   std::map<LengthColumn, Score> lengths;  // the benchmark average per length column (sample-weighted)
   std::map<std::string, Score> buckets;   // keyed by bucket label
+  // Rows with a needle depth (NIAH): the plain mean per (length column, depth percent) over all its tasks.
+  std::map<std::pair<LengthColumn, double>, Score> depths;
   std::optional<double> official;         // plain mean of the tasks' official scores (every task has one)
   std::set<std::string> official_rules;   // the rules behind them
 };
@@ -114,6 +118,7 @@ struct MethodCost {
 };
 
 struct MethodResult {
+  std::string params_json;  // the method's parameters (its first row's method_params_json)
   double overall = 0;  // mean of benchmark scores
   int64_t samples = 0;
   int64_t failed = 0;

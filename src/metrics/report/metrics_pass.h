@@ -1,16 +1,21 @@
 // The metrics pass over a results file (end of every run, and `loom_mpi report`): reads every row (journal
 // included), scores it with the scorers named in its `metric` column (loom::metrics::make_scorer), aggregates
 // (aggregation.h), writes the JSON summary next to the file (run.h5 → run.json) and the /metrics group into it
-// (atomic rewrite; skipped with a note when a running job holds the file), and prints the tables and failures.
+// (atomic rewrite; skipped with a note when a running job holds the file), writes the HTML report next to it
+// (run.h5 → run.html, html_report.h) unless told not to, and prints the tables (with the method × ratio pivot of a
+// sweep) and failures, or one export (report_exports.h) instead.
 #pragma once
 
 #include "metrics/report/aggregation.h"
+#include "metrics/report/html_report.h"
+#include "metrics/report/report_exports.h"
 #include "metrics/report/report_tables.h"
 #include "metrics/report/row_scoring.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <ostream>
 
 namespace loom::metrics::report {
@@ -19,6 +24,9 @@ struct MetricsPassOptions {
   TableView view = TableView::all;
   bool print_json = false;   // print the JSON summary instead of the tables
   bool write_files = true;   // write <file>.json and /metrics
+  bool write_html = true;    // write the HTML report (to html_path, else next to the results: <file>.html)
+  std::filesystem::path html_path;
+  std::optional<ExportFormat> export_format;  // print this export instead of the tables
 };
 
 struct MetricsPassResult {
@@ -26,7 +34,12 @@ struct MetricsPassResult {
   nlohmann::json json;
   std::filesystem::path json_path;
   bool wrote_metrics_group = false;
+  std::filesystem::path html_path;  // empty when no HTML report was written
 };
+
+// Reads and scores every row of a results file and aggregates it, with the run's identity (for `compare`).
+ReportRun score_results_file(const std::filesystem::path& results_path, const ScorerFactory& scorers);
+ReportRun score_results_file(const std::filesystem::path& results_path);
 
 std::filesystem::path summary_path_for(const std::filesystem::path& results_path);
 

@@ -53,6 +53,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   out.sample_index = row.sample_index;
   out.target_length = row.target_length;
   out.context_length = row.context_length;
+  out.method_params_json = row.method_params_json;
   out.generated = row.status == "ok";
   out.cost = row.cost;
 
@@ -69,6 +70,9 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
     for (const auto& name : names) out.metric_scores[name] = 0;
     return out;
   };
+  const nlohmann::json depth_source = nlohmann::json::parse(row.metadata_json, nullptr, false);  // no throw
+  if (depth_source.is_object() && depth_source.contains("depth_percent") && depth_source["depth_percent"].is_number())
+    out.depth_percent = depth_source["depth_percent"].get<double>();
   if (row.status != "ok") return fail(row.error.empty() ? row.status : row.error);
   try {
     const std::vector<std::string> references = parse_references(row.references_json);
