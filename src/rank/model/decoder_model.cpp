@@ -149,7 +149,7 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
     at::Tensor attended;
     if (seg.prefill) {
       observe_prefill(layer, state, qs, q_rot);
-      if (state.policy->replaces_prefill_attention()) {
+      if (state.policy->replaces_prefill_attention() && layer_window(config_, layer) == 0) {
         auto [keys, values] = cache.dense();
         attended = state.policy->prefill_attention(PrefillAttentionInput{layer, q_rot, keys, values, scale_});
       }
