@@ -36,7 +36,7 @@ struct RopeConfig {
 };
 
 struct ModelCard {
-  std::string model_type;                // llama|mistral|qwen2|qwen3
+  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3
   std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -52,6 +52,7 @@ struct ModelCard {
   bool o_bias = false;       // o_proj has a bias (Llama attention_bias)
   bool mlp_bias = false;
   bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
+  bool fused_projections = false;  // Phi-3: self_attn.qkv_proj and mlp.gate_up_proj hold q|k|v and gate|up rows
   // Sliding-window attention: a sliding layer's query at position p attends positions (p - sliding_window, p] and its
   // cache keeps only that window. sliding_window 0: every layer attends the whole prefix.
   int64_t sliding_window = 0;
