@@ -239,6 +239,19 @@ TEST_F(BadModelCard, SlidingWindowLayersAndBadValues) {
   EXPECT_EQ(refusal().key(), "use_sliding_window");
 }
 
+// Phi-3: fused projections; the 128k variants' longrope is refused naming the RoPE type.
+TEST_F(BadModelCard, Phi3FusedAndLongropeRefused) {
+  json config = json::parse(file_text(fixture("phi3_tiny") / "config.json"));
+  write(config);
+  EXPECT_TRUE(read_model_card(dir_).fused_projections);
+  config["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"short_factor", {1.0}},
+                               {"long_factor", {2.0}}};
+  write(config);
+  const InputError e = refusal();
+  EXPECT_EQ(e.key(), "rope_parameters.rope_type");
+  EXPECT_NE(std::string(e.what()).find("longrope"), std::string::npos) << e.what();
+}
+
 TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
   const InputError e = refusal();
   EXPECT_EQ(e.file(), (dir_ / "config.json").string());
