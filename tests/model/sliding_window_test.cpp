@@ -1,7 +1,8 @@
-// Sliding-window attention (Mistral, Qwen2 use_sliding_window, Phi-3): the windowed attention against a plain masked
-// reference, the cache keeping only its window (bytes bounded whatever the length), chunked prefill and bf16 against
-// transformers (tools/fixtures/make_model_fixtures.py: mistral_sliding, qwen2_sliding, phi3_tiny; fp32 logits and greedy
-// tokens are in engine_fixture_test), and the methods composing with it (full cache, SnapKV, StreamingLLM).
+// Sliding-window attention (Mistral, Qwen2 use_sliding_window, Phi-3): the windowed attention against a plain
+// masked reference, the cache keeping only its window (bytes bounded whatever the length), chunked prefill and bf16
+// against transformers (tools/fixtures/make_model_fixtures.py: mistral_sliding, qwen2_sliding, phi3_tiny; fp32
+// logits and greedy tokens are in engine_fixture_test), and the methods composing with it (full cache, SnapKV,
+// StreamingLLM).
 #include "model_card/model_card.h"
 #include "model_test_util.h"
 #include "rank/accel/registry.h"

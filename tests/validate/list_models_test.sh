@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # list_models_test.sh LOOM_MPI SOURCE_DIR WORK_DIR: `loom_mpi list models` reads each model card: a loadable model
-# shows its architecture class (and sliding window), a refused one says why (the key and what was expected), and the listing goes on.
+# shows its architecture class (and sliding window), a refused one says why (the key and what was expected), and
+# the listing goes on.
 set -euo pipefail
 loom_mpi=$1 source=$2 work=$3
 rm -rf "$work"
