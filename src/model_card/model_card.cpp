@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -186,6 +187,45 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
     rope.high_freq_factor = required<double>(params, "high_freq_factor", file, "a number");
   }
   return rope;
+}
+
+void parse_sliding_window(const nlohmann::json& config, const std::string& file, int64_t first_sliding_layer,
+                          ModelCard& out) {
+  const std::optional<int64_t> window = optional_field<int64_t>(config, "sliding_window", file, "an integer");
+  out.sliding_window = 0;
+  out.sliding_layers.clear();
+  if (!window) return;
+  check_positive(file, "sliding_window", *window, int64_t{1} << 24);
+  out.sliding_window = *window;
+  auto types = config.find("layer_types");
+  if (types != config.end() && !types->is_null()) {
+    if (!types->is_array() || static_cast<int64_t>(types->size()) != out.num_layers) {
+      throw InputError(file, 0, "layer_types",
+                       fmt::format("expected a list of {} entries (num_hidden_layers), got {}", out.num_layers,
+                                   shown(*types)));
+    }
+    for (const auto& type : *types) {
+      if (type == "sliding_attention") {
+        out.sliding_layers.push_back(true);
+      } else if (type == "full_attention") {
+        out.sliding_layers.push_back(false);
+      } else {
+        throw InputError(file, 0, "layer_types",
+                         fmt::format("expected \"sliding_attention\" or \"full_attention\", got {}", shown(type)));
+      }
+    }
+  } else {
+    for (int64_t layer = 0; layer < out.num_layers; ++layer) out.sliding_layers.push_back(layer >= first_sliding_layer);
+  }
+  if (std::find(out.sliding_layers.begin(), out.sliding_layers.end(), true) == out.sliding_layers.end()) {
+    out.sliding_window = 0;
+    out.sliding_layers.clear();
+  }
+}
+
+int64_t layer_window(const ModelCard& config, int64_t layer) {
+  if (config.sliding_window <= 0 || layer < 0 || layer >= static_cast<int64_t>(config.sliding_layers.size())) return 0;
+  return config.sliding_layers[static_cast<size_t>(layer)] ? config.sliding_window : 0;
 }
 
 void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelCard& out) {

@@ -36,7 +36,7 @@ struct RopeConfig {
 };
 
 struct ModelCard {
-  std::string model_type;                // llama|mistral|qwen2|qwen3
+  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3
   std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -52,6 +52,11 @@ struct ModelCard {
   bool o_bias = false;       // o_proj has a bias (Llama attention_bias)
   bool mlp_bias = false;
   bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
+  bool fused_projections = false;  // Phi-3: self_attn.qkv_proj and mlp.gate_up_proj hold q|k|v and gate|up rows
+  // Sliding-window attention: a sliding layer's query at position p attends positions (p - sliding_window, p] and its
+  // cache keeps only that window. sliding_window 0: every layer attends the whole prefix.
+  int64_t sliding_window = 0;
+  std::vector<bool> sliding_layers;  // num_layers entries when sliding_window > 0
   RopeConfig rope;
   std::string torch_dtype = "float32";  // bfloat16|float16|float32
   std::vector<int32_t> eos_token_ids;   // generation_config.json, else config.json
@@ -74,6 +79,11 @@ std::string read_config_text(const std::filesystem::path& model_dir);
 void parse_common_fields(const nlohmann::json& config, const std::string& file, ModelCard& out);
 // A boolean key of config.json (null or absent: `fallback`); another type is an InputError naming the key.
 bool optional_flag(const nlohmann::json& config, const std::string& key, const std::string& file, bool fallback);
+// sliding_window (null or absent: none) and which layers slide: "layer_types" when present (transformers 5.x,
+// "sliding_attention"|"full_attention" per layer), else layers first_sliding_layer.. (Mistral 0, Qwen2
+// max_window_layers). InputError naming the key for a window that is not a positive integer or a bad layer_types.
+void parse_sliding_window(const nlohmann::json& config, const std::string& file, int64_t first_sliding_layer,
+                          ModelCard& out);
 RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int64_t max_position_embeddings);
 
 // Refuses values no real checkpoint has (they would run and silently change the output): sizes <= 0 or absurdly
@@ -81,6 +91,9 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
 // factor below 1, llama3 high_freq_factor <= low_freq_factor, token ids outside [0, vocab_size). InputError names
 // config.json and the key. read_model_card calls it; the limits are listed in docs/trust-inputs.md.
 void check_model_card(const ModelCard& config, const std::string& file);
+
+// The window of `layer` in tokens, 0 when the layer attends the whole prefix.
+int64_t layer_window(const ModelCard& config, int64_t layer);
 
 // The longest sequence (prompt + output) the model was trained for: max_position_embeddings, or factor x
 // original_max_position_embeddings for linear and YaRN scaling when larger; 0 (no limit) for dynamic NTK.

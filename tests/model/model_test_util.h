@@ -5,6 +5,7 @@
 #include "rank/model/attention_policy.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/safetensors_file.h"
+#include "rank/model/sliding_window_cache.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -23,7 +24,8 @@ inline std::filesystem::path fixture_dir(const std::string& name) {
 
 inline const std::vector<std::string>& fixture_names() {
   static const std::vector<std::string> names = {"llama3_tiny", "llama_linear", "llama_dynamic", "qwen2_tiny",
-                                                 "qwen2_yarn",  "qwen3_tiny",   "mistral_tiny"};
+                                                 "qwen2_yarn",  "qwen3_tiny",   "mistral_tiny", "mistral_sliding",
+                                                 "qwen2_sliding", "phi3_tiny"};
   return names;
 }
 
@@ -68,7 +70,9 @@ inline at::Tensor prompt_logits(DecoderModel& model, const std::vector<int64_t>&
   context.device = model.device();
   SequenceState state;
   state.policy = std::make_unique<FullCachePolicy>(context);
-  for (int64_t l = 0; l < model.config().num_layers; ++l) state.caches.push_back(state.policy->make_cache(l));
+  for (int64_t l = 0; l < model.config().num_layers; ++l) {
+    state.caches.push_back(make_layer_cache(model.config(), *state.policy, l));
+  }
   state.observations.resize(model.config().num_layers);
   const int64_t n = static_cast<int64_t>(ids.size());
   at::Tensor all = at::tensor(ids, at::kLong), logits;

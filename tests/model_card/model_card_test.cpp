@@ -202,6 +202,56 @@ TEST_F(BadModelCard, OutOfRangeValuesNameTheKey) {
   }
 }
 
+// Sliding window (Qwen3 base, use_sliding_window on): layer_types decides the sliding layers when present, else
+// max_window_layers; a bad window or layer_types is refused naming the key.
+TEST_F(BadModelCard, SlidingWindowLayersAndBadValues) {
+  json config = original_;
+  config["use_sliding_window"] = true;
+  config["sliding_window"] = 128;
+  config["layer_types"] = {"full_attention", "sliding_attention"};
+  write(config);
+  ModelCard card = read_model_card(dir_);
+  EXPECT_EQ(card.sliding_window, 128);
+  EXPECT_EQ(layer_window(card, 0), 0);
+  EXPECT_EQ(layer_window(card, 1), 128);
+  config.erase("layer_types");
+  config["max_window_layers"] = 0;
+  write(config);
+  card = read_model_card(dir_);
+  EXPECT_EQ(layer_window(card, 0), 128);
+  config["use_sliding_window"] = false;  // transformers ignores the window then
+  write(config);
+  EXPECT_EQ(read_model_card(dir_).sliding_window, 0);
+  config["use_sliding_window"] = true;
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"sliding_window", 0},          {"sliding_window", "4k"},
+      {"layer_types", {"full_attention"}}, {"layer_types", {"full_attention", "local"}},
+      {"max_window_layers", -1}};
+  for (const auto& [key, value] : cases) {
+    SCOPED_TRACE(key + " = " + value.dump());
+    json bad = config;
+    bad[key] = value;
+    write(bad);
+    EXPECT_EQ(refusal().key(), key);
+  }
+  config.erase("sliding_window");
+  write(config);
+  EXPECT_EQ(refusal().key(), "use_sliding_window");
+}
+
+// Phi-3: fused projections; the 128k variants' longrope is refused naming the RoPE type.
+TEST_F(BadModelCard, Phi3FusedAndLongropeRefused) {
+  json config = json::parse(file_text(fixture("phi3_tiny") / "config.json"));
+  write(config);
+  EXPECT_TRUE(read_model_card(dir_).fused_projections);
+  config["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"short_factor", {1.0}},
+                               {"long_factor", {2.0}}};
+  write(config);
+  const InputError e = refusal();
+  EXPECT_EQ(e.key(), "rope_parameters.rope_type");
+  EXPECT_NE(std::string(e.what()).find("longrope"), std::string::npos) << e.what();
+}
+
 TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
   const InputError e = refusal();
   EXPECT_EQ(e.file(), (dir_ / "config.json").string());

@@ -3,7 +3,8 @@
 //   methods    — the method catalogue: each method with its parameters (type, range, default, meaning) and model
 //                rules (`full` = dense cache), then the presets of configs/acceleration;
 //   models     — model directories (with config.json) under <repo>/models and <repo>/tests/fixtures/models: the
-//                architecture class from each model card, or why the card is refused.
+//                architecture class from each model card (and its sliding window, if any), or why the card is
+//                refused.
 #include "common/error.h"
 #include "methods/method_catalogue.h"
 #include "benchmarks/registry.h"
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -71,16 +73,20 @@ void list_models(const fs::path& configs) {
     for (const auto& entry : fs::directory_iterator(root)) {
       if (!fs::is_regular_file(loom::model::config_path(entry.path()))) continue;
       std::string architecture = "?";
-      std::string refused;
+      std::string refused, window;
       try {
         const loom::model::ModelCard card = loom::model::read_model_card(entry.path());
         architecture = card.class_names.empty() ? card.model_type : card.class_names.front();
+        if (card.sliding_window > 0) {
+          const auto sliding = std::count(card.sliding_layers.begin(), card.sliding_layers.end(), true);
+          window = fmt::format(", sliding window {} on {}/{} layers", card.sliding_window, sliding, card.num_layers);
+        }
       } catch (const loom::InputError& e) {
         refused = " (not loadable: " + (e.key().empty() ? "" : "'" + e.key() + "' ") + e.expected() + ")";
       }
       const bool tokenizer = fs::exists(entry.path() / "tokenizer.json") || fs::exists(entry.path() / "tokenizer.model");
-      std::cout << fmt::format("{:<48} {:<24} {}{}\n", fs::relative(entry.path(), repo).string(), architecture,
-                               tokenizer ? "tokenizer" : "no tokenizer", refused);
+      std::cout << fmt::format("{:<48} {:<24} {}{}{}\n", fs::relative(entry.path(), repo).string(), architecture,
+                               tokenizer ? "tokenizer" : "no tokenizer", window, refused);
     }
   }
 }

@@ -24,6 +24,11 @@ Architecture describe_llama();
 Architecture describe_mistral();
 Architecture describe_qwen2();
 Architecture describe_qwen3();
+Architecture describe_phi3();
+
+// Qwen2/Qwen3's sliding window: only with use_sliding_window true (then sliding_window is required), on layers
+// max_window_layers.. (default 28, as transformers) unless layer_types says otherwise.
+void parse_qwen_sliding_window(const nlohmann::json& config, const std::string& file, ModelCard& out);
 
 const std::vector<Architecture>& supported_architectures();
 // Throws InputError naming config.json and model_type when the architecture is not supported.

@@ -1,23 +1,12 @@
-// Mistral (MistralForCausalLM): the Llama decoder without biases. Sliding-window attention (v0.1's
-// sliding_window: 4096) is unsupported: such a config is accepted only when the window covers
-// max_position_embeddings, otherwise it is rejected rather than silently computing full attention.
+// Mistral (MistralForCausalLM): the Llama decoder without biases, with sliding-window attention on every layer when
+// sliding_window is set (v0.1: 4096; null in later releases).
 #include "model_card/architectures/architecture.h"
-
-#include "common/error.h"
-
-#include <nlohmann/json.hpp>
 
 namespace loom::model {
 
 namespace {
 void parse_mistral(const nlohmann::json& config, const std::string& file, ModelCard& out) {
-  auto window = config.find("sliding_window");
-  if (window != config.end() && window->is_number_integer() &&
-      window->get<int64_t>() < out.max_position_embeddings) {
-    throw InputError(file, 0, "sliding_window",
-                     fmt::format("sliding-window attention ({} < max_position_embeddings {}) is not supported; "
-                                 "expected null", window->get<int64_t>(), out.max_position_embeddings));
-  }
+  parse_sliding_window(config, file, 0, out);
 }
 }  // namespace
 

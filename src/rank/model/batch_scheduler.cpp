@@ -5,6 +5,7 @@
 #include "kernels/paged_attention.h"
 #include "rank/model/device.h"
 #include "rank/model/failure_text.h"
+#include "rank/model/sliding_window_cache.h"
 
 #include <spdlog/spdlog.h>
 
@@ -174,7 +175,7 @@ void BatchScheduler::finish_prefill(PrefillJob& job, const at::Tensor& logits) {
           if (last) {
             seq.state.caches.push_back(std::move(job.shared.caches[static_cast<size_t>(layer)]));
           } else {
-            std::unique_ptr<LayerKVCache> copy = seq.state.policy->make_cache(layer);
+            std::unique_ptr<LayerKVCache> copy = make_layer_cache(res_.model->config(), *seq.state.policy, layer);
             auto [keys, values] = job.shared.caches[static_cast<size_t>(layer)]->dense();
             copy->append(keys, values);
             seq.state.caches.push_back(std::move(copy));

@@ -64,9 +64,18 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
     w.input_norm = load(p + "input_layernorm.weight", {hidden});
     w.post_attention_norm = load(p + "post_attention_layernorm.weight", {hidden});
     // q, k and v rows of this rank side by side: one GEMM.
-    w.qkv_proj = at::cat({load.shard(p + "self_attn.q_proj.weight", {q_dim, hidden}, 0, q_start, q_rows),
-                          load.shard(p + "self_attn.k_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows),
-                          load.shard(p + "self_attn.v_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows)});
+    if (config_.fused_projections) {
+      // Phi-3's qkv_proj: q rows, then k rows, then v rows; this rank's rows of each.
+      const std::string fused = p + "self_attn.qkv_proj.weight";
+      const std::vector<int64_t> shape = {q_dim + 2 * kv_dim, hidden};
+      w.qkv_proj = at::cat({load.shard(fused, shape, 0, q_start, q_rows),
+                            load.shard(fused, shape, 0, q_dim + kv_start, kv_rows),
+                            load.shard(fused, shape, 0, q_dim + kv_dim + kv_start, kv_rows)});
+    } else {
+      w.qkv_proj = at::cat({load.shard(p + "self_attn.q_proj.weight", {q_dim, hidden}, 0, q_start, q_rows),
+                            load.shard(p + "self_attn.k_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows),
+                            load.shard(p + "self_attn.v_proj.weight", {kv_dim, hidden}, 0, kv_start, kv_rows)});
+    }
     if (config_.qkv_bias) {
       w.qkv_bias = at::cat({load.shard(p + "self_attn.q_proj.bias", {q_dim}, 0, q_start, q_rows),
                             load.shard(p + "self_attn.k_proj.bias", {kv_dim}, 0, kv_start, kv_rows),
@@ -76,9 +85,16 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
     w.o_bias = load.optional(config_.o_bias && bias_owner, p + "self_attn.o_proj.bias", {hidden});
     w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
     w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
-    w.gate_up_proj =
-        at::cat({load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols),
-                 load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols)});
+    if (config_.fused_projections) {
+      // Phi-3's gate_up_proj: gate rows, then up rows.
+      const std::string fused = p + "mlp.gate_up_proj.weight";
+      w.gate_up_proj = at::cat({load.shard(fused, {2 * inter, hidden}, 0, inter_start, inter_cols),
+                                load.shard(fused, {2 * inter, hidden}, 0, inter + inter_start, inter_cols)});
+    } else {
+      w.gate_up_proj =
+          at::cat({load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols),
+                   load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols)});
+    }
     if (config_.mlp_bias) {
       w.gate_up_bias = at::cat({load.shard(p + "mlp.gate_proj.bias", {inter}, 0, inter_start, inter_cols),
                                 load.shard(p + "mlp.up_proj.bias", {inter}, 0, inter_start, inter_cols)});
@@ -149,7 +165,7 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
     at::Tensor attended;
     if (seg.prefill) {
       observe_prefill(layer, state, qs, q_rot);
-      if (state.policy->replaces_prefill_attention()) {
+      if (state.policy->replaces_prefill_attention() && layer_window(config_, layer) == 0) {
         auto [keys, values] = cache.dense();
         attended = state.policy->prefill_attention(PrefillAttentionInput{layer, q_rot, keys, values, scale_});
       }

@@ -1,6 +1,7 @@
-// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3): embeddings,
+// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3): embeddings,
 // num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP], final norm,
-// lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of three / two).
+// lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of three / two),
+// loaded from separate tensors or from Phi-3's fused ones.
 // Two entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.

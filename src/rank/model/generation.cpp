@@ -1,6 +1,7 @@
 #include "rank/model/generation.h"
 
 #include "common/error.h"
+#include "rank/model/sliding_window_cache.h"
 #include "text/tokenizer.h"
 
 #include <algorithm>
@@ -81,7 +82,9 @@ at::Tensor run_prefill_chunk(DecoderModel& model, const at::Tensor& all_ids, int
   if (begin == 0) {
     const int64_t layers = model.config().num_layers;
     state.caches.clear();
-    for (int64_t layer = 0; layer < layers; ++layer) state.caches.push_back(state.policy->make_cache(layer));
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      state.caches.push_back(make_layer_cache(model.config(), *state.policy, layer));
+    }
     state.observations.assign(static_cast<size_t>(layers), PrefillObservation());
   }
   SequenceSegment segment{0, count, begin, length, true, &state};
@@ -95,6 +98,7 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
   AttentionPolicy& policy = *state.policy;
   const int64_t layers = model.config().num_layers;
   for (int64_t layer = 0; layer < layers; ++layer) {
+    if (layer_window(model.config(), layer) > 0) continue;  // a sliding layer keeps its window (sliding_window_cache.h)
     const PrefillObservation& obs = observations[static_cast<size_t>(layer)];
     PrefillSummary summary;
     summary.layer = layer;
