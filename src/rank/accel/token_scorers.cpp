@@ -2,6 +2,7 @@
 #include "rank/accel/token_scorers.h"
 
 #include "common/error.h"
+#include "rank/accel/partition_scorers.h"
 #include "rank/parallel/communicator.h"
 
 #include <cmath>
@@ -230,6 +231,16 @@ ScorerSettings read_scorer_settings(ScorerKind kind, const MethodParams& params)
       s.window_size = params.get_int("window_size");
       s.gamma = params.get_double("gamma");
       break;
+    case ScorerKind::kCur:
+      s.n_sink = params.get_int("n_sink");
+      s.leverage = params.get_string("leverage");
+      s.local_approximation = params.get_bool("local_approximation");
+      s.local_window = params.get_int("local_window_size");
+      break;
+    case ScorerKind::kLagKV:
+      s.n_sink = params.get_int("n_sink");
+      s.lag_size = params.get_int("lag_size");
+      break;
   }
   return s;
 }
@@ -304,6 +315,10 @@ at::Tensor score_tokens(const ScorerSettings& s, const ScoreInputs& in) {
       return expected_scores(s, in);
     case ScorerKind::kCake:
       return cake_scores(s, in);
+    case ScorerKind::kCur:
+      return cur_scores(in.keys, in.values, s.n_sink, s.leverage, s.local_approximation, s.local_window);
+    case ScorerKind::kLagKV:
+      return lagkv_scores(in.keys, in.values, s.n_sink, s.lag_size);
   }
   return at::Tensor();
 }
