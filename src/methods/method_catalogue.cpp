@@ -146,6 +146,12 @@ std::vector<MethodDef> build_catalogue() {
                        ParamRole::kScorer),
                integer("local_window_size", 16, 1, 1 << 20, "Tokens per normalisation window.", ParamRole::kScorer),
                skip_layers()}})));
+  all.push_back(eviction("random", "uniform random scores (baseline)",
+                         "kvpress RandomPress with a seed (torch CPU generator; the evaluation's seed is 42).",
+                         concat({budget(0.5, nullptr),
+                                 {integer("seed", 42, 0, kMaxSeed, "Seed of torch's CPU generator, reset per layer.",
+                                          ParamRole::kScorer),
+                                  skip_layers()}})));
   all.push_back(eviction(
       "lagkv", "lag-relative key/value spread inside partitions",
       "kvpress LagKVPress (n_sink 4, lag_size 128); sinks and the last partition always kept; prompts shorter "

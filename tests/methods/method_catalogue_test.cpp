@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 20u);
+  ASSERT_EQ(method_catalogue().size(), 21u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -70,6 +70,8 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
   EXPECT_EQ(resolve_method_params("cur", {}),
             json::parse(R"({"compression_ratio": 0.5, "n_sink": 4, "leverage": "kv_product",
                             "local_approximation": true, "local_window_size": 16, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("random", {}),
+            json::parse(R"({"compression_ratio": 0.5, "seed": 42, "skip_layers": []})"));
   EXPECT_EQ(resolve_method_params("lagkv", {}),
             json::parse(R"({"compression_ratio": 0.5, "n_sink": 4, "lag_size": 128, "skip_layers": []})"));
   // ThinK has no token budget unless one is given.

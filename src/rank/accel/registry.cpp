@@ -57,6 +57,7 @@ const std::map<std::string, Maker>& makers() {
       {"expected_attention", eviction(ScorerKind::kExpected)},
       {"cur", eviction(ScorerKind::kCur)},
       {"lagkv", eviction(ScorerKind::kLagKV)},
+      {"random", eviction(ScorerKind::kRandom)},
       {"pyramidkv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;

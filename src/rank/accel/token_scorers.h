@@ -15,6 +15,8 @@
 //               n_future_positions, softmax(k mu/sqrt(d) + k^T Sigma k / 2d), (s + epsilon) * ||v||, n_sink protected
 //   cake        CAKE eviction indicator: pooled (kernel 5) mean + gamma * variance of window attention
 //   cur, lagkv  key/value-only partition scores (partition_scorers.h)
+//   random      kvpress RandomPress: uniform [0, 1) draws of torch's CPU generator seeded with `seed` on every call
+//               (so every layer draws the same numbers, as kvpress with a seed)
 #pragma once
 
 #include "rank/accel/method_params.h"
@@ -28,7 +30,7 @@
 namespace loom::accel {
 
 enum class ScorerKind { kStreaming, kSnapKV, kH2O, kKnorm, kTOVA, kObserved, kKeyDiff, kExpected, kCake, kCur,
-                        kLagKV };
+                        kLagKV, kRandom };
 
 struct ScorerSettings {
   ScorerKind kind = ScorerKind::kSnapKV;
@@ -46,6 +48,7 @@ struct ScorerSettings {
   bool local_approximation = true;     // CUR
   int64_t local_window = 16;           // CUR
   int64_t lag_size = 128;              // LagKV
+  uint64_t seed = 42;                  // random
 };
 
 // Scorer names accepted by AdaKV's `scorer` parameter.
