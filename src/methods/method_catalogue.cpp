@@ -135,6 +135,31 @@ std::vector<MethodDef> build_catalogue() {
                boolean("use_vnorm", true, "Weight scores by value norms.", ParamRole::kScorer),
                number("epsilon", 0.0, 0.0, 1e6, "Added to every score.", ParamRole::kScorer), skip_layers()}})));
 
+  all.push_back(eviction(
+      "cur", "CurDKV leverage: window-normalised key and value norms",
+      "kvpress CURPress (num_sinks 4, kv_product, local window 16); use_random_leverage is not offered.",
+      concat({budget(0.5, nullptr),
+              {integer("n_sink", 4, 0, 1 << 20, "Sink tokens always kept (kvpress num_sinks).", ParamRole::kScorer),
+               choice("leverage", "kv_product", {"kv_product", "kv_avg", "key", "value"},
+                      "How key and value leverages combine (kvpress leverage_type).", ParamRole::kScorer),
+               boolean("local_approximation", true, "Normalise the leverages within local windows.",
+                       ParamRole::kScorer),
+               integer("local_window_size", 16, 1, 1 << 20, "Tokens per normalisation window.", ParamRole::kScorer),
+               skip_layers()}})));
+  all.push_back(eviction("random", "uniform random scores (baseline)",
+                         "kvpress RandomPress with a seed (torch CPU generator; the evaluation's seed is 42).",
+                         concat({budget(0.5, nullptr),
+                                 {integer("seed", 42, 0, kMaxSeed, "Seed of torch's CPU generator, reset per layer.",
+                                          ParamRole::kScorer),
+                                  skip_layers()}})));
+  all.push_back(eviction(
+      "lagkv", "lag-relative key/value spread inside partitions",
+      "kvpress LagKVPress (n_sink 4, lag_size 128); sinks and the last partition always kept; prompts shorter "
+      "than n_sink + 2 * lag_size fall back to StreamingLLM.",
+      concat({budget(0.5, nullptr),
+              {integer("n_sink", 4, 0, 1 << 20, "Sink tokens always kept.", ParamRole::kScorer),
+               integer("lag_size", 128, 2, 1 << 20, "Tokens per partition.", ParamRole::kScorer), skip_layers()}})));
+
   MethodDef pyramid = eviction("pyramidkv", "SnapKV scores, budgets falling linearly over layers",
                                "kvpress PyramidKVPress (window 64, kernel 5, beta 20; ratio formula); with "
                                "max_capacity_prompt the KVCache-Factory integer formula.",

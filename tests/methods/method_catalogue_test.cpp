@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 18u);
+  ASSERT_EQ(method_catalogue().size(), 21u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -67,6 +67,13 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
   EXPECT_EQ(resolve_method_params("l2compress", {})["skip_layers"], json::parse("[0, 1]"));
   EXPECT_EQ(resolve_method_params("kivi", {}),
             json::parse(R"({"k_bits": 2, "v_bits": 2, "group_size": 32, "residual_length": 128})"));
+  EXPECT_EQ(resolve_method_params("cur", {}),
+            json::parse(R"({"compression_ratio": 0.5, "n_sink": 4, "leverage": "kv_product",
+                            "local_approximation": true, "local_window_size": 16, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("random", {}),
+            json::parse(R"({"compression_ratio": 0.5, "seed": 42, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("lagkv", {}),
+            json::parse(R"({"compression_ratio": 0.5, "n_sink": 4, "lag_size": 128, "skip_layers": []})"));
   // ThinK has no token budget unless one is given.
   EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
   EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));
@@ -84,6 +91,10 @@ TEST(MethodCatalogue, OneBudgetReplacesTheDefaultBudget) {
 
 TEST(MethodCatalogue, BadParametersNameTheKey) {
   EXPECT_EQ(error_key("snapkvv", {}), "name");
+  EXPECT_NE(error_text("lagkvv", {}).find("did you mean 'lagkv'?"), std::string::npos);
+  EXPECT_EQ(error_key("cur", {{"leverage", "kv_sum"}}), "params.leverage");
+  EXPECT_NE(error_text("lagkv", {{"lag_sise", 64}}).find("did you mean 'lag_size'?"), std::string::npos);
+  EXPECT_EQ(error_key("lagkv", {{"lag_size", 1}}), "params.lag_size");
   EXPECT_NE(error_text("snapkvv", {}).find("did you mean 'snapkv'?"), std::string::npos);
   EXPECT_EQ(error_key("snapkv", {{"compresion_ratio", 0.5}}), "params.compresion_ratio");
   EXPECT_NE(error_text("snapkv", {{"compresion_ratio", 0.5}}).find("did you mean 'compression_ratio'?"),

@@ -55,6 +55,9 @@ const std::map<std::string, Maker>& makers() {
       {"observed_attention", eviction(ScorerKind::kObserved)},
       {"keydiff", eviction(ScorerKind::kKeyDiff)},
       {"expected_attention", eviction(ScorerKind::kExpected)},
+      {"cur", eviction(ScorerKind::kCur)},
+      {"lagkv", eviction(ScorerKind::kLagKV)},
+      {"random", eviction(ScorerKind::kRandom)},
       {"pyramidkv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;

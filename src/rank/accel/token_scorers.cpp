@@ -2,7 +2,10 @@
 #include "rank/accel/token_scorers.h"
 
 #include "common/error.h"
+#include "rank/accel/partition_scorers.h"
 #include "rank/parallel/communicator.h"
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
 #include <limits>
@@ -230,6 +233,19 @@ ScorerSettings read_scorer_settings(ScorerKind kind, const MethodParams& params)
       s.window_size = params.get_int("window_size");
       s.gamma = params.get_double("gamma");
       break;
+    case ScorerKind::kCur:
+      s.n_sink = params.get_int("n_sink");
+      s.leverage = params.get_string("leverage");
+      s.local_approximation = params.get_bool("local_approximation");
+      s.local_window = params.get_int("local_window_size");
+      break;
+    case ScorerKind::kRandom:
+      s.seed = static_cast<uint64_t>(params.get_int("seed"));
+      break;
+    case ScorerKind::kLagKV:
+      s.n_sink = params.get_int("n_sink");
+      s.lag_size = params.get_int("lag_size");
+      break;
   }
   return s;
 }
@@ -304,6 +320,15 @@ at::Tensor score_tokens(const ScorerSettings& s, const ScoreInputs& in) {
       return expected_scores(s, in);
     case ScorerKind::kCake:
       return cake_scores(s, in);
+    case ScorerKind::kCur:
+      return cur_scores(in.keys, in.values, s.n_sink, s.leverage, s.local_approximation, s.local_window);
+    case ScorerKind::kRandom: {
+      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(s.seed);
+      const at::Tensor draws = at::rand({in.keys.size(0), in.keys.size(1)}, generator, at::TensorOptions(at::kFloat));
+      return draws.to(in.keys.device());
+    }
+    case ScorerKind::kLagKV:
+      return lagkv_scores(in.keys, in.values, s.n_sink, s.lag_size);
   }
   return at::Tensor();
 }

@@ -14,6 +14,9 @@
 //   expected    ExpectedAttention: pre-RoPE query mean/covariance, averaged RoPE over the next
 //               n_future_positions, softmax(k mu/sqrt(d) + k^T Sigma k / 2d), (s + epsilon) * ||v||, n_sink protected
 //   cake        CAKE eviction indicator: pooled (kernel 5) mean + gamma * variance of window attention
+//   cur, lagkv  key/value-only partition scores (partition_scorers.h)
+//   random      kvpress RandomPress: uniform [0, 1) draws of torch's CPU generator seeded with `seed` on every call
+//               (so every layer draws the same numbers, as kvpress with a seed)
 #pragma once
 
 #include "rank/accel/method_params.h"
@@ -26,7 +29,8 @@
 
 namespace loom::accel {
 
-enum class ScorerKind { kStreaming, kSnapKV, kH2O, kKnorm, kTOVA, kObserved, kKeyDiff, kExpected, kCake };
+enum class ScorerKind { kStreaming, kSnapKV, kH2O, kKnorm, kTOVA, kObserved, kKeyDiff, kExpected, kCake, kCur,
+                        kLagKV, kRandom };
 
 struct ScorerSettings {
   ScorerKind kind = ScorerKind::kSnapKV;
@@ -40,6 +44,11 @@ struct ScorerSettings {
   bool use_vnorm = true;
   double epsilon = 0.0;
   double gamma = 200.0;  // CAKE variance weight
+  std::string leverage = "kv_product";  // CUR
+  bool local_approximation = true;     // CUR
+  int64_t local_window = 16;           // CUR
+  int64_t lag_size = 128;              // LagKV
+  uint64_t seed = 42;                  // random
 };
 
 // Scorer names accepted by AdaKV's `scorer` parameter.
