@@ -4,12 +4,14 @@
 #include "metrics/fixture_reader.h"
 #include "metrics/rescoring/csv_table.h"
 #include "metrics/rescoring/prediction_files.h"
+#include "metrics/scorer.h"
 
 #include "common/error.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace loom::metrics {
 namespace {
@@ -43,6 +45,38 @@ TEST(Rescoring, OtherFormatsMatchTheOfficialAggregation) {
         EXPECT_TRUE(found) << k;
       }
   }
+}
+
+// LongBench v2 results/<model>.jsonl (pred.py's format): the figures THUDM/LongBench's own result.py printed
+// (tools/fixtures/parity/longbench_v2_result.py), and every row's `judge`, which pred.py's own extract_answer set,
+// equals what the longbench_v2_accuracy scorer gives the row's response.
+TEST(Rescoring, LongBenchV2ResultsMatchOfficialResultPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/longbench_v2/expected.jsonl");
+  ASSERT_EQ(cases.size(), 2u);
+  auto scorer = make_scorer("longbench_v2_accuracy");
+  for (const auto& c : cases) {
+    const std::string file = dir + "/" + c.at("file").get<std::string>();
+    auto r = rescore_predictions("LongBench_v2", "", file);
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << file;
+    ASSERT_EQ(r.breakdown.size(), 5u);
+    for (const auto& [name, value] : r.breakdown)
+      EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), 0.01) << name;
+    for (const auto& row : testing::read_jsonl(file)) {
+      const double s = scorer->score(row.at("response").get<std::string>(), {}, {{"answer", row.at("answer")}});
+      EXPECT_EQ(s == 1.0, row.at("judge").get<bool>()) << row.dump();
+    }
+  }
+  const std::string bad = (std::filesystem::temp_directory_path() / "loom_lbv2_no_judge.jsonl").string();
+  { std::ofstream(bad) << R"({"difficulty": "easy", "length": "short", "pred": "A"})" << "\n"; }
+  try {
+    rescore_predictions("LongBench_v2", "", bad);
+    ADD_FAILURE() << "a row without judge was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("judge"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(bad);
 }
 
 TEST(Rescoring, CsvQuotingAndErrors) {

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 namespace loom::metrics {
@@ -287,9 +288,63 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
   return r;
 }
 
+// ------------------------------------------------------------------ LongBench v2
+// result.py reads the whole file as one JSON value first and falls back to JSON lines.
+std::vector<json> read_json_or_jsonl_records(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), 0, "", "a readable prediction file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const json whole = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (whole.is_discarded()) return read_jsonl_records(path);
+  if (!whole.is_array()) throw InputError(path.string(), 1, "", "a JSON list of prediction records or JSON lines");
+  if (whole.empty()) throw InputError(path.string(), 0, "", "at least one prediction record");
+  for (size_t i = 0; i < whole.size(); ++i)
+    if (!whole[i].is_object())
+      throw InputError(path.string(), 0, "", "a JSON object at list index " + std::to_string(i));
+  return std::vector<json>(whole.begin(), whole.end());
+}
+
+// Python's round(x, 1) for the figures result.py prints (ties are rare in these ratios; nearbyint rounds them to even).
+double round_1(double x) { return std::nearbyint(x * 10) / 10; }
+
+// result.py: acc = int(judge) (0.25 for pred None in its compensated mode, off by default); Overall over all
+// rows; Easy = difficulty "easy", Hard = everything else; Short / Medium by `length`, Long = everything else.
+// Each figure is round(100 * acc / n, 1); a column without rows is NaN here (result.py divides by zero).
+RescoreResult rescore_longbench_v2(std::string task, const std::filesystem::path& file) {
+  if (task.empty()) task = stem_before(file, ".jsonl");
+  auto records = read_json_or_jsonl_records(file);
+  RescoreResult r =
+      make_result("LongBench_v2", task, file.string(), "longbench_v2_accuracy (result.py judge)", "0-100");
+  enum { kEasy, kHard, kShort, kMedium, kLong, kColumns };
+  std::vector<double> acc(kColumns, 0.0), n(kColumns, 0.0);
+  int line = 0;
+  for (const auto& rec : records) {
+    ++line;
+    const json& judge = field(rec, {"judge"}, file, line);
+    if (!judge.is_boolean() && !judge.is_number())
+      throw InputError(file.string(), line, "judge", "true / false (the answer letter equals the gold letter)");
+    const double a = judge.is_boolean() ? (judge.get<bool>() ? 1.0 : 0.0) : std::trunc(judge.get<double>());
+    const std::string difficulty = string_field(rec, {"difficulty"}, file, line);
+    const std::string length = string_field(rec, {"length"}, file, line);
+    const int d = difficulty == "easy" ? kEasy : kHard;
+    const int l = length == "short" ? kShort : length == "medium" ? kMedium : kLong;
+    acc[d] += a;
+    n[d] += 1;
+    acc[l] += a;
+    n[l] += 1;
+  }
+  r.samples = records.size();
+  r.score = round_1(100 * (acc[kEasy] + acc[kHard]) / static_cast<double>(records.size()));
+  const char* names[kColumns] = {"easy", "hard", "short", "medium", "long"};
+  for (int c = 0; c < kColumns; ++c) r.breakdown.emplace_back(names[c], n[c] > 0 ? round_1(100 * acc[c] / n[c]) : NAN);
+  return r;
+}
+
 }  // namespace
 
-std::vector<std::string> rescorable_benchmarks() { return {"BABILong", "InfiniteBench", "LEval", "LongBench"}; }
+std::vector<std::string> rescorable_benchmarks() {
+  return {"BABILong", "InfiniteBench", "LEval", "LongBench", "LongBench_v2"};
+}
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
                                   const std::filesystem::path& predictions) {
@@ -298,7 +353,9 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "infinitebench") return rescore_infinitebench(task, predictions);
   if (b == "leval") return rescore_leval(task, predictions);
   if (b == "longbench" || b == "longbench-e" || b == "longbench_e") return rescore_longbench(task, predictions);
-  throw InputError("", 0, "benchmark", "one of BABILong, InfiniteBench, LEval, LongBench (got '" + benchmark + "')");
+  if (b == "longbench_v2" || b == "longbench-v2" || b == "longbenchv2") return rescore_longbench_v2(task, predictions);
+  throw InputError("", 0, "benchmark",
+                   "one of BABILong, InfiniteBench, LEval, LongBench, LongBench_v2 (got '" + benchmark + "')");
 }
 
 }  // namespace loom::metrics

@@ -5,6 +5,8 @@
 //               of the R1 / R2 / RL means (LEval_score); topic_retrieval_longchat and sci_fi averaged per split.
 //  * LongBench  <dataset>.jsonl (pred, answers, all_classes, length): round(100 * mean, 2); task "<dataset>_e"
 //               (LongBench-E) adds the 0-4k / 4-8k / 8k+ buckets.
+//  * LongBench_v2 results/<model>[_cot].jsonl (judge, difficulty, length): result.py's Overall and the Easy / Hard /
+//               Short / Medium / Long columns, each round(100 * mean, 1).
 // The task defaults to the one in the file name.
 #pragma once
 
@@ -16,7 +18,7 @@
 namespace loom::metrics {
 
 struct RescoreResult {
-  std::string benchmark;  // canonical name: BABILong, InfiniteBench, LEval, LongBench
+  std::string benchmark;  // canonical name: BABILong, InfiniteBench, LEval, LongBench, LongBench_v2
   std::string task;
   std::string file;
   std::string metric;     // scorer / rule name
