@@ -79,6 +79,23 @@ TEST(Rescoring, LongBenchV2ResultsMatchOfficialResultPy) {
   std::filesystem::remove(bad);
 }
 
+// RULER <task>.jsonl (scripts/pred/call_api.py's format): the score and null count NVIDIA/RULER's own evaluate.py
+// wrote to summary.csv (tools/fixtures/parity/ruler_evaluate.py); a file name that is no RULER task is refused.
+TEST(Rescoring, RulerPredictionsMatchOfficialEvaluatePy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/ruler/expected.jsonl");
+  ASSERT_EQ(cases.size(), 4u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("RULER", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << c.dump();
+    ASSERT_EQ(r.breakdown.size(), 1u);
+    const std::string nulls = c.at("nulls").get<std::string>();
+    EXPECT_EQ(std::to_string(static_cast<int>(r.breakdown[0].second)) + "/" + std::to_string(r.samples), nulls);
+  }
+  EXPECT_THROW(rescore_predictions("RULER", "niah", dir + "/ruler/vt.jsonl"), InputError);
+}
+
 TEST(Rescoring, CsvQuotingAndErrors) {
   auto t = parse_csv("a,b\n\"x, \"\"y\"\"\",\"multi\nline\"\n", "mem.csv");
   ASSERT_EQ(t.rows.size(), 1u);
