@@ -96,6 +96,20 @@ TEST(Rescoring, RulerPredictionsMatchOfficialEvaluatePy) {
   EXPECT_THROW(rescore_predictions("RULER", "niah", dir + "/ruler/vt.jsonl"), InputError);
 }
 
+// LV-Eval <dataset>_<len>.jsonl (prediction.py's format): the scores infinigence/LVEval's own evaluation.py wrote to
+// eval_result/result.json (tools/fixtures/parity/lveval_evaluation.py): EN/ZH keyword-gated F1, plain F1, ZH rouge.
+TEST(Rescoring, LvevalPredictionsMatchOfficialEvaluationPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/lveval/expected.jsonl");
+  ASSERT_EQ(cases.size(), 4u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("LVEval", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << c.dump();
+  }
+  EXPECT_THROW(rescore_predictions("LVEval", "nosuch_16k", dir + "/lveval/factrecall_en_32k.jsonl"), InputError);
+}
+
 TEST(Rescoring, CsvQuotingAndErrors) {
   auto t = parse_csv("a,b\n\"x, \"\"y\"\"\",\"multi\nline\"\n", "mem.csv");
   ASSERT_EQ(t.rows.size(), 1u);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <regex>
 
 namespace loom::metrics {
 
@@ -383,10 +384,49 @@ RescoreResult rescore_ruler(std::string task, const std::filesystem::path& file)
   return r;
 }
 
+// ------------------------------------------------------------------ LV-Eval
+// evaluation.py: the dataset name is the file stem before the first match of `_.{1,3}k` (the length level);
+// config.py's DATASET_METRIC on `pred`, answers[0] only (the loop breaks) and `gold_ans`; round(100 * mean, 2).
+RescoreResult rescore_lveval(std::string task, const std::filesystem::path& file) {
+  if (task.empty()) task = stem_before(file, ".jsonl");
+  static const std::map<std::string, std::string> kMetrics = {
+      {"hotpotwikiqa_mixup", "lveval_qa_f1_gold"},     {"loogle_SD_mixup", "lveval_qa_f1_gold"},
+      {"loogle_CR_mixup", "lveval_qa_f1_gold"},        {"loogle_MIR_mixup", "lveval_qa_f1_gold"},
+      {"multifieldqa_en_mixup", "lveval_qa_f1_gold"},  {"multifieldqa_zh_mixup", "lveval_qa_f1_zh_gold"},
+      {"factrecall_en", "lveval_qa_f1"},               {"factrecall_zh", "lveval_qa_f1_zh"},
+      {"cmrc_mixup", "lveval_qa_f1_zh_gold"},          {"lic_mixup", "lveval_qa_f1_zh_gold"},
+      {"dureader_mixup", "lveval_rouge_zh_blacklist"}};
+  std::smatch level;
+  const std::string dataset =
+      std::regex_search(task, level, std::regex("_.{1,3}k")) ? task.substr(0, level.position(0)) : task;
+  auto it = kMetrics.find(dataset);
+  if (it == kMetrics.end())
+    throw InputError(file.string(), 0, "task",
+                     "an LV-Eval dataset with its length level, e.g. hotpotwikiqa_mixup_16k (got '" + task + "')");
+  auto scorer = make_scorer(it->second);
+  auto records = read_jsonl_records(file);
+  RescoreResult r = make_result("LVEval", task, file.string(), scorer->name(), "0-100");
+  double sum = 0;
+  int line = 0;
+  for (const auto& rec : records) {
+    ++line;
+    const std::string pred = string_field(rec, {"pred"}, file, line);
+    const json& answers = field(rec, {"answers"}, file, line);
+    if (!answers.is_array() || answers.empty() || !answers[0].is_string())
+      throw InputError(file.string(), line, "answers", "a non-empty list of answer strings");
+    json meta = json::object();
+    if (rec.contains("gold_ans") && rec.at("gold_ans").is_string()) meta["gold_ans"] = rec.at("gold_ans");
+    sum += scorer->score(pred, {answers[0].get<std::string>()}, meta);
+  }
+  r.samples = records.size();
+  r.score = std::nearbyint(100 * sum / static_cast<double>(records.size()) * 100) / 100;
+  return r;
+}
+
 }  // namespace
 
 std::vector<std::string> rescorable_benchmarks() {
-  return {"BABILong", "InfiniteBench", "LEval", "LongBench", "LongBench_v2", "RULER"};
+  return {"BABILong", "InfiniteBench", "LEval", "LongBench", "LongBench_v2", "LVEval", "RULER"};
 }
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
@@ -398,8 +438,10 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "longbench" || b == "longbench-e" || b == "longbench_e") return rescore_longbench(task, predictions);
   if (b == "longbench_v2" || b == "longbench-v2" || b == "longbenchv2") return rescore_longbench_v2(task, predictions);
   if (b == "ruler") return rescore_ruler(task, predictions);
+  if (b == "lveval" || b == "lv-eval") return rescore_lveval(task, predictions);
   throw InputError("", 0, "benchmark",
-                   "one of BABILong, InfiniteBench, LEval, LongBench, LongBench_v2, RULER (got '" + benchmark + "')");
+                   "one of BABILong, InfiniteBench, LEval, LongBench, LongBench_v2, LVEval, RULER (got '" + benchmark +
+                       "')");
 }
 
 }  // namespace loom::metrics
