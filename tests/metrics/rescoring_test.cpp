@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -108,6 +109,25 @@ TEST(Rescoring, LvevalPredictionsMatchOfficialEvaluationPy) {
     EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << c.dump();
   }
   EXPECT_THROW(rescore_predictions("LVEval", "nosuch_16k", dir + "/lveval/factrecall_en_32k.jsonl"), InputError);
+}
+
+// LongWriter models/<model>/pred.jsonl: the mean S_l THUDM/LongWriter's own eval_length.py printed
+// (tools/fixtures/parity/longwriter_eval_length.py), and per row the score of the response_length pred.py's own
+// count_words stored, so the scorer's word count is the official one.
+TEST(Rescoring, LongwriterPredictionsMatchOfficialEvalLength) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/longwriter/expected.jsonl");
+  ASSERT_EQ(cases.size(), 1u);
+  const std::string file = dir + "/" + cases[0].at("file").get<std::string>();
+  auto r = rescore_predictions("LongWriter", "", file);
+  EXPECT_NEAR(r.score, cases[0].at("score").get<double>(), 0.01);
+  auto scorer = make_scorer("longwriter_length");
+  for (const auto& row : testing::read_jsonl(file)) {
+    const double x = row.at("length").get<double>(), y = row.at("response_length").get<double>();
+    const double official = y > x ? std::max(0.0, 1 - (y / x - 1) / 3) : std::max(0.0, 1 - (x / y - 1) / 2);
+    EXPECT_NEAR(scorer->score(row.at("response").get<std::string>(), {}, {{"length", x}}), official, 1e-12)
+        << row.dump();
+  }
 }
 
 TEST(Rescoring, CsvQuotingAndErrors) {
