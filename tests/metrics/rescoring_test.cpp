@@ -130,6 +130,22 @@ TEST(Rescoring, LongwriterPredictionsMatchOfficialEvalLength) {
   }
 }
 
+// LIBRA predictions/<model>.json: the total and per-dataset / per-length figures ai-forever/LIBRA's own eval.py
+// wrote (tools/fixtures/parity/libra_eval.py): em, count_score and f1 datasets, negatives, a length with no rows.
+TEST(Rescoring, LibraPredictionsMatchOfficialEvalPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/libra/expected.jsonl");
+  ASSERT_EQ(cases.size(), 6u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("LIBRA", c.value("task", std::string()), dir + "/" + c.at("file").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-4) << c.dump();  // 0.01 points on the 0-1 scale
+    EXPECT_EQ(r.breakdown.size(), c.at("breakdown").size()) << c.dump();
+    for (const auto& [name, value] : r.breakdown)
+      EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), 1e-4) << c.dump() << " " << name;
+  }
+  EXPECT_THROW(rescore_predictions("LIBRA", "ru_tpo", dir + "/libra/mymodel.json"), InputError);
+}
+
 TEST(Rescoring, CsvQuotingAndErrors) {
   auto t = parse_csv("a,b\n\"x, \"\"y\"\"\",\"multi\nline\"\n", "mem.csv");
   ASSERT_EQ(t.rows.size(), 1u);

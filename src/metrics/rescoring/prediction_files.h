@@ -7,6 +7,8 @@
 //               (LongBench-E) adds the 0-4k / 4-8k / 8k+ buckets.
 //  * LongBench_v2 results/<model>[_cot].jsonl (judge, difficulty, length): result.py's Overall and the Easy / Hard /
 //               Short / Medium / Long columns, each round(100 * mean, 1).
+//  * LIBRA      predictions/<model>.json: eval.py's total_score over the file's datasets (task "total"), or with a
+//               task that dataset's dataset_total_score (mean over its configured lengths, a missing one 0), 0-1.
 //  * LongWriter models/<model>/pred.jsonl (length, response): eval_length.py's mean length score S_l (0-100).
 //  * LVEval     <dataset>_<len>.jsonl (pred, answers, gold_ans): evaluation.py's round(100 * mean, 2).
 //  * RULER      <task>.jsonl (pred, outputs): evaluate.py's round(100 * mean, 2) and the null count.
