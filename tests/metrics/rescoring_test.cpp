@@ -4,12 +4,15 @@
 #include "metrics/fixture_reader.h"
 #include "metrics/rescoring/csv_table.h"
 #include "metrics/rescoring/prediction_files.h"
+#include "metrics/scorer.h"
 
 #include "common/error.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 namespace loom::metrics {
 namespace {
@@ -43,6 +46,104 @@ TEST(Rescoring, OtherFormatsMatchTheOfficialAggregation) {
         EXPECT_TRUE(found) << k;
       }
   }
+}
+
+// LongBench v2 results/<model>.jsonl (pred.py's format): the figures THUDM/LongBench's own result.py printed
+// (tools/fixtures/parity/longbench_v2_result.py), and every row's `judge`, which pred.py's own extract_answer set,
+// equals what the longbench_v2_accuracy scorer gives the row's response.
+TEST(Rescoring, LongBenchV2ResultsMatchOfficialResultPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/longbench_v2/expected.jsonl");
+  ASSERT_EQ(cases.size(), 2u);
+  auto scorer = make_scorer("longbench_v2_accuracy");
+  for (const auto& c : cases) {
+    const std::string file = dir + "/" + c.at("file").get<std::string>();
+    auto r = rescore_predictions("LongBench_v2", "", file);
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << file;
+    ASSERT_EQ(r.breakdown.size(), 5u);
+    for (const auto& [name, value] : r.breakdown)
+      EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), 0.01) << name;
+    for (const auto& row : testing::read_jsonl(file)) {
+      const double s = scorer->score(row.at("response").get<std::string>(), {}, {{"answer", row.at("answer")}});
+      EXPECT_EQ(s == 1.0, row.at("judge").get<bool>()) << row.dump();
+    }
+  }
+  const std::string bad = (std::filesystem::temp_directory_path() / "loom_lbv2_no_judge.jsonl").string();
+  { std::ofstream(bad) << R"({"difficulty": "easy", "length": "short", "pred": "A"})" << "\n"; }
+  try {
+    rescore_predictions("LongBench_v2", "", bad);
+    ADD_FAILURE() << "a row without judge was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("judge"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(bad);
+}
+
+// RULER <task>.jsonl (scripts/pred/call_api.py's format): the score and null count NVIDIA/RULER's own evaluate.py
+// wrote to summary.csv (tools/fixtures/parity/ruler_evaluate.py); a file name that is no RULER task is refused.
+TEST(Rescoring, RulerPredictionsMatchOfficialEvaluatePy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/ruler/expected.jsonl");
+  ASSERT_EQ(cases.size(), 4u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("RULER", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << c.dump();
+    ASSERT_EQ(r.breakdown.size(), 1u);
+    const std::string nulls = c.at("nulls").get<std::string>();
+    EXPECT_EQ(std::to_string(static_cast<int>(r.breakdown[0].second)) + "/" + std::to_string(r.samples), nulls);
+  }
+  EXPECT_THROW(rescore_predictions("RULER", "niah", dir + "/ruler/vt.jsonl"), InputError);
+}
+
+// LV-Eval <dataset>_<len>.jsonl (prediction.py's format): the scores infinigence/LVEval's own evaluation.py wrote to
+// eval_result/result.json (tools/fixtures/parity/lveval_evaluation.py): EN/ZH keyword-gated F1, plain F1, ZH rouge.
+TEST(Rescoring, LvevalPredictionsMatchOfficialEvaluationPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/lveval/expected.jsonl");
+  ASSERT_EQ(cases.size(), 4u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("LVEval", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 0.01) << c.dump();
+  }
+  EXPECT_THROW(rescore_predictions("LVEval", "nosuch_16k", dir + "/lveval/factrecall_en_32k.jsonl"), InputError);
+}
+
+// LongWriter models/<model>/pred.jsonl: the mean S_l THUDM/LongWriter's own eval_length.py printed
+// (tools/fixtures/parity/longwriter_eval_length.py), and per row the score of the response_length pred.py's own
+// count_words stored, so the scorer's word count is the official one.
+TEST(Rescoring, LongwriterPredictionsMatchOfficialEvalLength) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/longwriter/expected.jsonl");
+  ASSERT_EQ(cases.size(), 1u);
+  const std::string file = dir + "/" + cases[0].at("file").get<std::string>();
+  auto r = rescore_predictions("LongWriter", "", file);
+  EXPECT_NEAR(r.score, cases[0].at("score").get<double>(), 0.01);
+  auto scorer = make_scorer("longwriter_length");
+  for (const auto& row : testing::read_jsonl(file)) {
+    const double x = row.at("length").get<double>(), y = row.at("response_length").get<double>();
+    const double official = y > x ? std::max(0.0, 1 - (y / x - 1) / 3) : std::max(0.0, 1 - (x / y - 1) / 2);
+    EXPECT_NEAR(scorer->score(row.at("response").get<std::string>(), {}, {{"length", x}}), official, 1e-12)
+        << row.dump();
+  }
+}
+
+// LIBRA predictions/<model>.json: the total and per-dataset / per-length figures ai-forever/LIBRA's own eval.py
+// wrote (tools/fixtures/parity/libra_eval.py): em, count_score and f1 datasets, negatives, a length with no rows.
+TEST(Rescoring, LibraPredictionsMatchOfficialEvalPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/libra/expected.jsonl");
+  ASSERT_EQ(cases.size(), 6u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("LIBRA", c.value("task", std::string()), dir + "/" + c.at("file").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-4) << c.dump();  // 0.01 points on the 0-1 scale
+    EXPECT_EQ(r.breakdown.size(), c.at("breakdown").size()) << c.dump();
+    for (const auto& [name, value] : r.breakdown)
+      EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), 1e-4) << c.dump() << " " << name;
+  }
+  EXPECT_THROW(rescore_predictions("LIBRA", "ru_tpo", dir + "/libra/mymodel.json"), InputError);
 }
 
 TEST(Rescoring, CsvQuotingAndErrors) {

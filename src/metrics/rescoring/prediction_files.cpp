@@ -2,6 +2,8 @@
 
 #include "common/error.h"
 #include "metrics/rescoring/csv_table.h"
+#include "metrics/rescoring/file_records.h"
+#include "metrics/rescoring/harness_rescorers.h"
 #include "metrics/scorer.h"
 #include "metrics/scorers/babilong.h"
 #include "metrics/scorers/leval.h"
@@ -20,69 +22,9 @@ namespace loom::metrics {
 namespace {
 
 using nlohmann::json;
+using namespace rescoring;  // NOLINT: the shared file readers
 
 std::string lower_ascii(const std::string& s) { return text::ascii_lower(s); }
-
-std::vector<json> read_jsonl_records(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), 0, "", "a readable JSON-lines prediction file");
-  std::vector<json> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (text::py_strip(line).empty()) continue;
-    try {
-      out.push_back(json::parse(line));
-    } catch (const json::parse_error& e) {
-      throw InputError(path.string(), line_no, "", std::string("one JSON object per line (") + e.what() + ")");
-    }
-    if (!out.back().is_object()) throw InputError(path.string(), line_no, "", "a JSON object");
-  }
-  if (out.empty()) throw InputError(path.string(), 0, "", "at least one prediction record");
-  return out;
-}
-
-const json& field(const json& record, const std::vector<std::string>& keys, const std::filesystem::path& file,
-                  int line) {
-  for (const auto& k : keys)
-    if (record.contains(k)) return record.at(k);
-  std::string names;
-  for (const auto& k : keys) names += (names.empty() ? "'" : " or '") + k + "'";
-  throw InputError(file.string(), line, keys.front(), "a field " + names);
-}
-
-std::string string_field(const json& record, const std::vector<std::string>& keys, const std::filesystem::path& file,
-                         int line) {
-  const json& v = field(record, keys, file, line);
-  if (!v.is_string()) throw InputError(file.string(), line, keys.front(), "a string");
-  return v.get<std::string>();
-}
-
-std::string stem_before(const std::filesystem::path& file, const std::string& suffix) {
-  std::string name = file.filename().string();
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-    return name.substr(0, name.size() - suffix.size());
-  return name;
-}
-
-// The scorer's official aggregation (the one the metrics pass prints) over the file's samples.
-double official_task_score(const Scorer& scorer, const std::string& task, const std::vector<TaskSample>& samples) {
-  const std::shared_ptr<const OfficialAggregation> aggregation = scorer.aggregation();
-  LOOM_CHECK(aggregation != nullptr, "scorer '{}' has no official aggregation", scorer.name());
-  return aggregation->task_score(task, samples);
-}
-
-RescoreResult make_result(std::string benchmark, std::string task, std::string file, std::string metric,
-                          std::string scale) {
-  RescoreResult r;
-  r.benchmark = std::move(benchmark);
-  r.task = std::move(task);
-  r.file = std::move(file);
-  r.metric = std::move(metric);
-  r.scale = std::move(scale);
-  return r;
-}
 
 // ------------------------------------------------------------------ BABILong
 RescoreResult rescore_babilong(std::string task, const std::filesystem::path& file) {
@@ -289,7 +231,9 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
 
 }  // namespace
 
-std::vector<std::string> rescorable_benchmarks() { return {"BABILong", "InfiniteBench", "LEval", "LongBench"}; }
+std::vector<std::string> rescorable_benchmarks() {
+  return {"BABILong", "InfiniteBench", "LEval", "LIBRA", "LongBench", "LongBench_v2", "LongWriter", "LVEval", "RULER"};
+}
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
                                   const std::filesystem::path& predictions) {
@@ -298,7 +242,14 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "infinitebench") return rescore_infinitebench(task, predictions);
   if (b == "leval") return rescore_leval(task, predictions);
   if (b == "longbench" || b == "longbench-e" || b == "longbench_e") return rescore_longbench(task, predictions);
-  throw InputError("", 0, "benchmark", "one of BABILong, InfiniteBench, LEval, LongBench (got '" + benchmark + "')");
+  if (b == "longbench_v2" || b == "longbench-v2" || b == "longbenchv2") return rescore_longbench_v2(task, predictions);
+  if (b == "ruler") return rescore_ruler(task, predictions);
+  if (b == "lveval" || b == "lv-eval") return rescore_lveval(task, predictions);
+  if (b == "longwriter") return rescore_longwriter(task, predictions);
+  if (b == "libra") return rescore_libra(task, predictions);
+  std::string names;
+  for (const auto& n : rescorable_benchmarks()) names += (names.empty() ? "" : ", ") + n;
+  throw InputError("", 0, "benchmark", "one of " + names + " (got '" + benchmark + "')");
 }
 
 }  // namespace loom::metrics

@@ -5,6 +5,13 @@
 //               of the R1 / R2 / RL means (LEval_score); topic_retrieval_longchat and sci_fi averaged per split.
 //  * LongBench  <dataset>.jsonl (pred, answers, all_classes, length): round(100 * mean, 2); task "<dataset>_e"
 //               (LongBench-E) adds the 0-4k / 4-8k / 8k+ buckets.
+//  * LongBench_v2 results/<model>[_cot].jsonl (judge, difficulty, length): result.py's Overall and the Easy / Hard /
+//               Short / Medium / Long columns, each round(100 * mean, 1).
+//  * LIBRA      predictions/<model>.json: eval.py's total_score over the file's datasets (task "total"), or with a
+//               task that dataset's dataset_total_score (mean over its configured lengths, a missing one 0), 0-1.
+//  * LongWriter models/<model>/pred.jsonl (length, response): eval_length.py's mean length score S_l (0-100).
+//  * LVEval     <dataset>_<len>.jsonl (pred, answers, gold_ans): evaluation.py's round(100 * mean, 2).
+//  * RULER      <task>.jsonl (pred, outputs): evaluate.py's round(100 * mean, 2) and the null count.
 // The task defaults to the one in the file name.
 #pragma once
 
@@ -16,7 +23,7 @@
 namespace loom::metrics {
 
 struct RescoreResult {
-  std::string benchmark;  // canonical name: BABILong, InfiniteBench, LEval, LongBench
+  std::string benchmark;  // canonical name, e.g. BABILong, LongBench_v2, RULER
   std::string task;
   std::string file;
   std::string metric;     // scorer / rule name
