@@ -11,6 +11,8 @@
 #            model's trained 131,072), batch 1: decode ms/token of the full cache against snapkv, adakv, kivi at
 #            compression 0.5 and 0.875 (KIVI at 4 and 2 bits; LOOM_METHODS picks a subset, LOOM_ACCEL_ARGS adds
 #            accel_engine arguments such as --extra 'flexprefill:{"gamma":0.5}');
+#   sparse   FlexPrefill (gamma 0.5) and XAttention (threshold 0.2) against dense prefill at 131,008 tokens with
+#            prefill chunks of LOOM_SPARSE_CHUNKS tokens (default 32768 and 131008);
 #   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
 #            `generate`: samples/hour of each;
@@ -88,6 +90,16 @@ if has methods; then
     --new-tokens 33 --warmup 2048 --methods "${LOOM_METHODS:-snapkv,adakv,kivi}" --ratios 0.5,0.875 --json "$OUT/methods.jsonl" \
     ${LOOM_ACCEL_ARGS:-} 2>&1 |
     grep -v '^{' | grep -v '^\[' | tee "$OUT/methods.txt"
+fi
+
+if has sparse; then  # sparse prefill against dense prefill at larger prefill chunks than the default 4096
+  for chunk in ${LOOM_SPARSE_CHUNKS:-32768 131008}; do
+    echo "--- sparse prefill, chunk $chunk, at $(left) s left"
+    timeout $(( $(left) / 2 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131008}" \
+      --new-tokens 3 --warmup 2048 --chunk "$chunk" --methods none --json "$OUT/sparse_$chunk.jsonl" \
+      --extra 'flexprefill:{"gamma":0.5}' --extra 'xattention:{"threshold":0.2}' ${LOOM_ACCEL_ARGS:-} 2>&1 |
+      grep -v '^{' | grep -v '^\[' | tee "$OUT/sparse_$chunk.txt"
+  done
 fi
 
 # A job through loom_mpi and transformers: $1 = name, $2 = benchmark YAML block, $3 = generation YAML block.

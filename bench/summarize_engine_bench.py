@@ -48,6 +48,14 @@ def agreement(job, out):
     print(f"  greedy agreement with transformers ({job}, {len(keys)} rows): identical text {same}/{len(keys)}, "
           f"same first word {first_word}/{len(keys)}, mean common prefix {100 * prefix / len(keys):.0f}%")
 
+    def shared(texts):  # rows whose text another prompt also produced: what a decode without its prompt looks like
+        count = {}
+        for k in keys:
+            count[texts[k]] = count.get(texts[k], 0) + 1
+        return sum(1 for k in keys if count[texts[k]] > 1)
+    print(f"  rows whose text another prompt also gave ({job}): loom_mpi {shared(loom)}/{len(keys)}, "
+          f"transformers {shared(hf)}/{len(keys)}")
+
 
 def main():
     out = sys.argv[1]
