@@ -22,7 +22,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
   static const std::map<std::string, std::vector<std::string>> kinds = {
       {"jsonl",
        {"file", "length_field", "length_label", "references", "id_field", "metadata_fields", "metadata",
-        "strip_fields"}},
+        "strip_fields", "rag_context", "rag_question", "rag_query"}},
       {"counting_stars", {"counting_times", "max_context_length", "language", "variant"}},
       {"lciteeval", {"subset", "prompt_file"}},
       {"leval", {"prompt_style", "fact_followup", "closed_ended"}},

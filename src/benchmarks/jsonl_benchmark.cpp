@@ -11,12 +11,15 @@
 //   metadata_fields   fields copied to Sample::metadata for the scorer (all_classes, length, answer_keywords, ...)
 //   metadata          constant JSON object merged into every sample's metadata (e.g. {task: qa1})
 //   strip_fields      fields inserted with surrounding whitespace stripped (LongBench v2's context.strip())
+//   rag_context       the field retrieval replaces (LOOM-Scope's extract_contextAndquestion / update_context);
+//   rag_question      the field that is the query, or rag_query: a fixed query (LongBench gov_report, ...)
 // Template fields: any record field ({context}, {input}, ...), plus {OPTION_A}..{OPTION_D} from `options`.
 // One benchmark's quirks are record transforms (record_transform.h), one file each under transforms/: InfiniteBench
 // (options label, choice_letter, derived_fields) and LIBRA (template_file, template_key).
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/data_files.h"
 #include "benchmarks/record_transform.h"
+#include "benchmarks/retrieval_source.h"
 #include "benchmarks/text_util.h"
 #include "common/error.h"
 
@@ -117,6 +120,11 @@ class JsonlBenchmark : public ConfiguredBenchmark {
     const std::vector<std::unique_ptr<RecordTransform>> transforms = make_record_transforms(transform_context);
     std::string tmpl = task.template_text;
     for (const auto& transform : transforms) tmpl = transform->prompt_template(tmpl);
+    const std::string rag_context = option(spec, &task, "rag_context", "").get<std::string>();
+    const std::string rag_question = option(spec, &task, "rag_question", "").get<std::string>();
+    const std::string rag_query = option(spec, &task, "rag_query", "").get<std::string>();
+    const bool retrieval = spec.retrieval && !rag_context.empty();
+    static const std::string kContextMarker = "\x1f\x1eLOOM_RAG_CONTEXT\x1e\x1f";
     const size_t limit = sample_limit(spec, records.size());
     size_t taken = 0;
     for (const auto& rec : records) {
@@ -130,9 +138,14 @@ class JsonlBenchmark : public ConfiguredBenchmark {
       s.prompt = render_template(tmpl, [&](std::string_view name) -> std::optional<std::string> {
         auto it = rec.find(std::string(name));
         if (it != rec.end()) {
+          std::string value = json_to_text(*it);
           for (const auto& f : strip_fields)
-            if (f == std::string(name)) return strip(json_to_text(*it));
-          return json_to_text(*it);
+            if (f == std::string(name)) value = strip(value);
+          if (retrieval && name == rag_context) {
+            s.retrieval.context = std::move(value);
+            return kContextMarker;
+          }
+          return value;
         }
         if (name.size() == 8 && name.substr(0, 7) == "OPTION_" && rec.contains("options")) {
           const size_t k = static_cast<size_t>(name[7] - 'A');
@@ -146,6 +159,17 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         throw InputError(file.string(), line, unknown.front(),
                          fmt::format("a field `{}` used by the template of task {} ({})", unknown.front(), task.name,
                                      config().file.string()));
+      if (retrieval) {
+        s.retrieval.present = true;
+        if (!split_at_context(s.prompt, kContextMarker, s.retrieval))
+          throw InputError(config().file.string(), task.line, "options.rag_context",
+                           fmt::format("a field the template of task {} inserts once; it inserts `{}` twice",
+                                       task.name, rag_context));
+        s.prompt = s.retrieval.prompt_before + s.retrieval.context + s.retrieval.prompt_after;
+        s.retrieval.question =
+            !rag_query.empty() ? rag_query
+            : (!rag_question.empty() && rec.contains(rag_question)) ? json_to_text(rec[rag_question]) : "";
+      }
       if (!ref_field.empty() && rec.contains(ref_field)) {
         const auto& gold = rec[ref_field];
         if (gold.is_array()) {

@@ -30,6 +30,7 @@ struct BenchmarkSpec {
   std::filesystem::path data_dir;    // where native data files live
   uint64_t seed = 42;
   nlohmann::json options = nlohmann::json::object();  // benchmark-specific keys (documented per benchmark)
+  bool retrieval = false;            // the job has `rag:`: fill Sample::retrieval (set by the scheduler)
   std::string source_file;           // job file, for error messages
   int source_line = 0;               // line of this entry in the job file
 };

@@ -3,6 +3,7 @@
 // Benchmark::build_input_ids (official template, chat template or raw, official truncation rule).
 #pragma once
 
+#include "benchmarks/retrieval_source.h"
 #include "common/generation_settings.h"
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,7 @@ struct Sample {
   std::string followup_prompt;  // empty: no follow-up
   std::string followup_prefix;
   std::string followup_suffix;
+  RetrievalSource retrieval;  // rag: context, question and the prompt around the context (retrieval_source.h)
 };
 
 }  // namespace loom::benchmarks

@@ -2,6 +2,7 @@
 
 #include "rag/bm25.h"
 #include "rag/chunker.h"
+#include "rag/embedding_client.h"
 #include "rag/words.h"
 
 #include <algorithm>
@@ -28,6 +29,25 @@ Retrieved retrieve_bm25(std::string_view context, std::string_view question, con
   for (const std::string& chunk : chunks) documents.push_back(split_words(chunk));
   const Bm25Okapi index(documents);
   return select_chunks(chunks, index.scores(split_words(question)), config);
+}
+
+Retriever::Retriever(RagConfig config) : config_(std::move(config)) {
+  if (config_.method == "embedding") client_ = std::make_unique<EmbeddingClient>(config_);
+}
+
+Retriever::~Retriever() = default;
+
+Retrieved Retriever::retrieve(std::string_view context, std::string_view question) {
+  if (!client_) return retrieve_bm25(context, question, config_);
+  std::vector<std::string> texts = chunk_text(context, ChunkOptions{config_.chunk_size, config_.overlap});
+  if (texts.empty()) return select_chunks({}, {}, config_);
+  const size_t chunks = texts.size();
+  texts.emplace_back(question.empty() ? std::string(" ") : std::string(question));  // LOOM-Scope: " " for none
+  const std::vector<std::vector<double>> vectors = client_->embed(texts);
+  std::vector<double> scores(chunks);
+  for (size_t i = 0; i < chunks; ++i) scores[i] = cosine_similarity(vectors.back(), vectors[i]);
+  texts.pop_back();
+  return select_chunks(texts, scores, config_);
 }
 
 }  // namespace loom::rag

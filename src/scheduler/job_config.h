@@ -4,6 +4,7 @@
 
 #include "common/generation_settings.h"
 #include "benchmarks/registry.h"
+#include "rag/rag_config.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -62,6 +63,7 @@ struct JobConfig {
   std::vector<benchmarks::BenchmarkSpec> benchmarks;
   std::vector<MethodSpec> methods;  // one per `acceleration` entry; rows are per (sample, method)
   GenerationOverrides generation;
+  rag::RagConfig rag;  // `rag:`; method empty when the job has none
   std::filesystem::path output_path;
   double progress_interval_s = 10;
   bool resume = true;

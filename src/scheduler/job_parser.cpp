@@ -310,6 +310,48 @@ void read_api_backend(const Reader& reader, const YAML::Node& model, int32_t ten
   }
 }
 
+// rag: (docs/rag.md): chunking limits, and for method embedding the endpoint and its key's variable (set when the
+// job is checked with its files).
+void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag::RagConfig& out) {
+  if (!node) return;
+  out.method = reader.get<std::string>(node, "rag.method");
+  out.chunk_size = reader.get<int32_t>(node, "rag.chunk_size");
+  require_positive(reader, node, "chunk_size", "rag.chunk_size", out.chunk_size);
+  out.overlap = reader.get<int32_t>(node, "rag.overlap");
+  require_positive(reader, node, "overlap", "rag.overlap", out.overlap, true);
+  if (out.overlap >= out.chunk_size)
+    reader.fail(node["overlap"], "rag.overlap", fmt::format("a value below rag.chunk_size ({})", out.chunk_size));
+  out.num_chunks = reader.get<int32_t>(node, "rag.num_chunks");
+  require_positive(reader, node, "num_chunks", "rag.num_chunks", out.num_chunks);
+  out.order = reader.get<std::string>(node, "rag.order");
+  const auto text = [&](const char* leaf) { return node[leaf] ? node[leaf].Scalar() : std::string(); };
+  out.base_url = text("base_url");
+  out.model = text("model");
+  out.api_key_env = text("api_key_env");
+  out.timeout_s = reader.get<double>(node, "rag.timeout_s");
+  require_positive(reader, node, "timeout_s", "rag.timeout_s", out.timeout_s);
+  out.max_retries = reader.get<int32_t>(node, "rag.max_retries");
+  require_positive(reader, node, "max_retries", "rag.max_retries", out.max_retries, true);
+  out.batch_size = reader.get<int32_t>(node, "rag.batch_size");
+  require_positive(reader, node, "batch_size", "rag.batch_size", out.batch_size);
+  if (out.method != "embedding") {
+    for (const char* leaf : {"base_url", "model", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
+      if (node[leaf]) reader.fail(node[leaf], std::string("rag.") + leaf, "set only with rag.method: embedding");
+    }
+    return;
+  }
+  const YAML::Node at_url = node["base_url"] ? node["base_url"] : node["method"];
+  if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
+    reader.fail(at_url, "rag.base_url",
+                "the embedding API's base URL starting with http:// or https:// (e.g. "
+                "http://127.0.0.1:8000/v1), got '" + out.base_url + "'");
+  }
+  if (check_env && !out.api_key_env.empty() && !std::getenv(out.api_key_env.c_str())) {
+    reader.fail(node["api_key_env"], "rag.api_key_env",
+                "the name of a set environment variable holding the API key; " + out.api_key_env + " is not set");
+  }
+}
+
 std::string default_label(const std::string& name, const nlohmann::json& params) {
   if (params.empty()) return name;
   std::string label = name + "@";
@@ -582,6 +624,8 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
     require_positive(reader, generation, "prefill_chunk_size", "generation.prefill_chunk_size",
                      *job.generation.prefill_chunk_size);
   }
+
+  read_rag(reader, root["rag"], options.check_files, job.rag);
 
   const YAML::Node output = root["output"];
   if (output && output.IsMap() && output["path"]) {

@@ -6,6 +6,7 @@
 #include "benchmarks/registry.h"
 #include "benchmarks/sample_selection.h"
 #include "model_card/model_card.h"
+#include "scheduler/retrieval_step.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -128,11 +129,24 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
   const text::ChatTemplate chat_template =
       text::load_chat_template(job.model.path, job.model.chat_template, job.model.enable_thinking);
 
+  std::unique_ptr<rag::Retriever> retriever;  // the job's `rag:` (docs/rag.md)
+  if (job.rag.enabled()) retriever = std::make_unique<rag::Retriever>(job.rag);
   CellIndex cell_index;
   for (const benchmarks::BenchmarkSpec& spec : job.benchmarks) {
     const benchmarks::Benchmark& benchmark = registry.get(spec.name);
     benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
-    for (const benchmarks::Sample& sample : expand_benchmark(benchmark, spec, context)) {
+    benchmarks::BenchmarkSpec expanded_spec = spec;
+    expanded_spec.retrieval = job.rag.enabled();
+    for (benchmarks::Sample& sample : expand_benchmark(benchmark, expanded_spec, context)) {
+      if (job.rag.enabled() && !sample.retrieval.present) {
+        throw InputError(job.source_file.string(), spec.source_line, "rag",
+                         fmt::format("benchmarks whose config declares a retrieval context (options.rag_context: "
+                                     "LongBench, LongBench_v2, LVEval, InfiniteBench, LIBRA, BABILong or a custom "
+                                     "jsonl benchmark); {} has none (docs/rag.md)", benchmark.name()));
+      }
+      const std::string retrieval_error = retriever ? apply_retrieval(*retriever, sample) : std::string();
+      if (!retrieval_error.empty())
+        spdlog::warn("sample {}/{}: {}; its rows are stored as failed", sample.task, sample.id, retrieval_error);
       const GenerationSettings generation = job.generation.apply(sample.generation);
       context.max_input_tokens = work.max_context - generation.max_new_tokens;
       if (context.max_input_tokens <= 0) {
@@ -141,7 +155,9 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
                                      sample.benchmark, sample.task));
       }
       SampleInput input =
-          build_sample_input(benchmark, sample, context, work.max_context, generation.max_new_tokens);
+          retrieval_error.empty()
+              ? build_sample_input(benchmark, sample, context, work.max_context, generation.max_new_tokens)
+              : SampleInput{protocol::Prompt{}, retrieval_error};
       const std::vector<int32_t>& ids = input.prompt.input_ids;
       const std::vector<int32_t>& followup_ids = input.prompt.followup_ids;
       CellSummary& cell = cell_of(work, cell_index, sample);
