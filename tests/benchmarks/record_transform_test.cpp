@@ -39,9 +39,9 @@ TEST(RecordTransforms, OptionKeysAreJsonlOptionsAndUnique) {
   // The keys users write today, all still declared.
   for (const char* key : {"file", "length_field", "template_file", "template_key", "length_label", "references",
                           "choice_letter", "label", "derived_fields", "id_field", "metadata_fields", "metadata",
-                          "strip_fields", "default_data_dir"})
+                          "strip_fields", "default_data_dir", "rag_context", "rag_question", "rag_query"})
     EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), key), 1) << key;
-  EXPECT_EQ(jsonl.size(), 14u);
+  EXPECT_EQ(jsonl.size(), 17u);
 }
 
 TEST(RecordTransforms, MisspeltTransformOptionIsRefusedWithASuggestion) {
