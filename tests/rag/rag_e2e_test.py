@@ -10,6 +10,9 @@ usage: rag_e2e_test.py --loom LOOM_MPI --rows RAG_ROWS --out DIR [--np N]   (run
    retrieval.
 3. `loom_mpi validate` of tests/rag/jobs/rag_refused.yaml (RULER, which has no retrieval context) exits 2 and names
    the key `rag`.
+4. tests/rag/jobs/rag_embedding.yaml against tests/rag/embedding_server.py (an OpenAI-compatible /v1/embeddings
+   test double over loopback, started here): every row ok, keeping the chunk that holds the answer; then with the
+   server stopped: exit 3, every row failed with the retrieval's reason.
 Standard library only.
 """
 import argparse
@@ -18,11 +21,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
 JOB = os.path.join("tests", "rag", "jobs", "rag_bm25.yaml")
 REFUSED = os.path.join("tests", "rag", "jobs", "rag_refused.yaml")
+EMBEDDING = os.path.join("tests", "rag", "jobs", "rag_embedding.yaml")
+SERVER = os.path.join("tests", "rag", "embedding_server.py")
 EXPECTED = os.path.join("tests", "fixtures", "rag", "e2e_expected.json")
 
 
@@ -105,6 +111,49 @@ def main():
     if refused.returncode != 2 or "rag" not in refused.stderr or "RULER has none" not in refused.stderr:
         fail("validate of a RULER job with rag: should exit 2 naming `rag` and RULER", refused)
     print("PASS refused: RULER with rag: is refused by validate")
+
+    port_file = os.path.join(args.out, "port")
+    server = subprocess.Popen([sys.executable, SERVER, port_file])
+    try:
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.05)
+        url = "rag.base_url=http://127.0.0.1:%s/v1" % open(port_file).read().strip()
+        emb = os.path.join(args.out, "embedding.h5")
+        cmd = [args.loom, "run", EMBEDDING, "--output", emb, "--set", url]
+        if args.np:
+            cmd = ["mpirun", "-np", str(args.np), "--oversubscribe"] + cmd
+        result = run(cmd)
+        if result.returncode != 0:
+            fail("the run with rag: embedding did not succeed", result)
+    finally:
+        server.terminate()
+        server.wait()
+    rows = [json.loads(line) for line in run([args.rows, emb]).stdout.splitlines() if line.strip()]
+    if len(rows) != len(expected):
+        fail(f"embedding run: expected {len(expected)} rows, got {len(rows)}")
+    for row in rows:
+        want = expected[row["sample_id"]]
+        got = row["metadata"].get("rag")
+        if row["status"] != "ok" or got != {"method": "embedding", "chunk_ids": [want["magic_chunk"]],
+                                            "total_chunks": want["total_chunks"]}:
+            fail(f"embedding row {row['sample_key']}: {row['status']} {row['error']} {got}, expected chunk "
+                 f"{want['magic_chunk']} of {want['total_chunks']}")
+    print(f"PASS embedding: {len(rows)} rows, each keeping the chunk that holds the answer")
+
+    dead = os.path.join(args.out, "embedding_dead.h5")
+    cmd = [args.loom, "run", EMBEDDING, "--output", dead, "--set", url]
+    if args.np:
+        cmd = ["mpirun", "-np", str(args.np), "--oversubscribe"] + cmd
+    result = run(cmd)
+    if result.returncode != 3:
+        fail("with the embeddings server stopped the run should exit 3 (failed rows)", result)
+    rows = [json.loads(line) for line in run([args.rows, dead]).stdout.splitlines() if line.strip()]
+    if len(rows) != len(expected) or any(r["status"] != "failed" or "retrieval (embedding) failed" not in r["error"]
+                                         for r in rows):
+        fail(f"with the server stopped every row should fail with the retrieval's reason: {rows}")
+    print(f"PASS embedding down: {len(rows)} failed rows, e.g. {rows[0]['error']!r}")
 
 
 if __name__ == "__main__":
