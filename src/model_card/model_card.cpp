@@ -249,9 +249,6 @@ void parse_common_fields(const nlohmann::json& config, const std::string& file, 
   const std::string act = optional_field<std::string>(config, "hidden_act", file, "a string").value_or("silu");
   if (act != "silu") throw InputError(file, 0, "hidden_act", fmt::format("expected silu, got '{}'", act));
   out.rope = parse_rope(config, file, out.max_position_embeddings);
-  if (out.rope.partial_rotary_factor != 1.0) {
-    throw InputError(file, 0, "partial_rotary_factor", "partial rotary embeddings are not supported; expected 1.0");
-  }
   out.torch_dtype = optional_field<std::string>(config, "dtype", file, "a string")
                         .value_or(optional_field<std::string>(config, "torch_dtype", file, "a string")
                                       .value_or("float32"));
@@ -311,6 +308,23 @@ void check_model_card(const ModelCard& c, const std::string& file) {
   check_number(file, "rms_norm_eps", c.rms_norm_eps, std::numeric_limits<double>::min(), 1e-2,
                "a number in (0, 0.01] (checkpoints use 1e-6 or 1e-5)");
   const RopeConfig& r = c.rope;
+  // Partial rotary embeddings: only GLM's (interleaved pairs, default RoPE) are supported.
+  if (r.partial_rotary_factor != 1.0) {
+    if (!c.interleaved_rope) {
+      throw InputError(file, 0, "partial_rotary_factor", "partial rotary embeddings are not supported; expected 1.0");
+    }
+    const double rotary = static_cast<double>(c.head_dim) * r.partial_rotary_factor;
+    if (!(r.partial_rotary_factor > 0 && r.partial_rotary_factor < 1) || static_cast<int64_t>(rotary) % 2 != 0 ||
+        static_cast<int64_t>(rotary) == 0) {
+      throw InputError(file, 0, "partial_rotary_factor",
+                       fmt::format("a factor in (0, 1] giving an even number of rotary dims of head_dim {}, got {}",
+                                   c.head_dim, r.partial_rotary_factor));
+    }
+    if (r.type != "default") {
+      throw InputError(file, 0, r.params_key + ".rope_type",
+                       fmt::format("partial rotary embeddings need the default RoPE, got '{}'", r.type));
+    }
+  }
   // rope_theta: the RoPE base; checkpoints use 10000 to 1e8. Below 100 the lowest frequencies wrap within a few
   // tokens and positions become ambiguous.
   check_number(file, "rope_theta", r.theta, 100.0, 1e12, "a RoPE base in [100, 1e12] (checkpoints use 1e4 to 1e8)");

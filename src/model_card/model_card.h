@@ -36,7 +36,7 @@ struct RopeConfig {
 };
 
 struct ModelCard {
-  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3
+  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3|glm|glm4
   std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -53,6 +53,12 @@ struct ModelCard {
   bool mlp_bias = false;
   bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
   bool fused_projections = false;  // Phi-3: self_attn.qkv_proj and mlp.gate_up_proj hold q|k|v and gate|up rows
+  bool fused_gate_up = false;      // GLM: mlp.gate_up_proj holds gate|up rows (q/k/v separate)
+  // GLM: RoPE rotates adjacent pairs (x0, x1), (x2, x3), ... of the first head_dim * partial_rotary_factor dims.
+  bool interleaved_rope = false;
+  // GLM-4: the attention and MLP outputs are RMS-normed before their residual add (post_self_attn_layernorm,
+  // post_mlp_layernorm).
+  bool sandwich_norms = false;
   // Sliding-window attention: a sliding layer's query at position p attends positions (p - sliding_window, p] and its
   // cache keeps only that window. sliding_window 0: every layer attends the whole prefix.
   int64_t sliding_window = 0;

@@ -252,6 +252,39 @@ TEST_F(BadModelCard, Phi3FusedAndLongropeRefused) {
   EXPECT_NE(std::string(e.what()).find("longrope"), std::string::npos) << e.what();
 }
 
+// GLM / GLM-4: q/k/v biases, fused gate_up_proj, interleaved partial RoPE (0.5 when config.json has no factor);
+// GLM-4's sandwich norms. Partial rotary is refused elsewhere, and with an odd rotary width or a scaled RoPE.
+TEST_F(BadModelCard, GlmPartialInterleavedRope) {
+  const ModelCard glm = read_model_card(fixture("glm_tiny"));  // 4.x layout: partial_rotary_factor at top level
+  EXPECT_EQ(glm.model_type, "glm");
+  EXPECT_TRUE(glm.qkv_bias && glm.fused_gate_up && glm.interleaved_rope);
+  EXPECT_FALSE(glm.o_bias || glm.fused_projections || glm.sandwich_norms);
+  EXPECT_DOUBLE_EQ(glm.rope.partial_rotary_factor, 0.5);
+  const ModelCard glm4 = read_model_card(fixture("glm4_tiny"));
+  EXPECT_TRUE(glm4.sandwich_norms);
+  EXPECT_EQ(glm4.head_dim, 32);
+  json config = json::parse(file_text(fixture("glm_tiny") / "config.json"));
+  config.erase("partial_rotary_factor");
+  config["attention_bias"] = false;
+  write(config);
+  EXPECT_DOUBLE_EQ(read_model_card(dir_).rope.partial_rotary_factor, 0.5);  // transformers' GlmConfig default
+  EXPECT_FALSE(read_model_card(dir_).qkv_bias);
+  config["partial_rotary_factor"] = 0.3;  // 16 * 0.3 = 4.8 -> 4 rotary dims: accepted, as transformers' int()
+  write(config);
+  EXPECT_DOUBLE_EQ(read_model_card(dir_).rope.partial_rotary_factor, 0.3);
+  config["partial_rotary_factor"] = 0.2;  // 3 rotary dims: no whole pairs
+  write(config);
+  EXPECT_EQ(refusal().key(), "partial_rotary_factor");
+  config["partial_rotary_factor"] = 0.5;
+  config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  write(config);
+  EXPECT_EQ(refusal().key(), "rope_scaling.rope_type");
+  json llama = original_;
+  llama["partial_rotary_factor"] = 0.5;
+  write(llama);
+  EXPECT_EQ(refusal().key(), "partial_rotary_factor");
+}
+
 TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
   const InputError e = refusal();
   EXPECT_EQ(e.file(), (dir_ / "config.json").string());

@@ -25,6 +25,8 @@ Architecture describe_mistral();
 Architecture describe_qwen2();
 Architecture describe_qwen3();
 Architecture describe_phi3();
+Architecture describe_glm();
+Architecture describe_glm4();
 
 // Qwen2/Qwen3's sliding window: only with use_sliding_window true (then sliding_window is required), on layers
 // max_window_layers.. (default 28, as transformers) unless layer_types says otherwise.

@@ -35,6 +35,34 @@ struct Loader {
   }
 };
 
+// GLM's RoPE rotates the adjacent pairs (2j, 2j + 1) of each head's first `rotary` dims; the RoPE tables rotate
+// (j, j + dim/2) (rotary_embedding.h). Reordering every head's q and k rows the same way (q.k is unchanged) turns
+// one into the other: row 2j moves to j, 2j + 1 to j + dim/2, the unrotated rows fill the rest in order.
+// Returns the old row of each new row.
+at::Tensor half_rotation_order(int64_t dim, int64_t rotary) {
+  std::vector<int64_t> order(static_cast<size_t>(dim));
+  const int64_t half = dim / 2, pairs = rotary / 2, rest = (dim - rotary) / 2;
+  for (int64_t j = 0; j < pairs; ++j) {
+    order[static_cast<size_t>(j)] = 2 * j;
+    order[static_cast<size_t>(half + j)] = 2 * j + 1;
+  }
+  for (int64_t j = 0; j < rest; ++j) {
+    order[static_cast<size_t>(pairs + j)] = rotary + j;
+    order[static_cast<size_t>(half + pairs + j)] = rotary + rest + j;
+  }
+  return at::tensor(order, at::TensorOptions().dtype(at::kLong));
+}
+
+// rows: q rows then k rows then v rows (a weight [rows, hidden] or a bias [rows]); q and k reordered per head.
+at::Tensor reorder_qk_rows(const at::Tensor& rows, int64_t q_rows, int64_t kv_rows, int64_t dim,
+                           const at::Tensor& order) {
+  auto per_head = [&](const at::Tensor& t) {
+    return t.reshape({t.size(0) / dim, dim, -1}).index_select(1, order.to(t.device())).reshape(t.sizes());
+  };
+  return at::cat({per_head(rows.narrow(0, 0, q_rows)), per_head(rows.narrow(0, q_rows, kv_rows)),
+                  rows.narrow(0, q_rows + kv_rows, kv_rows)});
+}
+
 }  // namespace
 
 DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
@@ -81,12 +109,18 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
                             load.shard(p + "self_attn.k_proj.bias", {kv_dim}, 0, kv_start, kv_rows),
                             load.shard(p + "self_attn.v_proj.bias", {kv_dim}, 0, kv_start, kv_rows)});
     }
+    if (config_.interleaved_rope) {
+      const auto rotary = static_cast<int64_t>(static_cast<double>(dim) * config_.rope.partial_rotary_factor);
+      const at::Tensor order = half_rotation_order(dim, rotary);
+      w.qkv_proj = reorder_qk_rows(w.qkv_proj, q_rows, kv_rows, dim, order);
+      if (w.qkv_bias.defined()) w.qkv_bias = reorder_qk_rows(w.qkv_bias, q_rows, kv_rows, dim, order);
+    }
     w.o_proj = load.shard(p + "self_attn.o_proj.weight", {hidden, q_dim}, 1, q_start, q_rows);
     w.o_bias = load.optional(config_.o_bias && bias_owner, p + "self_attn.o_proj.bias", {hidden});
     w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
     w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
-    if (config_.fused_projections) {
-      // Phi-3's gate_up_proj: gate rows, then up rows.
+    if (config_.fused_projections || config_.fused_gate_up) {
+      // Phi-3's and GLM's gate_up_proj: gate rows, then up rows.
       const std::string fused = p + "mlp.gate_up_proj.weight";
       w.gate_up_proj = at::cat({load.shard(fused, {2 * inter, hidden}, 0, inter_start, inter_cols),
                                 load.shard(fused, {2 * inter, hidden}, 0, inter + inter_start, inter_cols)});
@@ -101,6 +135,8 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
     }
     w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
     w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
+    w.attn_out_norm = load.optional(config_.sandwich_norms, p + "post_self_attn_layernorm.weight", {hidden});
+    w.mlp_out_norm = load.optional(config_.sandwich_norms, p + "post_mlp_layernorm.weight", {hidden});
     layers_.push_back(std::move(w));
   }
   weight_bytes_ = load.bytes;
@@ -193,8 +229,11 @@ void DecoderModel::run_layers(at::Tensor& hidden,
   at::Tensor normed = kernels::rms_norm(hidden, layers_[0].input_norm, eps);
   for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
     const DecoderLayerWeights& w = layers_[layer];
-    normed = kernels::add_rms_norm(hidden, attention_of(layer, normed), w.post_attention_norm, eps);
+    at::Tensor attended = attention_of(layer, normed);
+    if (w.attn_out_norm.defined()) attended = kernels::rms_norm(attended, w.attn_out_norm, eps);
+    normed = kernels::add_rms_norm(hidden, attended, w.post_attention_norm, eps);
     at::Tensor out = mlp(layer, normed);
+    if (w.mlp_out_norm.defined()) out = kernels::rms_norm(out, w.mlp_out_norm, eps);
     if (layer + 1 < config_.num_layers) {
       normed = kernels::add_rms_norm(hidden, out, layers_[layer + 1].input_norm, eps);
     } else {

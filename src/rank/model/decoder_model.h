@@ -1,7 +1,8 @@
-// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3): embeddings,
-// num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP], final norm,
-// lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of three / two),
-// loaded from separate tensors or from Phi-3's fused ones.
+// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3, GLM):
+// embeddings, num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP],
+// final norm, lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of
+// three / two), loaded from separate tensors or from Phi-3's / GLM's fused ones. GLM: partial interleaved RoPE
+// (q/k rows reordered at load, see half_rotation_order) and, for GLM-4, norms of the attention and MLP outputs.
 // Two entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
@@ -36,6 +37,7 @@ struct DecoderLayerWeights {
   at::Tensor q_norm, k_norm;              // Qwen3
   at::Tensor gate_up_proj, gate_up_bias;  // [2 * intermediate, hidden]: gate rows, then up rows
   at::Tensor down_proj, down_bias;
+  at::Tensor attn_out_norm, mlp_out_norm;  // GLM-4: norms of the attention / MLP outputs; undefined when absent
 };
 
 // One batched decode step: entry b feeds token_ids[b] at RoPE position positions[b].
