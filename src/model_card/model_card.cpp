@@ -246,8 +246,11 @@ void parse_common_fields(const nlohmann::json& config, const std::string& file, 
   }
   out.head_dim = optional_field<int64_t>(config, "head_dim", file, "an integer")
                      .value_or(out.hidden_size / out.num_heads);
-  const std::string act = optional_field<std::string>(config, "hidden_act", file, "a string").value_or("silu");
-  if (act != "silu") throw InputError(file, 0, "hidden_act", fmt::format("expected silu, got '{}'", act));
+  out.activation = optional_field<std::string>(config, "hidden_act", file, "a string").value_or("silu");
+  if (out.activation != "silu" && out.activation != "gelu_pytorch_tanh") {
+    throw InputError(file, 0, "hidden_act",
+                     fmt::format("expected silu or gelu_pytorch_tanh, got '{}'", out.activation));
+  }
   out.rope = parse_rope(config, file, out.max_position_embeddings);
   out.torch_dtype = optional_field<std::string>(config, "dtype", file, "a string")
                         .value_or(optional_field<std::string>(config, "torch_dtype", file, "a string")
@@ -272,13 +275,14 @@ ModelCard read_model_card(const std::filesystem::path& model_dir) {
   if (!std::filesystem::exists(path)) {
     throw InputError(file, 0, "", "missing config.json: expected a Hugging Face model directory");
   }
-  const nlohmann::json config = read_json(path);
+  nlohmann::json config = read_json(path);
   if (!config.is_object()) throw InputError(file, 0, "", "expected a JSON object");
   ModelCard out;
   out.config_file = path;
   out.model_type = required<std::string>(config, "model_type", file, "a string");
   out.class_names = class_names(config, file);
   const Architecture& arch = find_architecture(out.model_type, file);
+  if (arch.prepare != nullptr) arch.prepare(config, file);
   parse_common_fields(config, file, out);
   arch.parse(config, file, out);
   check_model_card(out, file);
@@ -328,6 +332,10 @@ void check_model_card(const ModelCard& c, const std::string& file) {
   // rope_theta: the RoPE base; checkpoints use 10000 to 1e8. Below 100 the lowest frequencies wrap within a few
   // tokens and positions become ambiguous.
   check_number(file, "rope_theta", r.theta, 100.0, 1e12, "a RoPE base in [100, 1e12] (checkpoints use 1e4 to 1e8)");
+  if (c.sliding_rope) {
+    check_number(file, "rope_local_base_freq", c.sliding_rope->theta, 100.0, 1e12,
+                 "a RoPE base in [100, 1e12] (checkpoints use 1e4)");
+  }
   if (r.type != "default") {
     check_number(file, r.params_key + ".factor", r.factor, 1.0, 1e4, "a RoPE scaling factor in [1, 10000]");
     if (r.type != "dynamic")

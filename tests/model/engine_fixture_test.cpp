@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace loom::model {
 namespace {
 
@@ -66,7 +68,18 @@ TEST_P(FixtureParity, LastPositionLogitsMatchTransformers) {
   at::Tensor logits = testing::prompt_logits(*model, expected.input_ids, 1 << 20);
   ASSERT_EQ(logits.sizes(), expected.logits.sizes());
   const double max_delta = (logits - expected.logits).abs().max().item<double>();
+  std::printf("%s: fp32 last-position logits max |delta| %.2e\n", GetParam().c_str(), max_delta);
   EXPECT_LE(max_delta, 1e-4) << GetParam();
+}
+
+// The fixtures written with chunked=True: transformers fed the prompt in chunks through its cache.
+TEST_P(FixtureParity, ChunkedPrefillMatchesTransformersChunked) {
+  c10::InferenceMode guard;
+  const Expected expected = load_expected(GetParam());
+  if (expected.chunk_size == 0) GTEST_SKIP() << "no chunked_logits in this fixture";
+  auto model = load_model(GetParam());
+  at::Tensor chunked = testing::prompt_logits(*model, expected.input_ids, expected.chunk_size);
+  EXPECT_LE((chunked - expected.chunked_logits).abs().max().item<double>(), 1e-4) << GetParam();
 }
 
 TEST_P(FixtureParity, GreedyContinuationMatchesTransformers) {
