@@ -291,7 +291,7 @@ TEST_F(BadModelCard, Gemma3TextAndMultimodalConfigs) {
   const ModelCard text = read_model_card(fixture("gemma3_text_tiny"));
   EXPECT_EQ(text.model_type, "gemma3_text");
   EXPECT_TRUE(text.qk_norm && text.gemma_norms && text.sandwich_norms && text.scaled_embeddings);
-  EXPECT_TRUE(text.tie_word_embeddings);
+  EXPECT_FALSE(text.tie_word_embeddings);
   EXPECT_EQ(text.activation, "gelu_pytorch_tanh");
   EXPECT_DOUBLE_EQ(text.query_pre_attn_scalar, 24);
   EXPECT_DOUBLE_EQ(text.final_logit_softcapping, 30);
