@@ -20,7 +20,13 @@ at::Tensor rms_norm_reference(const at::Tensor& x, const at::Tensor& weight, dou
   return weight * hidden.to(x.scalar_type());
 }
 
-at::Tensor silu_mul(const at::Tensor& gate_up) {
+at::Tensor silu_mul(const at::Tensor& gate_up, bool gelu_tanh) {
+  if (gelu_tanh) {
+    const int64_t inter = gate_up.size(-1) / 2;
+    at::Tensor gate = at::gelu(gate_up.narrow(-1, 0, inter), "tanh");
+    gate.mul_(gate_up.narrow(-1, inter, inter));
+    return gate;
+  }
 #ifdef LOOM_ACCEL_TORCH_CUDA
   if (gate_up.is_cuda()) {
     at::Tensor fused = cuda::fused_silu_mul(gate_up);
@@ -59,16 +65,21 @@ at::Tensor add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::T
 
 at::Tensor fused_silu_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
                           const at::Tensor& down_weight, const at::Tensor& down_bias) {
+  return fused_gated_mlp(x, gate_up_weight, gate_up_bias, down_weight, down_bias, false);
+}
+
+at::Tensor fused_gated_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
+                           const at::Tensor& down_weight, const at::Tensor& down_bias, bool gelu_tanh) {
   const int64_t hidden = x.size(-1);
   const int64_t rows = x.numel() / std::max<int64_t>(hidden, 1);
   if (rows <= kMlpSliceRows) {
-    return at::linear(silu_mul(at::linear(x, gate_up_weight, gate_up_bias)), down_weight, down_bias);
+    return at::linear(silu_mul(at::linear(x, gate_up_weight, gate_up_bias), gelu_tanh), down_weight, down_bias);
   }
   const at::Tensor flat = x.reshape({rows, hidden});
   at::Tensor out = at::empty({rows, down_weight.size(0)}, x.options());
   for (int64_t start = 0; start < rows; start += kMlpSliceRows) {
     const int64_t count = std::min(kMlpSliceRows, rows - start);
-    at::Tensor gate = silu_mul(at::linear(flat.narrow(0, start, count), gate_up_weight, gate_up_bias));
+    at::Tensor gate = silu_mul(at::linear(flat.narrow(0, start, count), gate_up_weight, gate_up_bias), gelu_tanh);
     out.narrow(0, start, count).copy_(at::linear(gate, down_weight, down_bias));
   }
   std::vector<int64_t> shape = x.sizes().vec();

@@ -25,5 +25,8 @@ at::Tensor add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::T
 // Biases may be undefined tensors (no bias).
 at::Tensor fused_silu_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
                           const at::Tensor& down_weight, const at::Tensor& down_bias);
+// The same with gelu(gate, approximate="tanh") in place of silu when gelu_tanh (Gemma's gelu_pytorch_tanh).
+at::Tensor fused_gated_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
+                           const at::Tensor& down_weight, const at::Tensor& down_bias, bool gelu_tanh);
 
 }  // namespace loom::kernels

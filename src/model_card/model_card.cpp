@@ -246,12 +246,12 @@ void parse_common_fields(const nlohmann::json& config, const std::string& file, 
   }
   out.head_dim = optional_field<int64_t>(config, "head_dim", file, "an integer")
                      .value_or(out.hidden_size / out.num_heads);
-  const std::string act = optional_field<std::string>(config, "hidden_act", file, "a string").value_or("silu");
-  if (act != "silu") throw InputError(file, 0, "hidden_act", fmt::format("expected silu, got '{}'", act));
-  out.rope = parse_rope(config, file, out.max_position_embeddings);
-  if (out.rope.partial_rotary_factor != 1.0) {
-    throw InputError(file, 0, "partial_rotary_factor", "partial rotary embeddings are not supported; expected 1.0");
+  out.activation = optional_field<std::string>(config, "hidden_act", file, "a string").value_or("silu");
+  if (out.activation != "silu" && out.activation != "gelu_pytorch_tanh") {
+    throw InputError(file, 0, "hidden_act",
+                     fmt::format("expected silu or gelu_pytorch_tanh, got '{}'", out.activation));
   }
+  out.rope = parse_rope(config, file, out.max_position_embeddings);
   out.torch_dtype = optional_field<std::string>(config, "dtype", file, "a string")
                         .value_or(optional_field<std::string>(config, "torch_dtype", file, "a string")
                                       .value_or("float32"));
@@ -275,13 +275,14 @@ ModelCard read_model_card(const std::filesystem::path& model_dir) {
   if (!std::filesystem::exists(path)) {
     throw InputError(file, 0, "", "missing config.json: expected a Hugging Face model directory");
   }
-  const nlohmann::json config = read_json(path);
+  nlohmann::json config = read_json(path);
   if (!config.is_object()) throw InputError(file, 0, "", "expected a JSON object");
   ModelCard out;
   out.config_file = path;
   out.model_type = required<std::string>(config, "model_type", file, "a string");
   out.class_names = class_names(config, file);
   const Architecture& arch = find_architecture(out.model_type, file);
+  if (arch.prepare != nullptr) arch.prepare(config, file);
   parse_common_fields(config, file, out);
   arch.parse(config, file, out);
   check_model_card(out, file);
@@ -311,9 +312,30 @@ void check_model_card(const ModelCard& c, const std::string& file) {
   check_number(file, "rms_norm_eps", c.rms_norm_eps, std::numeric_limits<double>::min(), 1e-2,
                "a number in (0, 0.01] (checkpoints use 1e-6 or 1e-5)");
   const RopeConfig& r = c.rope;
+  // Partial rotary embeddings: only GLM's (interleaved pairs, default RoPE) are supported.
+  if (r.partial_rotary_factor != 1.0) {
+    if (!c.interleaved_rope) {
+      throw InputError(file, 0, "partial_rotary_factor", "partial rotary embeddings are not supported; expected 1.0");
+    }
+    const double rotary = static_cast<double>(c.head_dim) * r.partial_rotary_factor;
+    if (!(r.partial_rotary_factor > 0 && r.partial_rotary_factor < 1) || static_cast<int64_t>(rotary) % 2 != 0 ||
+        static_cast<int64_t>(rotary) == 0) {
+      throw InputError(file, 0, "partial_rotary_factor",
+                       fmt::format("a factor in (0, 1] giving an even number of rotary dims of head_dim {}, got {}",
+                                   c.head_dim, r.partial_rotary_factor));
+    }
+    if (r.type != "default") {
+      throw InputError(file, 0, r.params_key + ".rope_type",
+                       fmt::format("partial rotary embeddings need the default RoPE, got '{}'", r.type));
+    }
+  }
   // rope_theta: the RoPE base; checkpoints use 10000 to 1e8. Below 100 the lowest frequencies wrap within a few
   // tokens and positions become ambiguous.
   check_number(file, "rope_theta", r.theta, 100.0, 1e12, "a RoPE base in [100, 1e12] (checkpoints use 1e4 to 1e8)");
+  if (c.sliding_rope) {
+    check_number(file, "rope_local_base_freq", c.sliding_rope->theta, 100.0, 1e12,
+                 "a RoPE base in [100, 1e12] (checkpoints use 1e4)");
+  }
   if (r.type != "default") {
     check_number(file, r.params_key + ".factor", r.factor, 1.0, 1e4, "a RoPE scaling factor in [1, 10000]");
     if (r.type != "dynamic")

@@ -36,7 +36,7 @@ struct RopeConfig {
 };
 
 struct ModelCard {
-  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3
+  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3|glm|glm4|gemma3_text|gemma3
   std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -53,6 +53,20 @@ struct ModelCard {
   bool mlp_bias = false;
   bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
   bool fused_projections = false;  // Phi-3: self_attn.qkv_proj and mlp.gate_up_proj hold q|k|v and gate|up rows
+  bool fused_gate_up = false;      // GLM: mlp.gate_up_proj holds gate|up rows (q/k/v separate)
+  // GLM: RoPE rotates adjacent pairs (x0, x1), (x2, x3), ... of the first head_dim * partial_rotary_factor dims.
+  bool interleaved_rope = false;
+  // GLM-4: the attention and MLP outputs are RMS-normed before their residual add (post_self_attn_layernorm,
+  // post_mlp_layernorm).
+  bool sandwich_norms = false;
+  std::string activation = "silu";  // the gated MLP's: hidden_act (Gemma: hidden_activation), silu|gelu_pytorch_tanh
+  // Gemma-3: RMSNorm weights w applied as (1 + w); the sandwich norms are post_attention_layernorm (attention
+  // output), pre_feedforward_layernorm (MLP input), post_feedforward_layernorm (MLP output).
+  bool gemma_norms = false;
+  bool scaled_embeddings = false;       // Gemma-3: embeddings x sqrt(hidden_size) (rounded to the compute dtype)
+  double query_pre_attn_scalar = 0;     // Gemma-3: attention scale 1 / sqrt(this); 0: 1 / sqrt(head_dim)
+  double final_logit_softcapping = 0;   // Gemma-3: logits = cap * tanh(logits / cap); 0: none
+  std::optional<RopeConfig> sliding_rope;  // Gemma-3: the RoPE of the sliding layers (rope_local_base_freq)
   // Sliding-window attention: a sliding layer's query at position p attends positions (p - sliding_window, p] and its
   // cache keeps only that window. sliding_window 0: every layer attends the whole prefix.
   int64_t sliding_window = 0;

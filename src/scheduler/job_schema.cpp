@@ -15,7 +15,7 @@ const std::vector<KeySpec>& job_schema() {
        "Longest input + output in tokens; 0 = config.json max_position_embeddings. Longer prompts are truncated "
        "by each benchmark's official rule."},
       {"model.chat_template", T::kString, "", "",
-       "Chat format override (llama3, llama3_1, llama2, chatml, qwen3, mistral, mistral_v3, glm4, phi3, raw); "
+       "Chat format override (llama3, llama3_1, llama2, chatml, qwen3, mistral, mistral_v3, glm4, phi3, gemma3, raw); "
        "empty = recognised from tokenizer_config.json."},
       {"model.enable_thinking", T::kBool, "false", "", "Qwen3-style thinking mode in the chat template."},
       {"model.max_batch_size", T::kInt, "64", "",

@@ -259,11 +259,31 @@ std::string render_phi3(const std::vector<ChatMessage>& messages, bool generatio
   return out;
 }
 
+// Gemma 3: BOS; a leading system message's content + "\n\n" opens the first turn; each turn
+// "<start_of_turn>" + role ("model" for the assistant) + "\n" + stripped content + "<end_of_turn>\n"; turns must
+// alternate user / assistant (the template raises otherwise).
+std::string render_gemma3(const std::vector<ChatMessage>& messages, bool generation_prompt, const SpecialTokens& t) {
+  std::string out = t.bos_token, prefix;
+  std::vector<ChatMessage> turns = messages;
+  if (!turns.empty() && turns.front().role == "system") {
+    prefix = turns.front().content + "\n\n";
+    turns.erase(turns.begin());
+  }
+  require_alternation(turns, "gemma3");
+  for (size_t i = 0; i < turns.size(); ++i) {
+    const std::string role = turns[i].role == "assistant" ? "model" : turns[i].role;
+    out += "<start_of_turn>" + role + "\n" + (i == 0 ? prefix : "") + python_strip(turns[i].content) +
+           "<end_of_turn>\n";
+  }
+  if (generation_prompt) out += "<start_of_turn>model\n";
+  return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_chat_templates() {
   static const std::vector<std::string> names = {"llama3",     "llama3_1", "llama2", "chatml", "qwen3", "mistral",
-                                                 "mistral_v3", "glm4",     "phi3",   "raw"};
+                                                 "mistral_v3", "glm4",     "phi3",   "gemma3", "raw"};
   return names;
 }
 
@@ -291,6 +311,7 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, bool 
   if (name_ == "qwen3") return render_qwen3(messages, add_generation_prompt, enable_thinking_);
   if (name_ == "glm4") return render_glm4(messages, add_generation_prompt);
   if (name_ == "phi3") return render_phi3(messages, add_generation_prompt, tokens_);
+  if (name_ == "gemma3") return render_gemma3(messages, add_generation_prompt, tokens_);
   std::string out;  // raw
   for (const auto& m : messages) out += m.content;
   return out;

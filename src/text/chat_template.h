@@ -2,7 +2,8 @@
 // `apply_chat_template(messages, tokenize=False, add_generation_prompt=True)` produces.
 // Known formats: llama3 (Llama-3.0), llama3_1 (Llama-3.1+, with the "Cutting Knowledge Date" system header), llama2,
 // chatml (Qwen2/2.5 and other ChatML models), qwen3 (ChatML with Qwen3's think blocks; thinking off by default),
-// mistral (Mistral-7B-Instruct v0.1 template), mistral_v3 (v0.3 / Large-2407 "v3" template), glm4, phi3, raw.
+// mistral (Mistral-7B-Instruct v0.1 template), mistral_v3 (v0.3 / Large-2407 "v3" template), glm4, phi3, gemma3,
+// raw.
 // The format is recognised from tokenizer_config.json's `chat_template`; a job file may override it by name. Rendering follows each model's Jinja template for plain system/user/assistant messages
 // (tools and multimodal content are not supported).
 #pragma once

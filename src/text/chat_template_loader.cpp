@@ -112,6 +112,7 @@ std::string recognise_chat_template(const std::string& text, ChatTemplateDetails
     return "mistral";
   }
   if (contains(text, "<|user|>") && contains(text, "<|end|>")) return "phi3";
+  if (contains(text, "<start_of_turn>") && contains(text, "first_user_prefix")) return "gemma3";
   return {};
 }
 

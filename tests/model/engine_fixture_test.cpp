@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
 namespace loom::model {
 namespace {
 
@@ -66,7 +70,18 @@ TEST_P(FixtureParity, LastPositionLogitsMatchTransformers) {
   at::Tensor logits = testing::prompt_logits(*model, expected.input_ids, 1 << 20);
   ASSERT_EQ(logits.sizes(), expected.logits.sizes());
   const double max_delta = (logits - expected.logits).abs().max().item<double>();
+  std::printf("%s: fp32 last-position logits max |delta| %.2e\n", GetParam().c_str(), max_delta);
   EXPECT_LE(max_delta, 1e-4) << GetParam();
+}
+
+// The fixtures written with chunked=True: transformers fed the prompt in chunks through its cache.
+TEST_P(FixtureParity, ChunkedPrefillMatchesTransformersChunked) {
+  c10::InferenceMode guard;
+  const Expected expected = load_expected(GetParam());
+  if (expected.chunk_size == 0) GTEST_SKIP() << "no chunked_logits in this fixture";
+  auto model = load_model(GetParam());
+  at::Tensor chunked = testing::prompt_logits(*model, expected.input_ids, expected.chunk_size);
+  EXPECT_LE((chunked - expected.chunked_logits).abs().max().item<double>(), 1e-4) << GetParam();
 }
 
 TEST_P(FixtureParity, GreedyContinuationMatchesTransformers) {
@@ -89,6 +104,30 @@ TEST_P(FixtureParity, GreedyContinuationMatchesTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, FixtureParity, ::testing::ValuesIn(testing::fixture_names()));
+
+// A transformers 5.x Gemma3ForConditionalGeneration directory keeps the language model under
+// model.language_model.* (gemma3_tiny has 4.x's language_model.model.*): the same weights renamed so give the same
+// logits.
+TEST(MultimodalCheckpoint, Gemma3LanguageModelUnder5xPrefix) {
+  c10::InferenceMode guard;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "loom_gemma3_5x_prefix";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(fixture_dir("gemma3_tiny") / "config.json", dir / "config.json");
+  std::map<std::string, testing::RawTensor> renamed;
+  const std::string old_prefix = "language_model.model.";
+  for (auto& [name, tensor] : testing::read_raw(fixture_dir("gemma3_tiny") / "model.safetensors")) {
+    ASSERT_EQ(name.rfind(old_prefix, 0), 0u) << name;
+    renamed["model.language_model." + name.substr(old_prefix.size())] = tensor;
+  }
+  testing::write_safetensors(dir / "model.safetensors", renamed);
+  const Expected expected = load_expected("gemma3_tiny");
+  WeightStore weights(dir);
+  DecoderModel model(read_model_card(dir), weights, at::kFloat, at::kCPU);
+  at::Tensor logits = testing::prompt_logits(model, expected.input_ids, 1 << 20);
+  EXPECT_LE((logits - expected.logits).abs().max().item<double>(), 1e-4);
+  std::filesystem::remove_all(dir);
+}
 
 TEST(ChunkedPrefill, MatchesTransformersChunkedAndUnchunked) {
   c10::InferenceMode guard;

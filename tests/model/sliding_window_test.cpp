@@ -1,4 +1,4 @@
-// Sliding-window attention (Mistral, Qwen2 use_sliding_window, Phi-3): the windowed attention against a plain
+// Sliding-window attention (Mistral, Qwen2 use_sliding_window, Phi-3, Gemma-3): the windowed attention against a plain
 // masked reference, the cache keeping only its window (bytes bounded whatever the length), chunked prefill and bf16
 // against transformers (tools/fixtures/make_model_fixtures.py: mistral_sliding, qwen2_sliding, phi3_tiny; fp32
 // logits and greedy tokens are in engine_fixture_test), and the methods composing with it (full cache, SnapKV,
@@ -82,6 +82,10 @@ TEST(SlidingWindowModel, ModelCardMarksTheSlidingLayers) {
   const ModelCard phi3 = read_model_card(fixture_dir("phi3_tiny"));  // fused qkv_proj / gate_up_proj
   EXPECT_TRUE(phi3.fused_projections);
   EXPECT_EQ(layer_window(phi3, 1), 7);
+  const ModelCard gemma3 = read_model_card(fixture_dir("gemma3_text_tiny"));  // layer_types: sliding, full, sliding
+  EXPECT_EQ(layer_window(gemma3, 0), 5);
+  EXPECT_EQ(layer_window(gemma3, 1), 0);
+  EXPECT_EQ(layer_window(gemma3, 2), 5);
 }
 
 std::unique_ptr<DecoderModel> load_model(const std::string& name, at::ScalarType dtype) {
@@ -107,7 +111,7 @@ TEST(SlidingWindowModel, ChunkedPrefillMatchesTransformersChunked) {
 // is the same.
 TEST(SlidingWindowModel, Bf16LogitsWithinToleranceOfTransformersBf16) {
   c10::InferenceMode guard;
-  for (const std::string name : {"mistral_sliding", "qwen2_sliding", "phi3_tiny"}) {
+  for (const std::string name : {"mistral_sliding", "qwen2_sliding", "phi3_tiny", "gemma3_text_tiny"}) {
     SafetensorsFile file(fixture_dir(name) / "expected.safetensors");
     const std::vector<int64_t> ids = to_vector(file.load("input_ids", at::kLong, at::kCPU));
     const at::Tensor expected = file.load("logits_bf16", at::kFloat, at::kCPU);

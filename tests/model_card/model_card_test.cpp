@@ -252,6 +252,82 @@ TEST_F(BadModelCard, Phi3FusedAndLongropeRefused) {
   EXPECT_NE(std::string(e.what()).find("longrope"), std::string::npos) << e.what();
 }
 
+// GLM / GLM-4: q/k/v biases, fused gate_up_proj, interleaved partial RoPE (0.5 when config.json has no factor);
+// GLM-4's sandwich norms. Partial rotary is refused elsewhere, and with an odd rotary width or a scaled RoPE.
+TEST_F(BadModelCard, GlmPartialInterleavedRope) {
+  const ModelCard glm = read_model_card(fixture("glm_tiny"));  // 4.x layout: partial_rotary_factor at top level
+  EXPECT_EQ(glm.model_type, "glm");
+  EXPECT_TRUE(glm.qkv_bias && glm.fused_gate_up && glm.interleaved_rope);
+  EXPECT_FALSE(glm.o_bias || glm.fused_projections || glm.sandwich_norms);
+  EXPECT_DOUBLE_EQ(glm.rope.partial_rotary_factor, 0.5);
+  const ModelCard glm4 = read_model_card(fixture("glm4_tiny"));
+  EXPECT_TRUE(glm4.sandwich_norms);
+  EXPECT_EQ(glm4.head_dim, 32);
+  json config = json::parse(file_text(fixture("glm_tiny") / "config.json"));
+  config.erase("partial_rotary_factor");
+  config["attention_bias"] = false;
+  write(config);
+  EXPECT_DOUBLE_EQ(read_model_card(dir_).rope.partial_rotary_factor, 0.5);  // transformers' GlmConfig default
+  EXPECT_FALSE(read_model_card(dir_).qkv_bias);
+  config["partial_rotary_factor"] = 0.3;  // 16 * 0.3 = 4.8 -> 4 rotary dims: accepted, as transformers' int()
+  write(config);
+  EXPECT_DOUBLE_EQ(read_model_card(dir_).rope.partial_rotary_factor, 0.3);
+  config["partial_rotary_factor"] = 0.2;  // 3 rotary dims: no whole pairs
+  write(config);
+  EXPECT_EQ(refusal().key(), "partial_rotary_factor");
+  config["partial_rotary_factor"] = 0.5;
+  config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  write(config);
+  EXPECT_EQ(refusal().key(), "rope_scaling.rope_type");
+  json llama = original_;
+  llama["partial_rotary_factor"] = 0.5;
+  write(llama);
+  EXPECT_EQ(refusal().key(), "partial_rotary_factor");
+}
+
+// Gemma 3: text (5.x rope_parameters per layer type) and multimodal (4.x text_config with Gemma3TextConfig's
+// defaults filled in); attention soft-capping, bidirectional attention and a missing text_config are refused.
+TEST_F(BadModelCard, Gemma3TextAndMultimodalConfigs) {
+  const ModelCard text = read_model_card(fixture("gemma3_text_tiny"));
+  EXPECT_EQ(text.model_type, "gemma3_text");
+  EXPECT_TRUE(text.qk_norm && text.gemma_norms && text.sandwich_norms && text.scaled_embeddings);
+  EXPECT_FALSE(text.tie_word_embeddings);
+  EXPECT_EQ(text.activation, "gelu_pytorch_tanh");
+  EXPECT_DOUBLE_EQ(text.query_pre_attn_scalar, 24);
+  EXPECT_DOUBLE_EQ(text.final_logit_softcapping, 30);
+  EXPECT_EQ(text.rope.type, "linear");
+  EXPECT_DOUBLE_EQ(text.rope.factor, 2.0);
+  EXPECT_DOUBLE_EQ(text.rope.theta, 1e6);
+  ASSERT_TRUE(text.sliding_rope.has_value());
+  EXPECT_DOUBLE_EQ(text.sliding_rope->theta, 1e4);
+  EXPECT_EQ(text.sliding_layers, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(text.sliding_window, 5);
+  const ModelCard mm = read_model_card(fixture("gemma3_tiny"));
+  EXPECT_EQ(mm.model_type, "gemma3");
+  EXPECT_EQ(mm.hidden_size, 64);
+  EXPECT_DOUBLE_EQ(mm.query_pre_attn_scalar, 256);  // Gemma3TextConfig's default
+  EXPECT_EQ(mm.activation, "gelu_pytorch_tanh");
+  EXPECT_TRUE(mm.tie_word_embeddings);
+  EXPECT_DOUBLE_EQ(mm.final_logit_softcapping, 0);
+  EXPECT_EQ(mm.rope.type, "default");
+  EXPECT_DOUBLE_EQ(mm.rope.theta, 1e6);
+  EXPECT_DOUBLE_EQ(mm.sliding_rope->theta, 1e4);  // rope_local_base_freq
+  EXPECT_EQ(mm.sliding_layers, (std::vector<bool>{true, false, true}));  // sliding_window_pattern 2
+  EXPECT_EQ(mm.eos_token_ids, (std::vector<int32_t>{1, 3}));
+  json config = json::parse(file_text(fixture("gemma3_text_tiny") / "config.json"));
+  config["attn_logit_softcapping"] = 50.0;
+  write(config);
+  EXPECT_EQ(refusal().key(), "attn_logit_softcapping");
+  config["attn_logit_softcapping"] = nullptr;
+  config["use_bidirectional_attention"] = true;
+  write(config);
+  EXPECT_EQ(refusal().key(), "use_bidirectional_attention");
+  json multimodal = json::parse(file_text(fixture("gemma3_tiny") / "config.json"));
+  multimodal.erase("text_config");
+  write(multimodal);
+  EXPECT_EQ(refusal().key(), "text_config");
+}
+
 TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
   const InputError e = refusal();
   EXPECT_EQ(e.file(), (dir_ / "config.json").string());

@@ -18,6 +18,8 @@ struct Architecture {
   std::vector<std::string> class_names;   // config.json "architectures" entries it accepts
   // Fills the architecture-specific fields of `out` (after parse_common_fields) and rejects what it cannot run.
   void (*parse)(const nlohmann::json& config, const std::string& file, ModelCard& out);
+  // Optional: rewrites config.json before any field is read (Gemma-3: the multimodal text_config, defaults).
+  void (*prepare)(nlohmann::json& config, const std::string& file) = nullptr;
 };
 
 Architecture describe_llama();
@@ -25,6 +27,10 @@ Architecture describe_mistral();
 Architecture describe_qwen2();
 Architecture describe_qwen3();
 Architecture describe_phi3();
+Architecture describe_glm();
+Architecture describe_glm4();
+Architecture describe_gemma3_text();
+Architecture describe_gemma3();
 
 // Qwen2/Qwen3's sliding window: only with use_sliding_window true (then sliding_window is required), on layers
 // max_window_layers.. (default 28, as transformers) unless layer_types says otherwise.

@@ -27,6 +27,13 @@ struct Loader {
   at::Tensor optional(bool present, const std::string& name, std::vector<int64_t> shape) {
     return present ? (*this)(name, std::move(shape)) : at::Tensor();
   }
+  // An RMSNorm weight; Gemma's (plus_one) is applied as (1 + w), summed in fp32 as Gemma3RMSNorm does.
+  at::Tensor norm(const std::string& name, int64_t size, bool plus_one) {
+    if (!plus_one) return (*this)(name, {size});
+    at::Tensor t = (store.load(name, {size}, at::kFloat, device) + 1.0).to(dtype);
+    bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    return t;
+  }
   // Rows (dim 0) or columns (dim 1) [start, start + count) of the tensor: this rank's tensor-parallel shard.
   at::Tensor shard(const std::string& name, std::vector<int64_t> shape, int64_t dim, int64_t start, int64_t count) {
     at::Tensor t = load_shard(store, name, shape, dim, start, count, dtype, device);
@@ -34,6 +41,38 @@ struct Loader {
     return t;
   }
 };
+
+// GLM's RoPE rotates the adjacent pairs (2j, 2j + 1) of each head's first `rotary` dims; the RoPE tables rotate
+// (j, j + dim/2) (rotary_embedding.h). Reordering every head's q and k rows the same way (q.k is unchanged) turns
+// one into the other: row 2j moves to j, 2j + 1 to j + dim/2, the unrotated rows fill the rest in order.
+// Returns the old row of each new row.
+at::Tensor half_rotation_order(int64_t dim, int64_t rotary) {
+  std::vector<int64_t> order(static_cast<size_t>(dim));
+  const int64_t half = dim / 2, pairs = rotary / 2, rest = (dim - rotary) / 2;
+  for (int64_t j = 0; j < pairs; ++j) {
+    order[static_cast<size_t>(j)] = 2 * j;
+    order[static_cast<size_t>(half + j)] = 2 * j + 1;
+  }
+  for (int64_t j = 0; j < rest; ++j) {
+    order[static_cast<size_t>(pairs + j)] = rotary + j;
+    order[static_cast<size_t>(half + pairs + j)] = rotary + rest + j;
+  }
+  return at::tensor(order, at::TensorOptions().dtype(at::kLong));
+}
+
+at::Tensor soft_capped(const at::Tensor& logits, double cap) {
+  return cap > 0 ? at::tanh(logits / cap) * cap : logits;
+}
+
+// rows: q rows then k rows then v rows (a weight [rows, hidden] or a bias [rows]); q and k reordered per head.
+at::Tensor reorder_qk_rows(const at::Tensor& rows, int64_t q_rows, int64_t kv_rows, int64_t dim,
+                           const at::Tensor& order) {
+  auto per_head = [&](const at::Tensor& t) {
+    return t.reshape({t.size(0) / dim, dim, -1}).index_select(1, order.to(t.device())).reshape(t.sizes());
+  };
+  return at::cat({per_head(rows.narrow(0, 0, q_rows)), per_head(rows.narrow(0, q_rows, kv_rows)),
+                  rows.narrow(0, q_rows + kv_rows, kv_rows)});
+}
 
 }  // namespace
 
@@ -44,25 +83,48 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   const int64_t q_dim = config_.num_heads * config_.head_dim, kv_dim = config_.num_kv_heads * config_.head_dim;
   scale_ = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  if (config_.query_pre_attn_scalar > 0) scale_ = std::pow(config_.query_pre_attn_scalar, -0.5);
+  if (config_.scaled_embeddings) {  // transformers: sqrt(hidden) as an fp32 tensor, cast to the weights' dtype
+    embed_scale_ = at::scalar_tensor(std::sqrt(static_cast<double>(hidden)), at::kFloat).to(dtype).item<double>();
+  }
+  if (config_.sliding_rope) {
+    ModelCard local = config_;
+    local.rope = *config_.sliding_rope;
+    sliding_rotary_.emplace(local, device);
+  }
   Loader load{weights, dtype, device};
+  // A multimodal checkpoint's language model (Gemma-3): model.language_model.* (transformers 5.x), or
+  // language_model.model.* and language_model.lm_head (4.x).
+  std::string prefix = "model.", head = "lm_head.weight";
+  if (!weights.contains("model.embed_tokens.weight")) {
+    if (weights.contains("model.language_model.embed_tokens.weight")) {
+      prefix = "model.language_model.";
+    } else if (weights.contains("language_model.model.embed_tokens.weight")) {
+      prefix = "language_model.model.";
+      head = "language_model.lm_head.weight";
+    }
+  }
+  const bool gemma = config_.gemma_norms;
   const int64_t dim = config_.head_dim;
   const int64_t q_rows = tp_.heads * dim, q_start = tp_.head_start * dim;
   const int64_t kv_rows = tp_.kv_heads * dim, kv_start = tp_.kv_head_start * dim;
   const int64_t inter_cols = tp_.intermediate, inter_start = tp_.intermediate_start;
   const bool bias_owner = tp_.rank == 0;  // row-parallel biases are added once, by group rank 0
   const int64_t vocab = config_.vocab_size;
-  embed_tokens_ = load.shard("model.embed_tokens.weight", {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
-  final_norm_ = load("model.norm.weight", {hidden});
+  embed_tokens_ = load.shard(prefix + "embed_tokens.weight", {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
+  final_norm_ = load.norm(prefix + "norm.weight", hidden, gemma);
   if (config_.tie_word_embeddings) {
     lm_head_ = embed_tokens_;
   } else {
-    lm_head_ = load.shard("lm_head.weight", {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
+    lm_head_ = load.shard(head, {vocab, hidden}, 0, tp_.vocab_start, tp_.vocab);
   }
   for (int64_t i = 0; i < config_.num_layers; ++i) {
-    const std::string p = fmt::format("model.layers.{}.", i);
+    const std::string p = fmt::format("{}layers.{}.", prefix, i);
     DecoderLayerWeights w;
-    w.input_norm = load(p + "input_layernorm.weight", {hidden});
-    w.post_attention_norm = load(p + "post_attention_layernorm.weight", {hidden});
+    w.input_norm = load.norm(p + "input_layernorm.weight", hidden, gemma);
+    // The MLP's input norm (Gemma: pre_feedforward_layernorm; its post_attention_layernorm is the sandwich one).
+    w.post_attention_norm =
+        load.norm(p + (gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), hidden, gemma);
     // q, k and v rows of this rank side by side: one GEMM.
     if (config_.fused_projections) {
       // Phi-3's qkv_proj: q rows, then k rows, then v rows; this rank's rows of each.
@@ -81,12 +143,20 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
                             load.shard(p + "self_attn.k_proj.bias", {kv_dim}, 0, kv_start, kv_rows),
                             load.shard(p + "self_attn.v_proj.bias", {kv_dim}, 0, kv_start, kv_rows)});
     }
+    if (config_.interleaved_rope) {
+      const auto rotary = static_cast<int64_t>(static_cast<double>(dim) * config_.rope.partial_rotary_factor);
+      const at::Tensor order = half_rotation_order(dim, rotary);
+      w.qkv_proj = reorder_qk_rows(w.qkv_proj, q_rows, kv_rows, dim, order);
+      if (w.qkv_bias.defined()) w.qkv_bias = reorder_qk_rows(w.qkv_bias, q_rows, kv_rows, dim, order);
+    }
     w.o_proj = load.shard(p + "self_attn.o_proj.weight", {hidden, q_dim}, 1, q_start, q_rows);
     w.o_bias = load.optional(config_.o_bias && bias_owner, p + "self_attn.o_proj.bias", {hidden});
-    w.q_norm = load.optional(config_.qk_norm, p + "self_attn.q_norm.weight", {config_.head_dim});
-    w.k_norm = load.optional(config_.qk_norm, p + "self_attn.k_norm.weight", {config_.head_dim});
-    if (config_.fused_projections) {
-      // Phi-3's gate_up_proj: gate rows, then up rows.
+    if (config_.qk_norm) {
+      w.q_norm = load.norm(p + "self_attn.q_norm.weight", config_.head_dim, gemma);
+      w.k_norm = load.norm(p + "self_attn.k_norm.weight", config_.head_dim, gemma);
+    }
+    if (config_.fused_projections || config_.fused_gate_up) {
+      // Phi-3's and GLM's gate_up_proj: gate rows, then up rows.
       const std::string fused = p + "mlp.gate_up_proj.weight";
       w.gate_up_proj = at::cat({load.shard(fused, {2 * inter, hidden}, 0, inter_start, inter_cols),
                                 load.shard(fused, {2 * inter, hidden}, 0, inter + inter_start, inter_cols)});
@@ -101,6 +171,12 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
     }
     w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
     w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
+    if (config_.sandwich_norms) {  // GLM-4's names, or Gemma-3's
+      w.attn_out_norm =
+          load.norm(p + (gemma ? "post_attention_layernorm.weight" : "post_self_attn_layernorm.weight"), hidden, gemma);
+      w.mlp_out_norm =
+          load.norm(p + (gemma ? "post_feedforward_layernorm.weight" : "post_mlp_layernorm.weight"), hidden, gemma);
+    }
     layers_.push_back(std::move(w));
   }
   weight_bytes_ = load.bytes;
@@ -180,7 +256,8 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
 
 at::Tensor DecoderModel::mlp(int64_t layer, const at::Tensor& x) {
   const DecoderLayerWeights& w = layers_[layer];
-  at::Tensor out = kernels::fused_silu_mlp(x, w.gate_up_proj, w.gate_up_bias, w.down_proj, w.down_bias);
+  at::Tensor out = kernels::fused_gated_mlp(x, w.gate_up_proj, w.gate_up_bias, w.down_proj, w.down_bias,
+                                            config_.activation == "gelu_pytorch_tanh");
   reduce_row_parallel(tp_, out);
   return out;
 }
@@ -193,8 +270,11 @@ void DecoderModel::run_layers(at::Tensor& hidden,
   at::Tensor normed = kernels::rms_norm(hidden, layers_[0].input_norm, eps);
   for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
     const DecoderLayerWeights& w = layers_[layer];
-    normed = kernels::add_rms_norm(hidden, attention_of(layer, normed), w.post_attention_norm, eps);
+    at::Tensor attended = attention_of(layer, normed);
+    if (w.attn_out_norm.defined()) attended = kernels::rms_norm(attended, w.attn_out_norm, eps);
+    normed = kernels::add_rms_norm(hidden, attended, w.post_attention_norm, eps);
     at::Tensor out = mlp(layer, normed);
+    if (w.mlp_out_norm.defined()) out = kernels::rms_norm(out, w.mlp_out_norm, eps);
     if (layer + 1 < config_.num_layers) {
       normed = kernels::add_rms_norm(hidden, out, layers_[layer + 1].input_norm, eps);
     } else {
@@ -208,21 +288,32 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
   LOOM_CHECK(!segments.empty(), "forward without sequences");
   at::Tensor ids = token_ids.to(device_, at::kLong);
   at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, ids);  // [rows, hidden]
-  std::vector<std::pair<at::Tensor, at::Tensor>> rope;     // cos/sin per segment, shared by all layers
+  if (embed_scale_ != 1.0) hidden = hidden * embed_scale_;
+  // cos/sin per segment, shared by all layers (Gemma-3's sliding layers: their own).
+  std::vector<std::pair<at::Tensor, at::Tensor>> rope, sliding_rope;
   for (const SequenceSegment& seg : segments) {
     rope.push_back(rotary_.cos_sin(seg.start_position, seg.length, seg.rope_seq_len, dtype_));
+    if (sliding_rotary_) {
+      sliding_rope.push_back(sliding_rotary_->cos_sin(seg.start_position, seg.length, seg.rope_seq_len, dtype_));
+    }
   }
-  run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) { return attention(layer, normed, segments, rope); });
+  run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) {
+    return attention(layer, normed, segments, uses_sliding_rope(layer) ? sliding_rope : rope);
+  });
   if (!want_logits) return at::Tensor();
   std::vector<int64_t> last_rows;
   for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
   at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
   at::Tensor last = hidden.index_select(0, index);
-  return vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
-                               config_.vocab_size);
+  return soft_capped(vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
+                                           config_.vocab_size),
+                     config_.final_logit_softcapping);
 }
 
 void DecoderModel::prepare_decode(int64_t max_positions) {
+  if (sliding_rotary_ && (!sliding_cos_.defined() || sliding_cos_.size(0) < max_positions)) {
+    std::tie(sliding_cos_, sliding_sin_) = sliding_rotary_->cos_sin(0, max_positions, max_positions, dtype_);
+  }
   if (!static_rope() || (rope_cos_.defined() && rope_cos_.size(0) >= max_positions)) return;
   std::tie(rope_cos_, rope_sin_) = rotary_.cos_sin(0, max_positions, max_positions, dtype_);
 }
@@ -280,12 +371,21 @@ at::Tensor DecoderModel::decode_attention(int64_t layer, const at::Tensor& x, co
 
 at::Tensor DecoderModel::forward_decode(const DecodeStep& step) {
   at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, step.token_ids);  // [batch, hidden]
+  if (embed_scale_ != 1.0) hidden = hidden * embed_scale_;
   const auto [cos, sin] = decode_rope(step);
+  at::Tensor sliding_cos, sliding_sin;  // Gemma-3's sliding layers (static RoPE: prepare_decode's tables)
+  if (sliding_rotary_) {
+    LOOM_CHECK(sliding_cos_.defined(), "prepare_decode() was not called before forward_decode()");
+    sliding_cos = sliding_cos_.index_select(0, step.positions).unsqueeze(1);
+    sliding_sin = sliding_sin_.index_select(0, step.positions).unsqueeze(1);
+  }
   run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) {
-    return decode_attention(layer, normed, step, cos, sin);
+    return uses_sliding_rope(layer) ? decode_attention(layer, normed, step, sliding_cos, sliding_sin)
+                                    : decode_attention(layer, normed, step, cos, sin);
   });
-  return vocab_parallel_logits(tp_, kernels::rms_norm(hidden, final_norm_, config_.rms_norm_eps), lm_head_,
-                               config_.vocab_size);
+  return soft_capped(vocab_parallel_logits(tp_, kernels::rms_norm(hidden, final_norm_, config_.rms_norm_eps),
+                                           lm_head_, config_.vocab_size),
+                     config_.final_logit_softcapping);
 }
 
 }  // namespace loom::model

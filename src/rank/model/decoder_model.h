@@ -1,7 +1,12 @@
-// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3): embeddings,
-// num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms, RMSNorm, SiLU MLP], final norm,
-// lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one GEMM instead of three / two),
-// loaded from separate tensors or from Phi-3's fused ones.
+// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3, GLM,
+// Gemma-3): embeddings, num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms,
+// RMSNorm, SiLU MLP], final norm, lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one
+// GEMM instead of three / two), loaded from separate tensors or from Phi-3's / GLM's fused ones. GLM: partial
+// interleaved RoPE (q/k rows reordered at load, see half_rotation_order) and, for GLM-4, norms of the attention
+// and MLP outputs.
+// Gemma-3: (1 + w) norms, norms on the attention / MLP outputs, scaled embeddings, query_pre_attn_scalar, gelu-tanh
+// MLP, final logit soft-capping, a second RoPE for the sliding layers; multimodal checkpoints' language_model
+// weight prefixes.
 // Two entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
@@ -24,6 +29,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -36,6 +42,7 @@ struct DecoderLayerWeights {
   at::Tensor q_norm, k_norm;              // Qwen3
   at::Tensor gate_up_proj, gate_up_bias;  // [2 * intermediate, hidden]: gate rows, then up rows
   at::Tensor down_proj, down_bias;
+  at::Tensor attn_out_norm, mlp_out_norm;  // GLM-4, Gemma-3: norms of the attention / MLP outputs, else undefined
 };
 
 // One batched decode step: entry b feeds token_ids[b] at RoPE position positions[b].
@@ -85,6 +92,7 @@ class DecoderModel {
   std::pair<at::Tensor, at::Tensor> decode_rope(const DecodeStep& step);
   void observe_prefill(int64_t layer, SequenceState& state, const at::Tensor& pre_rope_queries,
                        const at::Tensor& queries);
+  bool uses_sliding_rope(int64_t layer) const { return sliding_rotary_ && layer_window(config_, layer) > 0; }
 
   ModelCard config_;
   TensorParallelLayout tp_;
@@ -98,6 +106,9 @@ class DecoderModel {
   double scale_;
   int64_t weight_bytes_ = 0;
   at::Tensor rope_cos_, rope_sin_;  // [max_positions, head_dim] for decode (static RoPE)
+  std::optional<RotaryEmbedding> sliding_rotary_;  // Gemma-3: the sliding layers' RoPE (rope_local_base_freq)
+  at::Tensor sliding_cos_, sliding_sin_;            // its decode tables
+  double embed_scale_ = 1.0;                        // Gemma-3: sqrt(hidden_size) in the compute dtype
 };
 
 }  // namespace loom::model

@@ -31,6 +31,13 @@ RotaryEmbedding::RotaryEmbedding(const ModelCard& config, at::Device device)
   const int64_t dim = head_dim_;
   const double base = rope_.theta;
   at::Tensor inv_freq = default_inv_freq(base, dim);
+  if (rope_.partial_rotary_factor != 1.0) {
+    // Partial rotary (GLM, default RoPE only: check_model_card): frequencies of the first `rotary` dims, as
+    // transformers computes them, then zeros: angle 0 leaves the remaining pairs exactly as they are (cos 1, sin 0).
+    const auto rotary = static_cast<int64_t>(static_cast<double>(dim) * rope_.partial_rotary_factor);
+    at::Tensor rotated = default_inv_freq(base, rotary);
+    inv_freq = at::cat({rotated, at::zeros({dim / 2 - rotated.size(0)}, rotated.options())});
+  }
   if (rope_.type == "linear") {
     inv_freq = inv_freq / rope_.factor;
   } else if (rope_.type == "llama3") {

@@ -2,6 +2,8 @@
 // operations as transformers' modeling_rope_utils.py so that cos/sin agree bit for bit where possible.
 // Dynamic NTK depends on the sequence length of the forward call (transformers recomputes inv_freq when
 // max(position)+1 exceeds max_position_embeddings): inv_freq(seq_len) handles that.
+// Partial rotary (partial_rotary_factor < 1): inv_freq's entries past the rotary dims are 0, so the table rotates
+// pairs (j, j + head_dim/2) for j < rotary/2 only; the decoder reorders q/k rows to that layout (DecoderModel).
 #pragma once
 
 #include "model_card/model_card.h"
