@@ -1,6 +1,7 @@
-// LongIns loaders on fixtures in their published layouts (tests/fixtures/benchmarks/longins): Ins-Bench's
-// data/<mode>/<length>.json (an object of records keyed by id, file order kept) and LOOM-Scope's
-// <mode>_<length>.jsonl.
+// LongIns and Ada-LEval loaders on fixtures in their published layouts (tests/fixtures/benchmarks/{longins,
+// ada_leval}): Ins-Bench's data/<mode>/<length>.json (an object of records keyed by id, file order kept) and
+// LOOM-Scope's <mode>_<length>.jsonl; Ada-LEval's <task>_<len>.json arrays and the stackselect prompt of
+// ada_leval/dataset.py StackSelect.build_prompt with its candidate answers.
 #include "fake_tokenizer.h"
 #include "test_support.h"
 
@@ -80,6 +81,44 @@ TEST_F(NewLoaders, LongInsListPromptAndLoomScopeFiles) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("GIST/1024.json"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(NewLoaders, AdaLevalStackSelectPrompt) {
+  const auto& b = registry.get("ada_leval");
+  EXPECT_EQ(b.name(), "Ada_LEval");
+  EXPECT_EQ(b.tasks().size(), 2u);
+  const auto samples = load("Ada_LEval", {"stackselect"}, "ada_leval", {1024});
+  ASSERT_EQ(samples.size(), 1u);
+  const Sample& s = samples[0];
+  EXPECT_EQ(s.references, std::vector<std::string>{"A2"});
+  EXPECT_EQ(s.metadata["num_choice"], 3);
+  EXPECT_EQ(s.metric, "ada_leval_stackselect");
+  EXPECT_EQ(s.generation.max_new_tokens, 1024);
+  EXPECT_EQ(s.prompt.rfind("\nYou are an AI assistant. Your job is to find out the most helpful answer", 0), 0u);
+  const std::string tail =
+      "Answer: The designation of the most helpful answer.(e.g. A4 means answer 4 is the most helpful answer) \n\n\n"
+      "The question is given below.\nHow do I reverse a list in Python?\n\nPossible answers are given below.\n"
+      "A1:\n\nUse a loop.\n\nA2:\n\nUse `lst[::-1]` or `lst.reverse()`.\n\nA3:\n\nYou cannot.\n\n\n"
+      "Now the answers are over, please decide which answer is the most helpful one to the question. \n"
+      "You must give me only the designation of the MOST helpful answer.\n";
+  ASSERT_GE(s.prompt.size(), tail.size());
+  EXPECT_EQ(s.prompt.substr(s.prompt.size() - tail.size()), tail);
+}
+
+TEST_F(NewLoaders, AdaLevalTextSortPromptIsTheRecords) {
+  const auto samples = load("Ada_LEval", {"textsort"}, "ada_leval", {1024, 2048});
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].prompt.rfind("You are an AI assistant. Order the 4 paragraphs.", 0), 0u);
+  EXPECT_EQ(samples[0].references, (std::vector<std::string>{"3", "1", "4", "2"}));
+  EXPECT_EQ(samples[0].metric, "ada_leval_textsort");
+  EXPECT_EQ(samples[1].references, std::vector<std::string>{"[1, 2, 3, 4]"});  // LOOM-Scope's .jsonl, answer as text
+  EXPECT_FALSE(samples[0].metadata.contains("num_choice"));
+  try {
+    load("Ada_LEval", {"textsort"}, "ada_leval", {6144});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("textsort_6k.json"), std::string::npos) << e.what();
   }
 }
 
