@@ -152,6 +152,23 @@ TEST(Rescoring, CountingStarsPredictionsMatchOfficialViz) {
   EXPECT_THROW(rescore_predictions("Counting_Stars", "stars", file), InputError);
 }
 
+// LOOM-Scope's LongIns and Ada-LEval prediction files: the figures Ins-Bench's own eval.py and Ada-LEval's own
+// dataset.py evaluate() give the same rows (tools/fixtures/parity/longins_eval.py, ada_leval_eval.py).
+TEST(Rescoring, LongInsAndAdaLevalPredictionsMatchOfficialCode) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  size_t files = 0;
+  for (const char* name : {"longins", "ada_leval"})
+    for (const auto& c : testing::read_jsonl(dir + "/" + name + "/expected.jsonl")) {
+      auto r = rescore_predictions(c.at("benchmark"), "", dir + "/" + c.at("file").get<std::string>());
+      EXPECT_EQ(r.task, c.at("task").get<std::string>());
+      EXPECT_EQ(r.scale, "0-100");
+      EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-9) << c.dump();
+      ++files;
+    }
+  EXPECT_EQ(files, 3u);
+  EXPECT_THROW(rescore_predictions("Ada_LEval", "sorting", dir + "/ada_leval/textsort_1k.jsonl"), InputError);
+}
+
 // LIBRA predictions/<model>.json: the total and per-dataset / per-length figures ai-forever/LIBRA's own eval.py
 // wrote (tools/fixtures/parity/libra_eval.py): em, count_score and f1 datasets, negatives, a length with no rows.
 TEST(Rescoring, LibraPredictionsMatchOfficialEvalPy) {
