@@ -63,6 +63,15 @@ SOURCES = {
               "urls": {"squad.json": "https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v2.0.json",
                        "hotpotqa.json": "http://curtis.ml.cmu.edu/datasets/hotpot/hotpot_dev_distractor_v1.json"},
               "convert": "ruler_qa", "fields": []},
+    # Beyond LOOMBench. Ada-LEval: open-compass/Ada-LEval fetch_data.sh's files, as published (JSON arrays).
+    # (LongIns is published only as a Google Drive zip, which a plain download cannot fetch: see docs/benchmarks.md.)
+    "Ada_LEval": {"folder": "Ada_LEval", "config": "ada_leval",
+                  "urls": {f"{t}_{k}.json": f"http://opencompass.openxlab.space/utils/AdaLEval/{t}_{k}.json"
+                           for t, ks in (("stackselect", ["1k", "2k", "4k", "6k", "8k", "12k", "16k", "32k", "64k",
+                                                          "128k"]),
+                                         ("textsort", ["1k", "2k", "4k", "8k", "16k", "32k", "64k", "128k"]))
+                           for k in ks},
+                  "convert": "flat_json", "fields": ["answer"]},
 }
 GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
                         "InfiniteBench", "LIBRA"]}
@@ -155,6 +164,9 @@ def convert(spec, raw_dir, out_dir):
         written.append(put(found[0], os.path.join(out_dir, target)))
     elif how == "flat_jsonl":
         for path in files_named(raw_dir, "*.jsonl"):
+            written.append(put(path, os.path.join(out_dir, os.path.basename(path))))
+    elif how == "flat_json":  # <task>_<len>.json kept as published (Ada-LEval)
+        for path in files_named(raw_dir, "*.json"):
             written.append(put(path, os.path.join(out_dir, os.path.basename(path))))
     elif how == "leval":  # any layout of <task>.jsonl files → <task>.jsonl (the loader's flat layout)
         for path in files_named(raw_dir, "*.jsonl"):

@@ -74,10 +74,34 @@ nlohmann::json read_json(const std::filesystem::path& path) {
   }
 }
 
+namespace {
+
+// {"<id>": {record}, ...} in file order (LongIns' data/<mode>/<length>.json); the key becomes the record's "id"
+// unless it has one.
+std::vector<nlohmann::json> keyed_records(const std::filesystem::path& path) {
+  const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(read_text_file(path));
+  std::vector<nlohmann::json> records;
+  records.reserve(doc.size());
+  int number = 0;
+  for (const auto& [key, value] : doc.items()) {
+    ++number;
+    if (!value.is_object())
+      throw InputError(path.string(), 0, key, "a JSON object (a record) under every key of the file's object");
+    nlohmann::json record = nlohmann::json::parse(value.dump());
+    if (!record.contains("id")) record["id"] = key;
+    record["__line"] = number;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+}  // namespace
+
 std::vector<nlohmann::json> read_records(const std::filesystem::path& path) {
   if (path.extension() == ".jsonl") return read_jsonl(path);
   nlohmann::json doc = read_json(path);
   if (doc.is_object() && doc.contains("data")) doc = doc["data"];
+  if (doc.is_object() && !doc.empty()) return keyed_records(path);
   if (!doc.is_array()) throw InputError(path.string(), 1, "", "a JSON array of records");
   std::vector<nlohmann::json> records;
   records.reserve(doc.size());

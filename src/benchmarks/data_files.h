@@ -23,7 +23,8 @@ std::filesystem::path require_data_dir(const BenchmarkSpec& spec, const std::str
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 // A whole JSON document; a parse error → InputError(file, line of the error).
 nlohmann::json read_json(const std::filesystem::path& path);
-// .jsonl → read_jsonl; .json → a JSON array of records (or {"data": [...]}).
+// .jsonl → read_jsonl; .json → a JSON array of records (or {"data": [...]}), or an object of records keyed by id
+// (file order kept; the key becomes "id" where the record has none).
 std::vector<nlohmann::json> read_records(const std::filesystem::path& path);
 
 // A string field of a record, or an InputError naming file, line (1-based record number for jsonl) and field.

@@ -62,5 +62,6 @@ std::vector<std::unique_ptr<RecordTransform>> make_record_transforms(const Trans
 // Table rows, one file each under transforms/.
 RecordTransformEntry infinitebench_record_transform();
 RecordTransformEntry libra_record_transform();
+RecordTransformEntry ada_leval_record_transform();
 
 }  // namespace loom::benchmarks

@@ -27,4 +27,7 @@ cp "$src/tests/fixtures/benchmarks/ruler/hotpotqa.json" "$work/src/ruler/"
 expect 0 "ruler: 2 files" $fetch ruler --source-dir "$work/src" --out "$work/out1"
 $python -c "import json,sys; m=json.load(open(sys.argv[1])); assert len(m['files'])==2 and all(len(f['sha256'])==64 for f in m['files'])" \
   "$work/out1/ruler/MANIFEST.json"
+mkdir -p "$work/src/Ada_LEval"
+cp "$src"/tests/fixtures/benchmarks/ada_leval/*_1k.json "$work/src/Ada_LEval/"
+expect 0 "Ada_LEval: 2 files" $fetch Ada_LEval --source-dir "$work/src" --out "$work/out1"
 echo "fetch_data checks: ok"

@@ -130,6 +130,45 @@ TEST(Rescoring, LongwriterPredictionsMatchOfficialEvalLength) {
   }
 }
 
+// Counting-Stars test_data records with an `answer`: the pivot-table mean nick7nlp/Counting-Stars' own viz.ipynb
+// functions give (tools/fixtures/parity/counting_stars_viz.py), per file and per context size; EN/ZH, searching and
+// reasoning, fenced, duplicated, over-long and object answers, two records per context size.
+TEST(Rescoring, CountingStarsPredictionsMatchOfficialViz) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/counting_stars/expected.jsonl");
+  ASSERT_EQ(cases.size(), 4u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("Counting_Stars", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-9) << c.dump();
+    EXPECT_NEAR(r.score, c.at("printed").get<double>(), 0.0005) << c.dump();
+    ASSERT_EQ(r.breakdown.size(), c.at("breakdown").size());
+    for (const auto& [name, value] : r.breakdown) EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), 1e-9);
+  }
+  // The task names the variant when the file name does not; without either the file is refused.
+  const std::string file = dir + "/" + cases[0].at("file").get<std::string>();
+  EXPECT_EQ(rescore_predictions("counting_stars", "counting_stars_en_searching", file).task,
+            "counting_stars_en_searching");
+  EXPECT_THROW(rescore_predictions("Counting_Stars", "stars", file), InputError);
+}
+
+// LOOM-Scope's LongIns and Ada-LEval prediction files: the figures Ins-Bench's own eval.py and Ada-LEval's own
+// dataset.py evaluate() give the same rows (tools/fixtures/parity/longins_eval.py, ada_leval_eval.py).
+TEST(Rescoring, LongInsAndAdaLevalPredictionsMatchOfficialCode) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  size_t files = 0;
+  for (const char* name : {"longins", "ada_leval"})
+    for (const auto& c : testing::read_jsonl(dir + "/" + name + "/expected.jsonl")) {
+      auto r = rescore_predictions(c.at("benchmark"), "", dir + "/" + c.at("file").get<std::string>());
+      EXPECT_EQ(r.task, c.at("task").get<std::string>());
+      EXPECT_EQ(r.scale, "0-100");
+      EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-9) << c.dump();
+      ++files;
+    }
+  EXPECT_EQ(files, 3u);
+  EXPECT_THROW(rescore_predictions("Ada_LEval", "sorting", dir + "/ada_leval/textsort_1k.jsonl"), InputError);
+}
+
 // LIBRA predictions/<model>.json: the total and per-dataset / per-length figures ai-forever/LIBRA's own eval.py
 // wrote (tools/fixtures/parity/libra_eval.py): em, count_score and f1 datasets, negatives, a length with no rows.
 TEST(Rescoring, LibraPredictionsMatchOfficialEvalPy) {

@@ -1,7 +1,7 @@
 // `loom_mpi score --benchmark B --task T --predictions FILE [--json]`: re-scores a prediction file written by an
 // official harness (BABILong result CSV, InfiniteBench preds_<task>.jsonl, LEval *.pred.jsonl, LongBench
-// <dataset>.jsonl, LongBench v2 results/<model>.jsonl) and prints the official score. The task defaults to the one
-// in the file name.
+// <dataset>.jsonl, LongBench v2 results/<model>.jsonl, ...: rescorable_benchmarks()) and prints the official
+// score. The task defaults to the one in the file name.
 #include "cli/commands/exit_status.h"
 #include "metrics/rescoring/prediction_files.h"
 
@@ -42,12 +42,18 @@ void print_result(const loom::metrics::RescoreResult& r, bool as_json) {
   for (const auto& [k, v] : r.breakdown) std::printf("  %-12s %.*f\n", k.c_str(), digits, v);
 }
 
+std::string rescorable_list() {
+  std::string out;
+  for (const auto& n : loom::metrics::rescorable_benchmarks()) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 }  // namespace
 
 void loom_cli_add_score(CLI::App& app) {
   auto opts = std::make_shared<ScoreOptions>();
   CLI::App* cmd = app.add_subcommand("score", "Re-score an official prediction file and print the official score");
-  cmd->add_option("--benchmark", opts->benchmark, "BABILong | InfiniteBench | LEval | LongBench | LongBench_v2")
+  cmd->add_option("--benchmark", opts->benchmark, "one of: " + rescorable_list())
       ->required();
   cmd->add_option("--task", opts->task, "task name (default: taken from the file name)");
   cmd->add_option("--predictions", opts->predictions, "prediction file written by the official harness")

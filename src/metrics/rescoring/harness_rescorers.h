@@ -1,6 +1,7 @@
 // Readers for the prediction files of harnesses beyond the first four (those stay in prediction_files.cpp), one
-// file each: LongBench v2 result files, RULER, LV-Eval, LongWriter and LIBRA predictions. Each applies the official
-// script's own aggregation (named in its file) and throws InputError naming the file, line and key on bad input.
+// file each: LongBench v2 result files, RULER, LV-Eval, LongWriter, LIBRA, Counting-Stars, LongIns and Ada-LEval
+// predictions. Each applies the official script's own aggregation (named in its file) and throws InputError naming
+// the file, line and key on bad input.
 #pragma once
 
 #include "metrics/rescoring/prediction_files.h"
@@ -15,5 +16,8 @@ RescoreResult rescore_ruler(std::string task, const std::filesystem::path& file)
 RescoreResult rescore_lveval(std::string task, const std::filesystem::path& file);
 RescoreResult rescore_longwriter(std::string task, const std::filesystem::path& file);
 RescoreResult rescore_libra(const std::string& task, const std::filesystem::path& file);
+RescoreResult rescore_counting_stars(std::string task, const std::filesystem::path& file);
+RescoreResult rescore_longins(std::string task, const std::filesystem::path& file);
+RescoreResult rescore_ada_leval(std::string task, const std::filesystem::path& file);
 
 }  // namespace loom::metrics::rescoring

@@ -232,7 +232,8 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
 }  // namespace
 
 std::vector<std::string> rescorable_benchmarks() {
-  return {"BABILong", "InfiniteBench", "LEval", "LIBRA", "LongBench", "LongBench_v2", "LongWriter", "LVEval", "RULER"};
+  return {"Ada_LEval", "BABILong",  "Counting_Stars", "InfiniteBench", "LEval",  "LIBRA",
+          "LongBench", "LongBench_v2", "LongIns",     "LongWriter",    "LVEval", "RULER"};
 }
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
@@ -247,6 +248,9 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "lveval" || b == "lv-eval") return rescore_lveval(task, predictions);
   if (b == "longwriter") return rescore_longwriter(task, predictions);
   if (b == "libra") return rescore_libra(task, predictions);
+  if (b == "counting_stars" || b == "counting-stars") return rescore_counting_stars(task, predictions);
+  if (b == "longins") return rescore_longins(task, predictions);
+  if (b == "ada_leval" || b == "ada-leval") return rescore_ada_leval(task, predictions);
   std::string names;
   for (const auto& n : rescorable_benchmarks()) names += (names.empty() ? "" : ", ") + n;
   throw InputError("", 0, "benchmark", "one of " + names + " (got '" + benchmark + "')");

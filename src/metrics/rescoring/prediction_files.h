@@ -1,5 +1,7 @@
 // Re-scoring the prediction files the official harnesses write, with their official aggregation:
 //  * BABILong   result CSV (columns target, output, question): accuracy = 100 * correct / N (compare_answers).
+//  * Counting_Stars test_data records + answer: viz.ipynb's mean of the (counting time x context size) pivot, 0-1.
+//  * LongIns / Ada_LEval LOOM-Scope <task>_<len>.jsonl: eval.py's mean F1 / dataset.py's accuracy, 0-100.
 //  * InfiniteBench preds_<task>.jsonl (prediction|pred, ground_truth|label): mean score, 0-1 scale.
 //  * LEval      <task>.pred.jsonl (gt, <model>_pred, evaluation): exam EM / F1 (0-100); rouge tasks: geometric mean
 //               of the R1 / R2 / RL means (LEval_score); topic_retrieval_longchat and sci_fi averaged per split.
