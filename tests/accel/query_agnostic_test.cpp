@@ -83,6 +83,7 @@ TEST(QueryAgnostic, FullCacheEqualsQueryAware) {
   const model::InferenceResult aware = e->run({request_of(c, false)}).at(0);
   ASSERT_TRUE(agnostic.ok) << agnostic.error;
   EXPECT_EQ(agnostic.output_ids, aware.output_ids);
+  EXPECT_EQ(agnostic.cost.kv_bytes, aware.cost.kv_bytes);  // the context's and the question's rows
 }
 
 // The kept positions of every (layer, KV head) after the context's prefill, read from the compressed cache.

@@ -313,6 +313,14 @@ void BatchScheduler::decode_step() {
           decoding_.push_back(&seq);
           continue;
         }
+        // The cache the answer is generated from: the compressed context and the question, as kv_bytes of a
+        // query-aware row holds its whole prompt.
+        if (seq.slot >= 0) {
+          seq.result.cost.kv_bytes = store_->slot_token_bytes(seq.slot);
+        } else {
+          seq.result.cost.kv_bytes = 0;
+          for (const auto& cache : seq.state.caches) seq.result.cost.kv_bytes += cache->bytes();
+        }
       } else {
         seq.result.cost.decode_seconds += elapsed;
         seq.decode_steps += 1;
