@@ -78,8 +78,8 @@ const std::vector<KeySpec>& job_schema() {
       {"query_aware", T::kBool, "true", "",
        "false: kvpress's question-agnostic protocol: each method compresses the KV cache of the context before the "
        "question is appended, then the question is fed over the compressed cache (docs/acceleration.md); only "
-       "benchmarks whose samples separate their question (RULER) support it. true: the whole prompt, question "
-       "included, is prefilled under the method."},
+       "benchmarks whose samples separate their question (RULER, LongBench, InfiniteBench, ...) support it. true: "
+       "the whole prompt, question included, is prefilled under the method."},
       {"generation", T::kSection, "", "",
        "Overrides of the benchmarks' official generation settings; keys left out keep the official value."},
       {"generation.max_new_tokens", T::kInt, "<official>", "", "Most generated tokens."},

@@ -75,7 +75,8 @@ SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::Ben
   if (!benchmarks::has_question(sample)) {
     throw InputError(job.source_file.string(), spec.source_line, "query_aware",
                      fmt::format("true for {} task {}: its samples do not separate their question from the context "
-                                 "(query_aware: false needs a benchmark that does: RULER; docs/acceleration.md)",
+                                 "(query_aware: false needs one that does: RULER, or a jsonl benchmark whose task template has "
+                                 "text after one {{context}}; docs/acceleration.md)",
                                  sample.benchmark, sample.task));
   }
   SampleInput input;

@@ -101,5 +101,22 @@ TEST(QuestionSplit, RulerMarksEveryTasksQuestion) {
   EXPECT_FALSE(has_question(plain));
 }
 
+// The jsonl family: the question is what the task template puts after its one {context}.
+TEST(QuestionSplit, JsonlTemplatesSplitAfterTheContext) {
+  BenchmarkRegistry registry{testing::configs_dir()};
+  testing::FakeTokenizer fake;
+  const auto spec = testing::make_spec("LongBench", {"hotpotqa"}, {}, -1, testing::fixtures_dir() / "longbench");
+  const auto samples = registry.get("LongBench").expand(spec, PromptContext{&fake, nullptr, 0});
+  ASSERT_FALSE(samples.empty());
+  const Sample& s = samples[0];
+  ASSERT_TRUE(has_question(s));
+  EXPECT_EQ(s.prompt.substr(0, static_cast<size_t>(s.question_begin)),
+            "Answer the question based on the given passages. Only give me the answer and do not output any other "
+            "words.\n\nThe following are given passages.\nPassage 1:\nParis hosted the 1900 Summer Olympics.");
+  EXPECT_EQ(s.prompt.substr(static_cast<size_t>(s.question_begin)),
+            "\n\nAnswer the question based on the given passages. Only give me the answer and do not output any "
+            "other words.\n\nQuestion: Which city hosted the 1900 games?\nAnswer:");
+}
+
 }  // namespace
 }  // namespace loom::benchmarks

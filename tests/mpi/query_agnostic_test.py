@@ -5,8 +5,8 @@ question is refused before any work.
 usage: query_agnostic_test.py --loom LOOM_MPI --job tests/mpi/jobs/query_agnostic.yaml
                               --refused tests/mpi/jobs/query_agnostic_refused.yaml --out DIR [--np N]
 
-1. Runs the job (RULER on the tiny Llama; full and SnapKV, each query-aware and question-agnostic) and checks that
-   every method of the sweep has its 4 rows, none failed, with the `+agnostic` labels for the question-agnostic
+1. Runs the job (RULER and LongBench on the tiny Llama; full and SnapKV, each query-aware and question-agnostic) and checks that
+   every method of the sweep has its 5 rows, none failed, with the `+agnostic` labels for the question-agnostic
    methods, and that a rerun resumes (nothing left to run: the question-agnostic rows keep their fingerprints).
 2. `loom_mpi validate` and `mpirun ... run` of the NIAH job with query_aware: false both exit 2 with the error naming
    the job's query_aware key.
@@ -62,14 +62,14 @@ def main():
         fail(f"expected the methods {METHODS}, got {sorted(methods)}")
     for method, m in methods.items():
         cost = m["cost"]
-        if cost["generated"] != 4:
-            fail(f"{method}: expected 4 generated rows, got {cost}")
+        if cost["generated"] != 5:
+            fail(f"{method}: expected 5 generated rows, got {cost}")
     rerun = run(mpi(args, [args.loom, "run", args.job, "--output", results]))
     if rerun.returncode != 0:
         fail("the rerun did not succeed", rerun)
     text = rerun.stdout + rerun.stderr
-    if not re.search(r"= 16 rows; 16 already in .*; 0 to run", text):
-        fail("the rerun must find all 16 rows stored under their fingerprints", rerun)
+    if not re.search(r"= 20 rows; 20 already in .*; 0 to run", text):
+        fail("the rerun must find all 20 rows stored under their fingerprints", rerun)
 
     for cmd in ([args.loom, "validate", args.refused],
                 mpi(args, [args.loom, "run", args.refused, "--output", os.path.join(args.out, "refused.h5")])):
