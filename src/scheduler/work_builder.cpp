@@ -74,9 +74,9 @@ SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::Ben
                                      int64_t max_context, int32_t max_new_tokens) {
   if (!benchmarks::has_question(sample)) {
     throw InputError(job.source_file.string(), spec.source_line, "query_aware",
-                     fmt::format("true for {} task {}: its samples do not separate their question from the context "
-                                 "(query_aware: false needs one that does: RULER, or a jsonl benchmark whose task template has "
-                                 "text after one {{context}}; docs/acceleration.md)",
+                     fmt::format("true (the default) for {} task {}, whose samples do not separate their question "
+                                 "from the context; query_aware: false needs RULER or a jsonl benchmark whose task "
+                                 "template has text after one {{context}} (docs/acceleration.md)",
                                  sample.benchmark, sample.task));
   }
   SampleInput input;
@@ -84,10 +84,6 @@ SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::Ben
     benchmarks::SplitInput split = benchmarks::build_split_input(sample, context);
     input.prompt.input_ids = std::move(split.input_ids);
     input.prompt.question_tokens = split.question_tokens;
-    if (!sample.followup_prompt.empty()) {
-      throw SampleError(sample.benchmark + "/" + sample.task + "/" + sample.id,
-                        "a sample with a follow-up generation cannot run query_aware: false");
-    }
   } catch (const SampleError& e) {
     input.prompt = protocol::Prompt{};
     input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "

@@ -86,6 +86,40 @@ TEST(QueryAgnostic, FullCacheEqualsQueryAware) {
   EXPECT_EQ(agnostic.cost.kv_bytes, aware.cost.kv_bytes);  // the context's and the question's rows
 }
 
+// Every cache layout takes the question over its compressed (or quantized, channel-pruned, sparse-prefilled)
+// context: paged rows, per-layer and per-head budgets, KIVI and ThinK (decoded through their own caches), and a
+// sparse prefill; batched as a sweep and alone, the same ids.
+TEST(QueryAgnostic, EveryLayoutRunsTheMode) {
+  auto e = engine();
+  const nlohmann::json c = load_cases().at(1);
+  const std::vector<std::pair<std::string, nlohmann::json>> methods = {
+      {"adakv", {{"compression_ratio", 0.5}, {"window_size", 8}}},
+      {"pyramidkv", {{"compression_ratio", 0.5}, {"window_size", 8}}},
+      {"cakekv", {{"max_capacity_prompt", 48}, {"window_size", 8}}},
+      {"kivi", {{"k_bits", 2}, {"v_bits", 2}, {"residual_length", 16}, {"group_size", 8}}},
+      {"think", {{"key_channel_compression_ratio", 0.5}, {"window_size", 8}}},
+      {"streaming_llm", {{"compression_ratio", 0.5}}},
+      {"xattention", {{"block_size", 32}, {"stride", 8}, {"threshold", 0.5}}},
+  };
+  std::vector<model::InferenceRequest> batch;
+  for (const auto& [name, params] : methods) {
+    nlohmann::json with = c;
+    with["method"] = name;
+    with["params"] = params;
+    with["name"] = name;
+    batch.push_back(request_of(with, true));
+  }
+  const std::vector<model::InferenceResult> together = e->run(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    SCOPED_TRACE(batch[i].method.name);
+    ASSERT_TRUE(together[i].ok) << together[i].error;
+    EXPECT_EQ(together[i].output_ids.size(), 16u);
+    const model::InferenceResult alone = e->run({batch[i]}).at(0);
+    EXPECT_EQ(alone.output_ids, together[i].output_ids);
+    EXPECT_GT(alone.cost.kv_bytes, 0);
+  }
+}
+
 // The kept positions of every (layer, KV head) after the context's prefill, read from the compressed cache.
 std::vector<std::vector<std::vector<int64_t>>> kept_after_context(model::DecoderModel& m, const nlohmann::json& c) {
   model::GenerationResources res;

@@ -5,9 +5,10 @@ question is refused before any work.
 usage: query_agnostic_test.py --loom LOOM_MPI --job tests/mpi/jobs/query_agnostic.yaml
                               --refused tests/mpi/jobs/query_agnostic_refused.yaml --out DIR [--np N]
 
-1. Runs the job (RULER and LongBench on the tiny Llama; full and SnapKV, each query-aware and question-agnostic) and checks that
-   every method of the sweep has its 5 rows, none failed, with the `+agnostic` labels for the question-agnostic
-   methods, and that a rerun resumes (nothing left to run: the question-agnostic rows keep their fingerprints).
+1. Runs the job (RULER and LongBench on the tiny Llama; full and SnapKV, each query-aware and question-agnostic)
+   and checks that every method of the sweep has its 5 rows, none failed (exit 0), with the `+agnostic` labels
+   for the question-agnostic methods, and that a rerun resumes (nothing left to run: the question-agnostic rows
+   keep their fingerprints).
 2. `loom_mpi validate` and `mpirun ... run` of the NIAH job with query_aware: false both exit 2 with the error naming
    the job's query_aware key.
 Standard library only.
