@@ -135,7 +135,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         continue;
       Sample s = new_sample(task, spec, length, static_cast<int64_t>(taken));
       std::vector<std::string> unknown;
-      s.prompt = render_template(tmpl, [&](std::string_view name) -> std::optional<std::string> {
+      auto field = [&](std::string_view name) -> std::optional<std::string> {
         auto it = rec.find(std::string(name));
         if (it != rec.end()) {
           std::string value = json_to_text(*it);
@@ -154,7 +154,14 @@ class JsonlBenchmark : public ConfiguredBenchmark {
         for (const auto& transform : transforms)
           if (std::optional<std::string> value = transform->field(name, rec)) return value;
         return std::nullopt;
-      }, &unknown);
+      };
+      s.prompt = render_template(tmpl, field, &unknown);
+      // query_aware: false: the question is what the template puts after its one {context} (docs/acceleration.md).
+      const size_t context_at = tmpl.find("{context}");
+      if (context_at != std::string::npos && tmpl.find("{context}", context_at + 1) == std::string::npos &&
+          context_at + 9 < tmpl.size()) {
+        s.question_begin = static_cast<int64_t>(render_template(tmpl.substr(0, context_at + 9), field).size());
+      }
       if (!unknown.empty())
         throw InputError(file.string(), line, unknown.front(),
                          fmt::format("a field `{}` used by the template of task {} ({})", unknown.front(), task.name,

@@ -108,6 +108,7 @@ Draft draft_vt(const TaskConfig& task, const Resources& res, int num_chains, int
   Draft d;
   d.prompt = example + "\n" +
              format_template(task.template_text, {{"context", context}, {"query", value}, {"num_v", num_v}});
+  d.question_begin = question_begin(d.prompt, task.template_text, {{"query", value}, {"num_v", num_v}});
   d.answer_prefix = format_template(task.answer_prefix, {{"query", value}, {"num_v", num_v}});
   d.references = chains.vars[0];
   return d;
@@ -139,6 +140,7 @@ Draft draft_cwe(const TaskConfig& task, const Resources& res, int freq_cw, int f
   Draft d;
   d.prompt = few_shot + "\n" +
              format_template(task.template_text, {{"num_cw", ncw}, {"context", main.first}, {"query", ""}});
+  d.question_begin = question_begin(d.prompt, task.template_text, {{"num_cw", ncw}, {"query", ""}});
   d.answer_prefix = prefix;
   d.references = main.second;
   return d;
@@ -161,6 +163,7 @@ Draft draft_fwe(const TaskConfig& task, double alpha, int coded_wordlen, int64_t
   rng.shuffle(words);
   Draft d;
   d.prompt = format_template(task.template_text, {{"context", join(words, " ")}, {"query", ""}});
+  d.question_begin = question_begin(d.prompt, task.template_text, {{"query", ""}});
   d.answer_prefix = format_template(task.answer_prefix, {{"query", ""}});
   d.references.assign(vocab.begin() + 1, vocab.begin() + std::min<size_t>(4, vocab.size()));
   return d;

@@ -165,6 +165,7 @@ class RulerBenchmark : public ConfiguredBenchmark {
       s.id = fmt::format("{}_{}_{}", task.name, length, index);
       s.prompt = std::move(d.prompt);
       s.answer_prefix = std::move(d.answer_prefix);
+      s.question_begin = d.question_begin;
       s.references = std::move(d.references);
       s.metadata = std::move(d.metadata);
       s.metadata["haystack_size"] = n;

@@ -61,6 +61,16 @@ std::string format_template(const std::string& tmpl, const std::vector<std::pair
   });
 }
 
+int64_t question_begin(const std::string& prompt, const std::string& tmpl,
+                       const std::vector<std::pair<std::string, std::string>>& values) {
+  const std::string marker = "{context}";
+  const size_t at = tmpl.rfind(marker);
+  if (at == std::string::npos) return -1;
+  const std::string question = format_template(tmpl.substr(at + marker.size()), values);
+  if (question.size() > prompt.size()) return -1;
+  return static_cast<int64_t>(prompt.size() - question.size());
+}
+
 Draft draft_niah(const TaskConfig& task, const NiahArgs& args, const Resources& res, int64_t n,
                  DeterministicRng& rng) {
   const int num_k = std::max(args.num_needle_k, args.num_needle_q);
@@ -143,6 +153,7 @@ Draft draft_niah(const TaskConfig& task, const NiahArgs& args, const Resources& 
     type_v.pop_back();
   }
   d.prompt = format_template(tmpl, {{"type_needle_v", type_v}, {"context", context}, {"query", query}});
+  d.question_begin = question_begin(d.prompt, tmpl, {{"type_needle_v", type_v}, {"query", query}});
   d.answer_prefix = format_template(prefix, {{"type_needle_v", type_v}, {"query", query}});
   d.metadata["needles"] = needles;
   d.metadata["queries"] = queries;

@@ -156,6 +156,7 @@ Draft draft_qa(const TaskConfig& task, const QaData& data, size_t question_index
     blocks.push_back("Document " + std::to_string(i + 1) + ":\n" + data.docs[chosen[i]]);
   Draft d;
   d.prompt = format_template(task.template_text, {{"context", join(blocks, "\n\n")}, {"query", q.query}});
+  d.question_begin = question_begin(d.prompt, task.template_text, {{"query", q.query}});
   d.answer_prefix = format_template(task.answer_prefix, {{"query", q.query}});
   d.references = q.outputs;
   d.metadata["question_index"] = question_index % data.questions.size();

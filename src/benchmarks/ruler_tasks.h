@@ -16,6 +16,7 @@ namespace loom::benchmarks::ruler {
 struct Draft {
   std::string prompt;         // user turn (task template filled)
   std::string answer_prefix;  // filled answer prefix
+  int64_t question_begin = -1;  // where the question after the (last) context starts in `prompt`
   std::vector<std::string> references;
   nlohmann::json metadata = nlohmann::json::object();
 };
@@ -63,5 +64,10 @@ Draft draft_qa(const TaskConfig& task, const QaData& data, size_t question_index
 
 // Python-style "{name}" formatting of a RULER template with the given values.
 std::string format_template(const std::string& tmpl, const std::vector<std::pair<std::string, std::string>>& values);
+
+// Where the question starts in `prompt`, which ends with format_template(tmpl, values): right after the filled
+// "{context}" (the rest of the template, filled, is the question). -1 when tmpl has no "{context}".
+int64_t question_begin(const std::string& prompt, const std::string& tmpl,
+                       const std::vector<std::pair<std::string, std::string>>& values);
 
 }  // namespace loom::benchmarks::ruler

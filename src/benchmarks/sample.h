@@ -25,6 +25,8 @@ struct Sample {
   std::string system_prompt;    // may be empty
   std::string prompt;           // the user turn, built with the official template
   std::string answer_prefix;    // text appended after the chat template's generation prompt (RULER), may be empty
+  int64_t question_begin = -1;  // byte offset in `prompt` where the question after the context starts; -1: none
+                                // (such a sample cannot run query_aware: false, docs/acceleration.md)
   bool use_chat_template = true;
   std::vector<std::string> references;
   nlohmann::json metadata = nlohmann::json::object();  // scorer extras

@@ -33,10 +33,13 @@ struct MethodSpec {
   std::string name = "full";
   std::string params_json = "{}";
   std::string label;  // display/row label, e.g. "snapkv@0.5"; defaults to name
+  // false: kvpress's question-agnostic protocol (the context is compressed before the question is appended; the
+  // prompt carries a context/question split, protocol::Prompt::question_tokens). true: the whole prompt.
+  bool query_aware = true;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & name & params_json & label;
+    ar & name & params_json & label & query_aware;
   }
 };
 

@@ -35,10 +35,13 @@ struct Prompt {
   std::vector<int32_t> followup_ids;
   std::string followup_prefix;
   std::string followup_suffix;
+  // The last question_tokens of input_ids are the question (a prompt built for query_aware: false methods, whose
+  // context is compressed before the question is fed); 0: no split.
+  int64_t question_tokens = 0;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id & input_ids & followup_ids & followup_prefix & followup_suffix;
+    ar & id & input_ids & followup_ids & followup_prefix & followup_suffix & question_tokens;
   }
 };
 

@@ -382,11 +382,14 @@ YAML::Node node_of_key(const YAML::Node& entry, const std::string& key) {
   return params ? params : entry;
 }
 
-std::vector<CheckedMethod> read_methods(const Reader& reader, const YAML::Node& node, const ParseOptions& options) {
+std::vector<CheckedMethod> read_methods(const Reader& reader, const YAML::Node& node, const ParseOptions& options,
+                                        bool job_query_aware) {
   std::vector<CheckedMethod> methods;
   std::vector<YAML::Node> entries;
   if (!node) {
     methods.push_back({MethodSpec{"full", "{}", "full"}, nlohmann::json::object(), node, "acceleration"});
+    methods.back().spec.query_aware = job_query_aware;
+    if (!job_query_aware) methods.back().spec.label += "+agnostic";
     return methods;
   }
   if (node.IsSequence()) {
@@ -434,7 +437,11 @@ std::vector<CheckedMethod> read_methods(const Reader& reader, const YAML::Node& 
       reader.fail(node_of_key(entry, e.key()), display + "." + e.key(), "expected " + e.expected());
     }
     checked.spec.params_json = params.dump();
+    checked.spec.query_aware = entry.IsMap() && entry["query_aware"]
+                                   ? reader.convert<bool>(entry["query_aware"], display + ".query_aware")
+                                   : job_query_aware;
     checked.spec.label = entry.IsMap() && entry["label"] ? entry["label"].Scalar() : default_label(name, job_params);
+    if (!(entry.IsMap() && entry["label"]) && !checked.spec.query_aware) checked.spec.label += "+agnostic";
     if (!labels.insert(checked.spec.label).second) {
       reader.fail(entry, display, "a unique method label; '" + checked.spec.label + "' is used twice (set `label`)");
     }
@@ -603,8 +610,16 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
     job.benchmarks.push_back(read_benchmark(reader, benchmarks[i], i, options));
   }
   if (options.check_files) check_benchmark_entries(reader, benchmarks, job.benchmarks, options.configs_dir);
-  const std::vector<CheckedMethod> methods = read_methods(reader, root["acceleration"], options);
-  for (const CheckedMethod& method : methods) job.methods.push_back(method.spec);
+  const bool query_aware = root["query_aware"] ? reader.convert<bool>(root["query_aware"], "query_aware") : true;
+  const std::vector<CheckedMethod> methods = read_methods(reader, root["acceleration"], options, query_aware);
+  for (const CheckedMethod& method : methods) {
+    job.methods.push_back(method.spec);
+    if (!method.spec.query_aware && job.model.backend != "local") {
+      reader.fail(method.entry ? method.entry : root["query_aware"], method.display + ".query_aware",
+                  "query_aware true with model.backend " + job.model.backend +
+                      " (question-agnostic compression runs in the local engine only)");
+    }
+  }
   if (options.check_files) check_model_rules(reader, methods, job.model.path);
 
   const YAML::Node generation = root["generation"];

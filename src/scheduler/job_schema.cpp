@@ -71,8 +71,15 @@ const std::vector<KeySpec>& job_schema() {
        "A method of the catalogue (`loom_mpi list methods`) or a preset configs/acceleration/<name>.yaml.", true},
       {"acceleration[].params", T::kObject, "{}", "",
        "Method parameters, overriding the catalogue's defaults (or the preset's values)."},
-      {"acceleration[].label", T::kString, "<name>[@<param values>]", "",
+      {"acceleration[].label", T::kString, "<name>[@<param values>][+agnostic]", "",
        "Label of the method in results and reports; must be unique in a sweep."},
+      {"acceleration[].query_aware", T::kBool, "<query_aware>", "",
+       "This method's `query_aware` (overrides the job's)."},
+      {"query_aware", T::kBool, "true", "",
+       "false: kvpress's question-agnostic protocol: each method compresses the KV cache of the context before the "
+       "question is appended, then the question is fed over the compressed cache (docs/acceleration.md); only "
+       "benchmarks whose samples separate their question (RULER, LongBench, InfiniteBench, ...) support it. true: "
+       "the whole prompt, question included, is prefilled under the method."},
       {"generation", T::kSection, "", "",
        "Overrides of the benchmarks' official generation settings; keys left out keep the official value."},
       {"generation.max_new_tokens", T::kInt, "<official>", "", "Most generated tokens."},

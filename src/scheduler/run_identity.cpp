@@ -142,7 +142,8 @@ std::string RunIdentity::row_fingerprint(const GenerationSettings& g, const Meth
       "eos_token_ids=[{}], ignore_eos={}",
       g.max_new_tokens, g.do_sample, g.temperature, g.top_p, g.top_k, g.seed, nlohmann::json(g.stop_strings).dump(),
       join_ints(g.eos_token_ids), g.ignore_eos);
-  const std::string method_text = fmt::format("{} {}", method.name.empty() ? "full" : method.name, method.params_json);
+  const std::string method_text = fmt::format("{} {}{}", method.name.empty() ? "full" : method.name, method.params_json,
+                                              method.query_aware ? "" : " query_aware=false");
   const std::string generation_hash = short_hash(generation);
   const std::string method_hash = short_hash(method_text);
   descriptions_.emplace("generation=" + generation_hash, generation);

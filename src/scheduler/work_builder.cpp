@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/json_errors.h"
 #include "benchmarks/prompt_builder.h"
+#include "benchmarks/question_split.h"
 #include "benchmarks/registry.h"
 #include "benchmarks/sample_selection.h"
 #include "model_card/model_card.h"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 namespace loom::scheduler {
@@ -64,6 +66,61 @@ SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const ben
     spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
   }
   return input;
+}
+
+// A query_aware: false method's input: the sample's context/question split (benchmarks/question_split.h). A
+// sample without a separable question refuses the job (exit 2, also in `validate`).
+SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::BenchmarkSpec& spec,
+                                     const benchmarks::Sample& sample, const benchmarks::PromptContext& context,
+                                     int64_t max_context, int32_t max_new_tokens) {
+  if (!benchmarks::has_question(sample)) {
+    throw InputError(job.source_file.string(), spec.source_line, "query_aware",
+                     fmt::format("true (the default) for {} task {}, whose samples do not separate their question "
+                                 "from the context; query_aware: false needs RULER or a jsonl benchmark whose task "
+                                 "template has text after one {{context}} (docs/acceleration.md)",
+                                 sample.benchmark, sample.task));
+  }
+  SampleInput input;
+  try {
+    benchmarks::SplitInput split = benchmarks::build_split_input(sample, context);
+    input.prompt.input_ids = std::move(split.input_ids);
+    input.prompt.question_tokens = split.question_tokens;
+  } catch (const SampleError& e) {
+    input.prompt = protocol::Prompt{};
+    input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
+                              "max_new_tokens {}): {}",
+                              context.max_input_tokens, max_context, max_new_tokens, e.what());
+    spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+  }
+  return input;
+}
+
+// One prompt variant of a sample (query-aware, or split for query_aware: false): its input, predicted cost, prompt
+// hash and, once stored, its PromptId.
+struct VariantInput {
+  SampleInput input;
+  double predicted = 0;
+  std::string hash;
+  protocol::PromptId id = protocol::kNoPrompt;
+};
+
+VariantInput make_variant(SampleInput input, const CostModel& cost, const GenerationSettings& generation,
+                          const benchmarks::Sample& sample, const std::string& references_json,
+                          const std::string& metadata_json, bool hashed) {
+  VariantInput v;
+  const std::vector<int32_t>& ids = input.prompt.input_ids;
+  const std::vector<int32_t>& followup_ids = input.prompt.followup_ids;
+  v.predicted = !input.error.empty() ? 0.0
+                : cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
+                      (followup_ids.empty() ? 0.0
+                                            : cost.predict(static_cast<int64_t>(followup_ids.size()),
+                                                           generation.max_new_tokens));
+  if (hashed) {
+    v.hash = RunIdentity::prompt_hash(ids, followup_ids, sample.followup_prefix, sample.followup_suffix,
+                                      references_json, metadata_json);
+  }
+  v.input = std::move(input);
+  return v;
 }
 
 results::ResultRow row_template(const benchmarks::Sample& sample, const MethodSpec& method,
@@ -159,31 +216,29 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
               ? build_sample_input(benchmark, sample, context, work.max_context, generation.max_new_tokens)
               : SampleInput{protocol::Prompt{}, retrieval_error};
       const std::vector<int32_t>& ids = input.prompt.input_ids;
-      const std::vector<int32_t>& followup_ids = input.prompt.followup_ids;
       CellSummary& cell = cell_of(work, cell_index, sample);
       ++cell.samples;
       cell.input_tokens += static_cast<int64_t>(ids.size());
       if (input.error.empty() && static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
-      const double predicted =
-          !input.error.empty() ? 0.0
-          : cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
-                (followup_ids.empty() ? 0.0
-                                      : cost.predict(static_cast<int64_t>(followup_ids.size()),
-                                                     generation.max_new_tokens));
       const std::string references_json = nlohmann::json(sample.references).dump();
       const std::string metadata_json = sample.metadata.dump();
-      const std::string prompt_hash =
-          identity ? RunIdentity::prompt_hash(ids, followup_ids, sample.followup_prefix, sample.followup_suffix,
-                                              references_json, metadata_json)
-                   : std::string();
-      protocol::PromptId prompt_id = protocol::kNoPrompt;  // stored on the first method that runs it
+      // The query-aware prompt, and (when a method asks for it) the context/question split of query_aware: false.
+      VariantInput aware = make_variant(std::move(input), cost, generation, sample, references_json, metadata_json,
+                                        identity != nullptr);
+      std::optional<VariantInput> agnostic;
+      if (std::any_of(job.methods.begin(), job.methods.end(), [](const MethodSpec& m) { return !m.query_aware; })) {
+        agnostic = make_variant(build_split_sample_input(job, spec, sample, context, work.max_context,
+                                                         generation.max_new_tokens),
+                                cost, generation, sample, references_json, metadata_json, identity != nullptr);
+      }
       for (const MethodSpec& method : job.methods) {
+        VariantInput& variant = method.query_aware ? aware : *agnostic;
         ++work.total_items;
-        cell.predicted_seconds += predicted;
+        cell.predicted_seconds += variant.predicted;
         const std::string sample_key =
             make_sample_key(sample.benchmark, sample.task, sample.target_length, sample.index, method.label);
         const std::string fingerprint =
-            identity ? identity->row_fingerprint(generation, method, prompt_hash) : std::string();
+            identity ? identity->row_fingerprint(generation, method, variant.hash) : std::string();
         if (identity) work.fingerprints[sample_key] = fingerprint;
         if (completed.count(sample_key)) {
           ++work.skipped_completed;
@@ -192,17 +247,17 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
         LOOM_CHECK(!work.rows.count(sample_key), "two samples share the key {}", sample_key);
         work.rows.emplace(sample_key,
                           row_template(sample, method, sample_key, references_json, metadata_json, fingerprint));
-        if (!input.error.empty()) {
+        if (!variant.input.error.empty()) {
           protocol::WorkOutcome failed;
           failed.sample_key = sample_key;
           failed.ok = false;
-          failed.error = input.error;
+          failed.error = variant.input.error;
           work.unprepared.push_back(std::move(failed));
           continue;
         }
-        // Stored once, on the first method that runs it (`ids` is not read after this).
-        if (prompt_id == protocol::kNoPrompt) prompt_id = work.prompts.add(std::move(input.prompt));
-        work.items.push_back(protocol::WorkItem{sample_key, prompt_id, generation, method, predicted});
+        // Stored once, on the first method that runs it (the variant's ids are not read after this).
+        if (variant.id == protocol::kNoPrompt) variant.id = work.prompts.add(std::move(variant.input.prompt));
+        work.items.push_back(protocol::WorkItem{sample_key, variant.id, generation, method, variant.predicted});
       }
     }
   }

@@ -194,6 +194,36 @@ TEST_F(JobParserTest, SyntaxErrorAndMethodErrors) {
   EXPECT_EQ(labelled.methods.at(0).label, "mine");
 }
 
+// query_aware: the job's value for every method, a method's own overriding it; question-agnostic methods get
+// "+agnostic" in their default label, so both modes of one method fit in a sweep; the API backend refuses it.
+TEST_F(JobParserTest, QueryAwarePerJobAndPerMethod) {
+  const JobConfig plain = parse(std::string(kMinimal) + "acceleration: [full, snapkv]\n");
+  EXPECT_TRUE(plain.methods.at(0).query_aware);
+  EXPECT_EQ(plain.methods.at(1).label, "snapkv");
+  const JobConfig job = parse(std::string(kMinimal) +
+                              "query_aware: false\n"
+                              "acceleration:\n"
+                              "  - {name: snapkv, params: {compression_ratio: 0.5}}\n"
+                              "  - {name: snapkv, params: {compression_ratio: 0.5}, query_aware: true}\n"
+                              "  - {name: knorm, label: mine}\n");
+  ASSERT_EQ(job.methods.size(), 3u);
+  EXPECT_FALSE(job.methods[0].query_aware);
+  EXPECT_EQ(job.methods[0].label, "snapkv@0.5+agnostic");
+  EXPECT_TRUE(job.methods[1].query_aware);
+  EXPECT_EQ(job.methods[1].label, "snapkv@0.5");
+  EXPECT_FALSE(job.methods[2].query_aware);
+  EXPECT_EQ(job.methods[2].label, "mine");
+  const JobConfig one = parse(std::string(kMinimal) + "acceleration: {name: knorm, query_aware: false}\n");
+  EXPECT_FALSE(one.methods.at(0).query_aware);
+  EXPECT_EQ(one.methods.at(0).label, "knorm+agnostic");
+  const JobConfig defaulted = parse(std::string(kMinimal) + "query_aware: false\n");
+  EXPECT_EQ(defaulted.methods.at(0).label, "full+agnostic");
+  const auto wrong = parse_error(std::string(kMinimal) + "acceleration: {name: knorm, query_aware: maybe}\n");
+  EXPECT_EQ(wrong.key(), "acceleration.query_aware");
+  const auto top = parse_error(std::string(kMinimal) + "query_aware: 3\n");
+  EXPECT_EQ(top.key(), "query_aware");
+}
+
 TEST(JobSchema, EveryKeyIsDocumentedInJobFileMd) {
   std::ifstream in(fs::path(LOOM_SOURCE_DIR) / "docs" / "job-file.md");
   ASSERT_TRUE(in) << "docs/job-file.md is missing";

@@ -120,3 +120,39 @@ TEST(WorkBuilder, ASampleWhosePromptCannotBeBuiltBecomesFailedRows) {
   EXPECT_EQ(resumed.unprepared[0].sample_key, "LEval/coursera/0/1/snapkv@0.5");
   EXPECT_EQ(resumed.skipped_completed, 1);
 }
+
+// query_aware: false (docs/acceleration.md): the question-agnostic methods of a sweep point to a second prompt per
+// sample, the context/question split, whose question_tokens marks the question; the query-aware methods keep the
+// whole templated prompt. A benchmark without a separable question refuses the job, naming query_aware.
+TEST(WorkBuilder, QuestionAgnosticMethodsGetTheSplitPrompt) {
+  const std::string text = std::string(kSweep) + "query_aware: false\n";
+  std::string sweep = text;
+  sweep.replace(sweep.find("  - full\n"), 9, "  - {name: full, query_aware: true}\n");
+  const PreparedWork work = prepare(sweep);
+  ASSERT_EQ(work.items.size(), 12u);
+  EXPECT_EQ(work.prompts.size(), 8u);  // per sample: the whole prompt and its split
+  std::map<std::string, int64_t> question_tokens;
+  for (const loom::protocol::WorkItem& item : work.items) {
+    const loom::protocol::Prompt& prompt = work.prompts.at(item.prompt_id);
+    EXPECT_EQ(item.method.query_aware, prompt.question_tokens == 0) << item.sample_key;
+    if (!item.method.query_aware) {
+      EXPECT_GT(prompt.question_tokens, 5) << item.sample_key;
+      EXPECT_LT(prompt.question_tokens, static_cast<int64_t>(prompt.input_ids.size()) / 4) << item.sample_key;
+    }
+    question_tokens[item.sample_key] = prompt.question_tokens;
+  }
+  EXPECT_EQ(question_tokens.count("RULER/niah_single_1/1024/0/snapkv@0.5+agnostic"), 1u);
+  EXPECT_EQ(question_tokens.at("RULER/niah_single_1/1024/0/full"), 0);
+}
+
+TEST(WorkBuilder, QuestionAgnosticNeedsASeparableQuestion) {
+  std::string text = kOverlong;
+  text += "query_aware: false\n";
+  try {
+    prepare(text);
+    ADD_FAILURE() << "LEval has no separable question: query_aware: false must be refused";
+  } catch (const loom::InputError& e) {
+    EXPECT_EQ(e.key(), "query_aware");
+    EXPECT_NE(std::string(e.what()).find("LEval task coursera"), std::string::npos) << e.what();
+  }
+}

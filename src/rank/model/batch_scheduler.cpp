@@ -101,7 +101,7 @@ void BatchScheduler::submit(std::vector<InferenceRequest> requests) {
         }
       }
     }
-    const std::vector<int32_t>& ids = job->members.front()->request.input_ids;
+    const std::vector<int32_t> ids = prefill_ids(job->members.front()->request);
     job->ids = at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong);
     const int64_t chunk = job->members.front()->request.generation.prefill_chunk_size;
     job->chunk = chunk > 0 ? chunk : static_cast<int64_t>(ids.size());
@@ -232,7 +232,8 @@ void BatchScheduler::move_to_pages(Sequence& seq) {
   seq.result.cost.kv_bytes = store_->slot_token_bytes(seq.slot);
   // What it may still allocate: every row's growth by max_new_tokens.
   int64_t future = 0;
-  const int64_t remaining = seq.request.generation.max_new_tokens;
+  const int64_t remaining = seq.request.generation.max_new_tokens + seq.request.question_tokens -
+                            static_cast<int64_t>(seq.question_fed);
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (int64_t h = 0; h < kv_heads; ++h) {
       const int64_t n = store_->row_tokens(seq.slot, layer, h);
@@ -262,7 +263,7 @@ void BatchScheduler::decode_step() {
   std::vector<int32_t> slots;
   bool all_paged = true, any_paged = false;
   for (Sequence* seq : step) {
-    ids.push_back(seq->generated.back());
+    ids.push_back(next_input(*seq));
     positions.push_back(seq->next_position);
     slots.push_back(seq->slot);
     all_paged = all_paged && seq->slot >= 0;
@@ -303,11 +304,28 @@ void BatchScheduler::decode_step() {
     const double elapsed = seconds_since(start);
     for (int64_t b = 0; b < batch; ++b) {
       Sequence& seq = *step[static_cast<size_t>(b)];
-      seq.result.cost.decode_seconds += elapsed;
-      seq.decode_steps += 1;
-      seq.decode_batch_sum += static_cast<double>(batch);
       seq.next_position += 1;
       if (seq.slot >= 0) store_->advance(seq.slot);
+      if (feeding_question(seq)) {  // a question token over the compressed cache: part of the prompt's cost
+        seq.question_fed += 1;
+        seq.result.cost.prefill_seconds += elapsed;
+        if (feeding_question(seq)) {
+          decoding_.push_back(&seq);
+          continue;
+        }
+        // The cache the answer is generated from: the compressed context and the question, as kv_bytes of a
+        // query-aware row holds its whole prompt.
+        if (seq.slot >= 0) {
+          seq.result.cost.kv_bytes = store_->slot_token_bytes(seq.slot);
+        } else {
+          seq.result.cost.kv_bytes = 0;
+          for (const auto& cache : seq.state.caches) seq.result.cost.kv_bytes += cache->bytes();
+        }
+      } else {
+        seq.result.cost.decode_seconds += elapsed;
+        seq.decode_steps += 1;
+        seq.decode_batch_sum += static_cast<double>(batch);
+      }
       if (!finite[b].item<bool>()) {
         fail_sequence(seq, fmt::format("non-finite logits (NaN or Inf) at generated token {}: check the model's "
                                        "weights and dtype", seq.generated.size() + 1));

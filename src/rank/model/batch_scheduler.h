@@ -11,6 +11,9 @@
 //   3. one decode step of every decoding sequence: pages for the next token, then one forward for all of them
 //      (a CUDA graph replay when every one is paged and the RoPE is static, decode_graphs.h), greedy tokens chosen
 //      on the device, sampled ones on the host.
+// A request with a question (InferenceRequest::question_tokens) prefills only its context in step 2 and feeds its
+// question tokens through step 3, one per step, over the compressed cache (counted as prefill time); its first
+// generated token comes from the question's last token.
 // So long prefills interleave with running decodes one chunk per step, and a request's decode_seconds is the sum of
 // the decode steps it took part in (no other request's prefill). A failure in a chunk fails that job's members, a
 // failure in a decode step the members of that step, non-finite logits the sequence that produced them; the rest go

@@ -44,6 +44,23 @@ class SharedPrefillPolicy final : public AttentionPolicy {
 
 }  // namespace
 
+std::vector<int32_t> prefill_ids(const InferenceRequest& request) {
+  const auto context = static_cast<std::ptrdiff_t>(request.input_ids.size()) -
+                       static_cast<std::ptrdiff_t>(std::max<int64_t>(0, request.question_tokens));
+  return std::vector<int32_t>(request.input_ids.begin(),
+                              request.input_ids.begin() + std::max<std::ptrdiff_t>(0, context));
+}
+
+bool feeding_question(const Sequence& seq) {
+  return static_cast<int64_t>(seq.question_fed) < seq.request.question_tokens;
+}
+
+int32_t next_input(const Sequence& seq) {
+  if (!feeding_question(seq)) return seq.generated.back();
+  const size_t context = seq.request.input_ids.size() - static_cast<size_t>(seq.request.question_tokens);
+  return seq.request.input_ids[context + seq.question_fed];
+}
+
 bool greedy(const GenerationSettings& settings) { return !settings.do_sample || settings.temperature <= 0; }
 
 void fail(Sequence& seq, const std::string& reason) {
@@ -70,9 +87,15 @@ void start_sequence(const GenerationResources& res, Sequence& seq) {
   if (!request.generation.stop_strings.empty() && res.tokenizer == nullptr) {
     throw InputError("", 0, "generation.stop_strings", "stop strings need a tokenizer in the model directory");
   }
-  seq.state.prompt_length = length;
+  if (request.question_tokens < 0 || request.question_tokens >= length) {
+    throw InputError("", 0, "question_tokens",
+                     fmt::format("a question of 0 to {} tokens (the context needs at least one), got {}", length - 1,
+                                 request.question_tokens));
+  }
+  const int64_t context = length - request.question_tokens;
+  seq.state.prompt_length = context;
   seq.state.policy = make_policy(res, request, length + request.generation.max_new_tokens);
-  seq.state.policy->begin_sequence(length);
+  seq.state.policy->begin_sequence(context);
   seq.started = true;
 }
 
@@ -122,6 +145,10 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
   for (const auto& cache : state.caches) seq.result.cost.kv_bytes += cache->bytes();
   seq.result.cost.prefill_block_density = policy.prefill_block_density();
   seq.next_position = state.prompt_length;
+  if (feeding_question(seq)) {  // the question comes next, over the compressed cache; no token from the context
+    seq.decoding = true;
+    return;
+  }
   at::Tensor first = logits[0];
   if (!at::isfinite(first).all().item<bool>()) {
     throw std::runtime_error("the prompt's logits are not finite (NaN or Inf): check the model's weights and dtype");
@@ -183,7 +210,8 @@ bool same_prefill(const Sequence& a, const Sequence& b) {
   // cheap guard against a caller that breaks that).
   return a.request.prompt_id >= 0 && a.request.prompt_id == b.request.prompt_id &&
          a.request.input_ids.size() == b.request.input_ids.size() &&
-         a.request.generation.prefill_chunk_size == b.request.generation.prefill_chunk_size;
+         a.request.generation.prefill_chunk_size == b.request.generation.prefill_chunk_size &&
+         a.request.question_tokens == b.request.question_tokens;
 }
 
 }  // namespace loom::model

@@ -5,7 +5,9 @@
 //   run_prefill_chunk(): one chunk of a prompt's prefill through a SequenceState (policy hooks, observations,
 //                       dense caches); logits of the last position on the last chunk.
 //   finish_sequence():  finish_prefill of every layer from the prefill's observations (possibly a shared prefill's,
-//                       cut to this policy's window), then the first token from the prompt's logits.
+//                       cut to this policy's window), then the first token from the prompt's logits; with a
+//                       question (InferenceRequest::question_tokens) only the context was prefilled and the question
+//                       tokens are fed next, one per decode step, over the compressed cache (no first token yet).
 //   accept_token() / finalize_output(): EOS, stop strings, max_new_tokens; the text cut at the first stop string.
 // Requests with the same prompt whose policies keep the dense prefill (all but sparse-prefill methods) can share
 // one prefill (SharedPrefillPolicy): each then gets a copy of the dense caches and runs its own finish_prefill.
@@ -51,7 +53,15 @@ struct Sequence {
   Clock::time_point submitted;
   int64_t decode_steps = 0;
   double decode_batch_sum = 0;
+  size_t question_fed = 0;  // question tokens (request.question_tokens) fed over the compressed cache so far
 };
+
+// The prompt ids prefilled under the method: the whole prompt, or its context when the request has a question.
+std::vector<int32_t> prefill_ids(const InferenceRequest& request);
+// Whether the sequence's next decode input is a question token (not a generated one).
+bool feeding_question(const Sequence& seq);
+// The token id the next decode step feeds: the next question token, else the last generated one.
+int32_t next_input(const Sequence& seq);
 
 // Whether decoding uses greedy argmax (no sampling).
 bool greedy(const GenerationSettings& settings);

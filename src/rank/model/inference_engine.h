@@ -29,6 +29,11 @@ struct InferenceRequest {
   int64_t prompt_id = -1;
   GenerationSettings generation;
   MethodSpec method;
+  // Question-agnostic compression (kvpress's pipeline): the last question_tokens ids of input_ids are the question.
+  // The context (the ids before them) is prefilled under the method and compressed; the question is then fed over
+  // the compressed cache without compression, and generation starts from its last token. 0: the whole prompt is
+  // prefilled under the method (query-aware).
+  int64_t question_tokens = 0;
 };
 
 struct InferenceResult {

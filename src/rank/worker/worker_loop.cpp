@@ -40,7 +40,8 @@ class ItemTracker {
       p.has_followup = !prompt.followup_ids.empty();
       p.parts = p.has_followup ? 2 : 1;
       requests.push_back(model::InferenceRequest{2 * id, item.sample_key, prompt.input_ids,
-                                                 engine_prompt_id(prompt.id, false), item.generation, item.method});
+                                                 engine_prompt_id(prompt.id, false), item.generation, item.method,
+                                                 prompt.question_tokens});
       if (p.has_followup) {
         requests.push_back(model::InferenceRequest{2 * id + 1, item.sample_key + "#followup", prompt.followup_ids,
                                                    engine_prompt_id(prompt.id, true), item.generation, item.method});
