@@ -128,7 +128,12 @@ TEST(RagSample, LongBenchContextBecomesTheRetrievedChunks) {
     const std::string before = sample.retrieval.prompt_before;
     const std::string after = sample.retrieval.prompt_after;
     EXPECT_TRUE(contains(after, "Question: " + question)) << after;
+    // query_aware: false splits the prompt at question_begin: after retrieval it still starts the question.
+    ASSERT_GE(sample.question_begin, 0) << sample.id;
+    const std::string question_part = sample.prompt.substr(static_cast<size_t>(sample.question_begin));
     ASSERT_EQ(apply_retrieval(retriever, sample), "");
+    ASSERT_GE(sample.question_begin, 0) << sample.id;
+    EXPECT_EQ(sample.prompt.substr(static_cast<size_t>(sample.question_begin)), question_part) << sample.id;
     const nlohmann::json& want = expected.at(sample.id);
     EXPECT_EQ(sample.prompt, before + want["context"].get<std::string>() + after) << sample.id;
     EXPECT_EQ(sample.metadata["rag"]["chunk_ids"], want["chunk_ids"]) << sample.id;
