@@ -124,6 +124,13 @@ std::vector<MethodDef> build_catalogue() {
   all.push_back(eviction("keydiff", "keys least similar to the mean key", "kvpress KeyDiffPress.",
                          concat({budget(0.5, nullptr), {skip_layers()}})));
   all.push_back(eviction(
+      "block_keydiff", "KeyDiff re-scored block by block (the KeyDiff paper's block-wise eviction)",
+      "kvpress BlockPress(KeyDiffPress) (block_size 128): keep the first n_kept, then score kept + next block alone "
+      "and keep its top n_kept.",
+      concat({budget(0.5, nullptr),
+              {integer("block_size", 128, 1, 1 << 20, "Prompt tokens added per re-scoring step.", ParamRole::kScorer),
+               skip_layers()}})));
+  all.push_back(eviction(
       "expected_attention", "expected attention of future queries",
       "kvpress ExpectedAttentionPress (n_future_positions 512, n_sink 4, use_covariance, use_vnorm, epsilon 0); "
       "kvpress's registry entry is adakv with scorer expected_attention and epsilon 0.01.",

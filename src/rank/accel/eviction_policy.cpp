@@ -2,6 +2,7 @@
 #include "rank/accel/eviction_policy.h"
 
 #include "common/error.h"
+#include "rank/accel/block_selection.h"
 #include "rank/accel/cam_merge.h"
 #include "rank/accel/varlen_kv_cache.h"
 #include "rank/parallel/communicator.h"
@@ -42,6 +43,11 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
   if (n_kept >= total || (window_scorer && total <= window)) return cache;
 
   ScoreInputs inputs{keys, values, &summary, &context_};
+  if (settings_.layout == BudgetLayout::kBlock) {
+    return PerHeadVarlenCache::from_selection(keys, values, block_kept(settings_.scorer, inputs, n_kept,
+                                                                       settings_.block_size),
+                                              cache->logical_length(), decode_spare_rows(context_, total));
+  }
   at::Tensor scores = score_tokens(settings_.scorer, inputs);
   std::vector<at::Tensor> kept;
   if (settings_.layout == BudgetLayout::kAdaKV && context_.tp != nullptr && context_.tp->size() > 1) {

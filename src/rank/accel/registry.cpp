@@ -69,6 +69,17 @@ const std::map<std::string, Maker>& makers() {
          s.skip_layers = p.get_int_list("skip_layers");
          return std::make_shared<EvictionPolicyFactory>(s);
        }},
+      {"block_keydiff",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(ScorerKind::kKeyDiff, p);
+         s.layout = BudgetLayout::kBlock;
+         s.block_size = p.get_int("block_size");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;
