@@ -176,6 +176,19 @@ std::vector<MethodDef> build_catalogue() {
   pyramid.family = "layer/head budgets";
   all.push_back(pyramid);
 
+  MethodDef chunkkv = eviction(
+      "chunkkv", "whole chunks ranked by a scorer's mean score (same positions for every head)",
+      "kvpress ChunkKVPress (chunk_length 20) over scorer (default snapkv); the scorer's own parameters (with that "
+      "method's defaults) are accepted too.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "snapkv",
+                      {"streaming_llm", "snapkv", "knorm", "tova", "keydiff", "expected_attention"},
+                      "Token scorer whose scores, summed over heads, rank the chunks; its parameters are accepted "
+                      "too."),
+               integer("chunk_length", 20, 1, 1 << 20, "Tokens per chunk (the trailing partial chunk is one more)."),
+               skip_layers()}}));
+  chunkkv.scorer_param = "scorer";
+  all.push_back(chunkkv);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
       "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "

@@ -1,5 +1,7 @@
-// Block-wise kept-position selection (see block_selection.h).
+// Block-wise and chunk-wise kept-position selection (see block_selection.h).
 #include "rank/accel/block_selection.h"
+
+#include "rank/accel/token_budget.h"
 
 #include <algorithm>
 
@@ -27,6 +29,32 @@ std::vector<at::Tensor> block_kept(const ScorerSettings& scorer, const ScoreInpu
   std::vector<at::Tensor> out;
   for (int64_t h = 0; h < heads; ++h) out.push_back(std::get<0>(kept[h].sort()));
   return out;
+}
+
+std::vector<at::Tensor> chunk_kept(const at::Tensor& scores, const at::Tensor& head_sum, int64_t n_kept,
+                                   double keep_fraction, int64_t chunk_length) {
+  const int64_t heads = scores.size(0);
+  const int64_t total = scores.size(1);
+  const int64_t complete = total / chunk_length;
+  const int64_t remaining = total % chunk_length;
+  if (complete == 0) return top_k_kept(scores, std::vector<int64_t>(static_cast<size_t>(heads), n_kept));
+  std::vector<at::Tensor> parts = {head_sum.narrow(0, 0, complete * chunk_length).view({complete, chunk_length})
+                                       .mean(-1)};
+  if (remaining > 0) parts.push_back(head_sum.narrow(0, total - remaining, remaining).mean(-1, true));
+  const at::Tensor chunk_scores = at::cat(parts, 0);
+  const int64_t n_chunks = chunk_scores.size(0);
+  const int64_t n_chunks_kept =
+      std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n_chunks) * keep_fraction));
+  const at::Tensor top = std::get<1>(chunk_scores.topk(n_chunks_kept, -1)).cpu();
+  std::vector<at::Tensor> ranges;
+  const at::TensorOptions index_options = scores.options().dtype(at::kLong);
+  for (int64_t i = 0; i < n_chunks_kept; ++i) {
+    const int64_t chunk = top[i].item<int64_t>();
+    const int64_t begin = chunk * chunk_length;
+    ranges.push_back(at::arange(begin, std::min(begin + chunk_length, total), index_options));
+  }
+  const at::Tensor positions = std::get<0>(at::cat(ranges, 0).sort());
+  return std::vector<at::Tensor>(static_cast<size_t>(heads), positions);
 }
 
 }  // namespace loom::accel

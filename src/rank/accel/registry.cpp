@@ -80,6 +80,17 @@ const std::map<std::string, Maker>& makers() {
          s.skip_layers = p.get_int_list("skip_layers");
          return std::make_shared<EvictionPolicyFactory>(s);
        }},
+      {"chunkkv",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.layout = BudgetLayout::kChunk;
+         s.chunk_length = p.get_int("chunk_length");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;
