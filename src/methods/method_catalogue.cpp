@@ -124,6 +124,13 @@ std::vector<MethodDef> build_catalogue() {
   all.push_back(eviction("keydiff", "keys least similar to the mean key", "kvpress KeyDiffPress.",
                          concat({budget(0.5, nullptr), {skip_layers()}})));
   all.push_back(eviction(
+      "block_keydiff", "KeyDiff re-scored block by block (the KeyDiff paper's block-wise eviction)",
+      "kvpress BlockPress(KeyDiffPress) (block_size 128): keep the first n_kept, then score kept + next block alone "
+      "and keep its top n_kept.",
+      concat({budget(0.5, nullptr),
+              {integer("block_size", 128, 1, 1 << 20, "Prompt tokens added per re-scoring step.", ParamRole::kScorer),
+               skip_layers()}})));
+  all.push_back(eviction(
       "expected_attention", "expected attention of future queries",
       "kvpress ExpectedAttentionPress (n_future_positions 512, n_sink 4, use_covariance, use_vnorm, epsilon 0); "
       "kvpress's registry entry is adakv with scorer expected_attention and epsilon 0.01.",
@@ -169,6 +176,19 @@ std::vector<MethodDef> build_catalogue() {
   pyramid.family = "layer/head budgets";
   all.push_back(pyramid);
 
+  MethodDef chunkkv = eviction(
+      "chunkkv", "whole chunks ranked by a scorer's mean score (same positions for every head)",
+      "kvpress ChunkKVPress (chunk_length 20) over scorer (default snapkv); the scorer's own parameters (with that "
+      "method's defaults) are accepted too.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "snapkv",
+                      {"streaming_llm", "snapkv", "knorm", "tova", "keydiff", "expected_attention"},
+                      "Token scorer whose scores, summed over heads, rank the chunks; its parameters are accepted "
+                      "too."),
+               integer("chunk_length", 20, 1, 1 << 20, "Tokens per chunk (the trailing partial chunk is one more)."),
+               skip_layers()}}));
+  chunkkv.scorer_param = "scorer";
+  all.push_back(chunkkv);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
       "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "

@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 21u);
+  ASSERT_EQ(method_catalogue().size(), 23u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -74,6 +74,13 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
             json::parse(R"({"compression_ratio": 0.5, "seed": 42, "skip_layers": []})"));
   EXPECT_EQ(resolve_method_params("lagkv", {}),
             json::parse(R"({"compression_ratio": 0.5, "n_sink": 4, "lag_size": 128, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("block_keydiff", {}),
+            json::parse(R"({"compression_ratio": 0.5, "block_size": 128, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("chunkkv", {}),
+            json::parse(R"({"compression_ratio": 0.5, "scorer": "snapkv", "chunk_length": 20, "window_size": 64,
+                            "kernel_size": 5, "pooling": "avgpool", "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("chunkkv", {{"scorer", "knorm"}, {"chunk_length", 8}}),
+            json::parse(R"({"compression_ratio": 0.5, "scorer": "knorm", "chunk_length": 8, "skip_layers": []})"));
   // ThinK has no token budget unless one is given.
   EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
   EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));

@@ -2,7 +2,8 @@
 // then the engine sharded over TP = 1, 2, 4 and DP 2 x TP 2 on the fixture models of
 // tools/fixtures/make_model_fixtures.py. Last-position logits must equal transformers' (and the unsharded model's)
 // within 1e-4 in fp32, and greedy tokens must be identical to the unsharded engine's, with the full cache and with
-// head-local compression methods (snapkv, streaming_llm) and AdaKV (budgets across the group's heads).
+// head-local compression methods (snapkv, streaming_llm), AdaKV (budgets across the group's heads) and ChunkKV
+// (chunks ranked over the group's heads).
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
 #include "model_card/model_card.h"
@@ -166,8 +167,9 @@ std::vector<model::InferenceResult> run_engine(const std::string& name, Communic
   return model::create_engine(options, tp, &accel::resolve_policy)->run(batch);
 }
 
-// Greedy tokens (a batch of two prompts decoded together) with the full cache and two head-local compression
-// methods: identical for TP = 1, 2, 4 and DP 2 x TP 2; the full cache also matches transformers' greedy tokens.
+// Greedy tokens (a batch of two prompts decoded together) with the full cache, two head-local compression
+// methods, AdaKV and ChunkKV (both select over all the group's heads): identical for TP = 1, 2, 4 and DP 2 x TP 2;
+// the full cache also matches transformers' greedy tokens.
 TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
   struct Method {
     std::string name, params;
@@ -175,7 +177,9 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
   const std::vector<Method> methods = {{"full", "{}"},
                                        {"snapkv", R"({"compression_ratio": 0.5, "window_size": 4})"},
                                        {"streaming_llm", R"({"compression_ratio": 0.5, "n_sink": 2})"},
-                                       {"adakv", R"({"compression_ratio": 0.5, "window_size": 4})"}};
+                                       {"adakv", R"({"compression_ratio": 0.5, "window_size": 4})"},
+                                       {"chunkkv",
+                                        R"({"compression_ratio": 0.5, "window_size": 4, "chunk_length": 4})"}};
   const int32_t steps = 12;
   for (int tp : {2, 4}) {
     Group g = make_group(tp);

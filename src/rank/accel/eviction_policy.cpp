@@ -2,6 +2,7 @@
 #include "rank/accel/eviction_policy.h"
 
 #include "common/error.h"
+#include "rank/accel/block_selection.h"
 #include "rank/accel/cam_merge.h"
 #include "rank/accel/varlen_kv_cache.h"
 #include "rank/parallel/communicator.h"
@@ -42,9 +43,23 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
   if (n_kept >= total || (window_scorer && total <= window)) return cache;
 
   ScoreInputs inputs{keys, values, &summary, &context_};
+  if (settings_.layout == BudgetLayout::kBlock) {
+    return PerHeadVarlenCache::from_selection(keys, values, block_kept(settings_.scorer, inputs, n_kept,
+                                                                       settings_.block_size),
+                                              cache->logical_length(), decode_spare_rows(context_, total));
+  }
   at::Tensor scores = score_tokens(settings_.scorer, inputs);
   std::vector<at::Tensor> kept;
-  if (settings_.layout == BudgetLayout::kAdaKV && context_.tp != nullptr && context_.tp->size() > 1) {
+  if (settings_.layout == BudgetLayout::kChunk) {
+    at::Tensor head_sum = scores.to(at::kFloat).sum(0);
+    if (context_.tp != nullptr && context_.tp->size() > 1) {
+      head_sum = context_.tp->all_gather(scores.to(at::kFloat).contiguous(), 0).sum(0);
+    }
+    const double keep_fraction = settings_.budget.compression_ratio
+                                     ? 1.0 - *settings_.budget.compression_ratio
+                                     : static_cast<double>(n_kept) / static_cast<double>(total);
+    kept = chunk_kept(scores, head_sum, n_kept, keep_fraction, settings_.chunk_length);
+  } else if (settings_.layout == BudgetLayout::kAdaKV && context_.tp != nullptr && context_.tp->size() > 1) {
     // Tensor parallel: AdaKV shares the layer's budget among all heads, so select on the whole group's scores
     // (same on every rank) and keep this rank's block of heads.
     const at::Tensor all_scores = context_.tp->all_gather(scores.to(at::kFloat).contiguous(), 0);

@@ -1,5 +1,5 @@
 // Token-eviction policies: one policy over shared ops for StreamingLLM, SnapKV, H2O, Knorm/L2Compress, TOVA,
-// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV and CaM.
+// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff and ChunkKV.
 //
 // At finish_prefill (after the whole prompt, so chunked prefill changes nothing) the layer's dense prompt cache is
 // scored (token_scorers.h), each KV head's kept positions are chosen (uniform top-k, PyramidKV's layer schedule or
@@ -20,7 +20,8 @@
 
 namespace loom::accel {
 
-enum class BudgetLayout { kUniform, kPyramid, kAdaKV };
+// kBlock: BlockPress block-wise re-scoring; kChunk: ChunkKV whole-chunk selection (block_selection.h).
+enum class BudgetLayout { kUniform, kPyramid, kAdaKV, kBlock, kChunk };
 
 struct EvictionSettings {
   std::string name;
@@ -32,6 +33,8 @@ struct EvictionSettings {
   std::vector<int64_t> skip_layers;
   bool cam_merge = false;         // CaM
   double start_budget_ratio = 0.1;
+  int64_t block_size = 128;       // BlockPress
+  int64_t chunk_length = 20;      // ChunkKV
   uint64_t seed = 0;
 };
 

@@ -69,6 +69,28 @@ const std::map<std::string, Maker>& makers() {
          s.skip_layers = p.get_int_list("skip_layers");
          return std::make_shared<EvictionPolicyFactory>(s);
        }},
+      {"block_keydiff",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(ScorerKind::kKeyDiff, p);
+         s.layout = BudgetLayout::kBlock;
+         s.block_size = p.get_int("block_size");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
+      {"chunkkv",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.layout = BudgetLayout::kChunk;
+         s.chunk_length = p.get_int("chunk_length");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;
