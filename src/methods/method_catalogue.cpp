@@ -189,6 +189,19 @@ std::vector<MethodDef> build_catalogue() {
                skip_layers()}}));
   chunkkv.scorer_param = "scorer";
   all.push_back(chunkkv);
+  MethodDef criticalkv = eviction(
+      "criticalkv", "a scorer's scores re-weighted by the projected value norm |V W_o| (two-stage selection)",
+      "kvpress CriticalKVPress (epsilon 1e-4, first_stage_ratio 0.5) over scorer (default snapkv); the scorer's "
+      "own parameters (with that method's defaults) are accepted too. CriticalAdaKVPress is not offered.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "snapkv", {"streaming_llm", "snapkv", "knorm", "tova", "keydiff"},
+                      "Token scorer of the first stage; its parameters are accepted too."),
+               number("epsilon", 1e-4, 0.0, 1e6, "Added to the scores before weighting by |V W_o|."),
+               number("first_stage_ratio", 0.5, 0.0, 1.0,
+                      "Share of the budget kept by the scorer alone, before the |V W_o| weighting."),
+               skip_layers()}}));
+  criticalkv.scorer_param = "scorer";
+  all.push_back(criticalkv);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
       "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "

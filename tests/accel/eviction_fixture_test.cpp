@@ -29,6 +29,12 @@ RunResult run_layer(model::AttentionPolicy& policy, const nlohmann::json& c, con
     summary.query_mean = at::tensor(c["query_mean"].get<std::vector<float>>()).reshape({heads, dim});
     summary.query_covariance = at::tensor(c["query_covariance"].get<std::vector<float>>()).reshape({heads, dim, dim});
   }
+  if (c.contains("o_proj_hidden")) {  // criticalkv: the o_proj weight the fixture script built
+    const int64_t heads = in.queries.size(0);
+    const int64_t dim = in.queries.size(2);
+    summary.o_proj_weight = random_tensor(c["seed"].get<uint64_t>() * 3 + 4,
+                                          {c["o_proj_hidden"].get<int64_t>(), heads * dim}, 0.5f);
+  }
   RunResult r;
   auto dense = dense_cache(in.keys, in.values);
   r.dense_bytes = dense->bytes();
@@ -39,7 +45,7 @@ RunResult run_layer(model::AttentionPolicy& policy, const nlohmann::json& c, con
 TEST(AccelEvictionFixtures, KeptPositionsEqualReference) {
   c10::InferenceMode guard;
   const nlohmann::json fixture = load_fixture("eviction.json");
-  ASSERT_GE(fixture["cases"].size(), 33u);
+  ASSERT_GE(fixture["cases"].size(), 37u);
   for (const auto& c : fixture["cases"]) {
     const std::string name = c["name"];
     SCOPED_TRACE(name);
@@ -105,6 +111,25 @@ TEST(AccelEvictionFixtures, KeptPositionsEqualReference) {
         EXPECT_TRUE(at::allclose(varlen->head_values(h), expected, 1e-5, 1e-6)) << "merged values, head " << h;
       }
     }
+  }
+}
+
+// CriticalKV needs the layer's o_proj weight: a summary without it is refused with a message naming it.
+TEST(AccelEvictionFixtures, CriticalKVRefusesAMissingOProjWeight) {
+  c10::InferenceMode guard;
+  MethodSpec spec;
+  spec.name = "criticalkv";
+  spec.params_json = R"({"compression_ratio": 0.5, "scorer": "knorm"})";
+  auto policy = resolve_policy(spec)->create(make_context(4, 2, 16, 1));
+  policy->begin_sequence(32);
+  Inputs in = make_inputs(5, 4, 2, 32, 16);
+  model::PrefillSummary summary;
+  summary.prompt_length = 32;
+  try {
+    policy->finish_prefill(dense_cache(in.keys, in.values), summary);
+    FAIL() << "expected a refusal";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("o_proj weight"), std::string::npos) << e.what();
   }
 }
 

@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 23u);
+  ASSERT_EQ(method_catalogue().size(), 24u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -81,6 +81,9 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
                             "kernel_size": 5, "pooling": "avgpool", "skip_layers": []})"));
   EXPECT_EQ(resolve_method_params("chunkkv", {{"scorer", "knorm"}, {"chunk_length", 8}}),
             json::parse(R"({"compression_ratio": 0.5, "scorer": "knorm", "chunk_length": 8, "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("criticalkv", {{"scorer", "knorm"}}),
+            json::parse(R"({"compression_ratio": 0.5, "scorer": "knorm", "epsilon": 0.0001, "first_stage_ratio": 0.5,
+                            "skip_layers": []})"));
   // ThinK has no token budget unless one is given.
   EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
   EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));

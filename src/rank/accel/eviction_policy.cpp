@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "rank/accel/block_selection.h"
 #include "rank/accel/cam_merge.h"
+#include "rank/accel/critical_scores.h"
 #include "rank/accel/varlen_kv_cache.h"
 #include "rank/parallel/communicator.h"
 
@@ -49,6 +50,17 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
                                               cache->logical_length(), decode_spare_rows(context_, total));
   }
   at::Tensor scores = score_tokens(settings_.scorer, inputs);
+  if (settings_.critical) {
+    // kvpress: int((1 - r) * T * first_stage_ratio), at least 1; with max_capacity_prompt, n_kept stands for
+    // (1 - r) * T.
+    const double kept_share = settings_.budget.compression_ratio
+                                  ? (1.0 - *settings_.budget.compression_ratio) * static_cast<double>(total)
+                                  : static_cast<double>(n_kept);
+    int64_t first_stage = static_cast<int64_t>(kept_share * settings_.first_stage_ratio);
+    if (settings_.first_stage_ratio > 0) first_stage = std::max<int64_t>(1, first_stage);
+    scores = critical_scores(scores, values, summary.o_proj_weight, context_.shape.num_heads, first_stage,
+                             settings_.critical_epsilon);
+  }
   std::vector<at::Tensor> kept;
   if (settings_.layout == BudgetLayout::kChunk) {
     at::Tensor head_sum = scores.to(at::kFloat).sum(0);

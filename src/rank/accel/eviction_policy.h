@@ -1,5 +1,6 @@
 // Token-eviction policies: one policy over shared ops for StreamingLLM, SnapKV, H2O, Knorm/L2Compress, TOVA,
-// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff and ChunkKV.
+// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff, ChunkKV
+// and CriticalKV (critical_scores.h: the scorer's scores re-weighted by |V W_o| before the uniform top-k).
 //
 // At finish_prefill (after the whole prompt, so chunked prefill changes nothing) the layer's dense prompt cache is
 // scored (token_scorers.h), each KV head's kept positions are chosen (uniform top-k, PyramidKV's layer schedule or
@@ -35,6 +36,9 @@ struct EvictionSettings {
   double start_budget_ratio = 0.1;
   int64_t block_size = 128;       // BlockPress
   int64_t chunk_length = 20;      // ChunkKV
+  bool critical = false;          // CriticalKV
+  double critical_epsilon = 1e-4;
+  double first_stage_ratio = 0.5;
   uint64_t seed = 0;
 };
 

@@ -91,6 +91,18 @@ const std::map<std::string, Maker>& makers() {
          s.skip_layers = p.get_int_list("skip_layers");
          return std::make_shared<EvictionPolicyFactory>(s);
        }},
+      {"criticalkv",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.critical = true;
+         s.critical_epsilon = p.get_double("epsilon");
+         s.first_stage_ratio = p.get_double("first_stage_ratio");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;
