@@ -2,8 +2,8 @@
 // then the engine sharded over TP = 1, 2, 4 and DP 2 x TP 2 on the fixture models of
 // tools/fixtures/make_model_fixtures.py. Last-position logits must equal transformers' (and the unsharded model's)
 // within 1e-4 in fp32, and greedy tokens must be identical to the unsharded engine's, with the full cache and with
-// head-local compression methods (snapkv, streaming_llm), AdaKV (budgets across the group's heads) and ChunkKV
-// (chunks ranked over the group's heads).
+// head-local compression methods (snapkv, streaming_llm, criticalkv with each rank's o_proj columns), AdaKV
+// (budgets across the group's heads) and ChunkKV (chunks ranked over the group's heads).
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
 #include "model_card/model_card.h"
@@ -179,7 +179,8 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
                                        {"streaming_llm", R"({"compression_ratio": 0.5, "n_sink": 2})"},
                                        {"adakv", R"({"compression_ratio": 0.5, "window_size": 4})"},
                                        {"chunkkv",
-                                        R"({"compression_ratio": 0.5, "window_size": 4, "chunk_length": 4})"}};
+                                        R"({"compression_ratio": 0.5, "window_size": 4, "chunk_length": 4})"},
+                                       {"criticalkv", R"({"compression_ratio": 0.5, "window_size": 4})"}};
   const int32_t steps = 12;
   for (int tp : {2, 4}) {
     Group g = make_group(tp);
