@@ -6,9 +6,10 @@
 //   multiple_needles  `num_needles` keys at random distinct pairs; answer every value.
 //   threading         a thread of `thread_length` pairs at random distinct positions, each value the next key,
 //                     `thread_direction` forward (links move later in the context) or backward; answer the last value.
+//   multi_threading   `num_threads` such threads at once (disjoint pairs); answer every thread's last value.
 // The number of pairs is the largest whose whole templated input plus max_new_tokens fits the target length in
 // model tokens. Every sample is a pure function of DeterministicRng::derive_seed(seed, task, length, index).
-// Options: task, depths, num_needles, thread_length, thread_direction, default_num_samples.
+// Options: task, depths, num_needles, thread_length, thread_direction, num_threads, default_num_samples.
 #include "common/error.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/deterministic_rng.h"
@@ -42,10 +43,11 @@ std::string json_haystack(const std::vector<Pair>& pairs) {
 }
 
 struct Layout {
-  std::string task;              // single_needle | multiple_needles | threading
+  std::string task;              // single_needle | multiple_needles | threading | multi_threading
   std::vector<double> depths;    // single_needle
   int64_t num_needles = 2;       // multiple_needles
-  int64_t thread_length = 3;     // threading
+  int64_t thread_length = 3;     // threading, multi_threading
+  int64_t num_threads = 1;       // multi_threading
   bool forward = true;           // threading
 };
 
@@ -58,7 +60,9 @@ struct Built {
 };
 
 int64_t needles_of(const Layout& l) {
-  return l.task == "single_needle" ? 1 : l.task == "multiple_needles" ? l.num_needles : l.thread_length;
+  if (l.task == "single_needle") return 1;
+  if (l.task == "multiple_needles") return l.num_needles;
+  return l.thread_length * (l.task == "multi_threading" ? l.num_threads : 1);
 }
 
 Built build(uint64_t seed, int64_t n, const Layout& l, int64_t index) {
@@ -74,13 +78,18 @@ Built build(uint64_t seed, int64_t n, const Layout& l, int64_t index) {
     b.positions = {static_cast<size_t>(std::nearbyint(b.depth / 100.0 * static_cast<double>(size - 1)))};
   } else {
     b.positions = rng.sample_indices(size, static_cast<size_t>(needles_of(l)));
-    if (l.task == "threading") {
-      std::sort(b.positions.begin(), b.positions.end());
-      if (!l.forward) std::reverse(b.positions.begin(), b.positions.end());
-      for (size_t j = 0; j + 1 < b.positions.size(); ++j)
-        b.pairs[b.positions[j]].value = b.pairs[b.positions[j + 1]].key;
-      b.keys = {b.pairs[b.positions.front()].key};
-      b.values = {b.pairs[b.positions.back()].value};
+    if (l.task == "threading" || l.task == "multi_threading") {
+      // Thread t takes the t-th run of thread_length drawn positions, ordered by the direction.
+      const auto len = static_cast<size_t>(l.thread_length);
+      for (size_t t = 0; t < b.positions.size(); t += len) {
+        const auto first = b.positions.begin() + static_cast<std::ptrdiff_t>(t);
+        const auto last = first + static_cast<std::ptrdiff_t>(len);
+        std::sort(first, last);
+        if (!l.forward) std::reverse(first, last);
+        for (size_t j = t; j + 1 < t + len; ++j) b.pairs[b.positions[j]].value = b.pairs[b.positions[j + 1]].key;
+        b.keys.push_back(b.pairs[*first].key);
+        b.values.push_back(b.pairs[*(last - 1)].value);
+      }
       return b;
     }
   }
@@ -121,9 +130,10 @@ class NThreadBenchmark : public ConfiguredBenchmark {
     const std::string file = config().file.string();
     Layout l;
     l.task = option(spec, &task, "task", "").get<std::string>();
-    if (l.task != "single_needle" && l.task != "multiple_needles" && l.task != "threading")
+    if (l.task != "single_needle" && l.task != "multiple_needles" && l.task != "threading" &&
+        l.task != "multi_threading")
       throw InputError(file, task.line, "options.task",
-                       fmt::format("single_needle, multiple_needles or threading, got '{}'", l.task));
+                       fmt::format("single_needle, multiple_needles, threading or multi_threading, got '{}'", l.task));
     l.depths = option(spec, &task, "depths", nlohmann::json::array({0, 25, 50, 75, 100})).get<std::vector<double>>();
     if (l.depths.empty())
       throw InputError(file, task.line, "options.depths", "at least one depth percentage");
@@ -132,6 +142,10 @@ class NThreadBenchmark : public ConfiguredBenchmark {
         throw InputError(file, task.line, "options.depths", fmt::format("depth percentages in [0, 100], got {}", d));
     l.num_needles = option(spec, &task, "num_needles", 2).get<int64_t>();
     l.thread_length = option(spec, &task, "thread_length", 3).get<int64_t>();
+    l.num_threads = option(spec, &task, "num_threads", 1).get<int64_t>();
+    if (l.num_threads < 1 || l.num_threads > 100)
+      throw InputError(file, task.line, "options.num_threads",
+                       fmt::format("a count in [1, 100], got {}", l.num_threads));
     const std::string direction = option(spec, &task, "thread_direction", "forward").get<std::string>();
     if (direction != "forward" && direction != "backward")
       throw InputError(file, task.line, "options.thread_direction", "forward or backward, got '" + direction + "'");
@@ -169,7 +183,8 @@ class NThreadBenchmark : public ConfiguredBenchmark {
       s.metadata["keys"] = b.keys;
       s.metadata["needle_positions"] = b.positions;
       if (b.depth >= 0) s.metadata["needle_depth"] = b.depth;
-      if (layout.task == "threading") {
+      if (layout.task == "threading" || layout.task == "multi_threading") {
+        s.metadata["num_threads"] = b.keys.size();
         s.metadata["thread_length"] = layout.thread_length;
         s.metadata["thread_direction"] = layout.forward ? "forward" : "backward";
       }

@@ -88,6 +88,29 @@ TEST_F(NThreadFixture, ThreadsLeadFromKeyToAnswerInDirection) {
   }
 }
 
+TEST_F(NThreadFixture, MultiThreadsFollowEveryThread) {
+  const auto& nthread = registry.get("NThread");
+  auto spec = testing::make_spec("NThread", {"Multi_Threads"}, {4000}, 3, {});
+  spec.options["num_threads"] = 3;
+  spec.options["thread_direction"] = "backward";
+  for (const auto& s : nthread.expand(spec, ctx())) {
+    SCOPED_TRACE(s.id);
+    const auto hay = haystack(s);
+    const auto keys = s.metadata["keys"].get<std::vector<std::string>>();
+    ASSERT_EQ(keys.size(), 3u);
+    ASSERT_EQ(s.references.size(), 3u);
+    for (size_t t = 0; t < keys.size(); ++t) {
+      std::string at = keys[t];
+      int links = 0;
+      for (; hay.contains(at); ++links) at = hay.at(at).get<std::string>();
+      EXPECT_EQ(links, 3);
+      EXPECT_EQ(at, s.references[t]);
+    }
+    EXPECT_EQ(s.metadata["needle_positions"].size(), 9u);
+    EXPECT_NE(s.prompt.find("Keys: [\"" + keys[0] + "\", \"" + keys[1] + "\", \""), std::string::npos);
+  }
+}
+
 TEST_F(NThreadFixture, MultipleNeedlesAnswerEveryValue) {
   const auto& nthread = registry.get("NThread");
   auto spec = testing::make_spec("NThread", {"Multiple_Needles"}, {3000}, 3, {});
