@@ -31,7 +31,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
         "context_lengths_max", "context_lengths_num_intervals", "depths", "document_depth_percent_min",
         "document_depth_percent_max", "document_depth_percent_intervals", "document_depth_percent_interval_type"}},
       {"nthread", {"task", "depths", "num_needles", "thread_length", "thread_direction", "num_threads",
-                   "default_num_samples"}},
+                   "conditional_character", "default_num_samples"}},
       {"ruler", {"noise", "task", "args", "default_num_samples", "default_essay_dir", "essay_json", "word_list"}},
   };
   return kinds;

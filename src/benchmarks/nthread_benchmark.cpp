@@ -7,9 +7,12 @@
 //   threading         a thread of `thread_length` pairs at random distinct positions, each value the next key,
 //                     `thread_direction` forward (links move later in the context) or backward; answer the last value.
 //   multi_threading   `num_threads` such threads at once (disjoint pairs); answer every thread's last value.
+//   conditional       `num_needles` keys at random pairs get one random hex digit replaced by `conditional_character`;
+//                     answer the values of every key holding it.
 // The number of pairs is the largest whose whole templated input plus max_new_tokens fits the target length in
 // model tokens. Every sample is a pure function of DeterministicRng::derive_seed(seed, task, length, index).
-// Options: task, depths, num_needles, thread_length, thread_direction, num_threads, default_num_samples.
+// Options: task, depths, num_needles, thread_length, thread_direction, num_threads, conditional_character,
+// default_num_samples.
 #include "common/error.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/deterministic_rng.h"
@@ -18,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace loom::benchmarks {
@@ -43,9 +47,10 @@ std::string json_haystack(const std::vector<Pair>& pairs) {
 }
 
 struct Layout {
-  std::string task;              // single_needle | multiple_needles | threading | multi_threading
+  std::string task;              // single_needle | multiple_needles | threading | multi_threading | conditional
   std::vector<double> depths;    // single_needle
-  int64_t num_needles = 2;       // multiple_needles
+  int64_t num_needles = 2;       // multiple_needles, conditional
+  std::string character = "*";   // conditional
   int64_t thread_length = 3;     // threading, multi_threading
   int64_t num_threads = 1;       // multi_threading
   bool forward = true;           // threading
@@ -61,7 +66,7 @@ struct Built {
 
 int64_t needles_of(const Layout& l) {
   if (l.task == "single_needle") return 1;
-  if (l.task == "multiple_needles") return l.num_needles;
+  if (l.task == "multiple_needles" || l.task == "conditional") return l.num_needles;
   return l.thread_length * (l.task == "multi_threading" ? l.num_threads : 1);
 }
 
@@ -94,6 +99,12 @@ Built build(uint64_t seed, int64_t n, const Layout& l, int64_t index) {
     }
   }
   for (size_t p : b.positions) {
+    if (l.task == "conditional") {
+      std::string& key = b.pairs[p].key;
+      size_t at = static_cast<size_t>(rng.below(32));
+      at += at >= 8 ? (at >= 12 ? (at >= 16 ? (at >= 20 ? 4 : 3) : 2) : 1) : 0;  // skip the dashes
+      key.replace(at, 1, l.character);
+    }
     b.keys.push_back(b.pairs[p].key);
     b.values.push_back(b.pairs[p].value);
   }
@@ -131,9 +142,10 @@ class NThreadBenchmark : public ConfiguredBenchmark {
     Layout l;
     l.task = option(spec, &task, "task", "").get<std::string>();
     if (l.task != "single_needle" && l.task != "multiple_needles" && l.task != "threading" &&
-        l.task != "multi_threading")
+        l.task != "multi_threading" && l.task != "conditional")
       throw InputError(file, task.line, "options.task",
-                       fmt::format("single_needle, multiple_needles, threading or multi_threading, got '{}'", l.task));
+                       fmt::format("single_needle, multiple_needles, conditional, threading or multi_threading, got "
+                                   "'{}'", l.task));
     l.depths = option(spec, &task, "depths", nlohmann::json::array({0, 25, 50, 75, 100})).get<std::vector<double>>();
     if (l.depths.empty())
       throw InputError(file, task.line, "options.depths", "at least one depth percentage");
@@ -143,6 +155,13 @@ class NThreadBenchmark : public ConfiguredBenchmark {
     l.num_needles = option(spec, &task, "num_needles", 2).get<int64_t>();
     l.thread_length = option(spec, &task, "thread_length", 3).get<int64_t>();
     l.num_threads = option(spec, &task, "num_threads", 1).get<int64_t>();
+    l.character = option(spec, &task, "conditional_character", "*").get<std::string>();
+    if (l.character.size() != 1 || std::isxdigit(static_cast<unsigned char>(l.character[0])) ||
+        l.character[0] == '"' || l.character[0] == '\\' || l.character[0] == '-' ||
+        static_cast<unsigned char>(l.character[0]) <= 0x20 || static_cast<unsigned char>(l.character[0]) >= 0x7F)
+      throw InputError(file, task.line, "options.conditional_character",
+                       "one printable ASCII character other than a hex digit, space, '-', '\"' or '\\', got '" +
+                           l.character + "'");
     if (l.num_threads < 1 || l.num_threads > 100)
       throw InputError(file, task.line, "options.num_threads",
                        fmt::format("a count in [1, 100], got {}", l.num_threads));
@@ -174,6 +193,7 @@ class NThreadBenchmark : public ConfiguredBenchmark {
         if (name == "context") return context;
         if (name == "key") return b.keys.front();
         if (name == "keys") return keys_list;
+        if (name == "character") return layout.character;
         return std::nullopt;
       });
       s.question_begin = static_cast<int64_t>(s.prompt.find(context) + context.size());
@@ -182,6 +202,7 @@ class NThreadBenchmark : public ConfiguredBenchmark {
       s.metadata["num_kv_pairs"] = n;
       s.metadata["keys"] = b.keys;
       s.metadata["needle_positions"] = b.positions;
+      if (layout.task == "conditional") s.metadata["conditional_character"] = layout.character;
       if (b.depth >= 0) s.metadata["needle_depth"] = b.depth;
       if (layout.task == "threading" || layout.task == "multi_threading") {
         s.metadata["num_threads"] = b.keys.size();

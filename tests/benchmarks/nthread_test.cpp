@@ -125,6 +125,32 @@ TEST_F(NThreadFixture, MultipleNeedlesAnswerEveryValue) {
   }
 }
 
+TEST_F(NThreadFixture, ConditionalNeedlesMarkTheirKeys) {
+  const auto& nthread = registry.get("NThread");
+  auto spec = testing::make_spec("NThread", {"Conditional_Needles"}, {3000}, 3, {});
+  spec.options["num_needles"] = 3;
+  spec.options["conditional_character"] = "&";
+  for (const auto& s : nthread.expand(spec, ctx())) {
+    SCOPED_TRACE(s.id);
+    const auto hay = haystack(s);
+    std::vector<std::string> marked_values;
+    for (auto it = hay.begin(); it != hay.end(); ++it) {
+      if (it.key().find('&') == std::string::npos) continue;
+      EXPECT_EQ(it.key().size(), 36u);
+      EXPECT_EQ(std::count(it.key().begin(), it.key().end(), '-'), 4);
+      marked_values.push_back(it.value().get<std::string>());
+    }
+    std::vector<std::string> refs = s.references;
+    std::sort(refs.begin(), refs.end());
+    std::sort(marked_values.begin(), marked_values.end());
+    EXPECT_EQ(refs, marked_values);
+    EXPECT_EQ(refs.size(), 3u);
+    EXPECT_NE(s.prompt.find("that contain the character \"&\""), std::string::npos);
+  }
+  spec.options["conditional_character"] = "a";
+  EXPECT_THROW(nthread.expand(spec, ctx()), InputError);
+}
+
 TEST_F(NThreadFixture, BadOptionsAndShortLengthsAreInputErrors) {
   const auto& nthread = registry.get("NThread");
   auto spec = testing::make_spec("NThread", {"Single_Threads"}, {2000}, 1, {});
