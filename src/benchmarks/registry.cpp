@@ -34,6 +34,7 @@ const std::map<std::string, Factory>& factories() {
       {"counting_stars", make_counting_stars_benchmark},
       {"leval", make_leval_benchmark},
       {"lciteeval", make_lciteeval_benchmark},
+      {"nthread", make_nthread_benchmark},
   };
   return f;
 }

@@ -71,6 +71,7 @@ std::vector<ScorerEntry> libra_scorers();
 std::vector<ScorerEntry> longwriter_scorers();
 std::vector<ScorerEntry> lciteeval_scorers();
 std::vector<ScorerEntry> niah_scorers();
+std::vector<ScorerEntry> nthread_scorers();
 std::vector<ScorerEntry> longins_scorers();
 std::vector<ScorerEntry> ada_leval_scorers();
 
