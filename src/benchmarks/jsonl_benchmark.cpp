@@ -172,11 +172,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
           throw InputError(config().file.string(), task.line, "options.rag_context",
                            fmt::format("a field the template of task {} inserts once; it inserts `{}` twice",
                                        task.name, rag_context));
-        s.prompt = s.retrieval.prompt_before + s.retrieval.context + s.retrieval.prompt_after;
-        // question_begin was measured with the marker in place of the context.
-        if (s.question_begin >= static_cast<int64_t>(s.retrieval.prompt_before.size() + kContextMarker.size()))
-          s.question_begin += static_cast<int64_t>(s.retrieval.context.size()) -
-                              static_cast<int64_t>(kContextMarker.size());
+        replace_context(s, s.retrieval.context);  // the marker out, the context in
         s.retrieval.question =
             !rag_query.empty() ? rag_query
             : (!rag_question.empty() && rec.contains(rag_question)) ? json_to_text(rec[rag_question]) : "";

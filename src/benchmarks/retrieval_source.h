@@ -21,4 +21,9 @@ struct RetrievalSource {
 // prompt_after; false when the marker occurs more than once (the template uses the context twice).
 bool split_at_context(const std::string& rendered, const std::string& marker, RetrievalSource& source);
 
+struct Sample;
+// Sets sample.prompt to retrieval.prompt_before + `context` + retrieval.prompt_after; a question_begin after the
+// context it replaces (query_aware: false splits there) moves with the context's new length.
+void replace_context(Sample& sample, const std::string& context);
+
 }  // namespace loom::benchmarks

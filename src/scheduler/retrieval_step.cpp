@@ -16,11 +16,7 @@ std::string apply_retrieval(rag::Retriever& retriever, benchmarks::Sample& sampl
   } catch (const std::exception& e) {
     return fmt::format("retrieval ({}) failed: {}", config.method, e.what());
   }
-  // A question that starts after the context (query_aware: false splits there) moves with the context's length.
-  const auto context_end = static_cast<int64_t>(source.prompt_before.size() + source.context.size());
-  if (sample.question_begin >= context_end)
-    sample.question_begin += static_cast<int64_t>(retrieved.context.size()) - static_cast<int64_t>(source.context.size());
-  sample.prompt = source.prompt_before + retrieved.context + source.prompt_after;
+  benchmarks::replace_context(sample, retrieved.context);
   sample.metadata["rag"] = {{"method", config.method},
                             {"chunk_ids", retrieved.chunk_ids},
                             {"total_chunks", retrieved.total_chunks}};

@@ -42,6 +42,16 @@ struct SampleInput {
   std::string error;  // non-empty: the sample cannot be prepared (its rows are stored as failed with this reason)
 };
 
+// A prompt that does not fit model.max_context: no ids, the reason its rows are stored as failed.
+void mark_unprepared(SampleInput& input, const SampleError& e, const benchmarks::PromptContext& context,
+                     int64_t max_context, int32_t max_new_tokens) {
+  input.prompt = protocol::Prompt{};
+  input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
+                            "max_new_tokens {}): {}",
+                            context.max_input_tokens, max_context, max_new_tokens, e.what());
+  spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+}
+
 SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const benchmarks::Sample& sample,
                                const benchmarks::PromptContext& context, int64_t max_context,
                                int32_t max_new_tokens) {
@@ -59,11 +69,7 @@ SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const ben
     input.prompt.followup_prefix = sample.followup_prefix;
     input.prompt.followup_suffix = sample.followup_suffix;
   } catch (const SampleError& e) {
-    input.prompt = protocol::Prompt{};
-    input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
-                              "max_new_tokens {}): {}",
-                              context.max_input_tokens, max_context, max_new_tokens, e.what());
-    spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+    mark_unprepared(input, e, context, max_context, max_new_tokens);
   }
   return input;
 }
@@ -86,11 +92,7 @@ SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::Ben
     input.prompt.input_ids = std::move(split.input_ids);
     input.prompt.question_tokens = split.question_tokens;
   } catch (const SampleError& e) {
-    input.prompt = protocol::Prompt{};
-    input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
-                              "max_new_tokens {}): {}",
-                              context.max_input_tokens, max_context, max_new_tokens, e.what());
-    spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+    mark_unprepared(input, e, context, max_context, max_new_tokens);
   }
   return input;
 }

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/run_identity.h"
+#include "support/job_text_test.h"
 
 #include <gtest/gtest.h>
 
@@ -16,25 +17,14 @@ namespace {
 
 const fs::path kRepo = LOOM_SOURCE_DIR;
 
-class ApiJobKeys : public ::testing::Test {
+class ApiJobKeys : public loom::test_support::JobTextTest {
  protected:
-  void SetUp() override { options_.configs_dir = kRepo / "configs"; }
+  ApiJobKeys() : JobTextTest(kRepo / "tests/api/job.yaml") {}
   // A job on tiny-loom with `model_keys` under model: and `tail` at the end.
   std::string job(const std::string& model_keys, const std::string& tail = "") const {
     return "model:\n  path: " + (kRepo / "models/tiny-loom").string() + "\n" + model_keys +
            "benchmarks:\n  - name: NIAH\n" + tail;
   }
-  JobConfig parse(const std::string& text) { return parse_job_text(text, kRepo / "tests/api/job.yaml", options_); }
-  loom::InputError parse_error(const std::string& text) {
-    try {
-      parse(text);
-    } catch (const loom::InputError& e) {
-      return e;
-    }
-    ADD_FAILURE() << "no error for:\n" << text;
-    return loom::InputError("", 0, "", "");
-  }
-  ParseOptions options_;
 };
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

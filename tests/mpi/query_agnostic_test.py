@@ -18,24 +18,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_support import fail, run  # noqa: E402
 METHODS = ["full+agnostic", "full-aware", "snapkv@0.5,16", "snapkv@0.5,16+agnostic"]
-
-
-def fail(message, result=None):
-    if result is not None:
-        message += f"\n--- exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    sys.exit("FAIL: " + message)
-
-
-def run(cmd):
-    result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
-    print(f"$ {' '.join(cmd)}\n  exit {result.returncode}")
-    return result
 
 
 def mpi(args, cmd):

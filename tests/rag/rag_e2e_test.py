@@ -23,25 +23,13 @@ import subprocess
 import sys
 import time
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mpi"))
+from e2e_support import fail, run  # noqa: E402
 JOB = os.path.join("tests", "rag", "jobs", "rag_bm25.yaml")
 REFUSED = os.path.join("tests", "rag", "jobs", "rag_refused.yaml")
 EMBEDDING = os.path.join("tests", "rag", "jobs", "rag_embedding.yaml")
 SERVER = os.path.join("tests", "rag", "embedding_server.py")
 EXPECTED = os.path.join("tests", "fixtures", "rag", "e2e_expected.json")
-
-
-def fail(message, result=None):
-    if result is not None:
-        message += f"\n--- exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    sys.exit("FAIL: " + message)
-
-
-def run(cmd):
-    result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
-    print(f"$ {' '.join(cmd)}\n  exit {result.returncode}")
-    return result
 
 
 def prompt_lengths(loom, job, out):

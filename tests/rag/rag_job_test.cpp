@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "scheduler/job_parser.h"
 #include "scheduler/retrieval_step.h"
+#include "support/job_text_test.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,24 +20,13 @@ namespace {
 
 const fs::path kRepo = LOOM_SOURCE_DIR;
 
-class RagJobKeys : public ::testing::Test {
+class RagJobKeys : public loom::test_support::JobTextTest {
  protected:
-  void SetUp() override { options_.configs_dir = kRepo / "configs"; }
+  RagJobKeys() : JobTextTest(kRepo / "tests/rag/job.yaml") {}
   std::string job(const std::string& rag) const {
     return "model:\n  path: " + (kRepo / "models/tiny-loom").string() + "\n" +
            "benchmarks:\n  - name: LongBench\n    tasks: [hotpotqa]\n" + rag;
   }
-  JobConfig parse(const std::string& text) { return parse_job_text(text, kRepo / "tests/rag/job.yaml", options_); }
-  loom::InputError parse_error(const std::string& text) {
-    try {
-      parse(text);
-    } catch (const loom::InputError& e) {
-      return e;
-    }
-    ADD_FAILURE() << "no error for:\n" << text;
-    return loom::InputError("", 0, "", "");
-  }
-  ParseOptions options_;
 };
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
