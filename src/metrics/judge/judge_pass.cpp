@@ -49,15 +49,19 @@ double now_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+void print_summary(std::ostream& out, const JudgeConfig& config, const JudgePassResult& result) {
+  out << fmt::format("judge {} at {}: {} (row, metric) pairs, {} verdicts reused, {} asked ({} requests): {} ok, "
+                     "{} unparsed, {} failed{}\n",
+                     config.model, config.base_url, result.applicable, result.reused, result.asked, result.requests,
+                     result.ok, result.unparsed, result.failed,
+                     result.failed > 0 ? " (asked again by the next run or `loom_mpi report --judge-url`)" : "");
+}
+
 }  // namespace
 
 JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const JudgeConfig& config,
                                std::ostream& out) {
   JudgePassResult result;
-  const std::vector<results::ResultRow> rows = results::read_rows(results_path);
-  std::map<std::tuple<std::string, std::string, std::string>, results::Verdict> stored;
-  for (results::Verdict& v : results::latest_verdicts(results::read_verdicts(results_path))) stored[v.key()] = v;
-
   std::unique_ptr<results::WriterLock> lock;
   try {
     lock = std::make_unique<results::WriterLock>(results_path);
@@ -67,6 +71,9 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
     out << "judge: not run (" << e.what() << ")\n";
     return result;
   }
+  const std::vector<results::ResultRow> rows = results::read_rows(results_path);
+  std::map<std::tuple<std::string, std::string, std::string>, results::Verdict> stored;
+  for (results::Verdict& v : results::latest_verdicts(results::read_verdicts(results_path))) stored[v.key()] = v;
 
   const std::set<std::string> wanted(config.metrics.begin(), config.metrics.end());
   std::deque<Item> queue;
@@ -97,6 +104,10 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
     }
   }
   result.asked = static_cast<int64_t>(queue.size());
+  if (queue.empty()) {
+    print_summary(out, config, result);
+    return result;
+  }
 
   std::string api_key;
   if (!config.api_key_env.empty())
@@ -216,11 +227,7 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
              nan);
     }
   }
-  out << fmt::format("judge {} at {}: {} (row, metric) pairs, {} verdicts reused, {} asked ({} requests): {} ok, "
-                     "{} unparsed, {} failed{}\n",
-                     config.model, config.base_url, result.applicable, result.reused, result.asked, result.requests,
-                     result.ok, result.unparsed, result.failed,
-                     result.failed > 0 ? " (asked again by the next run or `loom_mpi report --judge-url`)" : "");
+  print_summary(out, config, result);
   return result;
 }
 
