@@ -2,7 +2,9 @@
 // PorterStemmer and WordNet synonym sets read from Debian's WordNet 3.0 files, every LooGLE scorer within 0.01
 // points of bigai-nlco/LooGLE's evaluation(), the Python-literal reader behind cloze predictions and qa_pairs,
 // and METEOR's refusal without WordNet.
+#include "common/error.h"
 #include "metrics/fixture_reader.h"
+#include "metrics/rescoring/prediction_files.h"
 #include "metrics/scorer.h"
 #include "metrics/text/porter_stemmer.h"
 #include "metrics/text/python_literal.h"
@@ -65,6 +67,25 @@ TEST(LooGLEScorers, WithinAHundredthOfAPointOfTheOfficialScript) {
   for (const char* metric : {"loogle_bleu1", "loogle_bleu4", "loogle_rouge1", "loogle_rouge2", "loogle_rougel",
                              "loogle_meteor", "loogle_cloze_exact", "loogle_cloze_partial"})
     EXPECT_GE(per_metric[metric], 20) << metric;
+}
+
+// `loom_mpi score --benchmark LooGLE`: LooGLE's published Output/shortdep_qa_<model>.jsonl files, a cloze file and a
+// LOOM-Scope-format file give what automatic_eval.py prints (tools/fixtures/parity/loogle_metrics.py).
+TEST(LooGLERescoring, PredictionFilesMatchTheOfficialScript) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/loogle/expected.jsonl");
+  ASSERT_EQ(cases.size(), 5u);
+  for (const auto& c : cases) {
+    const auto r = rescore_predictions("LooGLE", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, c.at("task").get<std::string>());
+    EXPECT_EQ(r.scale, c.at("scale").get<std::string>());
+    const double tolerance = r.scale == "0-1" ? 1e-4 : 0.01;  // 0.01 points
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), tolerance) << c.dump();
+    ASSERT_EQ(r.breakdown.size(), c.at("breakdown").size()) << c.dump();
+    for (const auto& [name, value] : r.breakdown)
+      EXPECT_NEAR(value, c.at("breakdown").at(name).get<double>(), tolerance) << c.dump() << " " << name;
+  }
+  EXPECT_THROW(rescore_predictions("LooGLE", "", dir + "/longins/LIST_8192.jsonl"), InputError);
 }
 
 TEST(PythonLiteral, ReadsWhatEvalReads) {
