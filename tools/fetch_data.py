@@ -63,7 +63,11 @@ SOURCES = {
               "urls": {"squad.json": "https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v2.0.json",
                        "hotpotqa.json": "http://curtis.ml.cmu.edu/datasets/hotpot/hotpot_dev_distractor_v1.json"},
               "convert": "ruler_qa", "fields": []},
-    # Beyond LOOMBench. Ada-LEval: open-compass/Ada-LEval fetch_data.sh's files, as published (JSON arrays).
+    # Beyond LOOMBench. LooGLE: HF dataset bigainlco/LooGLE's data.zip (<task>.json, one document per line, as
+    # LOOM-Scope's LooGLE.py unzips it) → <task>.jsonl in LooGLE's own layout (input, title, qa_pairs, output).
+    "LooGLE": {"folder": "LooGLE", "config": "loogle", "hf": ("bigainlco/LooGLE", ["data.zip", "*.json", "*.jsonl"]),
+               "convert": "loogle", "fields": ["input", "qa_pairs"]},
+    # Ada-LEval: open-compass/Ada-LEval fetch_data.sh's files, as published (JSON arrays).
     # (LongIns is published only as a Google Drive zip, which a plain download cannot fetch: see docs/benchmarks.md.)
     "Ada_LEval": {"folder": "Ada_LEval", "config": "ada_leval",
                   "urls": {f"{t}_{k}.json": f"http://opencompass.openxlab.space/utils/AdaLEval/{t}_{k}.json"
@@ -198,6 +202,31 @@ def convert(spec, raw_dir, out_dir):
             with open(dest, "w", encoding="utf-8") as out:
                 for row in rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            written.append(dest)
+    elif how == "loogle":  # <task>.json / <task>.jsonl (inside data.zip or not) → <task>.jsonl, one record a line
+        tasks = set(config_tasks(spec["config"]))
+        found = {}
+        for archive in files_named(raw_dir, "*.zip"):
+            with zipfile.ZipFile(archive) as z:
+                for member in z.namelist():
+                    stem, ext = os.path.splitext(os.path.basename(member))
+                    if stem in tasks and ext in (".json", ".jsonl"):
+                        found[stem] = z.read(member).decode("utf-8")
+        for path in files_named(raw_dir, "*.json") + files_named(raw_dir, "*.jsonl"):
+            stem, _ = os.path.splitext(os.path.basename(path))
+            if stem in tasks and stem not in found:
+                with open(path, encoding="utf-8") as f:
+                    found[stem] = f.read()
+        for task, text in sorted(found.items()):
+            try:
+                doc = json.loads(text)
+                records = doc if isinstance(doc, list) else [doc]
+            except json.JSONDecodeError:  # JSON lines
+                records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            dest = os.path.join(out_dir, task + ".jsonl")
+            with open(dest, "w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
             written.append(dest)
     elif how == "ruler_qa":  # SQuAD v2 dev → squad.json, HotpotQA dev distractor → hotpotqa.json
         for name in ("squad.json", "hotpotqa.json"):

@@ -26,6 +26,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
       {"counting_stars", {"counting_times", "max_context_length", "language", "variant"}},
       {"lciteeval", {"subset", "prompt_file"}},
       {"leval", {"prompt_style", "fact_followup", "closed_ended"}},
+      {"loogle", {"wordnet_dir"}},
       {"niah",
        {"needle", "retrieval_question", "answer", "final_context_length_buffer", "essay_json", "context_lengths_min",
         "context_lengths_max", "context_lengths_num_intervals", "depths", "document_depth_percent_min",

@@ -30,4 +30,16 @@ $python -c "import json,sys; m=json.load(open(sys.argv[1])); assert len(m['files
 mkdir -p "$work/src/Ada_LEval"
 cp "$src"/tests/fixtures/benchmarks/ada_leval/*_1k.json "$work/src/Ada_LEval/"
 expect 0 "Ada_LEval: 2 files" $fetch Ada_LEval --source-dir "$work/src" --out "$work/out1"
+# LooGLE: data.zip holding <task>.json (JSON lines), as the HF dataset publishes it, plus a loose <task>.jsonl.
+mkdir -p "$work/src/LooGLE"
+$python - "$src/tests/fixtures/benchmarks/loogle" "$work/src/LooGLE" <<'PY'
+import shutil, sys, zipfile
+fixtures, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out + "/data.zip", "w") as z:
+    for task in ("shortdep_qa", "longdep_qa", "longdep_summarization"):
+        z.write(f"{fixtures}/{task}.jsonl", f"{task}.json")
+shutil.copyfile(f"{fixtures}/shortdep_cloze.jsonl", out + "/shortdep_cloze.jsonl")
+PY
+expect 0 "LooGLE: 4 files" $fetch LooGLE --source-dir "$work/src" --out "$work/out1"
+cmp "$work/out1/LooGLE/longdep_qa.jsonl" "$src/tests/fixtures/benchmarks/loogle/longdep_qa.jsonl"
 echo "fetch_data checks: ok"
