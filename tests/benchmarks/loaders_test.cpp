@@ -183,7 +183,7 @@ TEST_F(LoaderFixture, LongBenchV2ChainOfThought) {
   const Sample& nc = samples[0].task == "longbench_v2" ? samples[1] : samples[0];
   EXPECT_EQ(s.prompt.rfind("Please read the following text and answer the questions below.\n\n<text>\nThe fee is 2 "
                            "dollars.\n</text>", 0), 0u) << s.prompt;
-  EXPECT_TRUE(s.prompt.size() > 30 && s.prompt.substr(s.prompt.size() - 30) == "\n\nLet’s think step by step:")
+  EXPECT_TRUE(s.prompt.size() > 29 && s.prompt.substr(s.prompt.size() - 29) == "\n\nLet’s think step by step:")
       << s.prompt;
   EXPECT_EQ(s.generation.max_new_tokens, 1024);
   EXPECT_EQ(s.chain_max_new_tokens, 128);

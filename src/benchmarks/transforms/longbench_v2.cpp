@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace loom::benchmarks {
 namespace {
 
