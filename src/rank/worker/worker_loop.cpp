@@ -43,10 +43,13 @@ class ItemTracker {
       p.has_followup = !prompt.followup_ids.empty();
       p.parts = p.has_followup ? 2 : 1;
       if (prompt.has_chain()) {
-        p.chain = std::make_unique<ChainedRequest>(ChainedRequest{prompt.chain_before, prompt.chain_after,
-                                                                  prompt.chain_add_special_tokens, item.generation,
-                                                                  item.method});
+        p.chain = std::make_unique<ChainedRequest>();
+        p.chain->before = prompt.chain_before;
+        p.chain->after = prompt.chain_after;
+        p.chain->add_special_tokens = prompt.chain_add_special_tokens;
+        p.chain->generation = item.generation;
         p.chain->generation.max_new_tokens = prompt.chain_max_new_tokens;
+        p.chain->method = item.method;
         ++p.parts;
       }
       requests.push_back(model::InferenceRequest{2 * id, item.sample_key, prompt.input_ids,
