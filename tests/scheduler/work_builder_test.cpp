@@ -193,12 +193,12 @@ acceleration:
               0u) << prompt.chain_after;
     EXPECT_EQ(prompt.chain_after.substr(prompt.chain_after.size() - 57),
               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
-    EXPECT_GT(prompt.chain_tokens, 60);
-    EXPECT_LT(prompt.chain_tokens, 200);
+    EXPECT_GT(prompt.chain_tokens, 100);  // 231 and 237 with the fixture's tokenizer
+    EXPECT_LT(prompt.chain_tokens, 400);
     EXPECT_EQ(item.method.query_aware, prompt.question_tokens == 0) << item.sample_key;
   }
   // The chain of thought's budget set to 8 by the job: the first prompt fits 200 tokens (middle-truncated), the
-  // answer prompt (about 110 tokens) cannot fit beside its 128.
+  // answer prompt (about 230 tokens) cannot fit beside its 128.
   std::string tight = cot + "generation: {max_new_tokens: 8}\n";
   tight.replace(tight.find("  device: cpu\n"), 14, "  device: cpu\n  max_context: 200\n");
   const PreparedWork failed = prepare(tight);
