@@ -88,9 +88,12 @@ def main():
     for method, m in methods.items():
         if m["cost"]["generated"] != 6:
             fail(f"{method}: expected 6 scored rows, got {m['cost']}")
-    for needle in TASKS + ["longbench_v2_accuracy"]:
-        if f'"{needle}"' not in text:
-            fail(f"the summary does not mention {needle}: {text[:2000]}")
+    for method, m in methods.items():
+        tasks = m["benchmarks"]["LongBench_v2"]["tasks"]
+        for task in TASKS:
+            t = tasks.get(task)
+            if not t or t["samples"] != 3 or t["failed"] != 0 or "longbench_v2_accuracy" not in t["metrics"]:
+                fail(f"{method}: {task} must be scored by longbench_v2_accuracy over 3 rows: {t} ({text[:2000]})")
     print("PASS cot: both generations stored and scored for every row; the rerun kept the finished rows")
 
 
