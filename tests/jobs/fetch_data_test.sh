@@ -30,4 +30,8 @@ $python -c "import json,sys; m=json.load(open(sys.argv[1])); assert len(m['files
 mkdir -p "$work/src/Ada_LEval"
 cp "$src"/tests/fixtures/benchmarks/ada_leval/*_1k.json "$work/src/Ada_LEval/"
 expect 0 "Ada_LEval: 2 files" $fetch Ada_LEval --source-dir "$work/src" --out "$work/out1"
+mkdir -p "$work/src/CLongEval"
+cp -r "$src"/tests/fixtures/benchmarks/clongeval/[0-9]-* "$work/src/CLongEval/"
+expect 0 "CLongEval: 7 files.*not published there: LStQA_M" $fetch CLongEval --source-dir "$work/src" --out "$work/out1"
+[ -f "$work/out1/CLongEval/4-2_table_querying/small.jsonl" ] || { echo "CLongEval layout not kept"; exit 1; }
 echo "fetch_data checks: ok"
