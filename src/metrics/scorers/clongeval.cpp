@@ -8,13 +8,19 @@
 //                            raises the recursion limit to 10000).
 //  clongeval_news_labeling   StNLab: "新闻<id>，<label>" pairs from each prediction line (the three
 //                            news_labeling_pattern_match patterns), |pred ∩ gold| / #gold lines.
-//  clongeval_typo_detection  StTDet: typo_detection_pattern_match's six line patterns (a line is cut at "（"); a
-//                            prediction holding "\n\n" yields nothing (upstream's fallback patterns need a "\n" inside
-//                            one line); compares id + first character field with the gold lines', / #gold lines.
+//  clongeval_typo_detection  StTDet as eval.py scores every model but GPT-4-Turbo (all of the README's other
+//                            figures): the answer is first rewritten as "，".join([a[0], a[2], a[0]]) of
+//                            answer.split("，") (a file-wide split: only the first typo line survives), then
+//                            typo_detection_zh_score: typo_detection_pattern_match's six line patterns (a line is cut
+//                            at "（"); a prediction holding "\n\n" yields nothing (upstream's fallback patterns need a
+//                            "\n" inside one line); id + first character field compared with the gold lines',
+//                            / #gold lines.
+//  clongeval_typo_detection_raw  the same without the rewrite: metrics.py on the answer as stored (LOOM-Scope's
+//                            CLongEval eval.py; upstream eval.py for gpt4-turbo-128k).
 //  clongeval_retrieval_edit  KpRet: cut at "键："; punctuation removed; 1 − Levenshtein / max length (code points).
 //  clongeval_table_match     TblQry: punctuation removed; 1 when the gold is a substring of the prediction.
 // Where upstream raises (a gold StNLab line without "新闻 <n>：<label>", both KpRet strings empty, a pltrdy
-// exception) the score is 0.
+// exception, an StTDet answer with fewer than three "，"-separated fields for the rewrite) the score is 0.
 #include "metrics/scorers/scorer_support.h"
 
 #include "metrics/text/jieba_segmenter.h"
@@ -223,6 +229,13 @@ double typo_detection(const std::string& prediction, const std::string& answer) 
   return same == 0 ? 0.0 : static_cast<double>(same) / static_cast<double>(gold_lines.size());
 }
 
+// eval.py get_prediction_answer for a model other than gpt4-turbo-128k.
+double typo_detection_eval(const std::string& prediction, const std::string& answer) {
+  const std::vector<std::string> a = split_on(answer, "，");
+  if (a.size() < 3) return 0.0;  // upstream: IndexError
+  return typo_detection(prediction, a[0] + "，" + a[2] + "，" + a[0]);
+}
+
 size_t levenshtein(const std::u32string& a, const std::u32string& b) {
   const std::u32string& s1 = a.size() >= b.size() ? a : b;
   const std::u32string& s2 = a.size() >= b.size() ? b : a;
@@ -263,7 +276,8 @@ std::vector<ScorerEntry> clongeval_scorers() {
   std::vector<ScorerEntry> out = {on_answer("clongeval_qa_f1_zh", qa_f1_zh),
                                   on_answer("clongeval_rouge_zh", rouge_zh),
                                   on_answer("clongeval_news_labeling", news_labeling),
-                                  on_answer("clongeval_typo_detection", typo_detection),
+                                  on_answer("clongeval_typo_detection", typo_detection_eval),
+                                  on_answer("clongeval_typo_detection_raw", typo_detection),
                                   on_answer("clongeval_retrieval_edit", retrieval_edit),
                                   on_answer("clongeval_table_match", table_match)};
   return with_aggregation(std::move(out),
