@@ -33,6 +33,8 @@ const std::map<std::string, std::vector<std::string>>& table() {
         "document_depth_percent_max", "document_depth_percent_intervals", "document_depth_percent_interval_type"}},
       {"nthread", {"task", "depths", "num_needles", "thread_length", "thread_direction", "num_threads",
                    "conditional_character", "default_num_samples"}},
+      {"nolima", {"needle_set", "haystack_dir", "document_depth_percent_min", "document_depth_percent_max",
+                  "document_depth_percent_intervals", "shift", "static_depth", "base_seed", "metric"}},
       {"ruler", {"noise", "task", "args", "default_num_samples", "default_essay_dir", "essay_json", "word_list"}},
   };
   return kinds;
