@@ -63,5 +63,6 @@ std::vector<std::unique_ptr<RecordTransform>> make_record_transforms(const Trans
 RecordTransformEntry infinitebench_record_transform();
 RecordTransformEntry libra_record_transform();
 RecordTransformEntry ada_leval_record_transform();
+RecordTransformEntry bamboo_record_transform();
 
 }  // namespace loom::benchmarks

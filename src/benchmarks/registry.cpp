@@ -35,6 +35,7 @@ const std::map<std::string, Factory>& factories() {
       {"leval", make_leval_benchmark},
       {"lciteeval", make_lciteeval_benchmark},
       {"nthread", make_nthread_benchmark},
+      {"longhealth", make_longhealth_benchmark},
   };
   return f;
 }

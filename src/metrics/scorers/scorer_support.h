@@ -74,5 +74,7 @@ std::vector<ScorerEntry> niah_scorers();
 std::vector<ScorerEntry> nthread_scorers();
 std::vector<ScorerEntry> longins_scorers();
 std::vector<ScorerEntry> ada_leval_scorers();
+std::vector<ScorerEntry> bamboo_scorers();
+std::vector<ScorerEntry> longhealth_scorers();
 
 }  // namespace loom::metrics
