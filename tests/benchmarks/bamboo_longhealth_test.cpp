@@ -190,21 +190,28 @@ TEST_F(LongHealth, Task2AddsDistractorsOfOtherPatientsTask3LeavesTheAnswerOut) {
 }
 
 TEST_F(LongHealth, BudgetCutsTheDocumentThatDoesNotFit) {
-  const auto& b = registry.get("LongHealth");
-  for (int64_t length : {400, 700}) {
-    const auto samples = make("task1", length, 5);
-    for (const auto& s : samples) {
-      SCOPED_TRACE(s.id + " " + std::to_string(length));
-      // create_prompt's total never passes the budget: prompt tokens <= length - system prompt tokens + the
-      // template's placeholder tokens (counted instead of what replaces them) + separator slack.
-      const int64_t prompt_tokens = static_cast<int64_t>(tokenizer.encode(s.prompt, true).size());
-      const int64_t system_tokens = static_cast<int64_t>(tokenizer.encode(s.system_prompt, true).size());
-      EXPECT_LE(prompt_tokens, length - system_tokens + 8);
-      EXPECT_LT(documents_of(s, s.metadata["patient"].get<std::string>()), 3);  // something was cut
-    }
-    EXPECT_EQ(testing::digest(samples), testing::digest(make("task1", length, 5)));
+  auto tokens = [&](const std::string& text) { return static_cast<int64_t>(tokenizer.encode(text, true).size()); };
+  const Sample whole = make("task1", 4000, 1).front();  // every document fits
+  ASSERT_EQ(documents_of(whole, "patient_01"), 3);
+  const int64_t system_tokens = tokens(whole.system_prompt);
+  // 60 tokens short: create_prompt's total stays within the budget, so the prompt (one BOS) does too, and the
+  // last document added is cut.
+  const int64_t length = system_tokens + tokens(whole.prompt) - 60;
+  const auto cut = make("task1", length, 5);
+  for (const auto& s : cut) {
+    SCOPED_TRACE(s.id);
+    EXPECT_LE(tokens(s.prompt), length - system_tokens + 1);
+    // The separators are counted longer than the one joining them, each piece with a BOS, the template with its
+    // placeholders: the prompt stays a little below the budget.
+    EXPECT_GT(tokens(s.prompt), length - system_tokens - 100);
+    EXPECT_LT(documents_of(s, "patient_01"), 3);
   }
-  (void)b;
+  EXPECT_EQ(testing::digest(cut), testing::digest(make("task1", length, 5)));
+  // A budget below the question, options and template: every document is cut to nothing (upstream's "negative
+  // overflow"), the prompt still holds the question.
+  const Sample tiny = make("task1", system_tokens + 50, 1).front();
+  EXPECT_EQ(documents_of(tiny, "patient_01"), 0);
+  EXPECT_NE(tiny.prompt.find("Which drug was reduced because of polyneuropathy?"), std::string::npos);
 }
 
 TEST_F(LongHealth, DeterministicPerSeed) {
