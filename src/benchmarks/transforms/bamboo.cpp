@@ -60,7 +60,8 @@ std::optional<ListSpec> list_spec(const TransformContext& ctx, const std::string
   const nlohmann::json value = ctx.option(key, nullptr);
   if (value.is_null()) return std::nullopt;
   const bool numbered = key == "bamboo_numbered";
-  const char* expected = numbered ? "{field: <list field>, first: <integer>}" : "{field: <list field>, separator: <text>}";
+  const char* expected =
+      numbered ? "{field: <list field>, first: <integer>}" : "{field: <list field>, separator: <text>}";
   if (!value.is_object() || !value.contains("field") || !value["field"].is_string())
     throw InputError(ctx.config.file.string(), ctx.task.line, "tasks." + ctx.task.name + "." + key, expected);
   ListSpec spec;
