@@ -84,6 +84,19 @@ SOURCES = {
     "NoLiMa": {"folder": "NoLiMa", "config": "nolima",
                "hf": ("amodaresi/NoLiMa", ["needlesets/*.json", "haystack/rand_shuffle/*.txt", "haystack/*.md"]),
                "convert": "nolima", "fields": ["id", "needle", "questions", "tests"]},
+    # BAMBOO: RUCAIBox/BAMBOO datasets/<task>_<4k|16k>.jsonl as published (private_eval is not run by loom_mpi).
+    "BAMBOO": {"folder": "BAMBOO", "config": "bamboo",
+               "urls": {f"{t}_{k}.jsonl":
+                        f"https://raw.githubusercontent.com/RUCAIBox/BAMBOO/main/datasets/{t}_{k}.jsonl"
+                        for t in ("altqa", "senhallu", "abshallu", "meetingpred", "showspred", "reportsumsort",
+                                  "showssort", "meetingqa", "paperqa")
+                        for k in ("4k", "16k")},
+               "convert": "flat_jsonl", "fields": ["content", "answer"]},
+    # LongHealth: kbressem/LongHealth data/benchmark_v5.json (the patients; loom_mpi builds the prompts).
+    "LongHealth": {"folder": "LongHealth", "config": "longhealth",
+                   "urls": {"benchmark_v5.json":
+                            "https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json"},
+                   "convert": "copy_as:benchmark_v5.json", "fields": []},
 }
 # CLongEval task -> folder of the HF dataset; size suffix -> file.
 CLONGEVAL_FOLDERS = {"LStQA": "1-1_long_story_qa", "LCvMem": "1-2_long_conversation_memory",
@@ -304,7 +317,7 @@ def check(name, spec, out_dir, written):
     basenames = {os.path.splitext(os.path.basename(p))[0] for p in written}
     absent = [t for t in config_tasks(spec["config"])
               if not any(b == t or b.startswith(t + "_") for b in basenames)]
-    if name in ("LongBench_v2", "ruler", "babilong"):
+    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth"):
         absent = []  # one file for all tasks / files named by length
     if name == "CLongEval":  # <task>_<size> -> <folder>/<size>.jsonl
         present = {os.path.relpath(p, out_dir) for p in written}

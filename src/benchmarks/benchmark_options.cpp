@@ -31,6 +31,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
        {"needle", "retrieval_question", "answer", "final_context_length_buffer", "essay_json", "context_lengths_min",
         "context_lengths_max", "context_lengths_num_intervals", "depths", "document_depth_percent_min",
         "document_depth_percent_max", "document_depth_percent_intervals", "document_depth_percent_interval_type"}},
+      {"longhealth", {"file", "task", "variants", "distractors", "unanswerable_text"}},
       {"nthread", {"task", "depths", "num_needles", "thread_length", "thread_direction", "num_threads",
                    "conditional_character", "default_num_samples"}},
       {"nolima", {"needle_set", "haystack_dir", "document_depth_percent_min", "document_depth_percent_max",

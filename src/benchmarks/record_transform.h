@@ -70,5 +70,6 @@ RecordTransformEntry infinitebench_record_transform();
 RecordTransformEntry libra_record_transform();
 RecordTransformEntry ada_leval_record_transform();
 RecordTransformEntry longbench_v2_record_transform();
+RecordTransformEntry bamboo_record_transform();
 
 }  // namespace loom::benchmarks

@@ -37,6 +37,7 @@ const std::map<std::string, Factory>& factories() {
       {"nthread", make_nthread_benchmark},
       {"loogle", make_loogle_benchmark},
       {"nolima", make_nolima_benchmark},
+      {"longhealth", make_longhealth_benchmark},
   };
   return f;
 }

@@ -77,5 +77,7 @@ std::vector<ScorerEntry> ada_leval_scorers();
 std::vector<ScorerEntry> loogle_scorers();
 std::vector<ScorerEntry> clongeval_scorers();
 std::vector<ScorerEntry> nolima_scorers();
+std::vector<ScorerEntry> bamboo_scorers();
+std::vector<ScorerEntry> longhealth_scorers();
 
 }  // namespace loom::metrics
