@@ -179,6 +179,31 @@ TEST(DecodingPress, EngineGreedyIdsMatchKvpress) {
   EXPECT_GT(differ, 0);
 }
 
+// kvpress's question-agnostic pipeline: the question is fed in one forward (one step and one buffer entry of the
+// press); the engine feeds it token by token (query_aware: false) and must group it the same way: the same ids.
+TEST(DecodingPress, PipelineGreedyIdsMatchKvpress) {
+  std::ifstream in(std::filesystem::path(LOOM_SOURCE_DIR) / "tests" / "fixtures" / "accel" / "decoding.json");
+  const nlohmann::json cases = nlohmann::json::parse(in)["pipeline_cases"];
+  ASSERT_EQ(cases.size(), 2u);
+  auto e = engine();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    model::InferenceRequest r;
+    r.input_ids = c["context_ids"].get<std::vector<int32_t>>();
+    const auto question = c["question_ids"].get<std::vector<int32_t>>();
+    r.input_ids.insert(r.input_ids.end(), question.begin(), question.end());
+    r.question_tokens = static_cast<int64_t>(question.size());
+    r.method.name = "decoding";
+    r.method.params_json = c["params"].dump();
+    r.sample_key = c["name"].get<std::string>();
+    r.generation.max_new_tokens = c["max_new_tokens"].get<int32_t>();
+    r.generation.ignore_eos = true;
+    const model::InferenceResult result = e->run({r}).at(0);
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.output_ids, c["greedy"].get<std::vector<int32_t>>());
+  }
+}
+
 TEST(DecodingPress, TargetRatioIsKvpressBisection) {
   EXPECT_EQ(decoding_target_ratio(40, 40), 0.0);
   EXPECT_EQ(decoding_target_ratio(10, 40), 0.0);
