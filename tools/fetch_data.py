@@ -63,7 +63,11 @@ SOURCES = {
               "urls": {"squad.json": "https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v2.0.json",
                        "hotpotqa.json": "http://curtis.ml.cmu.edu/datasets/hotpot/hotpot_dev_distractor_v1.json"},
               "convert": "ruler_qa", "fields": []},
-    # Beyond LOOMBench. Ada-LEval: open-compass/Ada-LEval fetch_data.sh's files, as published (JSON arrays).
+    # Beyond LOOMBench. LooGLE: HF dataset bigainlco/LooGLE's data.zip (<task>.json, one document per line, as
+    # LOOM-Scope's LooGLE.py unzips it) → <task>.jsonl in LooGLE's own layout (input, title, qa_pairs, output).
+    "LooGLE": {"folder": "LooGLE", "config": "loogle", "hf": ("bigainlco/LooGLE", ["data.zip", "*.json", "*.jsonl"]),
+               "convert": "loogle", "fields": ["input", "qa_pairs"]},
+    # Ada-LEval: open-compass/Ada-LEval fetch_data.sh's files, as published (JSON arrays).
     # (LongIns is published only as a Google Drive zip, which a plain download cannot fetch: see docs/benchmarks.md.)
     "Ada_LEval": {"folder": "Ada_LEval", "config": "ada_leval",
                   "urls": {f"{t}_{k}.json": f"http://opencompass.openxlab.space/utils/AdaLEval/{t}_{k}.json"
@@ -72,7 +76,21 @@ SOURCES = {
                                          ("textsort", ["1k", "2k", "4k", "8k", "16k", "32k", "64k", "128k"]))
                            for k in ks},
                   "convert": "flat_json", "fields": ["answer"]},
+    # CLongEval: <N-N_task>/{small,medium,large}.jsonl kept as published (the loader's first layout).
+    "CLongEval": {"folder": "CLongEval", "config": "clongeval",
+                  "hf": ("zexuanqiu22/CLongEval", ["*/small.jsonl", "*/medium.jsonl", "*/large.jsonl"]),
+                  "convert": "clongeval", "fields": ["id", "context", "answer"]},
+    # NoLiMa: the needle sets and the five shuffled books, as published (Adobe Research Licence, non-commercial).
+    "NoLiMa": {"folder": "NoLiMa", "config": "nolima",
+               "hf": ("amodaresi/NoLiMa", ["needlesets/*.json", "haystack/rand_shuffle/*.txt", "haystack/*.md"]),
+               "convert": "nolima", "fields": ["id", "needle", "questions", "tests"]},
 }
+# CLongEval task -> folder of the HF dataset; size suffix -> file.
+CLONGEVAL_FOLDERS = {"LStQA": "1-1_long_story_qa", "LCvMem": "1-2_long_conversation_memory",
+                     "LStSum": "2-1_long_story_summarization", "StNLab": "3-1_stacked_news_labeling",
+                     "StTDet": "3-2_stacked_typo_detection", "KpRet": "4-1_key_passage_retrieval",
+                     "TblQry": "4-2_table_querying"}
+CLONGEVAL_SIZES = {"S": "small", "M": "medium", "L": "large"}
 GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
                         "InfiniteBench", "LIBRA"]}
 
@@ -199,6 +217,43 @@ def convert(spec, raw_dir, out_dir):
                 for row in rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
             written.append(dest)
+    elif how == "loogle":  # <task>.json / <task>.jsonl (inside data.zip or not) → <task>.jsonl, one record a line
+        tasks = set(config_tasks(spec["config"]))
+        found = {}
+        for archive in files_named(raw_dir, "*.zip"):
+            with zipfile.ZipFile(archive) as z:
+                for member in z.namelist():
+                    stem, ext = os.path.splitext(os.path.basename(member))
+                    if stem in tasks and ext in (".json", ".jsonl"):
+                        found[stem] = z.read(member).decode("utf-8")
+        for path in files_named(raw_dir, "*.json") + files_named(raw_dir, "*.jsonl"):
+            stem, _ = os.path.splitext(os.path.basename(path))
+            if stem in tasks and stem not in found:
+                with open(path, encoding="utf-8") as f:
+                    found[stem] = f.read()
+        for task, text in sorted(found.items()):
+            try:
+                doc = json.loads(text)
+                records = doc if isinstance(doc, list) else [doc]
+            except json.JSONDecodeError:  # JSON lines
+                records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            dest = os.path.join(out_dir, task + ".jsonl")
+            with open(dest, "w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written.append(dest)
+    elif how == "clongeval":  # <N-N_task>/<size>.jsonl as published
+        for path in files_named(raw_dir, "*.jsonl"):
+            rel = os.path.relpath(path, raw_dir)
+            if rel.split(os.sep)[0] in CLONGEVAL_FOLDERS.values():
+                written.append(put(path, os.path.join(out_dir, rel)))
+    elif how == "nolima":  # needlesets/*.json, haystack/rand_shuffle/*.txt (+ the haystack licences) as published
+        for path in files_named(raw_dir, "*"):
+            rel = os.path.relpath(path, raw_dir)
+            if os.path.isfile(path) and (rel.startswith("needlesets" + os.sep) and rel.endswith(".json") or
+                                         rel.startswith(os.path.join("haystack", "rand_shuffle") + os.sep)
+                                         and rel.endswith(".txt") or rel == os.path.join("haystack", "LICENSES.md")):
+                written.append(put(path, os.path.join(out_dir, rel)))
     elif how == "ruler_qa":  # SQuAD v2 dev → squad.json, HotpotQA dev distractor → hotpotqa.json
         for name in ("squad.json", "hotpotqa.json"):
             found = files_named(raw_dir, name)
@@ -232,7 +287,7 @@ def read_records(path):
 def check(name, spec, out_dir, written):
     problems = []
     record_files = [p for p in written if os.path.basename(p) not in ("datasets_config.json", "MANIFEST.json")
-                    and os.sep + "prompt" + os.sep not in p]
+                    and os.sep + "prompt" + os.sep not in p and p.endswith((".json", ".jsonl"))]
     if not record_files:
         raise FetchError(f"{name}: no data file was produced in {out_dir}")
     for path in record_files:
@@ -251,6 +306,15 @@ def check(name, spec, out_dir, written):
               if not any(b == t or b.startswith(t + "_") for b in basenames)]
     if name in ("LongBench_v2", "ruler", "babilong"):
         absent = []  # one file for all tasks / files named by length
+    if name == "CLongEval":  # <task>_<size> -> <folder>/<size>.jsonl
+        present = {os.path.relpath(p, out_dir) for p in written}
+        absent = [t for t in config_tasks(spec["config"]) if os.path.join(
+            CLONGEVAL_FOLDERS[t.rsplit("_", 1)[0]], CLONGEVAL_SIZES[t.rsplit("_", 1)[1]] + ".jsonl") not in present]
+    if name == "NoLiMa":  # tasks = needle sets; the haystack books are needed too
+        absent = [t for t in config_tasks(spec["config"])
+                  if os.path.join(out_dir, "needlesets", t + ".json") not in written]
+        if not any(p.endswith(".txt") for p in written):
+            problems.append("no haystack book (haystack/rand_shuffle/*.txt) was produced")
     if problems:
         raise FetchError(f"{name}: " + "; ".join(problems))
     return absent

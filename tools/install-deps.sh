@@ -16,6 +16,8 @@ $SUDO apt-get install -y --no-install-recommends build-essential cmake ninja-bui
 $SUDO apt-get install -y --no-install-recommends libopenblas0-pthread
 # Metrics: jieba's dictionary for Chinese scorers.
 $SUDO apt-get install -y --no-install-recommends python3-jieba
+# Metrics: Princeton WordNet 3.0 database (/usr/share/wordnet) for LooGLE's METEOR synonym stage.
+$SUDO apt-get install -y --no-install-recommends wordnet-base
 # Run identity: SHA-256 fingerprints of each row's inputs (OpenSSL's libcrypto).
 $SUDO apt-get install -y --no-install-recommends libssl-dev
 # Tests: the README's h5py + pandas snippet is run against real results files.

@@ -130,6 +130,7 @@ class NiahBenchmark : public ConfiguredBenchmark {
         s.metadata["depth_percent"] = depth;
         s.metadata["context_length"] = length;
         s.metadata["needle"] = needle;
+        s.metadata["retrieval_question"] = question;  // the judge's {input} (niah_judge)
         s.metadata["needle_token_offset"] = insertion;
         s.metadata["context_tokens"] = out.size();
         s.metadata["needle_char_offset"] = before.size();

@@ -35,6 +35,8 @@ const std::map<std::string, Factory>& factories() {
       {"leval", make_leval_benchmark},
       {"lciteeval", make_lciteeval_benchmark},
       {"nthread", make_nthread_benchmark},
+      {"loogle", make_loogle_benchmark},
+      {"nolima", make_nolima_benchmark},
   };
   return f;
 }

@@ -302,6 +302,10 @@ void check_model_card(const ModelCard& c, const std::string& file) {
   check_positive(file, "intermediate_size", c.intermediate_size, int64_t{1} << 20);
   check_positive(file, "num_hidden_layers", c.num_layers, 1024);
   check_positive(file, "num_attention_heads", c.num_heads, 1024);
+  if (has_sparse_layers(c)) {
+    check_positive(file, "num_experts", c.num_experts, 4096);
+    check_positive(file, "moe_intermediate_size", c.moe_intermediate_size, int64_t{1} << 20);
+  }
   check_positive(file, "vocab_size", c.vocab_size, int64_t{1} << 24);
   check_positive(file, "max_position_embeddings", c.max_position_embeddings, int64_t{1} << 24);
   if (c.head_dim <= 0 || c.head_dim > 1024 || c.head_dim % 2 != 0)
@@ -360,6 +364,18 @@ void check_model_card(const ModelCard& c, const std::string& file) {
   if (c.bos_token_id) check_token_ids(file, "bos_token_id", {*c.bos_token_id}, c.vocab_size);
 }
 
+bool sparse_layer(const ModelCard& config, int64_t layer) {
+  if (config.num_experts <= 0 || layer < 0 || layer >= static_cast<int64_t>(config.sparse_layers.size())) return false;
+  return config.sparse_layers[static_cast<size_t>(layer)];
+}
+
+bool has_sparse_layers(const ModelCard& config) {
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    if (sparse_layer(config, layer)) return true;
+  }
+  return false;
+}
+
 int64_t trained_context(const ModelCard& config) {
   const RopeConfig& r = config.rope;
   if (r.type == "dynamic") return 0;  // dynamic NTK scaling stretches to any length
@@ -378,7 +394,13 @@ double linear_params(const ModelCard& c) {
   const double q_and_o = 2 * hidden * static_cast<double>(c.num_heads) * head_dim;
   const double k_and_v = 2 * hidden * static_cast<double>(c.num_kv_heads) * head_dim;
   const double mlp = 3 * hidden * static_cast<double>(c.intermediate_size);
-  return static_cast<double>(c.num_layers) * (q_and_o + k_and_v + mlp);
+  const double experts = hidden * static_cast<double>(c.num_experts) +
+                         3 * hidden * static_cast<double>(c.moe_intermediate_size * c.num_experts_per_tok);
+  double total = 0;
+  for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+    total += q_and_o + k_and_v + (sparse_layer(c, layer) ? experts : mlp);
+  }
+  return total;
 }
 
 }  // namespace loom::model

@@ -36,7 +36,7 @@ struct RopeConfig {
 };
 
 struct ModelCard {
-  std::string model_type;                // llama|mistral|qwen2|qwen3|phi3|glm|glm4|gemma3_text|gemma3
+  std::string model_type;                // llama|mistral|qwen2|qwen3|qwen3_moe|phi3|glm|glm4|gemma3_text|gemma3
   std::vector<std::string> class_names;  // "architectures" (e.g. LlamaForCausalLM); may be empty
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -71,6 +71,14 @@ struct ModelCard {
   // cache keeps only that window. sliding_window 0: every layer attends the whole prefix.
   int64_t sliding_window = 0;
   std::vector<bool> sliding_layers;  // num_layers entries when sliding_window > 0
+  // Qwen3-MoE: the layers sparse_layers marks run a mixture-of-experts block in place of the dense MLP: a router
+  // [num_experts, hidden] (softmax in fp32), the top num_experts_per_tok experts per token (their probabilities
+  // renormalised to sum 1 when norm_topk_prob), each a SiLU gated MLP of moe_intermediate_size. num_experts 0: dense.
+  int64_t num_experts = 0;
+  int64_t num_experts_per_tok = 0;
+  int64_t moe_intermediate_size = 0;
+  bool norm_topk_prob = false;
+  std::vector<bool> sparse_layers;  // num_layers entries when num_experts > 0
   RopeConfig rope;
   std::string torch_dtype = "float32";  // bfloat16|float16|float32
   std::vector<int32_t> eos_token_ids;   // generation_config.json, else config.json
@@ -109,12 +117,18 @@ void check_model_card(const ModelCard& config, const std::string& file);
 // The window of `layer` in tokens, 0 when the layer attends the whole prefix.
 int64_t layer_window(const ModelCard& config, int64_t layer);
 
+// Whether `layer` runs a mixture-of-experts block (Qwen3-MoE) instead of the dense MLP.
+bool sparse_layer(const ModelCard& config, int64_t layer);
+// Whether any layer does.
+bool has_sparse_layers(const ModelCard& config);
+
 // The longest sequence (prompt + output) the model was trained for: max_position_embeddings, or factor x
 // original_max_position_embeddings for linear and YaRN scaling when larger; 0 (no limit) for dynamic NTK.
 int64_t trained_context(const ModelCard& config);
 
 // Parameters of the per-layer linears (q, k, v, o and the gated MLP; no embeddings, no LM head): the cost model's
-// measure of a model's size.
+// measure of a model's size. A mixture-of-experts layer counts what one token runs through: the router and
+// num_experts_per_tok experts.
 double linear_params(const ModelCard& config);
 
 }  // namespace loom::model

@@ -241,13 +241,15 @@ JobAttributes read_attributes(const std::filesystem::path& path) {
   return read_results_file(path).attributes;
 }
 
-void rewrite_results_file(const std::filesystem::path& path, const ExtraGroupWriter& extra) {
+void rewrite_results_file(const std::filesystem::path& path, const ExtraGroupWriter& extra,
+                          const std::function<void()>& after_write) {
   WriterLock lock(path);
   Journal journal(journal_path_for(path));
   RowTable table;
   const Loaded loaded = load_locked(path, journal, table);
   write_results_file(path, loaded.attributes, table.pointers(), extra);
   journal.remove();
+  if (after_write) after_write();
 }
 
 }  // namespace loom::results

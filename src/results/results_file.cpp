@@ -90,6 +90,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"target_length", ints(&ResultRow::target_length)},
       {"context_length", ints(&ResultRow::context_length)},
       {"prediction", strings(&ResultRow::prediction)},
+      {"first_output", strings(&ResultRow::first_output)},
       {"references_json", strings(&ResultRow::references_json)},
       {"metadata_json", strings(&ResultRow::metadata_json)},
       {"method", strings(&ResultRow::method)},
@@ -111,7 +112,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
 
 std::vector<ResultRow> read_samples(hid_t file) {
   std::map<std::string, ColumnKind> wanted;
-  for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction",
+  for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction", "first_output",
                            "references_json", "metadata_json", "method", "method_params_json", "status", "error",
                            "fingerprint"})
     wanted[name] = ColumnKind::string;
@@ -147,6 +148,7 @@ std::vector<ResultRow> read_samples(hid_t file) {
   fill_ints("target_length", &ResultRow::target_length);
   fill_ints("context_length", &ResultRow::context_length);
   fill_strings("prediction", &ResultRow::prediction);
+  fill_strings("first_output", &ResultRow::first_output);  // absent in files before 2026-12-07: no chained rows
   fill_strings("references_json", &ResultRow::references_json);
   fill_strings("metadata_json", &ResultRow::metadata_json);
   fill_strings("method", &ResultRow::method);
@@ -209,8 +211,24 @@ JobAttributes read_attributes(hid_t file) {
 // The whole file is built in memory (HDF5 core driver, no backing store) and written by write_file_durably, so a
 // failing disk reports the OS reason (e.g. "No space left on device") for the path, never a bare HDF5 flush error,
 // and HDF5 holds no handle on a half-written file.
+// The judge's verdicts (/judge, results/verdicts.h) outlive checkpoints: a rewrite whose extra writer does not write
+// /judge copies it from the file it replaces, so resuming a run never drops verdicts asked for earlier.
+void keep_verdicts(hid_t file, const std::filesystem::path& previous) {
+  if (H5Lexists(file, "judge", H5P_DEFAULT) > 0 || !std::filesystem::exists(previous)) return;
+  hid_t source_id = H5Fopen(previous.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (source_id < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return;  // an unreadable previous file has no verdicts to keep
+  }
+  Handle source(source_id, Handle::Kind::file);
+  if (H5Lexists(source.get(), "judge", H5P_DEFAULT) <= 0) return;
+  h5::check_status(H5Ocopy(source.get(), "judge", file, "judge", H5P_DEFAULT, H5P_DEFAULT),
+                   "copy /judge from " + previous.string());
+}
+
 std::string build_file_image(const std::filesystem::path& name, const JobAttributes& attributes,
-                             const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra) {
+                             const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra,
+                             const std::filesystem::path& previous) {
   Handle fapl(h5::check(H5Pcreate(H5P_FILE_ACCESS), "file access list"), Handle::Kind::plist);
   h5::check_status(H5Pset_fapl_core(fapl.get(), 1 << 20, 0), "in-memory file driver");
   Handle file(h5::check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "create " + name.string()),
@@ -218,6 +236,7 @@ std::string build_file_image(const std::filesystem::path& name, const JobAttribu
   write_attributes(file.get(), attributes);
   write_samples(file.get(), rows);
   if (extra) extra(file.get());
+  keep_verdicts(file.get(), previous);
   h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush " + name.string());
   const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
   LOOM_CHECK(size > 0, "no image of the results file {}", name.string());
@@ -272,7 +291,7 @@ void write_results_file(const std::filesystem::path& path, const JobAttributes& 
                         const std::vector<const ResultRow*>& rows, const ExtraGroupWriter& extra) {
   silence_hdf5_printing();
   const std::filesystem::path temp = path.string() + ".checkpoint.tmp";
-  const std::string image = build_file_image(temp, attributes, rows, extra);
+  const std::string image = build_file_image(temp, attributes, rows, extra, path);
   write_file_durably(temp, image);
   std::error_code error;
   std::filesystem::rename(temp, path, error);

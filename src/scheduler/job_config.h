@@ -4,6 +4,7 @@
 
 #include "common/generation_settings.h"
 #include "benchmarks/registry.h"
+#include "metrics/judge/judge_config.h"
 #include "rag/rag_config.h"
 
 #include <cstdint>
@@ -64,6 +65,7 @@ struct JobConfig {
   std::vector<MethodSpec> methods;  // one per `acceleration` entry; rows are per (sample, method)
   GenerationOverrides generation;
   rag::RagConfig rag;  // `rag:`; method empty when the job has none
+  metrics::judge::JudgeConfig judge;  // `judge:`; base_url empty when the job has none (docs/judge.md)
   std::filesystem::path output_path;
   double progress_interval_s = 10;
   bool resume = true;

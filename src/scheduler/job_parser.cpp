@@ -3,6 +3,7 @@
 #include "common/did_you_mean.h"
 #include "common/error.h"
 #include "methods/method_catalogue.h"
+#include "metrics/judged/judged_metrics.h"
 #include "benchmarks/benchmark_options.h"
 #include "model_card/model_card.h"
 #include "scheduler/job_schema.h"
@@ -11,8 +12,10 @@
 #include "scheduler/yaml_limits.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -352,6 +355,44 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
   }
 }
 
+// judge: (docs/judge.md): the endpoint, its model and key variable (set when the job is checked with its files),
+// limits, and the judged metrics by name.
+void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, metrics::judge::JudgeConfig& out) {
+  if (!node) return;
+  const auto text = [&](const char* leaf) { return node[leaf] ? node[leaf].Scalar() : std::string(); };
+  out.base_url = text("base_url");
+  out.model = text("model");
+  out.api_key_env = text("api_key_env");
+  out.max_concurrency = reader.get<int32_t>(node, "judge.max_concurrency");
+  require_positive(reader, node, "max_concurrency", "judge.max_concurrency", out.max_concurrency);
+  out.timeout_s = reader.get<double>(node, "judge.timeout_s");
+  require_positive(reader, node, "timeout_s", "judge.timeout_s", out.timeout_s);
+  out.max_retries = reader.get<int32_t>(node, "judge.max_retries");
+  require_positive(reader, node, "max_retries", "judge.max_retries", out.max_retries, true);
+  if (node["metrics"]) {
+    out.metrics = reader.strings(node["metrics"]);
+    const std::vector<std::string> known = metrics::judged::judged_metric_names();
+    for (const std::string& name : out.metrics) {
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        reader.fail(node["metrics"], "judge.metrics",
+                    fmt::format("judged metric names ({}), got '{}'{}", fmt::join(known, ", "), name,
+                                did_you_mean(name, known)));
+    }
+  }
+  if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
+    reader.fail(node["base_url"] ? node["base_url"] : node, "judge.base_url",
+                "the judge API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8000/v1), got '" +
+                    out.base_url + "'");
+  }
+  if (out.model.empty())
+    reader.fail(node["model"] ? node["model"] : node, "judge.model",
+                "the judge model's name (sent with each request and stored with each verdict)");
+  if (check_env && !out.api_key_env.empty() && !std::getenv(out.api_key_env.c_str())) {
+    reader.fail(node["api_key_env"], "judge.api_key_env",
+                "the name of a set environment variable holding the API key; " + out.api_key_env + " is not set");
+  }
+}
+
 std::string default_label(const std::string& name, const nlohmann::json& params) {
   if (params.empty()) return name;
   std::string label = name + "@";
@@ -641,6 +682,7 @@ JobConfig parse_job_text(const std::string& text, const fs::path& source_file, c
   }
 
   read_rag(reader, root["rag"], options.check_files, job.rag);
+  read_judge(reader, root["judge"], options.check_files, job.judge);
 
   const YAML::Node output = root["output"];
   if (output && output.IsMap() && output["path"]) {

@@ -30,4 +30,24 @@ $python -c "import json,sys; m=json.load(open(sys.argv[1])); assert len(m['files
 mkdir -p "$work/src/Ada_LEval"
 cp "$src"/tests/fixtures/benchmarks/ada_leval/*_1k.json "$work/src/Ada_LEval/"
 expect 0 "Ada_LEval: 2 files" $fetch Ada_LEval --source-dir "$work/src" --out "$work/out1"
+# LooGLE: data.zip holding <task>.json (JSON lines), as the HF dataset publishes it, plus a loose <task>.jsonl.
+mkdir -p "$work/src/LooGLE"
+$python - "$src/tests/fixtures/benchmarks/loogle" "$work/src/LooGLE" <<'PY'
+import shutil, sys, zipfile
+fixtures, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out + "/data.zip", "w") as z:
+    for task in ("shortdep_qa", "longdep_qa", "longdep_summarization"):
+        z.write(f"{fixtures}/{task}.jsonl", f"{task}.json")
+shutil.copyfile(f"{fixtures}/shortdep_cloze.jsonl", out + "/shortdep_cloze.jsonl")
+PY
+expect 0 "LooGLE: 4 files" $fetch LooGLE --source-dir "$work/src" --out "$work/out1"
+cmp "$work/out1/LooGLE/longdep_qa.jsonl" "$src/tests/fixtures/benchmarks/loogle/longdep_qa.jsonl"
+mkdir -p "$work/src/CLongEval"
+cp -r "$src"/tests/fixtures/benchmarks/clongeval/[0-9]-* "$work/src/CLongEval/"
+expect 0 "CLongEval: 7 files.*not published there: LStQA_M" $fetch CLongEval --source-dir "$work/src" --out "$work/out1"
+[ -f "$work/out1/CLongEval/4-2_table_querying/small.jsonl" ] || { echo "CLongEval layout not kept"; exit 1; }
+mkdir -p "$work/src/NoLiMa"
+cp -r "$src"/tests/fixtures/benchmarks/nolima/needlesets "$src"/tests/fixtures/benchmarks/nolima/haystack "$work/src/NoLiMa/"
+expect 0 "NoLiMa: 4 files.*not published there: needle_set_hard" $fetch NoLiMa --source-dir "$work/src" --out "$work/out1"
+[ -f "$work/out1/NoLiMa/haystack/rand_shuffle/rand_book_2.txt" ] || { echo "NoLiMa layout not kept"; exit 1; }
 echo "fetch_data checks: ok"

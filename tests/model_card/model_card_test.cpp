@@ -328,6 +328,81 @@ TEST_F(BadModelCard, Gemma3TextAndMultimodalConfigs) {
   EXPECT_EQ(refusal().key(), "text_config");
 }
 
+// Qwen3-MoE: Qwen3's attention, sparse layers from decoder_sparse_step and mlp_only_layers, Qwen3MoeConfig's
+// defaults for absent keys; the cost model counts the experts one token runs through.
+TEST_F(BadModelCard, Qwen3MoeSparseLayersAndRouting) {
+  const ModelCard moe = read_model_card(fixture("qwen3_moe_tiny"));  // 5.x config, mlp_only_layers [1]
+  EXPECT_EQ(moe.model_type, "qwen3_moe");
+  EXPECT_EQ(moe.class_names, (std::vector<std::string>{"Qwen3MoeForCausalLM"}));
+  EXPECT_TRUE(moe.qk_norm);
+  EXPECT_FALSE(moe.qkv_bias);
+  EXPECT_EQ(moe.num_experts, 8);
+  EXPECT_EQ(moe.num_experts_per_tok, 2);
+  EXPECT_EQ(moe.moe_intermediate_size, 48);
+  EXPECT_TRUE(moe.norm_topk_prob);
+  EXPECT_EQ(moe.sparse_layers, (std::vector<bool>{true, false, true}));
+  EXPECT_TRUE(has_sparse_layers(moe));
+  EXPECT_FALSE(sparse_layer(moe, 1));
+  EXPECT_FALSE(sparse_layer(moe, 3));  // out of range
+  const double attention = 2 * 64.0 * 4 * 32 + 2 * 64.0 * 2 * 32;
+  EXPECT_DOUBLE_EQ(linear_params(moe), 3 * attention + 2 * (64.0 * 8 + 3 * 64.0 * 48 * 2) + 3 * 64.0 * 128);
+  const ModelCard legacy = read_model_card(fixture("qwen3_moe_legacy"));  // 4.x config, decoder_sparse_step 2
+  EXPECT_EQ(legacy.sparse_layers, (std::vector<bool>{false, true, false, true}));
+  EXPECT_EQ(legacy.num_experts_per_tok, 3);
+  EXPECT_EQ(legacy.moe_intermediate_size, 35);
+  EXPECT_FALSE(legacy.norm_topk_prob);
+  EXPECT_FALSE(has_sparse_layers(read_model_card(fixture("qwen3_tiny"))));
+
+  json config = json::parse(file_text(fixture("qwen3_moe_tiny") / "config.json"));
+  EXPECT_EQ(config["num_local_experts"], 8);  // transformers 5.x writes num_experts under this name
+  for (const char* key : {"num_local_experts", "num_experts_per_tok", "moe_intermediate_size", "norm_topk_prob",
+                          "decoder_sparse_step", "mlp_only_layers"}) {
+    config.erase(key);
+  }
+  write(config);
+  const ModelCard defaults = read_model_card(dir_);  // Qwen3MoeConfig's defaults
+  EXPECT_EQ(defaults.num_experts, 128);
+  EXPECT_EQ(defaults.num_experts_per_tok, 8);
+  EXPECT_EQ(defaults.moe_intermediate_size, 768);
+  EXPECT_FALSE(defaults.norm_topk_prob);
+  EXPECT_EQ(defaults.sparse_layers, (std::vector<bool>{true, true, true}));
+  config = json::parse(file_text(fixture("qwen3_moe_tiny") / "config.json"));
+  config["num_local_experts"] = 0;  // transformers: every layer dense
+  write(config);
+  EXPECT_FALSE(has_sparse_layers(read_model_card(dir_)));
+  config["num_local_experts"] = 8;
+  config["num_experts"] = 8;  // both names, agreeing
+  config["use_sliding_window"] = true;  // every layer slides (Qwen3MoeAttention has no max_window_layers)
+  config["sliding_window"] = 4;
+  config["max_window_layers"] = 2;
+  write(config);
+  const ModelCard sliding = read_model_card(dir_);
+  EXPECT_EQ(sliding.num_experts, 8);
+  EXPECT_EQ(sliding.sliding_layers, (std::vector<bool>{true, true, true}));
+  config["num_experts"] = 4;
+  write(config);
+  EXPECT_EQ(refusal().key(), "num_local_experts");
+  config.erase("num_experts");
+  config["sliding_window"] = nullptr;
+  write(config);
+  EXPECT_EQ(refusal().key(), "use_sliding_window");
+  struct Bad {
+    const char* key;
+    json value;
+  };
+  for (const Bad& bad : {Bad{"num_experts_per_tok", 9}, Bad{"num_experts_per_tok", 0}, Bad{"num_experts", -1},
+                         Bad{"num_experts", 2.5}, Bad{"moe_intermediate_size", 0}, Bad{"decoder_sparse_step", 0},
+                         Bad{"mlp_only_layers", json::array({3})}, Bad{"mlp_only_layers", "1"},
+                         Bad{"mlp_only_layers", json::array({"1"})}, Bad{"norm_topk_prob", "yes"}}) {
+    config = json::parse(file_text(fixture("qwen3_moe_tiny") / "config.json"));
+    config[bad.key] = bad.value;
+    write(config);
+    const InputError e = refusal();
+    EXPECT_EQ(e.key(), bad.key) << bad.value.dump() << ": " << e.what();
+    EXPECT_EQ(e.file(), (dir_ / "config.json").string());
+  }
+}
+
 TEST_F(BadModelCard, MissingConfigJsonSaysWhatWasExpected) {
   const InputError e = refusal();
   EXPECT_EQ(e.file(), (dir_ / "config.json").string());

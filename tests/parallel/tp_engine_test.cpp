@@ -5,7 +5,8 @@
 // head-local compression methods (snapkv, streaming_llm, criticalkv with each rank's o_proj columns), AdaKV
 // (budgets across the group's heads), CriticalAdaKV (budgets across the group's heads, |V W_o| per rank), ChunkKV
 // (chunks ranked over the group's heads), key re-rotation (decoding from the kept count) and decode-time
-// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV).
+// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV); Qwen3-MoE's sharded experts
+// at TP 1 and 2.
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
 #include "model_card/model_card.h"
@@ -237,6 +238,34 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
         }
       }
     }
+  }
+}
+
+// Qwen3-MoE (experts sharded over moe_intermediate_size, router replicated): greedy tokens of a 2-prompt batch
+// identical for TP 1 and TP 2 (the two TP 2 groups run both fixtures, one each at a time) and equal to transformers'.
+// qwen3_moe_legacy's moe_intermediate_size 35 is zero-padded to 2 x 18 columns.
+TEST(TensorParallelEngine, MixtureOfExpertsGreedyTokensIdenticalForTp1And2) {
+  Group g = make_group(2);
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = (i + g.index) % 2 == 0 ? "qwen3_moe_tiny" : "qwen3_moe_legacy";
+    SCOPED_TRACE(fmt::format("{} group {}", name, g.index));
+    model::SafetensorsFile expected(fixture_dir(name) / "expected.safetensors");
+    const std::vector<int64_t> ids = to_vector(expected.load("input_ids", at::kLong, at::kCPU));
+    const std::vector<int64_t> hf_greedy = to_vector(expected.load("greedy", at::kLong, at::kCPU));
+    const std::vector<int64_t> shorter(ids.begin(), ids.end() - 6);
+    const std::vector<model::InferenceRequest> batch = {greedy(ids, "full", "{}", 16),
+                                                        greedy(shorter, "full", "{}", 16)};
+    const auto reference = run_engine(name, nullptr, batch);
+    const auto sharded = run_engine(name, g.tp.get(), batch);
+    ASSERT_EQ(sharded.size(), batch.size());
+    for (size_t b = 0; b < batch.size(); ++b) {
+      ASSERT_TRUE(reference[b].ok && sharded[b].ok) << reference[b].error << sharded[b].error;
+      EXPECT_EQ(sharded[b].output_ids, reference[b].output_ids) << "request " << b;
+    }
+    const std::vector<int64_t> got(sharded[0].output_ids.begin(), sharded[0].output_ids.end());
+    ASSERT_FALSE(got.empty());
+    const auto end = hf_greedy.begin() + static_cast<std::ptrdiff_t>(got.size());
+    EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), end));
   }
 }
 

@@ -2,7 +2,13 @@
 // [--no-html] [--no-write]`: re-runs only the metrics pass on a results file (journal of a killed run included):
 // scores every row, rewrites the /metrics group, RESULTS.json and the HTML report (RESULTS.html, or FILE), and
 // prints the tables (with the method × ratio pivot of a sweep), the JSON summary (--json) or one export (--format).
+// With --judge-url URL --judge-model NAME it first runs the judge pass (docs/judge.md) on the file's rows; without,
+// judged metrics come from the verdicts stored with the file (--judge-model picks whose).
+#include "common/error.h"
+#include "metrics/judge/judge_pass.h"
 #include "metrics/report/metrics_pass.h"
+
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 
@@ -20,7 +26,21 @@ struct ReportOptions {
   bool json = false;
   bool no_write = false;
   bool no_html = false;
+  loom::metrics::judge::JudgeConfig judge;
 };
+
+// The --judge-* options: the same checks as the job's judge: keys (a URL needs a model; the key's variable is set).
+void check_judge(const loom::metrics::judge::JudgeConfig& judge) {
+  if (!judge.enabled()) return;
+  if (judge.base_url.rfind("http://", 0) != 0 && judge.base_url.rfind("https://", 0) != 0)
+    throw loom::InputError("", 0, "--judge-url",
+                           "the judge API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8000/v1)");
+  if (judge.model.empty())
+    throw loom::InputError("", 0, "--judge-model", "the judge model's name with --judge-url (stored with each verdict)");
+  if (!judge.api_key_env.empty() && !std::getenv(judge.api_key_env.c_str()))
+    throw loom::InputError("", 0, "--judge-api-key-env",
+                           fmt::format("the name of a set environment variable; {} is not set", judge.api_key_env));
+}
 
 }  // namespace
 
@@ -40,7 +60,24 @@ void loom_cli_add_report(CLI::App& app) {
   html->excludes(cmd->add_flag("--no-html", opts->no_html, "write no HTML report"));
   cmd->add_flag("--no-write", opts->no_write,
                 "only print: leave the /metrics group, RESULTS.json and RESULTS.html untouched (--html still writes)");
+  cmd->add_option("--judge-url", opts->judge.base_url,
+                  "run the judge pass first: the OpenAI-compatible API's base URL (POST <url>/chat/completions)");
+  cmd->add_option("--judge-model", opts->judge.model,
+                  "the judge model's name (sent, and stored with each verdict); alone: whose stored verdicts count");
+  cmd->add_option("--judge-api-key-env", opts->judge.api_key_env, "environment variable holding the judge's API key");
+  cmd->add_option("--judge-max-concurrency", opts->judge.max_concurrency, "judge requests in flight at once (8)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--judge-timeout-s", opts->judge.timeout_s, "seconds one judge request may take (120)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--judge-max-retries", opts->judge.max_retries,
+                  "retries of a judge request after a timeout, refused connection, 408, 429 or 5xx (4)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--judge-metrics", opts->judge.metrics,
+                  "judged metrics to compute and report (default: every one that applies)")
+      ->delimiter(',');
   cmd->callback([opts]() {
+    check_judge(opts->judge);
+    if (opts->judge.enabled()) loom::metrics::judge::run_judge_pass(opts->results, opts->judge, std::cout);
     loom::metrics::report::MetricsPassOptions options;
     options.view = loom::metrics::report::parse_table_view(opts->by);
     options.print_json = opts->json;
@@ -48,6 +85,9 @@ void loom_cli_add_report(CLI::App& app) {
     options.html_path = opts->html;
     options.write_html = !opts->html.empty() || (!opts->no_write && !opts->no_html);
     if (!opts->format.empty()) options.export_format = loom::metrics::report::parse_export_format(opts->format);
+    options.judge_configured = opts->judge.enabled();
+    options.judge_model = opts->judge.model;
+    options.judge_metrics = opts->judge.metrics;
     loom::metrics::report::run_metrics_pass(opts->results, std::cout, options);
   });
 }

@@ -180,6 +180,7 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
     std::map<std::string, Accumulator> buckets;
     std::shared_ptr<const OfficialAggregation> official;
     std::vector<TaskSample> samples;  // for the official aggregation
+    std::map<std::string, JudgedResult> judged;
   };
   std::map<std::string, std::map<std::string, std::map<std::string, TaskSums>>> sums;
   std::map<std::pair<std::string, std::string>, std::string> benchmark_capability;
@@ -202,6 +203,16 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
     task.samples.push_back({row.sample_index, row.metric_scores});
     task.lengths[length_column(row.target_length, row.context_length)].add(row);
     task.buckets[length_bucket(row.context_length)].add(row);
+    for (const auto& [metric, value] : row.judged) {
+      JudgedResult& j = task.judged[metric];
+      j.score += value;  // a sum until the task is done
+      ++j.computed;
+    }
+    for (const auto& [metric, reason] : row.not_computed) {
+      JudgedResult& j = task.judged[metric];
+      ++j.not_computed;
+      ++j.reasons[reason];
+    }
     ++summary.rows;
     if (row.failed) {
       ++summary.failed;
@@ -223,6 +234,8 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         TaskResult& result = b.tasks[task];
         result.capability = t.capability;
         result.total = t.total.task_score(result.metrics);
+        result.judged = t.judged;
+        for (auto& [metric, j] : result.judged) j.score = j.computed > 0 ? j.score / static_cast<double>(j.computed) : 0;
         task_scores.push_back(result.total);
         if (t.official) {
           std::vector<TaskSample> ordered = t.samples;

@@ -46,6 +46,10 @@ struct ScoredRow {
   SampleCost cost;
   // The official aggregation of the row's first metric (null: none).
   std::shared_ptr<const OfficialAggregation> official;
+  // Judged metrics (docs/judge.md) that apply to the row: their scores (0–100) where a verdict gives one, else why
+  // not. A judged metric with a combine_with metric is also in metric_scores (and so in `score`).
+  std::map<std::string, double> judged;
+  std::map<std::string, std::string> not_computed;
 };
 
 // A length column of the task × length table; ordered by `order` (tokens).
@@ -68,8 +72,17 @@ struct Score {
   int64_t failed = 0;
 };
 
+// A judged metric over a task's rows: the mean over the rows it was computed for, and why the others were not.
+struct JudgedResult {
+  double score = 0;  // 0–100; meaningless when computed == 0
+  int64_t computed = 0;
+  int64_t not_computed = 0;
+  std::map<std::string, int64_t> reasons;  // reason → rows
+};
+
 struct TaskResult {
   std::string capability;
+  std::map<std::string, JudgedResult> judged;
   Score total;
   std::map<std::string, double> metrics;  // per metric mean, 0–100
   std::map<LengthColumn, Score> lengths;

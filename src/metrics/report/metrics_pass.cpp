@@ -6,6 +6,7 @@
 #include "metrics/report/sweep_pivot.h"
 #include "results/result_store.h"
 #include "results/results_file.h"
+#include "results/verdicts.h"
 
 #include <fstream>
 
@@ -32,13 +33,18 @@ namespace {
 struct ScoredFile {
   std::vector<results::ResultRow> rows;
   std::vector<ScoredRow> scored;
+  std::vector<results::Verdict> verdicts;  // latest per (row, metric, judge model)
   ReportRun run;
 };
 
-ScoredFile score_file(const std::filesystem::path& results_path, const ScorerFactory& scorers) {
+ScoredFile score_file(const std::filesystem::path& results_path, const ScorerFactory& scorers,
+                      const MetricsPassOptions& options = {}) {
   ScoredFile out;
   out.rows = results::read_rows(results_path);
-  RowScorer scorer(scorers);
+  out.verdicts = results::latest_verdicts(results::read_verdicts(results_path));
+  const JudgedView judged =
+      make_judged_view(out.verdicts, options.judge_configured, options.judge_model, options.judge_metrics);
+  RowScorer scorer(scorers, &judged);
   out.scored.reserve(out.rows.size());
   for (const auto& row : out.rows) out.scored.push_back(scorer.score(row));
   out.run.label = results_path.stem().string();
@@ -76,7 +82,7 @@ MetricsPassResult run_metrics_pass(const std::filesystem::path& results_path, st
 
 MetricsPassResult run_metrics_pass(const std::filesystem::path& results_path, std::ostream& out,
                                    const MetricsPassOptions& options, const ScorerFactory& scorers) {
-  const ScoredFile file = score_file(results_path, scorers);
+  const ScoredFile file = score_file(results_path, scorers, options);
   MetricsPassResult result;
   result.summary = file.run.summary;
   result.json = summary_to_json(result.summary, results_path.string());
@@ -86,9 +92,17 @@ MetricsPassResult run_metrics_pass(const std::filesystem::path& results_path, st
     const std::string json_text = result.json.dump(2);
     write_text_atomically(result.json_path, json_text + "\n");
     try {
-      results::rewrite_results_file(results_path, [&](hid_t group_file) {
-        write_metrics_group(group_file, result.summary, file.scored, json_text);
-      });
+      const std::filesystem::path verdict_journal = results::verdict_journal_path_for(results_path);
+      results::rewrite_results_file(
+          results_path,
+          [&](hid_t group_file) {
+            write_metrics_group(group_file, result.summary, file.scored, json_text);
+            results::write_verdict_groups(group_file, file.verdicts);
+          },
+          [&] {
+            std::error_code ignored;
+            std::filesystem::remove(verdict_journal, ignored);  // its verdicts are in /judge now
+          });
       result.wrote_metrics_group = true;
     } catch (const Error& e) {
       notes = fmt::format("note: the /metrics group was not written ({})\n", e.what());
@@ -116,6 +130,7 @@ MetricsPassResult run_metrics_pass(const std::filesystem::path& results_path, st
   print_tables(result.summary, options.view, out);
   if (options.view == TableView::all || options.view == TableView::method) print_sweep_pivot(result.summary, out);
   print_failures(result.summary, out);
+  print_judged(result.summary, out);
   out << '\n' << notes;
   if (options.write_files) out << "summary: " << result.json_path.string() << '\n';
   if (!result.html_path.empty()) out << "report: " << result.html_path.string() << '\n';

@@ -3,7 +3,8 @@
 // (aggregation.h), writes the JSON summary next to the file (run.h5 → run.json) and the /metrics group into it
 // (atomic rewrite; skipped with a note when a running job holds the file), writes the HTML report next to it
 // (run.h5 → run.html, html_report.h) unless told not to, and prints the tables (with the method × ratio pivot of a
-// sweep) and failures, or one export (report_exports.h) instead.
+// sweep) and failures, or one export (report_exports.h) instead. Judged metrics come from the verdicts stored with
+// the file (results/verdicts.h); the pass folds the verdict journal into /judge when it rewrites the file.
 #pragma once
 
 #include "metrics/report/aggregation.h"
@@ -27,6 +28,11 @@ struct MetricsPassOptions {
   bool write_html = true;    // write the HTML report (to html_path, else next to the results: <file>.html)
   std::filesystem::path html_path;
   std::optional<ExportFormat> export_format;  // print this export instead of the tables
+  // Judged metrics (docs/judge.md): whether a judge was configured, whose verdicts count (empty: the one model the
+  // stored verdicts name) and which judged metrics to report (empty: all that apply).
+  bool judge_configured = false;
+  std::string judge_model;
+  std::vector<std::string> judge_metrics;
 };
 
 struct MetricsPassResult {

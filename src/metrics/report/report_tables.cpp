@@ -17,6 +17,7 @@ class TextTable {
   explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
   void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   void rule() { rules_.insert(rows_.size()); }
+  bool empty() const { return rows_.size() <= 1; }
   void print(std::ostream& out) const {
     std::vector<size_t> widths;
     for (const auto& row : rows_)
@@ -263,6 +264,23 @@ void print_failures(const Summary& summary, std::ostream& out, size_t max_listed
     out << "  " << summary.failures[i].sample_key << ": " << summary.failures[i].error << '\n';
   if (summary.failures.size() > max_listed)
     out << "  ... " << summary.failures.size() - max_listed << " more in the JSON summary\n";
+}
+
+void print_judged(const Summary& summary, std::ostream& out) {
+  TextTable table({"method", "benchmark", "task", "judged metric", "score", "computed", "not computed"});
+  std::map<std::string, int64_t> reasons;
+  for (const auto& [method, m] : summary.methods)
+    for (const auto& [benchmark, b] : m.benchmarks)
+      for (const auto& [task, t] : b.tasks)
+        for (const auto& [metric, j] : t.judged) {
+          table.add({method, benchmark, task, metric, j.computed > 0 ? fmt::format("{:.2f}", j.score) : "-",
+                     std::to_string(j.computed), std::to_string(j.not_computed)});
+          for (const auto& [reason, count] : j.reasons) reasons[metric + ": " + reason] += count;
+        }
+  if (table.empty()) return;
+  out << "\nJudged metrics (docs/judge.md; '-' = not computed)\n";
+  table.print(out);
+  for (const auto& [reason, count] : reasons) out << "  not computed for " << count << " rows: " << reason << '\n';
 }
 
 }  // namespace loom::metrics::report

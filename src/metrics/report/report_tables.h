@@ -21,5 +21,8 @@ TableView parse_table_view(const std::string& name);
 
 void print_tables(const Summary& summary, TableView view, std::ostream& out);
 void print_failures(const Summary& summary, std::ostream& out, size_t max_listed = 20);
+// The judged metrics (docs/judge.md) per method and task: score over the rows with a verdict, rows not computed and
+// the most frequent reason. Prints nothing when no row has a judged metric.
+void print_judged(const Summary& summary, std::ostream& out);
 
 }  // namespace loom::metrics::report

@@ -1,6 +1,11 @@
 #include "metrics/report/row_scoring.h"
 
 #include "common/error.h"
+#include "metrics/judged/judged_metrics.h"
+
+#include <fmt/format.h>
+
+#include <set>
 
 namespace loom::metrics::report {
 namespace {
@@ -85,10 +90,95 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
       total += value;
     }
     out.score = total / static_cast<double>(names.size());
+    add_judged(row, references, metadata, out);
   } catch (const std::exception& e) {
     return fail(std::string("scoring failed: ") + e.what());
   }
   return out;
+}
+
+JudgedView make_judged_view(std::vector<results::Verdict> verdicts, bool judge_configured, std::string model,
+                            std::vector<std::string> metrics) {
+  JudgedView view;
+  view.judge_configured = judge_configured;
+  view.model = std::move(model);
+  view.metrics = std::move(metrics);
+  for (results::Verdict& v : results::latest_verdicts(verdicts)) {
+    const std::pair<std::string, std::string> key{v.sample_key, v.metric};
+    view.verdicts[key].push_back(std::move(v));
+  }
+  return view;
+}
+
+void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std::string>& references,
+                           const nlohmann::json& metadata, ScoredRow& out) const {
+  const std::set<std::string> wanted =
+      judged_ ? std::set<std::string>(judged_->metrics.begin(), judged_->metrics.end()) : std::set<std::string>();
+  bool combined = false;
+  for (const judged::JudgedMetric& metric : judged::judged_metrics()) {
+    if (metric.benchmark != row.benchmark || (!wanted.empty() && !wanted.count(metric.name))) continue;
+    const auto not_computed = [&](std::string reason) { out.not_computed[metric.name] = std::move(reason); };
+    judged::JudgeRequest request;
+    try {
+      request = metric.render(row.prediction, references, metadata);
+    } catch (const judged::JudgeInputError& e) {
+      not_computed(e.what());
+      continue;
+    }
+    const std::vector<results::Verdict>* verdicts = nullptr;
+    if (judged_) {
+      auto it = judged_->verdicts.find({row.sample_key, metric.name});
+      if (it != judged_->verdicts.end()) verdicts = &it->second;
+    }
+    if (!verdicts || verdicts->empty()) {
+      not_computed(judged_ && judged_->judge_configured
+                       ? "no verdict (the judge pass did not reach this row)"
+                       : "no judge configured (job key judge.base_url, or loom_mpi report --judge-url)");
+      continue;
+    }
+    const results::Verdict* verdict = nullptr;
+    if (!judged_->model.empty()) {
+      for (const auto& v : *verdicts)
+        if (v.judge_model == judged_->model) verdict = &v;
+      if (!verdict) {
+        not_computed(fmt::format("no verdict of judge model {} (stored: {})", judged_->model,
+                                 verdicts->front().judge_model));
+        continue;
+      }
+    } else if (verdicts->size() > 1) {
+      std::string models;
+      for (const auto& v : *verdicts) models += (models.empty() ? "" : ", ") + v.judge_model;
+      not_computed(fmt::format("verdicts of several judge models ({}): choose one with --judge-model", models));
+      continue;
+    } else {
+      verdict = &verdicts->front();
+    }
+    if (verdict->request_hash != judged::request_hash(request)) {
+      not_computed("the stored verdict judged another prediction or prompt: run the judge again");
+      continue;
+    }
+    if (verdict->status == "failed") {
+      not_computed(verdict->error);
+      continue;
+    }
+    const judged::JudgeParse parse = metric.parse(verdict->response);
+    if (verdict->status != "ok" || !parse.ok) {
+      not_computed(verdict->error.empty() ? "upstream's parser rejects the stored answer: " + parse.error
+                                          : verdict->error);
+      continue;
+    }
+    const double value = 100.0 * parse.score;
+    out.judged[metric.name] = value;
+    if (!metric.combine_with.empty() && out.metric_scores.count(metric.combine_with)) {
+      out.metric_scores[metric.name] = value;
+      combined = true;
+    }
+  }
+  if (combined) {
+    double total = 0;
+    for (const auto& [name, value] : out.metric_scores) total += value;
+    out.score = total / static_cast<double>(out.metric_scores.size());
+  }
 }
 
 }  // namespace loom::metrics::report

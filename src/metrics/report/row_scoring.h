@@ -7,6 +7,7 @@
 #include "metrics/report/aggregation.h"
 #include "metrics/scorer.h"
 #include "results/result_row.h"
+#include "results/verdicts.h"
 
 #include <functional>
 #include <map>
@@ -20,14 +21,30 @@ using ScorerFactory = std::function<std::unique_ptr<Scorer>(const std::string& m
 
 std::vector<std::string> split_metric_names(const std::string& metric_column);
 
+// What the metrics pass knows about judged metrics (docs/judge.md): the verdicts stored with the file and whose
+// verdicts count. A judged metric applies to every ok row of its benchmark; it is computed from the stored verdict
+// of this judge model for the same request (re-parsed with upstream's rule), else not computed with the reason.
+struct JudgedView {
+  bool judge_configured = false;     // this pass was given a judge (job key `judge`, report --judge-url)
+  std::string model;                 // the judge model whose verdicts count; empty: the one model they name
+  std::vector<std::string> metrics;  // judged metrics to report; empty: every one that applies
+  std::map<std::pair<std::string, std::string>, std::vector<results::Verdict>> verdicts;  // by (sample_key, metric)
+};
+JudgedView make_judged_view(std::vector<results::Verdict> verdicts, bool judge_configured, std::string model,
+                            std::vector<std::string> metrics);
+
 class RowScorer {
  public:
-  explicit RowScorer(ScorerFactory factory) : factory_(std::move(factory)) {}
+  explicit RowScorer(ScorerFactory factory, const JudgedView* judged = nullptr)
+      : factory_(std::move(factory)), judged_(judged) {}
   ScoredRow score(const results::ResultRow& row);
 
  private:
   const Scorer& scorer(const std::string& name);
+  void add_judged(const results::ResultRow& row, const std::vector<std::string>& references,
+                  const nlohmann::json& metadata, ScoredRow& out) const;
   ScorerFactory factory_;
+  const JudgedView* judged_ = nullptr;
   std::map<std::string, std::unique_ptr<Scorer>> scorers_;
 };
 

@@ -54,6 +54,15 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
         tj["lengths"] = nlohmann::json::object();
         for (const auto& [column, s] : t.lengths) tj["lengths"][column.label] = score_json(s);
         if (t.official) tj["official"] = {{"score", *t.official}, {"rule", t.official_rule}};
+        if (!t.judged.empty()) {
+          tj["judged"] = nlohmann::json::object();
+          for (const auto& [metric, j] : t.judged) {
+            tj["judged"][metric] = {{"score", j.computed > 0 ? nlohmann::json(j.score) : nlohmann::json()},
+                                    {"computed", j.computed},
+                                    {"not_computed", j.not_computed},
+                                    {"reasons", j.reasons}};
+          }
+        }
         bj["tasks"][task] = std::move(tj);
       }
       if (b.official) bj["official"] = {{"score", *b.official}, {"rules", b.official_rules}};

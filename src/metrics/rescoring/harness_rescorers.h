@@ -19,5 +19,6 @@ RescoreResult rescore_libra(const std::string& task, const std::filesystem::path
 RescoreResult rescore_counting_stars(std::string task, const std::filesystem::path& file);
 RescoreResult rescore_longins(std::string task, const std::filesystem::path& file);
 RescoreResult rescore_ada_leval(std::string task, const std::filesystem::path& file);
+RescoreResult rescore_loogle(std::string task, const std::filesystem::path& file);
 
 }  // namespace loom::metrics::rescoring

@@ -233,7 +233,7 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
 
 std::vector<std::string> rescorable_benchmarks() {
   return {"Ada_LEval", "BABILong",  "Counting_Stars", "InfiniteBench", "LEval",  "LIBRA",
-          "LongBench", "LongBench_v2", "LongIns",     "LongWriter",    "LVEval", "RULER"};
+          "LongBench", "LongBench_v2", "LongIns",     "LongWriter",    "LooGLE", "LVEval", "RULER"};
 }
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
@@ -251,6 +251,7 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "counting_stars" || b == "counting-stars") return rescore_counting_stars(task, predictions);
   if (b == "longins") return rescore_longins(task, predictions);
   if (b == "ada_leval" || b == "ada-leval") return rescore_ada_leval(task, predictions);
+  if (b == "loogle") return rescore_loogle(task, predictions);
   std::string names;
   for (const auto& n : rescorable_benchmarks()) names += (names.empty() ? "" : ", ") + n;
   throw InputError("", 0, "benchmark", "one of " + names + " (got '" + benchmark + "')");

@@ -12,6 +12,8 @@
 //  * LIBRA      predictions/<model>.json: eval.py's total_score over the file's datasets (task "total"), or with a
 //               task that dataset's dataset_total_score (mean over its configured lengths, a missing one 0), 0-1.
 //  * LongWriter models/<model>/pred.jsonl (length, response): eval_length.py's mean length score S_l (0-100).
+//  * LooGLE     Output/<task>_<model>.jsonl (llm_output / output lists per document; automatic_eval.py's means, 0-1,
+//               cloze pooled) or LOOM-Scope's <task>.jsonl (one pair per line, 0-100); score = mean of the metrics.
 //  * LVEval     <dataset>_<len>.jsonl (pred, answers, gold_ans): evaluation.py's round(100 * mean, 2).
 //  * RULER      <task>.jsonl (pred, outputs): evaluate.py's round(100 * mean, 2) and the null count.
 // The task defaults to the one in the file name.

@@ -74,5 +74,8 @@ std::vector<ScorerEntry> niah_scorers();
 std::vector<ScorerEntry> nthread_scorers();
 std::vector<ScorerEntry> longins_scorers();
 std::vector<ScorerEntry> ada_leval_scorers();
+std::vector<ScorerEntry> loogle_scorers();
+std::vector<ScorerEntry> clongeval_scorers();
+std::vector<ScorerEntry> nolima_scorers();
 
 }  // namespace loom::metrics

@@ -25,8 +25,9 @@ void parse_qwen_sliding_window(const nlohmann::json& config, const std::string& 
 
 const std::vector<Architecture>& supported_architectures() {
   static const std::vector<Architecture> table = {describe_llama(), describe_mistral(), describe_qwen2(),
-                                                  describe_qwen3(), describe_phi3(), describe_glm(),
-                                                  describe_glm4(), describe_gemma3_text(), describe_gemma3()};
+                                                  describe_qwen3(), describe_qwen3_moe(), describe_phi3(),
+                                                  describe_glm(), describe_glm4(), describe_gemma3_text(),
+                                                  describe_gemma3()};
   return table;
 }
 

@@ -26,6 +26,7 @@ Architecture describe_llama();
 Architecture describe_mistral();
 Architecture describe_qwen2();
 Architecture describe_qwen3();
+Architecture describe_qwen3_moe();
 Architecture describe_phi3();
 Architecture describe_glm();
 Architecture describe_glm4();

@@ -155,22 +155,27 @@ DecoderModel::DecoderModel(ModelCard config, const WeightStore& weights, at::Sca
       w.q_norm = load.norm(p + "self_attn.q_norm.weight", config_.head_dim, gemma);
       w.k_norm = load.norm(p + "self_attn.k_norm.weight", config_.head_dim, gemma);
     }
-    if (config_.fused_projections || config_.fused_gate_up) {
-      // Phi-3's and GLM's gate_up_proj: gate rows, then up rows.
-      const std::string fused = p + "mlp.gate_up_proj.weight";
-      w.gate_up_proj = at::cat({load.shard(fused, {2 * inter, hidden}, 0, inter_start, inter_cols),
-                                load.shard(fused, {2 * inter, hidden}, 0, inter + inter_start, inter_cols)});
+    if (sparse_layer(config_, i)) {
+      w.moe = load_sparse_moe(weights, p + "mlp.", config_, tp_, dtype, device);
+      load.bytes += w.moe.bytes();
     } else {
-      w.gate_up_proj =
-          at::cat({load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols),
-                   load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols)});
+      if (config_.fused_projections || config_.fused_gate_up) {
+        // Phi-3's and GLM's gate_up_proj: gate rows, then up rows.
+        const std::string fused = p + "mlp.gate_up_proj.weight";
+        w.gate_up_proj = at::cat({load.shard(fused, {2 * inter, hidden}, 0, inter_start, inter_cols),
+                                  load.shard(fused, {2 * inter, hidden}, 0, inter + inter_start, inter_cols)});
+      } else {
+        w.gate_up_proj =
+            at::cat({load.shard(p + "mlp.gate_proj.weight", {inter, hidden}, 0, inter_start, inter_cols),
+                     load.shard(p + "mlp.up_proj.weight", {inter, hidden}, 0, inter_start, inter_cols)});
+      }
+      if (config_.mlp_bias) {
+        w.gate_up_bias = at::cat({load.shard(p + "mlp.gate_proj.bias", {inter}, 0, inter_start, inter_cols),
+                                  load.shard(p + "mlp.up_proj.bias", {inter}, 0, inter_start, inter_cols)});
+      }
+      w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
+      w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
     }
-    if (config_.mlp_bias) {
-      w.gate_up_bias = at::cat({load.shard(p + "mlp.gate_proj.bias", {inter}, 0, inter_start, inter_cols),
-                                load.shard(p + "mlp.up_proj.bias", {inter}, 0, inter_start, inter_cols)});
-    }
-    w.down_proj = load.shard(p + "mlp.down_proj.weight", {hidden, inter}, 1, inter_start, inter_cols);
-    w.down_bias = load.optional(config_.mlp_bias && bias_owner, p + "mlp.down_proj.bias", {hidden});
     if (config_.sandwich_norms) {  // GLM-4's names, or Gemma-3's
       w.attn_out_norm =
           load.norm(p + (gemma ? "post_attention_layernorm.weight" : "post_self_attn_layernorm.weight"), hidden, gemma);
@@ -256,6 +261,11 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
 
 at::Tensor DecoderModel::mlp(int64_t layer, const at::Tensor& x) {
   const DecoderLayerWeights& w = layers_[layer];
+  if (w.moe.defined()) {
+    at::Tensor out = sparse_moe(x, w.moe);
+    reduce_row_parallel(tp_, out);
+    return out;
+  }
   at::Tensor out = kernels::fused_gated_mlp(x, w.gate_up_proj, w.gate_up_bias, w.down_proj, w.down_bias,
                                             config_.activation == "gelu_pytorch_tanh");
   reduce_row_parallel(tp_, out);

@@ -1,5 +1,5 @@
-// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Phi-3, GLM,
-// Gemma-3): embeddings, num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms,
+// The shared Llama-style decoder all supported architectures run (Llama, Mistral, Qwen2, Qwen3, Qwen3-MoE, Phi-3,
+// GLM, Gemma-3): embeddings, num_layers x [RMSNorm, attention with GQA/RoPE/optional qkv bias and q/k norms,
 // RMSNorm, SiLU MLP], final norm, lm_head (tied or not). q/k/v and gate/up are each held as one fused matrix (one
 // GEMM instead of three / two), loaded from separate tensors or from Phi-3's / GLM's fused ones. GLM: partial
 // interleaved RoPE (q/k rows reordered at load, see half_rotation_order) and, for GLM-4, norms of the attention
@@ -7,6 +7,8 @@
 // Gemma-3: (1 + w) norms, norms on the attention / MLP outputs, scaled embeddings, query_pre_attn_scalar, gelu-tanh
 // MLP, final logit soft-capping, a second RoPE for the sliding layers; multimodal checkpoints' language_model
 // weight prefixes.
+// Qwen3-MoE: the layers ModelCard::sparse_layers marks run a mixture-of-experts block (sparse_moe.h) in place of the
+// dense MLP.
 // Two entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
@@ -23,6 +25,7 @@
 #include "rank/model/paged_kv_store.h"
 #include "rank/model/rotary_embedding.h"
 #include "rank/model/sequence_state.h"
+#include "rank/model/sparse_moe.h"
 #include "rank/model/tensor_parallel_layers.h"
 #include "rank/model/weight_store.h"
 
@@ -42,6 +45,7 @@ struct DecoderLayerWeights {
   at::Tensor q_norm, k_norm;              // Qwen3
   at::Tensor gate_up_proj, gate_up_bias;  // [2 * intermediate, hidden]: gate rows, then up rows
   at::Tensor down_proj, down_bias;
+  SparseMoeWeights moe;                    // Qwen3-MoE's sparse layers (then gate_up_proj / down_proj are undefined)
   at::Tensor attn_out_norm, mlp_out_norm;  // GLM-4, Gemma-3: norms of the attention / MLP outputs, else undefined
 };
 

@@ -36,6 +36,8 @@ TensorParallelLayout plan_tensor_parallel(const ModelCard& config, parallel::Com
   layout.kv_head_start = layout.kv_heads * layout.rank;
   layout.intermediate = ceil_div(config.intermediate_size, size);
   layout.intermediate_start = layout.intermediate * layout.rank;
+  layout.moe_intermediate = ceil_div(config.moe_intermediate_size, size);
+  layout.moe_intermediate_start = layout.moe_intermediate * layout.rank;
   layout.vocab = ceil_div(config.vocab_size, size);
   layout.vocab_start = layout.vocab * layout.rank;
   return layout;

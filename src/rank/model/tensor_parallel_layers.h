@@ -3,9 +3,12 @@
 //     row-parallel o_proj); each rank attends over its own heads and KV cache;
 //   * MLP: gate/up column-parallel, down row-parallel (intermediate size padded with zero columns when it does not
 //     divide: silu(0) * 0 = 0, so padding is exact);
+//   * mixture-of-experts blocks (Qwen3-MoE): every expert sharded as the MLP over moe_intermediate_size (each rank
+//     holds a column block of every expert), the router replicated, so every rank routes identically;
 //   * embedding and LM head vocab-parallel (vocab padded with zero rows to a multiple of the group size);
-//   * one all-reduce per block half (after o_proj and after down_proj); the row-parallel biases are held by group
-//     rank 0 only so the sum counts them once; the LM head shards are all-gathered into full logits.
+//   * one all-reduce per block half (after o_proj and after down_proj, or the experts' weighted sum); the
+//     row-parallel biases are held by group rank 0 only so the sum counts them once; the LM head shards are
+//     all-gathered into full logits.
 // Each rank loads only its shard (WeightStore slices). A group of one (or no communicator) is the unsharded model.
 #pragma once
 
@@ -29,6 +32,7 @@ struct TensorParallelLayout {
   int64_t heads = 0, head_start = 0;        // query heads
   int64_t kv_heads = 0, kv_head_start = 0;  // KV heads
   int64_t intermediate = 0, intermediate_start = 0;  // padded shard width (columns past the real size are zero)
+  int64_t moe_intermediate = 0, moe_intermediate_start = 0;  // each expert's, likewise (Qwen3-MoE)
   int64_t vocab = 0, vocab_start = 0;                // padded shard height (rows past vocab_size are zero)
 
   bool sharded() const { return size > 1; }

@@ -1,0 +1,72 @@
+// Judged metrics: a benchmark's official LLM-as-judge score, computed from a judge model's answer instead of a rule
+// (docs/judge.md). Each entry gives the official judge prompt (reproduced byte for byte from upstream), the
+// request settings upstream sends, and upstream's parser of the judge's answer, re-implemented. No network here:
+// metrics/judge/ sends the requests and results/verdicts.h stores the answers; the metrics pass turns a stored
+// answer into a score with `parse`.
+// A judged metric applies to the rows of one benchmark (row.benchmark), whatever their `metric` column says, so an
+// existing results file can be judged afterwards. `combine_with` names the row metric it is averaged with as
+// upstream does (LongWriter: S = (S_l + S_q) / 2); empty: reported beside the row's score, not mixed into it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace loom::metrics::judged {
+
+struct JudgeMessage {
+  std::string role;  // system | user
+  std::string content;
+};
+
+// What is POSTed to <base_url>/chat/completions (with the configured model).
+struct JudgeRequest {
+  std::vector<JudgeMessage> messages;
+  std::optional<double> temperature;  // not sent when absent
+  std::optional<int> max_tokens;      // not sent when absent
+};
+
+// Thrown by `render` when the row lacks what the prompt needs (the reason names the missing field).
+struct JudgeInputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct JudgeParse {
+  bool ok = false;
+  double score = 0;     // per sample, 0–1
+  std::string error;    // why the answer was not accepted (when !ok)
+  int tries_used = 1;   // upstream's retry counter increments this answer costs (LongWriter: 1 or 2)
+  bool retry = true;    // upstream asks again (within max_tries); false: upstream accepts it, then raises later
+};
+
+struct JudgedMetric {
+  std::string name;
+  std::string benchmark;     // rows of this benchmark get it
+  std::string combine_with;  // the row metric averaged with it, or empty
+  std::string source;        // upstream file and commit, for reports and docs
+  int max_tries = 1;         // upstream's tries for an answer that does not parse (LongWriter: while trys < 5)
+  JudgeRequest (*render)(const std::string& prediction, const std::vector<std::string>& references,
+                         const nlohmann::json& metadata);
+  JudgeParse (*parse)(const std::string& answer);
+};
+
+const std::vector<JudgedMetric>& judged_metrics();
+const JudgedMetric* find_judged_metric(const std::string& name);
+std::vector<std::string> judged_metric_names();
+
+// The rules themselves (tests call them directly).
+JudgeRequest render_longwriter_quality(const std::string& prediction, const std::vector<std::string>& references,
+                                       const nlohmann::json& metadata);
+JudgeParse parse_longwriter_quality(const std::string& answer);
+JudgeRequest render_niah_judge(const std::string& prediction, const std::vector<std::string>& references,
+                               const nlohmann::json& metadata);
+JudgeParse parse_niah_judge(const std::string& answer);
+
+// A stable 64-bit FNV-1a hash of the request (messages and settings), hex: a stored verdict is reused only for the
+// same request, so a row that was generated again is judged again.
+std::string request_hash(const JudgeRequest& request);
+
+}  // namespace loom::metrics::judged
