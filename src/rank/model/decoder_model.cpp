@@ -328,6 +328,10 @@ void DecoderModel::prepare_decode(int64_t max_positions) {
   std::tie(rope_cos_, rope_sin_) = rotary_.cos_sin(0, max_positions, max_positions, dtype_);
 }
 
+std::pair<at::Tensor, at::Tensor> DecoderModel::rope_cos_sin(int64_t start, int64_t count) {
+  return rotary_.cos_sin(start, count, start + count, dtype_);
+}
+
 std::pair<at::Tensor, at::Tensor> DecoderModel::decode_rope(const DecodeStep& step) {
   if (static_rope()) {
     LOOM_CHECK(rope_cos_.defined(), "prepare_decode() was not called before forward_decode()");
@@ -358,6 +362,9 @@ at::Tensor DecoderModel::decode_attention(int64_t layer, const at::Tensor& x, co
   if (config_.qk_norm) {
     q = kernels::rms_norm(q, w.q_norm, config_.rms_norm_eps);
     k = kernels::rms_norm(k, w.k_norm, config_.rms_norm_eps);
+  }
+  for (const auto& [entry, state] : step.observed) {  // kvpress DecodingPress buffers each step's attention input
+    state->decode_queries.entries.at(static_cast<size_t>(layer)).push_back(q[entry].unsqueeze(1).clone());
   }
   at::Tensor q_rot = kernels::apply_rope(q, cos, sin);  // [batch, heads, dim]
   at::Tensor k_rot = kernels::apply_rope(k, cos, sin);  // [batch, kv_heads, dim]

@@ -57,6 +57,8 @@ struct DecodeStep {
   const PagedKVStore* store = nullptr;  // null when no entry is paged
   int64_t num_splits = 1;               // kernels::decode_splits for this batch size
   std::vector<std::pair<int64_t, SequenceState*>> unpaged;  // (entry, state) decoding through their own caches
+  // (entry, state) whose pre-RoPE queries each layer appends to state->decode_queries (decode-time compression).
+  std::vector<std::pair<int64_t, SequenceState*>> observed;
 };
 
 class DecoderModel {
@@ -83,6 +85,11 @@ class DecoderModel {
   // work; prepare_decode(max_positions) builds the cos/sin table it then reads (call before graph capture).
   bool static_rope() const { return config_.rope.type != "dynamic"; }
   void prepare_decode(int64_t max_positions);
+  // cos/sin [count, head_dim] of positions start .. start + count - 1 for the full-attention layers (dynamic RoPE:
+  // as a step ending at start + count - 1 computes them).
+  std::pair<at::Tensor, at::Tensor> rope_cos_sin(int64_t start, int64_t count);
+  // inv_freq [head_dim/2] fp32 of the full-attention layers for a call covering seq_len tokens.
+  const at::Tensor& rope_inv_freq(int64_t seq_len) { return rotary_.inv_freq(seq_len); }
 
  private:
   at::Tensor attention(int64_t layer, const at::Tensor& x, const std::vector<SequenceSegment>& segments,
