@@ -280,7 +280,9 @@ TEST(TensorParallelEngine, PooledHiddenStatesEqualTheUnshardedOnEveryRank) {
       ASSERT_EQ(got.size(), prompts.size());
       for (size_t i = 0; i < prompts.size(); ++i) {
         ASSERT_EQ(got[i].size(), want[i].size());
-        for (size_t k = 0; k < got[i].size(); ++k) worst = std::max(worst, std::abs(static_cast<double>(got[i][k]) - want[i][k]));
+        for (size_t k = 0; k < got[i].size(); ++k) {
+          worst = std::max(worst, std::abs(static_cast<double>(got[i][k]) - want[i][k]));
+        }
       }
     }
   }

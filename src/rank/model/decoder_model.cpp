@@ -306,7 +306,8 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
                      config_.final_logit_softcapping);
 }
 
-at::Tensor DecoderModel::final_hidden_states(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments) {
+at::Tensor DecoderModel::final_hidden_states(const at::Tensor& token_ids,
+                                             const std::vector<SequenceSegment>& segments) {
   return kernels::rms_norm(prefill_layers(token_ids, segments), final_norm_, config_.rms_norm_eps);
 }
 
