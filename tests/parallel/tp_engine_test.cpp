@@ -6,7 +6,7 @@
 // (budgets across the group's heads), CriticalAdaKV (budgets across the group's heads, |V W_o| per rank), ChunkKV
 // (chunks ranked over the group's heads), key re-rotation (decoding from the kept count) and decode-time
 // compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV); Qwen3-MoE's sharded experts
-// at TP 1 and 2.
+// at TP 1 and 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every rank for TP 2 and 4.
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
 #include "model_card/model_card.h"
@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -267,6 +268,42 @@ TEST(TensorParallelEngine, MixtureOfExpertsGreedyTokensIdenticalForTp1And2) {
     const auto end = hf_greedy.begin() + static_cast<std::ptrdiff_t>(got.size());
     EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), end));
   }
+}
+
+// Embeddings (HiddenStateSource::pooled_hidden_states, `loom_mpi serve`'s /v1/embeddings): every rank of a TP group
+// gets the unsharded engine's pooled final hidden states (replicated after the all-reduce), mean and last pooling,
+// two prompts sharing one ragged forward.
+TEST(TensorParallelEngine, PooledHiddenStatesEqualTheUnshardedOnEveryRank) {
+  double worst = 0;
+  for (int tp : {2, 4}) {
+    Group g = make_group(tp);
+    const std::vector<std::string> names = fixtures_for(tp);
+    ASSERT_FALSE(names.empty());
+    const std::string& name = names.front();
+    SCOPED_TRACE(fmt::format("{} tp {} rank {}", name, tp, g.tp->rank()));
+    model::EngineOptions options;
+    options.model_dir = fixture_dir(name);
+    options.device = "cpu";
+    options.dtype = "float32";
+    const std::vector<std::vector<int32_t>> prompts = {{1, 7, 42, 300, 5, 9, 11}, {1, 200, 3}};
+    auto unsharded = model::create_engine(options, nullptr, &accel::resolve_policy);
+    auto sharded = model::create_engine(options, g.tp.get(), &accel::resolve_policy);
+    ASSERT_NE(sharded->hidden_states(), nullptr);
+    EXPECT_EQ(sharded->hidden_states()->hidden_size(), model::read_model_card(fixture_dir(name)).hidden_size);
+    for (auto pooling : {model::HiddenPooling::kMean, model::HiddenPooling::kLast}) {
+      const auto want = unsharded->hidden_states()->pooled_hidden_states(prompts, pooling);
+      const auto got = sharded->hidden_states()->pooled_hidden_states(prompts, pooling);
+      ASSERT_EQ(got.size(), prompts.size());
+      for (size_t i = 0; i < prompts.size(); ++i) {
+        ASSERT_EQ(got[i].size(), want[i].size());
+        for (size_t k = 0; k < got[i].size(); ++k) {
+          worst = std::max(worst, std::abs(static_cast<double>(got[i][k]) - want[i][k]));
+        }
+      }
+    }
+  }
+  EXPECT_LE(worst, 1e-5);
+  if (Comm::world().rank() == 0) std::printf("max |pooled hidden delta| TP 2, 4 vs unsharded on rank 0: %.3g\n", worst);
 }
 
 }  // namespace

@@ -9,13 +9,14 @@
 // weight prefixes.
 // Qwen3-MoE: the layers ModelCard::sparse_layers marks run a mixture-of-experts block (sparse_moe.h) in place of the
 // dense MLP.
-// Two entry points:
+// Three entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
 //   forward_decode(): one new token per batch entry: paged entries (DecodeStep::slot_of >= 0) append to and attend
 //                     over the PagedKVStore with one kernel per layer; `unpaged` entries (quantized or pruned
 //                     caches) through their own caches. Reads nothing back to the host when every entry is paged
 //                     and the RoPE is static, so a whole step can be captured in a CUDA graph (decode_graphs.h).
+//   final_hidden_states(): forward's prefill, returning every row's hidden state after the final norm (embeddings).
 // Weights are loaded once, converted to the compute dtype on the device. Under tensor parallelism (tp with size > 1)
 // each rank holds only its shard (tensor_parallel_layers.h) and both entry points return the same full logits on
 // every rank.
@@ -78,6 +79,11 @@ class DecoderModel {
   // [segments.size(), vocab] of each segment's last token when want_logits, else an undefined tensor.
   at::Tensor forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments, bool want_logits);
 
+  // The final hidden states (after the final norm, before lm_head) of every row of token_ids, [N, hidden] in the
+  // compute dtype; segments as forward's (their caches are filled). Under tensor parallelism every rank returns
+  // the same full states (the row-parallel outputs are all-reduced).
+  at::Tensor final_hidden_states(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments);
+
   // fp32 logits [batch, vocab].
   at::Tensor forward_decode(const DecodeStep& step);
 
@@ -97,6 +103,8 @@ class DecoderModel {
   at::Tensor decode_attention(int64_t layer, const at::Tensor& x, const DecodeStep& step, const at::Tensor& cos,
                               const at::Tensor& sin);
   at::Tensor mlp(int64_t layer, const at::Tensor& x);
+  // Embeddings and every layer of a ragged prefill batch: the hidden states before the final norm, [N, hidden].
+  at::Tensor prefill_layers(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments);
   // Every layer over hidden (updated in place): attention_of(layer, normed input) then the MLP, each residual add
   // fused with the next norm (kernels::add_rms_norm). Leaves hidden before the final norm.
   void run_layers(at::Tensor& hidden, const std::function<at::Tensor(int64_t, const at::Tensor&)>& attention_of);
