@@ -2,6 +2,7 @@
 """Download each benchmark's published data files into the layout loom_mpi's loaders read, and check them.
 
     python3 tools/fetch_data.py LOOMBench               # every benchmark loombench.yaml reads, into data/
+    python3 tools/fetch_data.py LOOM-all                # every benchmark loom-all.yaml reads that has published files
     python3 tools/fetch_data.py LongBench babilong --out /scratch/loom-data
     python3 tools/fetch_data.py --list                  # what each name fetches, from where
 
@@ -105,7 +106,12 @@ CLONGEVAL_FOLDERS = {"LStQA": "1-1_long_story_qa", "LCvMem": "1-2_long_conversat
                      "TblQry": "4-2_table_querying"}
 CLONGEVAL_SIZES = {"S": "small", "M": "medium", "L": "large"}
 GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
-                        "InfiniteBench", "LIBRA"]}
+                        "InfiniteBench", "LIBRA"],
+          # jobs/loom-all.yaml: LOOMBench's plus every other benchmark with published files. (LongIns is published only
+          # as a Google Drive zip; NIAH, Counting_Stars, LongWriter and RULER's essays ship in data/; NThread generates.)
+          "LOOM-all": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
+                       "InfiniteBench", "LIBRA", "LooGLE", "Ada_LEval", "CLongEval", "NoLiMa", "BAMBOO",
+                       "LongHealth"]}
 
 
 class FetchError(Exception):
@@ -364,7 +370,7 @@ def fetch_one(name, out, source_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("names", nargs="*", help="benchmarks (" + ", ".join(SOURCES) + ") or LOOMBench")
+    ap.add_argument("names", nargs="*", help="benchmarks (" + ", ".join(SOURCES) + ") or a group: " + ", ".join(GROUPS))
     ap.add_argument("--out", default=os.path.join(ROOT, "data"), help="data root (default: the repository's data/)")
     ap.add_argument("--source-dir", help="convert and check local copies (DIR/<name>/) instead of downloading")
     ap.add_argument("--list", action="store_true", help="print what each name fetches and exit")
@@ -374,18 +380,19 @@ def main():
             where = [f"HF {spec['hf'][0]} {spec['hf'][1]}"] if "hf" in spec else []
             where += sorted(set(spec.get("urls", {}).values()))[:2]
             print(f"{name:14} -> <out>/{spec['folder']}/  from {'; '.join(where)}")
-        print("LOOMBench      -> all of: " + ", ".join(GROUPS["LOOMBench"]))
+        for group, members in GROUPS.items():
+            print(f"{group:14} -> all of: " + ", ".join(members))
         return 0
     if not a.names:
         ap.print_usage(sys.stderr)
-        print("fetch_data.py: error: name at least one benchmark (or LOOMBench, or --list)", file=sys.stderr)
+        print("fetch_data.py: error: name at least one benchmark (or a group: LOOMBench, LOOM-all; or --list)", file=sys.stderr)
         return 2
     names = []
     for n in a.names:
         expanded = GROUPS.get(n, [n])
         for e in expanded:
             if e not in SOURCES:
-                print(f"fetch_data.py: error: unknown name {e!r}; expected one of {', '.join(SOURCES)}, LOOMBench",
+                print(f"fetch_data.py: error: unknown name {e!r}; expected one of {', '.join(list(SOURCES) + list(GROUPS))}",
                       file=sys.stderr)
                 return 2
             names.append(e)

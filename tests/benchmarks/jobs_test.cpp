@@ -1,4 +1,5 @@
-// The committed job files (jobs/ruler.yaml, niah.yaml, loombench.yaml) name registered benchmarks and existing tasks.
+// The committed job files (jobs/ruler.yaml, niah.yaml, loombench.yaml, loom-all.yaml) name registered benchmarks and
+// existing tasks; loom-all.yaml names every registered benchmark.
 #include "test_support.h"
 
 #include "benchmarks/benchmark_config.h"
@@ -13,7 +14,7 @@ namespace {
 TEST(JobFiles, BenchmarksAndTasksExist) {
   BenchmarkRegistry registry(testing::configs_dir());
   size_t entries = 0;
-  for (const char* job : {"ruler.yaml", "niah.yaml", "loombench.yaml"}) {
+  for (const char* job : {"ruler.yaml", "niah.yaml", "loombench.yaml", "loom-all.yaml"}) {
     const nlohmann::json doc = load_yaml_as_json(testing::source_dir() / "jobs" / job);
     ASSERT_TRUE(doc.contains("benchmarks")) << job;
     for (const auto& entry : doc["benchmarks"]) {
@@ -25,7 +26,16 @@ TEST(JobFiles, BenchmarksAndTasksExist) {
       ++entries;
     }
   }
-  EXPECT_EQ(entries, 1u + 1u + 12u);
+  EXPECT_EQ(entries, 1u + 1u + 12u + 20u);
+}
+
+TEST(JobFiles, LoomAllNamesEveryRegisteredBenchmark) {
+  BenchmarkRegistry registry(testing::configs_dir());
+  const nlohmann::json doc = load_yaml_as_json(testing::source_dir() / "jobs" / "loom-all.yaml");
+  std::vector<std::string> named;
+  for (const auto& entry : doc["benchmarks"]) named.push_back(entry["name"].get<std::string>());
+  for (const std::string& name : registry.names())
+    EXPECT_NE(std::find(named.begin(), named.end(), name), named.end()) << "loom-all.yaml lacks " << name;
 }
 
 }  // namespace

@@ -11,9 +11,18 @@ prompt/<task>_default.json, LIBRA <task>/test.jsonl and datasets_config.json, ru
 with two short records per file, holding every field the task's template names (read from
 configs/benchmarks/<benchmark>.yaml) plus the fields the loader and scorer read. The texts are made up: these files
 test formats and plumbing, never scores.
+
+Beyond LOOMBench (the LOOM-all group of tools/fetch_data.py, and LongIns, which is not downloadable): the benchmarks'
+own test fixtures under tests/fixtures/benchmarks/<name>/ in their published layouts, copied under every file name the
+publisher uses (each task and length of configs/benchmarks/<benchmark>.yaml; a missing one gets a copy of the task's
+first file), so a job naming every task and length finds its files: LooGLE data.zip, Ada_LEval <task>_<k>.json,
+CLongEval <N-N_task>/<size>.jsonl, NoLiMa needlesets/<set>.json + haystack/rand_shuffle/*.txt, BAMBOO
+<task>_<len>.jsonl, LongHealth benchmark_v5.json, and OUT/LongIns/<GIST|LIST>/<length>.json (copied into the data root
+as it is, since fetch_data.py cannot fetch LongIns).
 """
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -160,12 +169,83 @@ def ruler(out):
         shutil.copyfile(os.path.join(src, name), os.path.join(out, "ruler", name))
 
 
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "benchmarks")
+
+
+def copy_as(src, dest):
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copyfile(src, dest)
+
+
+def loogle(out):
+    src, dest = os.path.join(FIXTURES, "loogle"), os.path.join(out, "LooGLE")
+    os.makedirs(dest, exist_ok=True)
+    with zipfile.ZipFile(os.path.join(dest, "data.zip"), "w") as z:
+        for task in config("loogle")["tasks"]:
+            z.write(os.path.join(src, task + ".jsonl"), task + ".json")
+
+
+def ada_leval(out):
+    ks = {"stackselect": ["1k", "2k", "4k", "6k", "8k", "12k", "16k", "32k", "64k", "128k"],
+          "textsort": ["1k", "2k", "4k", "8k", "16k", "32k", "64k", "128k"]}
+    for task, names in ks.items():
+        for k in names:
+            copy_as(os.path.join(FIXTURES, "ada_leval", task + "_1k.json"), os.path.join(out, "Ada_LEval", f"{task}_{k}.json"))
+
+
+def clongeval(out):
+    src = os.path.join(FIXTURES, "clongeval")
+    for folder in sorted(os.listdir(src)):
+        if os.path.isdir(os.path.join(src, folder)):
+            for size in ("small", "medium", "large"):
+                copy_as(os.path.join(src, folder, "small.jsonl"), os.path.join(out, "CLongEval", folder, size + ".jsonl"))
+
+
+def nolima(out):
+    src, dest = os.path.join(FIXTURES, "nolima"), os.path.join(out, "NoLiMa")
+    for book in sorted(os.listdir(os.path.join(src, "haystack", "rand_shuffle"))):
+        # The book, then lines of its words in a seeded random order, to outlast NoLiMa's longest length (32000
+        # tokens; the generator refuses a shorter book) without repeating a passage (distractor spots must be unique).
+        with open(os.path.join(src, "haystack", "rand_shuffle", book), encoding="utf-8") as f:
+            text = f.read()
+        words, rng, lines = text.split(), random.Random(book), [text]
+        while sum(len(line) for line in lines) < 200000:
+            lines.append(" ".join(rng.choice(words) for _ in range(14)) + ".")
+        os.makedirs(os.path.join(dest, "haystack", "rand_shuffle"), exist_ok=True)
+        with open(os.path.join(dest, "haystack", "rand_shuffle", book), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+    for task in config("nolima")["tasks"]:
+        own = os.path.join(src, "needlesets", task + ".json")
+        copy_as(own if os.path.exists(own) else os.path.join(src, "needlesets", "needle_set.json"),
+                os.path.join(dest, "needlesets", task + ".json"))
+
+
+def bamboo(out):
+    src = os.path.join(FIXTURES, "bamboo")
+    for task in config("bamboo")["tasks"]:
+        for length in ("4k", "16k"):
+            own = os.path.join(src, f"{task}_{length}.jsonl")
+            copy_as(own if os.path.exists(own) else os.path.join(src, f"{task}_4k.jsonl"),
+                    os.path.join(out, "BAMBOO", f"{task}_{length}.jsonl"))
+
+
+def longhealth(out):
+    copy_as(os.path.join(FIXTURES, "longhealth", "benchmark_v5.json"), os.path.join(out, "LongHealth", "benchmark_v5.json"))
+
+
+def longins(out):
+    for task in ("GIST", "LIST"):
+        for length in config("longins")["lengths"]:
+            copy_as(os.path.join(FIXTURES, "longins", task, "256.json"), os.path.join(out, "LongIns", task, f"{length}.json"))
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: make_published_fixtures.py OUT", file=sys.stderr)
         return 2
     out = sys.argv[1]
-    for make in (longbench, longbench_v2, leval, babilong, lveval, infinitebench, lciteeval, libra, ruler):
+    for make in (longbench, longbench_v2, leval, babilong, lveval, infinitebench, lciteeval, libra, ruler, loogle,
+                 ada_leval, clongeval, nolima, bamboo, longhealth, longins):
         make(out)
     return 0
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every job in jobs/ is valid and runs end to end, trimmed, on the embedded tiny model with 0 failed rows.
 #   shipped_jobs_test.sh LOOM_MPI SOURCE_DIR WORK_DIR [JOB_NAME...]
-# The real benchmarks' data come from tools/fetch_data.py --source-dir over tiny stand-ins of the published files
+# The real benchmarks' data come from tools/fetch_data.py LOOM-all --source-dir over tiny stand-ins of the published files
 # (tests/jobs/make_published_fixtures.py), so the conversion the fetch command does is exercised too; the synthetic
 # benchmarks and LongWriter read the repository's data/. Each job runs with
 #   --model models/tiny-loom --limit 1 --data-root <converted data> --set model.device=cpu
@@ -14,7 +14,8 @@ shift 3
 python=/usr/bin/python3
 rm -rf "$work" && mkdir -p "$work"
 "$python" "$src/tests/jobs/make_published_fixtures.py" "$work/published"
-"$python" "$src/tools/fetch_data.py" LOOMBench --source-dir "$work/published" --out "$work/data" > "$work/fetch.log"
+"$python" "$src/tools/fetch_data.py" LOOM-all --source-dir "$work/published" --out "$work/data" > "$work/fetch.log"
+cp -r "$work/published/LongIns" "$work/data/"  # not downloadable: the job reads it as a user unpacks it
 jobs=("$@")
 if [ ${#jobs[@]} -eq 0 ]; then
   for f in "$src"/jobs/*.yaml; do jobs+=("$(basename "$f" .yaml)"); done
