@@ -130,7 +130,7 @@ const std::vector<KeySpec>& job_schema() {
        "Retries of a judge request after a timeout, a refused connection, HTTP 408, 429 or 5xx (backoff from 0.5 s, "
        "Retry-After honoured); then that metric is not computed for the row, with the reason, until a rerun."},
       {"judge.metrics", T::kStringList, "[] (all)", "",
-       "Judged metrics to compute: longwriter_quality, niah_judge; empty = every one that applies to the rows."},
+       "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety; empty = every one that applies to the rows."},
       {"output", T::kSection, "", "", "Where results go."},
       {"output.path", T::kPath, "results/<name>-<model directory name>.h5", "",
        "Results file (HDF5); the metrics summary is written next to it as .json."},

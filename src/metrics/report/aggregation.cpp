@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <numeric>
+#include <vector>
 
 namespace loom::metrics::report {
 namespace {
@@ -15,11 +18,13 @@ constexpr std::array<int64_t, 5> kBucketThresholds = {8000, 16000, 32000, 64000,
 struct Accumulator {
   double score_sum = 0;
   int64_t samples = 0;
+  int64_t unscored = 0;  // rows whose only metrics are judged and not computed (score NaN)
   int64_t failed = 0;
   std::map<std::string, std::pair<double, int64_t>> metric_sums;
 
   void add(const ScoredRow& row) {
-    score_sum += row.score;
+    if (std::isnan(row.score)) ++unscored;
+    else score_sum += row.score;
     ++samples;
     if (row.failed) ++failed;
     for (const auto& [metric, value] : row.metric_scores) {
@@ -28,7 +33,13 @@ struct Accumulator {
       ++count;
     }
   }
-  Score mean() const { return Score{samples > 0 ? score_sum / samples : 0, samples, failed}; }
+  // NaN when rows exist but none has a score (a judged benchmark without verdicts): left out of the means above it.
+  Score mean() const {
+    const int64_t scored = samples - unscored;
+    return Score{scored > 0 ? score_sum / static_cast<double>(scored)
+                            : (samples > 0 ? std::numeric_limits<double>::quiet_NaN() : 0),
+                 samples, failed};
+  }
   // LOOM-Scope: a task's score is the mean of its metrics' means.
   Score task_score(std::map<std::string, double>& metrics) const {
     for (const auto& [metric, sum_count] : metric_sums) metrics[metric] = sum_count.first / sum_count.second;
@@ -48,18 +59,40 @@ std::string target_label(int64_t target_length) {
   return std::to_string(target_length);
 }
 
-// Sample-weighted mean of task scores (weights = task sample counts).
+// Sample-weighted mean of task scores (weights = task sample counts); a NaN score (nothing scored: a judged task
+// without verdicts) is left out, and only NaN scores give NaN.
 template <class Scores>
 Score weighted(const Scores& scores) {
   Score out;
   double weighted_sum = 0;
+  int64_t weight = 0;
+  bool any_nan = false;
   for (const Score& s : scores) {
-    weighted_sum += s.score * static_cast<double>(s.samples);
     out.samples += s.samples;
     out.failed += s.failed;
+    if (std::isnan(s.score)) {
+      any_nan = true;
+      continue;
+    }
+    weighted_sum += s.score * static_cast<double>(s.samples);
+    weight += s.samples;
   }
-  out.score = out.samples > 0 ? weighted_sum / static_cast<double>(out.samples) : 0;
+  out.score = weight > 0 ? weighted_sum / static_cast<double>(weight)
+                         : (any_nan ? std::numeric_limits<double>::quiet_NaN() : 0);
   return out;
+}
+
+// Plain mean leaving NaN out (NaN when every value is NaN, 0 when there is none).
+double mean_of_scored(const std::vector<double>& values) {
+  double total = 0;
+  size_t n = 0;
+  for (double v : values)
+    if (!std::isnan(v)) {
+      total += v;
+      ++n;
+    }
+  if (n > 0) return total / static_cast<double>(n);
+  return values.empty() ? 0 : std::numeric_limits<double>::quiet_NaN();
 }
 
 // Plain mean of the tasks' official scores, when every task has one.
@@ -266,23 +299,23 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       m.failed += b.total.failed;
       m.capabilities[b.capability].benchmarks.push_back(benchmark);
     }
-    double sum = 0;
-    for (const auto& [benchmark, b] : m.benchmarks) sum += b.total.score;
-    m.overall = m.benchmarks.empty() ? 0 : sum / static_cast<double>(m.benchmarks.size());
+    std::vector<double> benchmark_scores;
+    for (const auto& [benchmark, b] : m.benchmarks) benchmark_scores.push_back(b.total.score);
+    m.overall = mean_of_scored(benchmark_scores);
     for (auto& [capability, c] : m.capabilities) {
-      double total = 0;
-      for (const auto& benchmark : c.benchmarks) total += m.benchmarks.at(benchmark).total.score;
-      c.score = total / static_cast<double>(c.benchmarks.size());
+      std::vector<double> values;
+      for (const auto& benchmark : c.benchmarks) values.push_back(m.benchmarks.at(benchmark).total.score);
+      c.score = mean_of_scored(values);
     }
     for (const auto& [bucket, scores] : bucket_scores) {
       Score& s = m.buckets[bucket];
-      double total = 0;
+      std::vector<double> values;
       for (const Score& one : scores) {
-        total += one.score;
+        values.push_back(one.score);
         s.samples += one.samples;
         s.failed += one.failed;
       }
-      s.score = total / static_cast<double>(scores.size());
+      s.score = mean_of_scored(values);
     }
     m.cost = costs[method].cost();
   }

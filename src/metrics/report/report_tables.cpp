@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -47,7 +48,8 @@ class TextTable {
   std::set<size_t> rules_;
 };
 
-std::string cell(double score) { return fmt::format("{:.2f}", score); }
+// NaN: nothing scored (a judged benchmark without verdicts, docs/judge.md).
+std::string cell(double score) { return std::isnan(score) ? "n/c" : fmt::format("{:.2f}", score); }
 std::string cell(const Score& s) { return cell(s.score); }
 
 bool is_bucket_column(const LengthColumn& column) {
