@@ -203,7 +203,7 @@ class LongSafetyPass : public ::testing::Test {
         row.references_json = "[]";
         row.metadata_json = json{{"instruction", "do something harmful " + std::to_string(i)},
                                  {"context", "A long context."},
-                                 {"safety_type", "Bias"},
+                                 {"safety_type", i == 0 ? "Bias" : "Toxicity"},
                                  {"task_type", "Generation"}}
                                 .dump();
         row.method = "full";
@@ -283,6 +283,13 @@ TEST_F(LongSafetyPass, ThreeChainedRequestsPerRowAndTheSafetyRateAsTheScore) {
   EXPECT_NEAR(b["tasks"]["longsafety_front"]["judged"]["longsafety_safety"]["score"].get<double>(), 50, 1e-9);
   EXPECT_NEAR(b["tasks"]["longsafety_end"]["score"].get<double>(), 100, 1e-9);
   EXPECT_NEAR(b["score"].get<double>(), 75, 1e-9);
+  // Per category (the paper's breakdown): front row 0 (Bias) safe, row 1 (Toxicity) unsafe.
+  const json& groups = b["tasks"]["longsafety_front"]["judged"]["longsafety_safety"]["groups"];
+  EXPECT_NEAR(groups["safety_type"]["Bias"]["score"].get<double>(), 100, 1e-9);
+  EXPECT_NEAR(groups["safety_type"]["Toxicity"]["score"].get<double>(), 0, 1e-9);
+  EXPECT_EQ(groups["task_type"]["Generation"]["computed"], 2);
+  EXPECT_NEAR(groups["task_type"]["Generation"]["score"].get<double>(), 50, 1e-9);
+  EXPECT_NE(printed_.find("Judged metrics by category"), std::string::npos);
   const auto verdicts = results::read_verdicts(path_);
   ASSERT_EQ(verdicts.size(), 4u);
   for (const auto& v : verdicts) {
@@ -309,6 +316,7 @@ TEST_F(LongSafetyPass, WithoutAJudgeTheRowsHaveNoScoreAndAreLeftOutOfTheOverall)
     EXPECT_EQ(judged["computed"], 0);
     EXPECT_EQ(judged["not_computed"], 2);
     EXPECT_NE(judged["reasons"].dump().find("no judge configured"), std::string::npos);
+    EXPECT_FALSE(judged.contains("groups"));
   }
   EXPECT_TRUE(no_number(b["score"]));
   const double niah = benchmark(r, "NIAH")["score"].get<double>();

@@ -100,6 +100,9 @@ def main():
         score, judged = tasks[name]["score"], tasks[name]["judged"]["longsafety_safety"]
         if abs(score - 200 / 3) > 1e-6 or abs(judged["score"] - 200 / 3) > 1e-6 or judged["computed"] != 3:
             fail(f"expected {name} safety rate 66.67 over 3 rows, got {tasks[name]}")
+    groups = tasks["longsafety_front"]["judged"]["longsafety_safety"]["groups"]["safety_type"]
+    if groups.get("Privacy & Property", {}).get("score") != 0 or groups.get("Bias", {}).get("score") != 100:
+        fail(f"expected the per-safety-type rates Privacy & Property 0 and Bias 100, got {groups}")
     print(f"  judged: {len(Judge.requests)} requests, safety rate front "
           f"{tasks['longsafety_front']['score']:.2f}, end {tasks['longsafety_end']['score']:.2f}")
 

@@ -57,6 +57,9 @@ struct JudgedMetric {
   int steps = 1;
   JudgeRequest (*render_step)(int step, const std::string& prediction, const std::vector<std::string>& references,
                               const nlohmann::json& metadata, const std::vector<std::string>& earlier_answers) = nullptr;
+  // Metadata fields the report also breaks the metric down by, per task (LongSafety: safety_type, task_type, as the
+  // paper reports the safety rate per safety issue and task type).
+  std::vector<std::string> group_by = {};
 };
 
 const std::vector<JudgedMetric>& judged_metrics();

@@ -240,6 +240,13 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       JudgedResult& j = task.judged[metric];
       j.score += value;  // a sum until the task is done
       ++j.computed;
+      auto groups = row.judged_groups.find(metric);
+      if (groups != row.judged_groups.end())
+        for (const auto& [field, group_value] : groups->second) {
+          JudgedResult::Group& g = j.groups[field][group_value];
+          g.score += value;
+          ++g.computed;
+        }
     }
     for (const auto& [metric, reason] : row.not_computed) {
       JudgedResult& j = task.judged[metric];
@@ -268,7 +275,11 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         result.capability = t.capability;
         result.total = t.total.task_score(result.metrics);
         result.judged = t.judged;
-        for (auto& [metric, j] : result.judged) j.score = j.computed > 0 ? j.score / static_cast<double>(j.computed) : 0;
+        for (auto& [metric, j] : result.judged) {
+          j.score = j.computed > 0 ? j.score / static_cast<double>(j.computed) : 0;
+          for (auto& [field, values] : j.groups)
+            for (auto& [value, g] : values) g.score /= static_cast<double>(g.computed);
+        }
         task_scores.push_back(result.total);
         if (t.official) {
           std::vector<TaskSample> ordered = t.samples;

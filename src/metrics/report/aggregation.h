@@ -50,6 +50,8 @@ struct ScoredRow {
   // not. A judged metric with a combine_with metric is also in metric_scores (and so in `score`).
   std::map<std::string, double> judged;
   std::map<std::string, std::string> not_computed;
+  // Per computed judged metric with group_by fields: field → the row's metadata value (JudgedMetric::group_by).
+  std::map<std::string, std::map<std::string, std::string>> judged_groups;
 };
 
 // A length column of the task × length table; ordered by `order` (tokens).
@@ -78,6 +80,12 @@ struct JudgedResult {
   int64_t computed = 0;
   int64_t not_computed = 0;
   std::map<std::string, int64_t> reasons;  // reason → rows
+  // The same mean per value of each group_by field (e.g. safety_type → Bias → mean), over the computed rows.
+  struct Group {
+    double score = 0;
+    int64_t computed = 0;
+  };
+  std::map<std::string, std::map<std::string, Group>> groups;
 };
 
 struct TaskResult {

@@ -282,6 +282,19 @@ void print_judged(const Summary& summary, std::ostream& out) {
   if (table.empty()) return;
   out << "\nJudged metrics (docs/judge.md; '-' = not computed)\n";
   table.print(out);
+  TextTable groups({"method", "benchmark", "task", "judged metric", "by", "value", "score", "computed"});
+  for (const auto& [method, m] : summary.methods)
+    for (const auto& [benchmark, b] : m.benchmarks)
+      for (const auto& [task, t] : b.tasks)
+        for (const auto& [metric, j] : t.judged)
+          for (const auto& [field, values] : j.groups)
+            for (const auto& [value, g] : values)
+              groups.add({method, benchmark, task, metric, field, value, fmt::format("{:.2f}", g.score),
+                          std::to_string(g.computed)});
+  if (!groups.empty()) {
+    out << "\nJudged metrics by category (the rows each was computed for)\n";
+    groups.print(out);
+  }
   for (const auto& [reason, count] : reasons) out << "  not computed for " << count << " rows: " << reason << '\n';
 }
 

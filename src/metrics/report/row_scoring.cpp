@@ -180,6 +180,10 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
     }
     const double value = 100.0 * parse.score;
     out.judged[metric.name] = value;
+    for (const std::string& field : metric.group_by)
+      if (metadata.is_object() && metadata.contains(field))
+        out.judged_groups[metric.name][field] =
+            metadata[field].is_string() ? metadata[field].get<std::string>() : metadata[field].dump();
     if (!metric.combine_with.empty() && out.metric_scores.count(metric.combine_with)) {
       out.metric_scores[metric.name] = value;
       combined = true;

@@ -61,6 +61,9 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
                                     {"computed", j.computed},
                                     {"not_computed", j.not_computed},
                                     {"reasons", j.reasons}};
+            for (const auto& [field, values] : j.groups)
+              for (const auto& [value, g] : values)
+                tj["judged"][metric]["groups"][field][value] = {{"score", g.score}, {"computed", g.computed}};
           }
         }
         bj["tasks"][task] = std::move(tj);
