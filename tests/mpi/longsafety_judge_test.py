@@ -74,7 +74,10 @@ def main():
         if tasks[name]["score"] is not None or judged["score"] is not None or judged["not_computed"] != 3 or \
                 "no judge configured" not in json.dumps(judged["reasons"]):
             fail(f"without a judge, expected no score and 'not computed' for {name}, got {tasks[name]}")
-    print("  no judge: both tasks unscored, longsafety_safety not computed (no judge configured)")
+    csv = run([args.loom, "report", bare, "--format", "csv", "--no-write"])
+    if csv.returncode != 0 or "task,full,LongSafety,longsafety_front,Specialization,,,3,0" not in csv.stdout:
+        fail("the CSV export of the unjudged run does not leave the task score empty", csv)
+    print("  no judge: both tasks unscored (empty in CSV), longsafety_safety not computed (no judge configured)")
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Judge)
     threading.Thread(target=server.serve_forever, daemon=True).start()
