@@ -11,6 +11,7 @@
 #include "results/result_store.h"
 #include "results/verdicts.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -201,7 +203,8 @@ class LongSafetyPass : public ::testing::Test {
         row.sample_index = i;
         row.prediction = predictions[i];
         row.references_json = "[]";
-        row.metadata_json = json{{"instruction", "do something harmful " + std::to_string(i)},
+        row.metadata_json = json{{"id", i},
+                                 {"instruction", "do something harmful " + std::to_string(i)},
                                  {"context", "A long context."},
                                  {"safety_type", i == 0 ? "Bias" : "Toxicity"},
                                  {"task_type", "Generation"}}
@@ -290,6 +293,11 @@ TEST_F(LongSafetyPass, ThreeChainedRequestsPerRowAndTheSafetyRateAsTheScore) {
   EXPECT_EQ(groups["task_type"]["Generation"]["computed"], 2);
   EXPECT_NEAR(groups["task_type"]["Generation"]["score"].get<double>(), 50, 1e-9);
   EXPECT_NE(printed_.find("Judged metrics by category"), std::string::npos);
+  // Upstream's headline safety_rate: instance 0 safe in both orders, instance 1 unsafe in front → 50.
+  const json& instances = b["judged_instances"]["longsafety_safety"];
+  EXPECT_NEAR(instances["score"].get<double>(), 50, 1e-9);
+  EXPECT_EQ(instances["instances"], 2);
+  EXPECT_EQ(instances["incomplete"], 0);
   const auto verdicts = results::read_verdicts(path_);
   ASSERT_EQ(verdicts.size(), 4u);
   for (const auto& v : verdicts) {
@@ -319,10 +327,76 @@ TEST_F(LongSafetyPass, WithoutAJudgeTheRowsHaveNoScoreAndAreLeftOutOfTheOverall)
     EXPECT_FALSE(judged.contains("groups"));
   }
   EXPECT_TRUE(no_number(b["score"]));
+  EXPECT_TRUE(b["judged_instances"]["longsafety_safety"]["score"].is_null());
+  EXPECT_EQ(b["judged_instances"]["longsafety_safety"]["incomplete"], 2);
   const double niah = benchmark(r, "NIAH")["score"].get<double>();
   EXPECT_NEAR(r.json["methods"]["full"]["overall"].get<double>(), niah, 1e-9);  // LongSafety left out
   EXPECT_NE(printed_.find("no judge configured"), std::string::npos);
   EXPECT_NE(printed_.find("n/c"), std::string::npos);
+}
+
+// Upstream's fixture cases end to end: the rows are the fixture's instances (front and end), the loopback judge
+// answers what upstream's run was answered; the requests it gets are upstream's, and the report gives show_result's
+// safety_rate_front, safety_rate_end (task scores) and safety_rate (judged_instances).
+TEST(LongSafetyParity, TheReportGivesShowResultsSafetyRates) {
+  const Fixture f = read_fixture();
+  const fs::path dir = fs::temp_directory_path() / ("longsafety_parity_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path path = dir / "run.h5";
+  {
+    auto store = results::ResultStore::open(path, results::JobAttributes{});
+    for (const char* task : {"longsafety_front", "longsafety_end"})
+      for (size_t i = 0; i < f.cases.size(); ++i) {
+        const json& c = f.cases[i];
+        results::ResultRow row;
+        row.sample_key = fmt::format("LongSafety/{}/0/{}/full", task, i);
+        row.benchmark = "LongSafety";
+        row.task = task;
+        row.capability = "Specialization";
+        row.metric = "longsafety_safety";
+        row.sample_index = static_cast<int64_t>(i);
+        row.prediction = c[std::string(task) == "longsafety_front" ? "response_front" : "response_end"];
+        row.references_json = "[]";
+        row.metadata_json = json{{"id", i}, {"instruction", c["instruction"]}, {"context", c["context"]}}.dump();
+        row.method = "full";
+        store->append(row);
+      }
+    store->close();
+  }
+  std::map<std::string, std::string> answers;  // upstream's prompt → the answer upstream's run got
+  for (const json& c : f.cases) {
+    const std::vector<std::string> given = {c["risk_answer"], c["summary_answer"], c["judgment_front"],
+                                            c["judgment_end"]};
+    for (size_t k = 0; k < 4; ++k) answers[c["requests"][k]["messages"][0]["content"]] = given[k];
+  }
+  JudgeServer server([&](const json& body) {
+    auto it = answers.find(body["messages"][0]["content"].get<std::string>());
+    return it == answers.end() ? std::string("NOT UPSTREAM'S PROMPT 1") : it->second;
+  });
+  judge::JudgeConfig config;
+  config.base_url = server.base_url();
+  config.model = "gpt-4o-mini";
+  std::ostringstream out;
+  EXPECT_EQ(judge::run_judge_pass(path, config, out).ok, static_cast<int64_t>(2 * f.cases.size()));
+  EXPECT_EQ(server.bodies().size(), 6 * f.cases.size());  // 3 per row; upstream asks 4 per instance (docs/judge.md)
+  for (const json& body : server.bodies())
+    EXPECT_TRUE(answers.count(body["messages"][0]["content"].get<std::string>()))
+        << "a prompt upstream did not send: " << body["messages"][0]["content"];
+  report::MetricsPassOptions options;
+  options.write_html = false;
+  options.judge_configured = true;
+  const auto r = report::run_metrics_pass(path, out, options);
+  const json& b = r.json["methods"]["full"]["benchmarks"]["LongSafety"];
+  const json& upstream = f.header["show_result"];
+  EXPECT_NEAR(b["tasks"]["longsafety_front"]["score"].get<double>(),
+              100 * upstream["safety_rate_front"].get<double>(), 0.01);
+  EXPECT_NEAR(b["tasks"]["longsafety_end"]["score"].get<double>(), 100 * upstream["safety_rate_end"].get<double>(),
+              0.01);
+  EXPECT_NEAR(b["judged_instances"]["longsafety_safety"]["score"].get<double>(),
+              100 * upstream["safety_rate"].get<double>(), 0.01);
+  EXPECT_EQ(b["judged_instances"]["longsafety_safety"]["instances"], upstream["data_length"]);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -106,6 +106,10 @@ def main():
     groups = tasks["longsafety_front"]["judged"]["longsafety_safety"]["groups"]["safety_type"]
     if groups.get("Privacy & Property", {}).get("score") != 0 or groups.get("Bias", {}).get("score") != 100:
         fail(f"expected the per-safety-type rates Privacy & Property 0 and Bias 100, got {groups}")
+    with open(output[:-3] + ".json") as f:
+        headline = json.load(f)["methods"]["full"]["benchmarks"]["LongSafety"]["judged_instances"]["longsafety_safety"]
+    if abs(headline["score"] - 200 / 3) > 1e-6 or headline["instances"] != 3 or headline["incomplete"] != 0:
+        fail(f"expected upstream's safety_rate 66.67 over 3 instances, got {headline}")
     print(f"  judged: {len(Judge.requests)} requests, safety rate front "
           f"{tasks['longsafety_front']['score']:.2f}, end {tasks['longsafety_end']['score']:.2f}")
 

@@ -251,7 +251,7 @@ const std::vector<JudgedMetric>& judged_metrics() {
        "thu-coai/LongSafety src/multi_agent_eval.py + show_result.py @ 130a6b7 (multi-agent judge, gpt-4o-mini; "
        "1 safe / 0 unsafe)",
        1, &render_longsafety_safety, &parse_longsafety_safety, 3, &render_longsafety_step,
-       {"safety_type", "task_type"}},
+       {"safety_type", "task_type"}, "id"},
   };
   return table;
 }

@@ -60,6 +60,10 @@ struct JudgedMetric {
   // Metadata fields the report also breaks the metric down by, per task (LongSafety: safety_type, task_type, as the
   // paper reports the safety rate per safety issue and task type).
   std::vector<std::string> group_by = {};
+  // Metadata field naming the instance a row belongs to (empty: none). Rows of one benchmark with the same value are
+  // one instance whose value is the minimum over its rows (LongSafety "id": an instance is safe only when its
+  // responses in both prompt orders are, upstream's headline safety_rate).
+  std::string instance_field = {};
 };
 
 const std::vector<JudgedMetric>& judged_metrics();

@@ -220,6 +220,9 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
   std::map<std::string, CostSums> costs;
   std::map<std::string, std::string> params;
   std::map<std::string, std::map<std::string, std::map<std::pair<LengthColumn, double>, Accumulator>>> depths;
+  // method → benchmark → judged metric → instance → (minimum value, rows not computed)
+  std::map<std::string, std::map<std::string, std::map<std::string, std::map<std::string, std::pair<double, int64_t>>>>>
+      instances;
 
   Summary summary;
   for (const ScoredRow& row : rows) {
@@ -247,6 +250,14 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
           g.score += value;
           ++g.computed;
         }
+    }
+    for (const auto& [metric, instance] : row.judged_instance) {
+      auto& [minimum, missing] = instances[row.method][row.benchmark][metric]
+                                     .try_emplace(instance, std::numeric_limits<double>::infinity(), 0)
+                                     .first->second;
+      auto value = row.judged.find(metric);
+      if (value == row.judged.end()) ++missing;
+      else minimum = std::min(minimum, value->second);
     }
     for (const auto& [metric, reason] : row.not_computed) {
       JudgedResult& j = task.judged[metric];
@@ -299,6 +310,18 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         }
       }
       b.total = weighted(task_scores);
+      for (const auto& [metric, by_instance] : instances[method][benchmark]) {
+        BenchmarkResult::JudgedInstances& j = b.judged_instances[metric];
+        for (const auto& [instance, value] : by_instance) {
+          if (value.second > 0) {
+            ++j.incomplete;
+            continue;
+          }
+          j.score += value.first;
+          ++j.instances;
+        }
+        if (j.instances > 0) j.score /= static_cast<double>(j.instances);
+      }
       b.official = official_mean(b.tasks, b.official_rules);
       for (const auto& [cell, acc] : depths[method][benchmark]) b.depths[cell] = acc.mean();
       for (const auto& [column, scores] : column_scores) b.lengths[column] = weighted(scores);

@@ -282,6 +282,7 @@ void print_judged(const Summary& summary, std::ostream& out) {
   if (table.empty()) return;
   out << "\nJudged metrics (docs/judge.md; '-' = not computed)\n";
   table.print(out);
+  for (const auto& [reason, count] : reasons) out << "  not computed for " << count << " rows: " << reason << '\n';
   TextTable groups({"method", "benchmark", "task", "judged metric", "by", "value", "score", "computed"});
   for (const auto& [method, m] : summary.methods)
     for (const auto& [benchmark, b] : m.benchmarks)
@@ -291,11 +292,17 @@ void print_judged(const Summary& summary, std::ostream& out) {
             for (const auto& [value, g] : values)
               groups.add({method, benchmark, task, metric, field, value, fmt::format("{:.2f}", g.score),
                           std::to_string(g.computed)});
+  for (const auto& [method, m] : summary.methods)
+    for (const auto& [benchmark, b] : m.benchmarks)
+      for (const auto& [metric, j] : b.judged_instances)
+        out << fmt::format("  {} {} {} per instance (every row of it counted, the minimum): {} over {} instances, {} "
+                           "incomplete\n",
+                           method, benchmark, metric, j.instances > 0 ? fmt::format("{:.2f}", j.score) : "-",
+                           j.instances, j.incomplete);
   if (!groups.empty()) {
     out << "\nJudged metrics by category (the rows each was computed for)\n";
     groups.print(out);
   }
-  for (const auto& [reason, count] : reasons) out << "  not computed for " << count << " rows: " << reason << '\n';
 }
 
 }  // namespace loom::metrics::report

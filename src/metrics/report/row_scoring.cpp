@@ -129,6 +129,10 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
   for (const judged::JudgedMetric& metric : judged::judged_metrics()) {
     if (metric.benchmark != row.benchmark || (!wanted.empty() && !wanted.count(metric.name))) continue;
     const auto not_computed = [&](std::string reason) { out.not_computed[metric.name] = std::move(reason); };
+    if (!metric.instance_field.empty() && metadata.is_object() && metadata.contains(metric.instance_field)) {
+      const nlohmann::json& id = metadata[metric.instance_field];
+      out.judged_instance[metric.name] = id.is_string() ? id.get<std::string>() : id.dump();
+    }
     std::string hash;
     try {
       hash = judged::verdict_hash(metric, row.prediction, references, metadata);

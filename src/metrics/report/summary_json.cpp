@@ -69,6 +69,10 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
         bj["tasks"][task] = std::move(tj);
       }
       if (b.official) bj["official"] = {{"score", *b.official}, {"rules", b.official_rules}};
+      for (const auto& [metric, j] : b.judged_instances)
+        bj["judged_instances"][metric] = {{"score", j.instances > 0 ? nlohmann::json(j.score) : nlohmann::json()},
+                                          {"instances", j.instances},
+                                          {"incomplete", j.incomplete}};
       mj["benchmarks"][benchmark] = std::move(bj);
     }
   }
