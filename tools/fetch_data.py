@@ -84,7 +84,34 @@ SOURCES = {
                             f"130a6b739d43870e1010ec699ae4868da06d0a0e/data/longsafety_{part}.jsonl"
                             for part in ("meta", "docs")},
                    "convert": "longsafety", "fields": ["id", "instruction", "context", "safety_type", "task_type"]},
+    # CLongEval: <N-N_task>/{small,medium,large}.jsonl kept as published (the loader's first layout).
+    "CLongEval": {"folder": "CLongEval", "config": "clongeval",
+                  "hf": ("zexuanqiu22/CLongEval", ["*/small.jsonl", "*/medium.jsonl", "*/large.jsonl"]),
+                  "convert": "clongeval", "fields": ["id", "context", "answer"]},
+    # NoLiMa: the needle sets and the five shuffled books, as published (Adobe Research Licence, non-commercial).
+    "NoLiMa": {"folder": "NoLiMa", "config": "nolima",
+               "hf": ("amodaresi/NoLiMa", ["needlesets/*.json", "haystack/rand_shuffle/*.txt", "haystack/*.md"]),
+               "convert": "nolima", "fields": ["id", "needle", "questions", "tests"]},
+    # BAMBOO: RUCAIBox/BAMBOO datasets/<task>_<4k|16k>.jsonl as published (private_eval is not run by loom_mpi).
+    "BAMBOO": {"folder": "BAMBOO", "config": "bamboo",
+               "urls": {f"{t}_{k}.jsonl":
+                        f"https://raw.githubusercontent.com/RUCAIBox/BAMBOO/main/datasets/{t}_{k}.jsonl"
+                        for t in ("altqa", "senhallu", "abshallu", "meetingpred", "showspred", "reportsumsort",
+                                  "showssort", "meetingqa", "paperqa")
+                        for k in ("4k", "16k")},
+               "convert": "flat_jsonl", "fields": ["content", "answer"]},
+    # LongHealth: kbressem/LongHealth data/benchmark_v5.json (the patients; loom_mpi builds the prompts).
+    "LongHealth": {"folder": "LongHealth", "config": "longhealth",
+                   "urls": {"benchmark_v5.json":
+                            "https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json"},
+                   "convert": "copy_as:benchmark_v5.json", "fields": []},
 }
+# CLongEval task -> folder of the HF dataset; size suffix -> file.
+CLONGEVAL_FOLDERS = {"LStQA": "1-1_long_story_qa", "LCvMem": "1-2_long_conversation_memory",
+                     "LStSum": "2-1_long_story_summarization", "StNLab": "3-1_stacked_news_labeling",
+                     "StTDet": "3-2_stacked_typo_detection", "KpRet": "4-1_key_passage_retrieval",
+                     "TblQry": "4-2_table_querying"}
+CLONGEVAL_SIZES = {"S": "small", "M": "medium", "L": "large"}
 GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
                         "InfiniteBench", "LIBRA"]}
 
@@ -254,6 +281,18 @@ def convert(spec, raw_dir, out_dir):
                                      f"{m.get('id')!r} (the two files are joined line by line)")
                 out.write(json.dumps({**m, **d}, ensure_ascii=False) + "\n")
         written.append(dest)
+    elif how == "clongeval":  # <N-N_task>/<size>.jsonl as published
+        for path in files_named(raw_dir, "*.jsonl"):
+            rel = os.path.relpath(path, raw_dir)
+            if rel.split(os.sep)[0] in CLONGEVAL_FOLDERS.values():
+                written.append(put(path, os.path.join(out_dir, rel)))
+    elif how == "nolima":  # needlesets/*.json, haystack/rand_shuffle/*.txt (+ the haystack licences) as published
+        for path in files_named(raw_dir, "*"):
+            rel = os.path.relpath(path, raw_dir)
+            if os.path.isfile(path) and (rel.startswith("needlesets" + os.sep) and rel.endswith(".json") or
+                                         rel.startswith(os.path.join("haystack", "rand_shuffle") + os.sep)
+                                         and rel.endswith(".txt") or rel == os.path.join("haystack", "LICENSES.md")):
+                written.append(put(path, os.path.join(out_dir, rel)))
     elif how == "ruler_qa":  # SQuAD v2 dev → squad.json, HotpotQA dev distractor → hotpotqa.json
         for name in ("squad.json", "hotpotqa.json"):
             found = files_named(raw_dir, name)
@@ -287,7 +326,7 @@ def read_records(path):
 def check(name, spec, out_dir, written):
     problems = []
     record_files = [p for p in written if os.path.basename(p) not in ("datasets_config.json", "MANIFEST.json")
-                    and os.sep + "prompt" + os.sep not in p]
+                    and os.sep + "prompt" + os.sep not in p and p.endswith((".json", ".jsonl"))]
     if not record_files:
         raise FetchError(f"{name}: no data file was produced in {out_dir}")
     for path in record_files:
@@ -304,8 +343,17 @@ def check(name, spec, out_dir, written):
     basenames = {os.path.splitext(os.path.basename(p))[0] for p in written}
     absent = [t for t in config_tasks(spec["config"])
               if not any(b == t or b.startswith(t + "_") for b in basenames)]
-    if name in ("LongBench_v2", "ruler", "babilong", "LongSafety"):
+    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth", "LongSafety"):
         absent = []  # one file for all tasks / files named by length
+    if name == "CLongEval":  # <task>_<size> -> <folder>/<size>.jsonl
+        present = {os.path.relpath(p, out_dir) for p in written}
+        absent = [t for t in config_tasks(spec["config"]) if os.path.join(
+            CLONGEVAL_FOLDERS[t.rsplit("_", 1)[0]], CLONGEVAL_SIZES[t.rsplit("_", 1)[1]] + ".jsonl") not in present]
+    if name == "NoLiMa":  # tasks = needle sets; the haystack books are needed too
+        absent = [t for t in config_tasks(spec["config"])
+                  if os.path.join(out_dir, "needlesets", t + ".json") not in written]
+        if not any(p.endswith(".txt") for p in written):
+            problems.append("no haystack book (haystack/rand_shuffle/*.txt) was produced")
     if problems:
         raise FetchError(f"{name}: " + "; ".join(problems))
     return absent

@@ -35,7 +35,7 @@ struct TaskConfig {
 struct BenchmarkConfig {
   std::string name;
   std::string kind;            // a family of registry.cpp's factories(): ruler | niah | counting_stars | jsonl |
-                               // leval | lciteeval
+                               // leval | lciteeval | nthread | nolima
   std::string capability;      // Faithfulness | General | Reasoning | Retrieval | Generation | Specialization
   std::string description;
   std::string published;       // where the data files are published (for missing-file errors)

@@ -31,8 +31,11 @@ const std::map<std::string, std::vector<std::string>>& table() {
        {"needle", "retrieval_question", "answer", "final_context_length_buffer", "essay_json", "context_lengths_min",
         "context_lengths_max", "context_lengths_num_intervals", "depths", "document_depth_percent_min",
         "document_depth_percent_max", "document_depth_percent_intervals", "document_depth_percent_interval_type"}},
+      {"longhealth", {"file", "task", "variants", "distractors", "unanswerable_text"}},
       {"nthread", {"task", "depths", "num_needles", "thread_length", "thread_direction", "num_threads",
                    "conditional_character", "default_num_samples"}},
+      {"nolima", {"needle_set", "haystack_dir", "document_depth_percent_min", "document_depth_percent_max",
+                  "document_depth_percent_intervals", "shift", "static_depth", "base_seed", "metric"}},
       {"ruler", {"noise", "task", "args", "default_num_samples", "default_essay_dir", "essay_json", "word_list"}},
   };
   return kinds;

@@ -10,7 +10,8 @@
 
 namespace loom::benchmarks {
 
-// Option keys of `kind` (ruler, niah, nthread, jsonl, counting_stars, leval, lciteeval); empty for an unknown kind.
+// Option keys of `kind` (ruler, niah, nthread, nolima, longhealth, jsonl, counting_stars, leval, lciteeval); empty
+// for an unknown kind.
 const std::vector<std::string>& option_keys(const std::string& kind);
 
 // Every key of `options` (a JSON object) must be an option of `kind` or one of `also_allowed`. Throws InputError

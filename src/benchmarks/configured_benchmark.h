@@ -61,5 +61,7 @@ std::unique_ptr<Benchmark> make_leval_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_lciteeval_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_nthread_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_loogle_benchmark(BenchmarkConfig config);
+std::unique_ptr<Benchmark> make_nolima_benchmark(BenchmarkConfig config);
+std::unique_ptr<Benchmark> make_longhealth_benchmark(BenchmarkConfig config);
 
 }  // namespace loom::benchmarks

@@ -15,7 +15,8 @@
 //   rag_question      the field that is the query, or rag_query: a fixed query (LongBench gov_report, ...)
 // Template fields: any record field ({context}, {input}, ...), plus {OPTION_A}..{OPTION_D} from `options`.
 // One benchmark's quirks are record transforms (record_transform.h), one file each under transforms/: InfiniteBench
-// (options label, choice_letter, derived_fields) and LIBRA (template_file, template_key).
+// (options label, choice_letter, derived_fields), LIBRA (template_file, template_key) and LongBench v2's chain of
+// thought (cot, cot_template, cot_answer_template, cot_max_new_tokens: a second generation after the first).
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/data_files.h"
 #include "benchmarks/record_transform.h"
@@ -162,6 +163,7 @@ class JsonlBenchmark : public ConfiguredBenchmark {
           context_at + 9 < tmpl.size()) {
         s.question_begin = static_cast<int64_t>(render_template(tmpl.substr(0, context_at + 9), field).size());
       }
+      for (const auto& transform : transforms) transform->on_sample(field, s);
       if (!unknown.empty())
         throw InputError(file.string(), line, unknown.front(),
                          fmt::format("a field `{}` used by the template of task {} ({})", unknown.front(), task.name,

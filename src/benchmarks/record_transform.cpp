@@ -6,7 +6,9 @@ namespace loom::benchmarks {
 const std::vector<RecordTransformEntry>& record_transforms() {
   static const std::vector<RecordTransformEntry> table = {infinitebench_record_transform(),
                                                           libra_record_transform(),
-                                                          ada_leval_record_transform()};
+                                                          ada_leval_record_transform(),
+                                                          longbench_v2_record_transform(),
+                                                          bamboo_record_transform()};
   return table;
 }
 

@@ -30,6 +30,10 @@ struct TransformContext {
   std::function<nlohmann::json(const std::string& key, const nlohmann::json& fallback)> option;
 };
 
+// The loader's lookup of a template field (record fields, stripped where strip_fields says, {OPTION_A}..{OPTION_D},
+// the transforms' fields); nullopt: no such field.
+using FieldLookup = std::function<std::optional<std::string>(std::string_view)>;
+
 class RecordTransform {
  public:
   virtual ~RecordTransform() = default;
@@ -43,6 +47,8 @@ class RecordTransform {
   // Called once the references are read from `gold`, the record's reference field (records without one skip it).
   virtual void on_references(const nlohmann::json& /*gold*/, const nlohmann::json& /*record*/,
                              Sample& /*sample*/) const {}
+  // Called once the sample's prompt is rendered (before its references are read).
+  virtual void on_sample(const FieldLookup& /*field*/, Sample& /*sample*/) const {}
 };
 
 struct RecordTransformEntry {
@@ -63,5 +69,7 @@ std::vector<std::unique_ptr<RecordTransform>> make_record_transforms(const Trans
 RecordTransformEntry infinitebench_record_transform();
 RecordTransformEntry libra_record_transform();
 RecordTransformEntry ada_leval_record_transform();
+RecordTransformEntry longbench_v2_record_transform();
+RecordTransformEntry bamboo_record_transform();
 
 }  // namespace loom::benchmarks

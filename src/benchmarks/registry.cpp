@@ -36,6 +36,8 @@ const std::map<std::string, Factory>& factories() {
       {"lciteeval", make_lciteeval_benchmark},
       {"nthread", make_nthread_benchmark},
       {"loogle", make_loogle_benchmark},
+      {"nolima", make_nolima_benchmark},
+      {"longhealth", make_longhealth_benchmark},
   };
   return f;
 }

@@ -14,6 +14,9 @@
 
 namespace loom::benchmarks {
 
+// Where Sample::chain_prompt takes the first generation's output.
+inline constexpr const char* kFirstOutputMarker = "\x1f\x1eLOOM_FIRST_OUTPUT\x1e\x1f";
+
 struct Sample {
   std::string benchmark;        // registry name, e.g. "RULER"
   std::string task;             // e.g. "niah_single_1"
@@ -37,6 +40,14 @@ struct Sample {
   std::string followup_prompt;  // empty: no follow-up
   std::string followup_prefix;
   std::string followup_suffix;
+  // A second generation that depends on the first's output (LongBench v2's chain of thought, pred.py --cot): a
+  // user turn rendered like `prompt` (same system prompt, chat template and answer prefix) in which
+  // kFirstOutputMarker stands for the first generation's output, stripped of surrounding whitespace (pred.py's
+  // output.strip()). It runs after the first, under the same settings and method with max_new_tokens =
+  // chain_max_new_tokens; the row's prediction is its output and the first output is stored beside it
+  // (results::ResultRow::first_output).
+  std::string chain_prompt;  // empty: none
+  int32_t chain_max_new_tokens = 0;
   RetrievalSource retrieval;  // rag: context, question and the prompt around the context (retrieval_source.h)
 };
 

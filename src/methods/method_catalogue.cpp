@@ -192,7 +192,7 @@ std::vector<MethodDef> build_catalogue() {
   MethodDef criticalkv = eviction(
       "criticalkv", "a scorer's scores re-weighted by the projected value norm |V W_o| (two-stage selection)",
       "kvpress CriticalKVPress (epsilon 1e-4, first_stage_ratio 0.5) over scorer (default snapkv); the scorer's "
-      "own parameters (with that method's defaults) are accepted too. CriticalAdaKVPress is not offered.",
+      "own parameters (with that method's defaults) are accepted too. CriticalAdaKVPress is critical_adakv.",
       concat({budget(0.5, nullptr),
               {choice("scorer", "snapkv", {"streaming_llm", "snapkv", "knorm", "tova", "keydiff"},
                       "Token scorer of the first stage; its parameters are accepted too."),
@@ -202,6 +202,65 @@ std::vector<MethodDef> build_catalogue() {
                skip_layers()}}));
   criticalkv.scorer_param = "scorer";
   all.push_back(criticalkv);
+  MethodDef critical_adakv = eviction(
+      "critical_adakv", "CriticalKV's |V W_o| two-stage selection inside AdaKV's head-adaptive budgets",
+      "kvpress CriticalAdaKVPress (alpha_safeguard 0.2, epsilon 1e-4, first_stage_ratio 0.5) over scorer (default "
+      "snapkv); the scorer's own parameters (with that method's defaults) are accepted too. kvpress masks, we store "
+      "only the kept rows.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "snapkv", {"streaming_llm", "snapkv", "knorm", "tova", "keydiff"},
+                      "Token scorer of the budgets and the first stage; its parameters are accepted too."),
+               number("alpha_safeguard", 0.2, 0.0, 1.0, "Share of each head's budget kept by its own top scores."),
+               number("epsilon", 1e-4, 0.0, 1e6, "Added to the scores before weighting by |V W_o|."),
+               number("first_stage_ratio", 0.5, 0.0, 1.0,
+                      "Share of each head's budget kept by the scorer alone, before the |V W_o| weighting."),
+               skip_layers()}}));
+  critical_adakv.family = "layer/head budgets";
+  critical_adakv.scorer_param = "scorer";
+  all.push_back(critical_adakv);
+  MethodDef rerotation = eviction(
+      "key_rerotation", "a scorer's kept keys re-rotated to contiguous positions; decoding continues from their count",
+      "kvpress KeyRerotationPress over scorer (default streaming_llm, the SinkCache case); the scorer's own "
+      "parameters (with that method's defaults) are accepted too.",
+      concat({budget(0.5, nullptr),
+              {choice("scorer", "streaming_llm",
+                      {"streaming_llm", "snapkv", "knorm", "tova", "keydiff", "expected_attention"},
+                      "Token scorer choosing the kept tokens; its parameters are accepted too.")}}));
+  rerotation.scorer_param = "scorer";
+  all.push_back(rerotation);
+  MethodDef decoding = eviction(
+      "decoding", "decode-time compression: every compression_interval steps the cache is cut to target_size",
+      "kvpress DecodingPress (compression_interval 512, target_size 2048, hidden_states_buffer_size 256) over "
+      "scorer (default knorm); the prefill is not compressed. The scorer's own parameters (with that method's "
+      "defaults) are accepted too.",
+      {choice("scorer", "knorm", {"knorm", "keydiff", "snapkv", "tova"},
+              "Token scorer that ranks the whole cache (prompt and generated tokens) at each compression; its "
+              "parameters are accepted too."),
+       integer("compression_interval", 512, 1, kMaxTokens, "Decode steps between compressions."),
+       integer("target_size", 2048, 1, kMaxTokens,
+               "Tokens each KV head keeps after a compression (a cache no longer than this is left alone)."),
+       integer("hidden_states_buffer_size", 256, 0, kMaxTokens,
+               "Decode steps whose queries stay buffered for the scorer (kvpress keeps this many plus the current "
+               "one).")});
+  decoding.scorer_param = "scorer";
+  decoding.check = [](const json& p) {
+    if (p.at("scorer") != "snapkv") return;
+    const int64_t window = int_of(p, "window_size");
+    // kvpress's SnapKV asserts more buffered queries than its window: min(interval, buffer + 1) > window_size.
+    if (int_of(p, "compression_interval") <= window) {
+      throw MethodError("params.compression_interval",
+                        fmt::format("more than window_size ({}) with scorer snapkv: a compression scores with the "
+                                    "queries of the steps since the last one",
+                                    window));
+    }
+    if (int_of(p, "hidden_states_buffer_size") < window) {
+      throw MethodError("params.hidden_states_buffer_size",
+                        fmt::format("at least window_size ({}) with scorer snapkv: the buffer holds the window's "
+                                    "queries",
+                                    window));
+    }
+  };
+  all.push_back(decoding);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
       "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "

@@ -16,7 +16,8 @@ const std::map<std::string, ScorerEntry>& scorer_table() {
     for (auto* family : {&longbench_scorers, &ruler_scorers, &babilong_scorers, &infinitebench_scorers,
                          &leval_scorers, &longbench_v2_scorers, &lveval_scorers, &counting_stars_scorers,
                          &libra_scorers, &longwriter_scorers, &lciteeval_scorers, &niah_scorers, &nthread_scorers,
-                         &longins_scorers, &ada_leval_scorers, &loogle_scorers})
+                         &longins_scorers, &ada_leval_scorers, &loogle_scorers, &clongeval_scorers, &nolima_scorers,
+                         &bamboo_scorers, &longhealth_scorers})
       for (auto& entry : family()) {
         LOOM_CHECK(t.count(entry.name) == 0, "scorer name '{}' registered twice", entry.name);
         std::string name = entry.name;

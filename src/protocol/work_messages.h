@@ -38,10 +38,24 @@ struct Prompt {
   // The last question_tokens of input_ids are the question (a prompt built for query_aware: false methods, whose
   // context is compressed before the question is fed); 0: no split.
   int64_t question_tokens = 0;
+  // Optional second generation that depends on the first's output (benchmarks::Sample::chain_prompt), run by the
+  // worker once the first is done: the input is the tokenizer's encoding of chain_before + the first output
+  // stripped of surrounding whitespace + chain_after (with its special tokens when chain_add_special_tokens), the
+  // item's generation settings with max_new_tokens = chain_max_new_tokens. The prediction is its output; the first
+  // output travels beside it (WorkOutcome::first_output). chain_tokens: the input's tokens without the first output
+  // (rank 0's count, for the KV room and the cost). chain_max_new_tokens 0: no chained generation.
+  std::string chain_before;
+  std::string chain_after;
+  bool chain_add_special_tokens = false;
+  int32_t chain_max_new_tokens = 0;
+  int64_t chain_tokens = 0;
+
+  bool has_chain() const { return chain_max_new_tokens > 0; }
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id & input_ids & followup_ids & followup_prefix & followup_suffix & question_tokens;
+    ar & id & input_ids & followup_ids & followup_prefix & followup_suffix & question_tokens & chain_before &
+        chain_after & chain_add_special_tokens & chain_max_new_tokens & chain_tokens;
   }
 };
 
@@ -64,13 +78,14 @@ struct WorkOutcome {
   bool ok = true;
   std::string error;
   std::string prediction;
+  std::string first_output;  // the first generation's output when the prompt chains a second (Prompt::has_chain)
   SampleCost cost;    // the engine's record (common/sample_cost.h), serialized by its column table
   int32_t rank = 0;   // world rank of the group leader
   int32_t group = 0;  // TP group index
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & sample_key & ok & error & prediction & cost & rank & group;
+    ar & sample_key & ok & error & prediction & first_output & cost & rank & group;
   }
 };
 
@@ -102,11 +117,17 @@ struct WorkAssignment {
   }
 };
 
-// KV-cache tokens an item may occupy: its prompt and output, and its follow-up's.
+// KV-cache tokens an item may occupy: its prompt and output, and its follow-up's (run beside it); a chained
+// generation runs after the first, so the item needs the larger of the two (the chained input holds the first
+// output, at most max_new_tokens of it).
 inline int64_t item_tokens(const Prompt& prompt, const WorkItem& item) {
   int64_t tokens = static_cast<int64_t>(prompt.input_ids.size()) + item.generation.max_new_tokens;
   if (!prompt.followup_ids.empty()) {
     tokens += static_cast<int64_t>(prompt.followup_ids.size()) + item.generation.max_new_tokens;
+  }
+  if (prompt.has_chain()) {
+    const int64_t chained = prompt.chain_tokens + item.generation.max_new_tokens + prompt.chain_max_new_tokens;
+    if (chained > tokens) tokens = chained;
   }
   return tokens;
 }

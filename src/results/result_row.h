@@ -19,7 +19,8 @@ struct ResultRow {
   int64_t sample_index = 0;
   int64_t target_length = 0;   // requested context length for synthetic tasks, 0 for natural data
   int64_t context_length = 0;  // input tokens after truncation (= cost.input_tokens)
-  std::string prediction;
+  std::string prediction;      // the generated text (of the chained generation when there is one)
+  std::string first_output;    // a chained generation's first output (LongBench v2 cot: the chain of thought), else ""
   std::string references_json; // JSON array of reference strings
   std::string metadata_json;   // JSON object: scorer extras (all_classes, depth_percent, options, ...)
   std::string method;          // method label, e.g. "full", "snapkv@0.5"

@@ -90,6 +90,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
       {"target_length", ints(&ResultRow::target_length)},
       {"context_length", ints(&ResultRow::context_length)},
       {"prediction", strings(&ResultRow::prediction)},
+      {"first_output", strings(&ResultRow::first_output)},
       {"references_json", strings(&ResultRow::references_json)},
       {"metadata_json", strings(&ResultRow::metadata_json)},
       {"method", strings(&ResultRow::method)},
@@ -111,7 +112,7 @@ void write_samples(hid_t file, const std::vector<const ResultRow*>& rows) {
 
 std::vector<ResultRow> read_samples(hid_t file) {
   std::map<std::string, ColumnKind> wanted;
-  for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction",
+  for (const char* name : {"sample_key", "benchmark", "task", "capability", "metric", "sample_id", "prediction", "first_output",
                            "references_json", "metadata_json", "method", "method_params_json", "status", "error",
                            "fingerprint"})
     wanted[name] = ColumnKind::string;
@@ -147,6 +148,7 @@ std::vector<ResultRow> read_samples(hid_t file) {
   fill_ints("target_length", &ResultRow::target_length);
   fill_ints("context_length", &ResultRow::context_length);
   fill_strings("prediction", &ResultRow::prediction);
+  fill_strings("first_output", &ResultRow::first_output);  // absent in files before 2026-12-07: no chained rows
   fill_strings("references_json", &ResultRow::references_json);
   fill_strings("metadata_json", &ResultRow::metadata_json);
   fill_strings("method", &ResultRow::method);

@@ -10,8 +10,8 @@ namespace {
 // figures into one trailing block written from cost_columns(): a count, then (name, kind, value) per column, so a
 // new figure needs no new version and a row decodes whatever columns it has (a missing one keeps SampleCost's
 // default, an unknown one is skipped). Older rows (journals of older builds) still decode, with density 1.0, no
-// fingerprint, one attempt and an unshared prefill.
-constexpr uint8_t kRowVersion = 4;
+// fingerprint, one attempt and an unshared prefill. Version 5 adds first_output after attempts (older rows: empty).
+constexpr uint8_t kRowVersion = 5;
 constexpr uint8_t kCostRecordVersion = 4;
 constexpr uint8_t kIntegerValue = 'i';
 constexpr uint8_t kRealValue = 'f';
@@ -140,7 +140,7 @@ bool decode_cost(Reader& in, SampleCost& cost) {
   return true;
 }
 
-bool decode_fields(Reader& in, ResultRow& r) {
+bool decode_fields(Reader& in, uint8_t version, ResultRow& r) {
   bool ok = true;
   for (std::string* s : {&r.sample_key, &r.benchmark, &r.task, &r.capability, &r.metric, &r.sample_id})
     ok = ok && in.str(*s);
@@ -149,6 +149,7 @@ bool decode_fields(Reader& in, ResultRow& r) {
     ok = ok && in.str(*s);
   ok = ok && in.i32(r.rank) && in.i32(r.group) && in.str(r.status) && in.str(r.error) && in.f64(r.finished_unix) &&
        in.str(r.fingerprint) && in.i32(r.attempts);
+  if (version >= 5) ok = ok && in.str(r.first_output);
   return ok && decode_cost(in, r.cost);
 }
 
@@ -176,6 +177,7 @@ std::string encode_row(const ResultRow& r) {
   w.f64(r.finished_unix);
   w.str(r.fingerprint);
   w.i64(r.attempts);
+  w.str(r.first_output);
   // The cost record, one (name, kind, value) per column of cost_columns().
   const auto& columns = cost_columns();
   w.u32(static_cast<uint32_t>(columns.size()));
@@ -197,7 +199,7 @@ std::optional<ResultRow> decode_row(std::string_view bytes) {
   ResultRow r;
   uint8_t version = 0;
   if (!in.u8(version) || version < 1 || version > kRowVersion) return std::nullopt;
-  const bool ok = version < kCostRecordVersion ? decode_before_cost_record(in, version, r) : decode_fields(in, r);
+  const bool ok = version < kCostRecordVersion ? decode_before_cost_record(in, version, r) : decode_fields(in, version, r);
   if (!ok || !in.at_end()) return std::nullopt;
   return r;
 }

@@ -175,6 +175,7 @@ PreparedJob prepare_job(const JobConfig& job, const fs::path& configs_dir, const
 results::ResultRow make_row(results::ResultRow row, const protocol::WorkOutcome& outcome) {
   row.context_length = outcome.cost.input_tokens;
   row.prediction = outcome.prediction;
+  row.first_output = outcome.first_output;
   row.cost = outcome.cost;
   row.rank = outcome.rank;
   row.group = outcome.group;

@@ -128,10 +128,12 @@ RunIdentity RunIdentity::of_job(const JobConfig& job) {
 
 std::string RunIdentity::prompt_hash(const std::vector<int32_t>& input_ids, const std::vector<int32_t>& followup_ids,
                                      const std::string& followup_prefix, const std::string& followup_suffix,
-                                     const std::string& references_json, const std::string& metadata_json) {
+                                     const std::string& references_json, const std::string& metadata_json,
+                                     const std::string& chain) {
   std::string bytes(reinterpret_cast<const char*>(input_ids.data()), input_ids.size() * sizeof(int32_t));
   bytes += '\0' + join_ints(followup_ids) + '\0' + followup_prefix + '\0' + followup_suffix + '\0' +
            references_json + '\0' + metadata_json;
+  if (!chain.empty()) bytes += std::string("\0chain\0", 7) + chain;
   return short_hash(bytes);
 }
 

@@ -32,10 +32,12 @@ class RunIdentity {
   // Reads the model directory's files named above (InputError when config.json is missing or unreadable).
   static RunIdentity of_job(const JobConfig& job);
 
-  // The prompt component of one sample (shared by its methods).
+  // The prompt component of one sample (shared by its methods). chain: the chained generation's prompt and budget
+  // (protocol::Prompt::chain_*), empty when there is none (then the hash is what it was before chains existed).
   static std::string prompt_hash(const std::vector<int32_t>& input_ids, const std::vector<int32_t>& followup_ids,
                                  const std::string& followup_prefix, const std::string& followup_suffix,
-                                 const std::string& references_json, const std::string& metadata_json);
+                                 const std::string& references_json, const std::string& metadata_json,
+                                 const std::string& chain = "");
 
   // The full fingerprint of one row; records the descriptions of its generation and method hashes.
   std::string row_fingerprint(const GenerationSettings& generation, const MethodSpec& method,

@@ -52,6 +52,34 @@ void mark_unprepared(SampleInput& input, const SampleError& e, const benchmarks:
   spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
 }
 
+// The chained second generation (benchmarks::Sample::chain_prompt): rendered like the sample's prompt (system
+// prompt, chat template, answer prefix) and cut at the first output's place; the worker tokenizes the whole once
+// the first output is known. Its input has no truncation: one that cannot fit beside its max_new_tokens even with
+// an empty first output is a SampleError here; a longer first output can still make it fail on the engine.
+void add_chain(const benchmarks::Sample& sample, const benchmarks::PromptContext& context, int64_t max_context,
+               protocol::Prompt& prompt) {
+  LOOM_CHECK(sample.followup_prompt.empty(), "sample {}/{} has both a follow-up and a chained generation",
+             sample.task, sample.id);
+  const benchmarks::RenderedInput rendered = benchmarks::render_input(sample, sample.chain_prompt, context);
+  const std::string marker = benchmarks::kFirstOutputMarker;
+  const size_t at = rendered.text.find(marker);
+  LOOM_CHECK(at != std::string::npos && rendered.text.find(marker, at + marker.size()) == std::string::npos,
+             "the chained prompt of sample {}/{} must hold the first output's place once", sample.task, sample.id);
+  prompt.chain_before = rendered.text.substr(0, at);
+  prompt.chain_after = rendered.text.substr(at + marker.size());
+  prompt.chain_add_special_tokens = rendered.add_special_tokens;
+  prompt.chain_max_new_tokens = sample.chain_max_new_tokens;
+  prompt.chain_tokens = static_cast<int64_t>(
+      context.tokenizer->encode(prompt.chain_before + prompt.chain_after, rendered.add_special_tokens).size());
+  const int64_t room = max_context - sample.chain_max_new_tokens;
+  if (prompt.chain_tokens > room) {
+    throw SampleError(sample.benchmark + "/" + sample.task + "/" + sample.id,
+                      fmt::format("the chained prompt alone ({} tokens, without the first output) is longer than the "
+                                  "{} input tokens its max_new_tokens {} leaves",
+                                  prompt.chain_tokens, room, sample.chain_max_new_tokens));
+  }
+}
+
 SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const benchmarks::Sample& sample,
                                const benchmarks::PromptContext& context, int64_t max_context,
                                int32_t max_new_tokens) {
@@ -68,6 +96,7 @@ SampleInput build_sample_input(const benchmarks::Benchmark& benchmark, const ben
     }
     input.prompt.followup_prefix = sample.followup_prefix;
     input.prompt.followup_suffix = sample.followup_suffix;
+    if (!sample.chain_prompt.empty()) add_chain(sample, context, max_context, input.prompt);
   } catch (const SampleError& e) {
     mark_unprepared(input, e, context, max_context, max_new_tokens);
   }
@@ -91,6 +120,7 @@ SampleInput build_split_sample_input(const JobConfig& job, const benchmarks::Ben
     benchmarks::SplitInput split = benchmarks::build_split_input(sample, context);
     input.prompt.input_ids = std::move(split.input_ids);
     input.prompt.question_tokens = split.question_tokens;
+    if (!sample.chain_prompt.empty()) add_chain(sample, context, max_context, input.prompt);
   } catch (const SampleError& e) {
     mark_unprepared(input, e, context, max_context, max_new_tokens);
   }
@@ -112,14 +142,23 @@ VariantInput make_variant(SampleInput input, const CostModel& cost, const Genera
   VariantInput v;
   const std::vector<int32_t>& ids = input.prompt.input_ids;
   const std::vector<int32_t>& followup_ids = input.prompt.followup_ids;
+  const protocol::Prompt& prompt = input.prompt;
   v.predicted = !input.error.empty() ? 0.0
                 : cost.predict(static_cast<int64_t>(ids.size()), generation.max_new_tokens) +
                       (followup_ids.empty() ? 0.0
                                             : cost.predict(static_cast<int64_t>(followup_ids.size()),
-                                                           generation.max_new_tokens));
+                                                           generation.max_new_tokens)) +
+                      (!prompt.has_chain() ? 0.0
+                                           : cost.predict(prompt.chain_tokens + generation.max_new_tokens,
+                                                          prompt.chain_max_new_tokens));
   if (hashed) {
+    const std::string chain =
+        !prompt.has_chain() ? std::string()
+                            : prompt.chain_before + '\0' + prompt.chain_after + '\0' +
+                                  (prompt.chain_add_special_tokens ? "special" : "plain") + '\0' +
+                                  std::to_string(prompt.chain_max_new_tokens);
     v.hash = RunIdentity::prompt_hash(ids, followup_ids, sample.followup_prefix, sample.followup_suffix,
-                                      references_json, metadata_json);
+                                      references_json, metadata_json, chain);
   }
   v.input = std::move(input);
   return v;

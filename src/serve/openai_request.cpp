@@ -185,6 +185,79 @@ CompletionRequest parse_completion_request(const json& body, Endpoint endpoint, 
   return out;
 }
 
+EmbeddingRequest parse_embedding_request(const json& body, int64_t vocab_size) {
+  if (!body.is_object()) throw RequestError("", "expected a JSON object as the request body");
+  EmbeddingRequest out;
+  if (body.contains("model")) {
+    if (!body["model"].is_string()) throw RequestError("model", "expected the model's name as a string");
+    out.model = body["model"].get<std::string>();
+  }
+  constexpr const char* kForms =
+      "a string, an array of strings, an array of token ids or an array of token-id arrays";
+  if (!body.contains("input")) throw RequestError("input", std::string("expected the input to embed: ") + kForms);
+  const json& input = body["input"];
+  const int64_t hi = vocab_size > 0 ? vocab_size - 1 : std::numeric_limits<int32_t>::max();
+  const auto token_array = [&](const json& ids, const std::string& where) {
+    if (ids.empty()) throw RequestError(where, "expected a non-empty array of token ids");
+    std::vector<int32_t> out_ids;
+    for (size_t j = 0; j < ids.size(); ++j) {
+      const json& id = ids[j];
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > hi) {
+        throw RequestError(fmt::format("{}[{}]", where, j),
+                           fmt::format("expected a token id from 0 to {}, got {}", hi, shown(id)));
+      }
+      out_ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
+    }
+    return out_ids;
+  };
+  if (input.is_string()) {
+    if (input.get<std::string>().empty()) throw RequestError("input", "expected a non-empty string");
+    out.texts.push_back(input.get<std::string>());
+    out.single = true;
+  } else if (!input.is_array() || input.empty()) {
+    throw RequestError("input", fmt::format("expected {} (non-empty), got {}", kForms, shown(input)));
+  } else if (input[0].is_number()) {
+    out.token_ids.push_back(token_array(input, "input"));
+    out.single = true;
+  } else {
+    for (size_t i = 0; i < input.size(); ++i) {
+      const std::string where = fmt::format("input[{}]", i);
+      const json& item = input[i];
+      if (input[0].is_string()) {
+        if (!item.is_string()) throw RequestError(where, fmt::format("expected a string like input[0], got {}",
+                                                                     shown(item)));
+        if (item.get<std::string>().empty()) throw RequestError(where, "expected a non-empty string");
+        out.texts.push_back(item.get<std::string>());
+      } else if (input[0].is_array()) {
+        if (!item.is_array()) throw RequestError(where, fmt::format("expected an array of token ids like input[0], "
+                                                                    "got {}", shown(item)));
+        out.token_ids.push_back(token_array(item, where));
+      } else {
+        throw RequestError(where, fmt::format("expected a string, a token id or an array of token ids, got {}",
+                                              shown(item)));
+      }
+    }
+  }
+  if (body.contains("encoding_format") && !body["encoding_format"].is_null()) {
+    const json& format = body["encoding_format"];
+    if (format != "float" && format != "base64") {
+      throw RequestError("encoding_format", fmt::format("expected \"float\" or \"base64\", got {}", shown(format)));
+    }
+    out.base64 = format == "base64";
+  }
+  if (body.contains("dimensions") && !body["dimensions"].is_null()) {
+    out.dimensions = integer_in(body, "dimensions", 1, std::numeric_limits<int32_t>::max());
+  }
+  if (body.contains("loom_pooling") && !body["loom_pooling"].is_null()) {
+    const json& pooling = body["loom_pooling"];
+    if (pooling != "mean" && pooling != "last") {
+      throw RequestError("loom_pooling", fmt::format("expected \"mean\" or \"last\", got {}", shown(pooling)));
+    }
+    out.pooling = pooling == "mean" ? EmbeddingPooling::kMean : EmbeddingPooling::kLast;
+  }
+  return out;
+}
+
 json error_body(const std::string& message, const std::string& type, const std::string& param) {
   return {{"error",
            {{"message", message},

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 
 namespace loom::serve {
 namespace {
@@ -24,6 +26,38 @@ void send_error(httplib::Response& res, int status, const std::string& message, 
 int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// OpenAI's base64 embedding: the float32 values' little-endian bytes in standard base64 (with padding).
+std::string base64_floats(const std::vector<float>& values) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<uint8_t> bytes;
+  bytes.reserve(values.size() * 4);
+  for (float value : values) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &value, 4);
+    for (int shift = 0; shift < 32; shift += 8) bytes.push_back(static_cast<uint8_t>(bits >> shift));
+  }
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const uint32_t n = (uint32_t{bytes[i]} << 16) | (i + 1 < bytes.size() ? uint32_t{bytes[i + 1]} << 8 : 0) |
+                       (i + 2 < bytes.size() ? uint32_t{bytes[i + 2]} : 0);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// Scales the vector to unit L2 norm (accumulated in double); an all-zero vector stays zero.
+void l2_normalise(std::vector<float>& values) {
+  double sum = 0;
+  for (float v : values) sum += static_cast<double>(v) * v;
+  if (sum == 0) return;
+  const double scale = 1.0 / std::sqrt(sum);
+  for (float& v : values) v = static_cast<float>(v * scale);
 }
 
 }  // namespace
@@ -63,13 +97,39 @@ OpenAiServer::OpenAiServer(ServedModel model)
       }
     };
   };
+  http_->Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    try {
+      body = json::parse(req.body);
+    } catch (const json::parse_error& e) {
+      send_error(res, 400, fmt::format("the request body is not valid JSON (at byte {})", e.byte),
+                 "invalid_request_error", "");
+      return;
+    }
+    try {
+      const EmbeddingRequest request = parse_embedding_request(body, model_.vocab_size);
+      if (!request.model.empty() && request.model != model_.name) {
+        send_error(res, 404, fmt::format("model: expected \"{}\" (the model this server serves), got \"{}\"",
+                                         model_.name, request.model),
+                   "invalid_request_error", "model");
+        return;
+      }
+      res.set_content(embed(request).dump(), kJson);
+    } catch (const RequestError& e) {
+      send_error(res, 400, e.what(), "invalid_request_error", e.key());
+    } catch (const InputError& e) {
+      send_error(res, 400, e.what(), "invalid_request_error", e.key());
+    } catch (const std::exception& e) {
+      send_error(res, 500, e.what(), "server_error", "");
+    }
+  });
   http_->Post("/v1/completions", handler(Endpoint::kCompletions));
   http_->Post("/v1/chat/completions", handler(Endpoint::kChat));
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     const std::string message =
-        res.status == 404 ? fmt::format("no endpoint {} {}: this server answers GET /v1/models, POST /v1/completions "
-                                        "and POST /v1/chat/completions", req.method, req.path)
+        res.status == 404 ? fmt::format("no endpoint {} {}: this server answers GET /v1/models, POST /v1/completions, "
+                                        "POST /v1/chat/completions and POST /v1/embeddings", req.method, req.path)
                           : fmt::format("HTTP {}", res.status);
     res.set_content(error_body(message, "invalid_request_error", "").dump(), kJson);
   });
@@ -145,6 +205,56 @@ json OpenAiServer::complete(const CompletionRequest& request) {
   return out;
 }
 
+json OpenAiServer::embed(const EmbeddingRequest& request) {
+  model::HiddenStateSource* source = model_.engine->hidden_states();
+  if (source == nullptr) throw Error("this server's engine gives no hidden states, so no embeddings");
+  if (request.dimensions != 0 && request.dimensions != source->hidden_size()) {
+    throw RequestError("dimensions", fmt::format("expected {} (the model's hidden size; embeddings are not "
+                                                 "shortened), got {}", source->hidden_size(), request.dimensions));
+  }
+  std::vector<std::vector<int32_t>> prompts = request.token_ids;
+  for (const std::string& text : request.texts) prompts.push_back(model_.tokenizer->encode(text, true));
+  int64_t prompt_tokens = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const int64_t length = static_cast<int64_t>(prompts[i].size());
+    const std::string key = request.single ? "input" : fmt::format("input[{}]", i);
+    if (length == 0) throw RequestError(key, "expected an input of at least one token");
+    if (length > model_.max_context) {
+      throw RequestError(key, fmt::format("expected at most the model's context of {} tokens, got {}",
+                                          model_.max_context, length));
+    }
+    prompt_tokens += length;
+  }
+  const model::HiddenPooling pooling = request.pooling == EmbeddingPooling::kMean   ? model::HiddenPooling::kMean
+                                       : request.pooling == EmbeddingPooling::kLast ? model::HiddenPooling::kLast
+                                                                                    : model_.embedding_pooling;
+  std::vector<std::vector<float>> vectors = pooled(std::move(prompts), pooling);
+  json data = json::array();
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    l2_normalise(vectors[i]);
+    json entry = {{"object", "embedding"}, {"index", i}};
+    entry["embedding"] = request.base64 ? json(base64_floats(vectors[i])) : json(vectors[i]);
+    data.push_back(std::move(entry));
+  }
+  return {{"object", "list"},
+          {"data", std::move(data)},
+          {"model", model_.name},
+          {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}},
+          {"loom", {{"pooling", pooling == model::HiddenPooling::kMean ? "mean" : "last"}, {"normalized", "l2"}}}};
+}
+
+std::vector<std::vector<float>> OpenAiServer::pooled(std::vector<std::vector<int32_t>> prompts,
+                                                     model::HiddenPooling pooling) {
+  std::future<std::vector<std::vector<float>>> done;
+  {
+    std::lock_guard lock(mutex_);
+    pending_embeddings_.push_back({std::move(prompts), pooling, {}});
+    done = pending_embeddings_.back().done.get_future();
+  }
+  wake_.notify_all();
+  return done.get();
+}
+
 model::InferenceResult OpenAiServer::generate(model::InferenceRequest request) {
   std::future<model::InferenceResult> done;
   {
@@ -162,11 +272,23 @@ model::InferenceResult OpenAiServer::generate(model::InferenceRequest request) {
 void OpenAiServer::engine_loop() {
   for (;;) {
     std::vector<std::pair<model::InferenceRequest, std::promise<model::InferenceResult>>> arrived;
+    std::vector<EmbeddingJob> embeddings;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !pending_.empty() || !model_.engine->idle(); });
-      if (stopping_ && pending_.empty() && model_.engine->idle()) return;
+      wake_.wait(lock, [this] {
+        return stopping_ || !pending_.empty() || !pending_embeddings_.empty() || !model_.engine->idle();
+      });
+      if (stopping_ && pending_.empty() && pending_embeddings_.empty() && model_.engine->idle()) return;
       arrived.swap(pending_);
+      embeddings.swap(pending_embeddings_);
+    }
+    // Embeddings run whole, between two steps of the running batch.
+    for (EmbeddingJob& job : embeddings) {
+      try {
+        job.done.set_value(model_.engine->hidden_states()->pooled_hidden_states(job.prompts, job.pooling));
+      } catch (...) {
+        job.done.set_exception(std::current_exception());
+      }
     }
     for (auto& [request, promise] : arrived) {
       const int64_t tag = request.tag;

@@ -4,6 +4,9 @@
 // request that arrives while others run is submitted at once and joins the running batch (up to the engine's
 // max_batch_size decode slots; the rest wait in the engine's queue). Each response carries OpenAI's `usage` (prompt and
 // completion tokens from this model's tokenizer) and a `loom` object (output ids, method, timings).
+// /v1/embeddings: each input's final hidden states (after the model's final norm) pooled over its tokens (mean by
+// default, or the last token's: ServedModel::embedding_pooling, a request's `loom_pooling`) and L2-normalised; the
+// engine thread runs them between decode steps (InferenceEngine::hidden_states, a prefill-only forward).
 #pragma once
 
 #include "rank/model/inference_engine.h"
@@ -33,6 +36,7 @@ struct ServedModel {
   text::ChatTemplate chat_template;
   int64_t max_context = 0;  // prompt + max_tokens must fit
   int64_t vocab_size = 0;
+  model::HiddenPooling embedding_pooling = model::HiddenPooling::kMean;  // /v1/embeddings without loom_pooling
 };
 
 class OpenAiServer {
@@ -50,6 +54,8 @@ class OpenAiServer {
 
  private:
   nlohmann::json complete(const CompletionRequest& request);
+  nlohmann::json embed(const EmbeddingRequest& request);
+  std::vector<std::vector<float>> pooled(std::vector<std::vector<int32_t>> prompts, model::HiddenPooling pooling);
   model::InferenceResult generate(model::InferenceRequest request);
   void engine_loop();
 
@@ -59,6 +65,12 @@ class OpenAiServer {
   std::condition_variable wake_;
   std::vector<std::pair<model::InferenceRequest, std::promise<model::InferenceResult>>> pending_;
   std::map<int64_t, std::promise<model::InferenceResult>> running_;
+  struct EmbeddingJob {
+    std::vector<std::vector<int32_t>> prompts;
+    model::HiddenPooling pooling;
+    std::promise<std::vector<std::vector<float>>> done;
+  };
+  std::vector<EmbeddingJob> pending_embeddings_;
   int64_t next_tag_ = 0;
   bool stopping_ = false;
   std::thread engine_thread_;

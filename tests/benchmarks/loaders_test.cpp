@@ -171,6 +171,52 @@ TEST_F(LoaderFixture, LongBenchV2) {
   EXPECT_EQ(s.metric, "longbench_v2_accuracy");
 }
 
+// options.cot: true is pred.py --cot: the first prompt is 0shot_cot.txt with max_new_tokens 1024, and the sample
+// chains 0shot_cot_ans.txt (no document; the first output's place marked) with the task's max_new_tokens 128.
+TEST_F(LoaderFixture, LongBenchV2ChainOfThought) {
+  const auto dir = testing::fixtures_dir() / "longbench_v2";
+  BenchmarkSpec spec = testing::make_spec("LongBench_v2", {}, {}, -1, dir);
+  spec.options = {{"cot", true}};
+  const auto samples = registry.get("LongBench_v2").expand(spec, ctx());
+  ASSERT_EQ(samples.size(), 2u);  // longbench_v2 and longbench_v2_no_context
+  const Sample& s = samples[0].task == "longbench_v2" ? samples[0] : samples[1];
+  const Sample& nc = samples[0].task == "longbench_v2" ? samples[1] : samples[0];
+  EXPECT_EQ(s.prompt.rfind("Please read the following text and answer the questions below.\n\n<text>\nThe fee is 2 "
+                           "dollars.\n</text>", 0), 0u) << s.prompt;
+  EXPECT_TRUE(s.prompt.size() > 29 && s.prompt.substr(s.prompt.size() - 29) == "\n\nLet’s think step by step:")
+      << s.prompt;
+  EXPECT_EQ(s.generation.max_new_tokens, 1024);
+  EXPECT_EQ(s.chain_max_new_tokens, 128);
+  const std::string expected_answer_prompt =
+      "Please read the following text and answer the questions below.\n\nThe text is too long and omitted here.\n\n"
+      "What is the correct answer to this question: What is the fee?\nChoices:\n(A) 1 dollar\n(B) 2 dollars\n"
+      "(C) 3 dollars\n(D) 4 dollars\n\nLet’s think step by step: " + std::string(kFirstOutputMarker) +
+      "\n\nBased on the above, what is the single, most likely answer choice? Format your response as follows: "
+      "\"The correct answer is (insert answer here)\".";
+  EXPECT_EQ(s.chain_prompt, expected_answer_prompt);
+  EXPECT_GE(s.question_begin, 0);  // the CoT prompt still separates its question (query_aware: false)
+  // --no_context takes precedence over --cot in pred.py: its own prompt, then the answer prompt.
+  EXPECT_EQ(nc.prompt.rfind("What is the correct answer to this question: What is the fee?", 0), 0u) << nc.prompt;
+  EXPECT_EQ(nc.chain_prompt, expected_answer_prompt);
+  EXPECT_EQ(nc.generation.max_new_tokens, 1024);
+  // Off by default: one generation, no chain.
+  const auto plain = load("LongBench_v2", {"longbench_v2"}, dir);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_TRUE(plain[0].chain_prompt.empty());
+  EXPECT_EQ(plain[0].generation.max_new_tokens, 128);
+  // A job's cot_max_new_tokens sets the first budget; a bad cot value names the job's key.
+  spec.options = {{"cot", true}, {"cot_max_new_tokens", 512}};
+  EXPECT_EQ(registry.get("LongBench_v2").expand(spec, ctx())[0].generation.max_new_tokens, 512);
+  spec.options = {{"cot", "yes"}};
+  try {
+    registry.get("LongBench_v2").expand(spec, ctx());
+    ADD_FAILURE() << "cot: \"yes\" accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.key(), "benchmarks[].options.cot");
+    EXPECT_EQ(e.line(), 3);
+  }
+}
+
 TEST_F(LoaderFixture, BabilongRawFiles) {
   const auto samples = load("babilong", {"qa1"}, testing::fixtures_dir() / "babilong", {4096});
   ASSERT_EQ(samples.size(), 2u);

@@ -101,3 +101,32 @@ TEST(RecordTransforms, LibraTemplateFromTheDatasetConfig) {
 
 }  // namespace
 }  // namespace loom::benchmarks
+
+namespace loom::benchmarks {
+namespace {
+
+TEST(RecordTransforms, BambooNumberedAndJoinedLists) {
+  TaskOptions t;
+  t.options = {{"bamboo_numbered", {{"field", "summaries"}, {"first", 1}}},
+               {"bamboo_joined", {{"field", "options"}, {"separator", "\t"}}}};
+  const auto transforms = t.transforms();
+  ASSERT_EQ(transforms.size(), 1u);
+  const nlohmann::json rec = {{"summaries", {"one", "two"}}, {"options", {"A. x", "B. y"}}, {"text", "t"}};
+  EXPECT_EQ(transforms.front()->field("bamboo_numbered", rec), "[1] ```one```\n[2] ```two```");
+  EXPECT_EQ(transforms.front()->field("bamboo_joined", rec), "A. x\tB. y");
+  EXPECT_EQ(transforms.front()->field("text", rec), std::nullopt);
+  const nlohmann::json not_a_list = {{"summaries", "one"}, {"options", {"A"}}};
+  EXPECT_THROW(transforms.front()->field("bamboo_numbered", not_a_list), InputError);
+  TaskOptions bad;
+  bad.options = {{"bamboo_numbered", "summaries"}};
+  try {
+    bad.transforms();
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.key(), "tasks.code_run.bamboo_numbered");
+    EXPECT_NE(std::string(e.what()).find("{field: <list field>, first: <integer>}"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace loom::benchmarks

@@ -57,4 +57,17 @@ $python -c "import json,sys; a=[json.loads(l) for l in open(sys.argv[1])]; b=[js
   "$work/out1/LongSafety/longsafety.jsonl" "$src/tests/fixtures/benchmarks/longsafety/longsafety.jsonl"
 sed -i '2s/"id": 1/"id": 7/' "$work/src/LongSafety/longsafety_docs.jsonl"
 expect 1 "id 7, the meta file's line has 1" $fetch LongSafety --source-dir "$work/src" --out "$work/out2"
+mkdir -p "$work/src/CLongEval"
+cp -r "$src"/tests/fixtures/benchmarks/clongeval/[0-9]-* "$work/src/CLongEval/"
+expect 0 "CLongEval: 7 files.*not published there: LStQA_M" $fetch CLongEval --source-dir "$work/src" --out "$work/out1"
+[ -f "$work/out1/CLongEval/4-2_table_querying/small.jsonl" ] || { echo "CLongEval layout not kept"; exit 1; }
+mkdir -p "$work/src/NoLiMa"
+cp -r "$src"/tests/fixtures/benchmarks/nolima/needlesets "$src"/tests/fixtures/benchmarks/nolima/haystack "$work/src/NoLiMa/"
+expect 0 "NoLiMa: 4 files.*not published there: needle_set_hard" $fetch NoLiMa --source-dir "$work/src" --out "$work/out1"
+[ -f "$work/out1/NoLiMa/haystack/rand_shuffle/rand_book_2.txt" ] || { echo "NoLiMa layout not kept"; exit 1; }
+mkdir -p "$work/src/BAMBOO" "$work/src/LongHealth"
+cp "$src"/tests/fixtures/benchmarks/bamboo/*.jsonl "$work/src/BAMBOO/"
+expect 0 "BAMBOO: 10 files" $fetch BAMBOO --source-dir "$work/src" --out "$work/out1"
+cp "$src/tests/fixtures/benchmarks/longhealth/benchmark_v5.json" "$work/src/LongHealth/"
+expect 0 "LongHealth: 1 files" $fetch LongHealth --source-dir "$work/src" --out "$work/out1"
 echo "fetch_data checks: ok"

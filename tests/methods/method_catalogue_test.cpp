@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 24u);
+  ASSERT_EQ(method_catalogue().size(), 27u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -84,6 +84,13 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
   EXPECT_EQ(resolve_method_params("criticalkv", {{"scorer", "knorm"}}),
             json::parse(R"({"compression_ratio": 0.5, "scorer": "knorm", "epsilon": 0.0001, "first_stage_ratio": 0.5,
                             "skip_layers": []})"));
+  EXPECT_EQ(resolve_method_params("decoding", {}),
+            json::parse(R"({"scorer": "knorm", "compression_interval": 512, "target_size": 2048,
+                            "hidden_states_buffer_size": 256})"));
+  EXPECT_EQ(resolve_method_params("decoding", {{"scorer", "snapkv"}}),
+            json::parse(R"({"scorer": "snapkv", "compression_interval": 512, "target_size": 2048,
+                            "hidden_states_buffer_size": 256, "window_size": 64, "kernel_size": 5,
+                            "pooling": "avgpool"})"));
   // ThinK has no token budget unless one is given.
   EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
   EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));
@@ -165,6 +172,27 @@ TEST(MethodCatalogue, ModelRules) {
   EXPECT_NO_THROW(check_model_compatibility("l2compress", resolve_method_params("l2compress", {}), shape));
   // unknown fields skip their rules
   EXPECT_NO_THROW(check_model_compatibility("kivi", kivi, ModelShape{}));
+}
+
+// decoding: kvpress's SnapKV asserts more buffered queries than its window; each rule names its key.
+TEST(MethodCatalogue, DecodingRules) {
+  EXPECT_EQ(error_key("decoding", {{"scorer", "snapkv"}, {"window_size", 8}, {"compression_interval", 8},
+                                   {"hidden_states_buffer_size", 16}}),
+            "params.compression_interval");
+  EXPECT_EQ(error_key("decoding", {{"scorer", "snapkv"}, {"window_size", 8}, {"compression_interval", 9},
+                                   {"hidden_states_buffer_size", 7}}),
+            "params.hidden_states_buffer_size");
+  EXPECT_EQ(error_key("decoding", {{"scorer", "snapkv"}, {"window_size", 8}, {"compression_interval", 9},
+                                   {"hidden_states_buffer_size", 8}}),
+            "<no error>");
+  EXPECT_EQ(error_key("decoding", {{"scorer", "knorm"}, {"compression_interval", 1},
+                                   {"hidden_states_buffer_size", 0}}),
+            "<no error>");
+  EXPECT_EQ(error_key("decoding", {{"target_size", 0}}), "params.target_size");
+  EXPECT_EQ(error_key("decoding", {{"compression_interval", 0}}), "params.compression_interval");
+  EXPECT_EQ(error_key("decoding", {{"scorer", "h2o"}}), "params.scorer");
+  EXPECT_EQ(error_key("decoding", {{"compression_ratio", 0.5}}), "params.compression_ratio");
+  EXPECT_EQ(error_key("decoding", {{"scorer", "knorm"}, {"window_size", 8}}), "params.window_size");
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <filesystem>
 #include <fstream>
 
@@ -78,6 +80,38 @@ TEST(Rescoring, LongBenchV2ResultsMatchOfficialResultPy) {
     EXPECT_NE(std::string(e.what()).find("judge"), std::string::npos) << e.what();
   }
   std::filesystem::remove(bad);
+}
+
+// LongBench v2 with cot: true: each row's prediction is the answer generation's output, scored by
+// longbench_v2_accuracy (pred.py's extract_answer) and averaged per task as the report does. On the crafted CoT
+// answers of tools/fixtures/parity/longbench_v2_result.py, the mean overall and per difficulty / length group,
+// rounded to one place as result.py prints it, equals result.py's figures to 0.01 points.
+TEST(Rescoring, LongBenchV2CotAnswersScoredInRunMatchResultPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/longbench_v2/expected.jsonl");
+  const auto it = std::find_if(cases.begin(), cases.end(), [](const nlohmann::json& c) {
+    return c.at("task").get<std::string>() == "mymodel_cot";
+  });
+  ASSERT_NE(it, cases.end());
+  auto scorer = make_scorer("longbench_v2_accuracy");
+  std::map<std::string, std::pair<double, int>> groups;  // name -> (sum of scores, rows)
+  for (const auto& row : testing::read_jsonl(dir + "/" + it->at("file").get<std::string>())) {
+    const double s = 100.0 * scorer->score(row.at("response").get<std::string>(), {"?"},
+                                           {{"answer", row.at("answer")}, {"difficulty", row.at("difficulty")},
+                                            {"length", row.at("length")}});
+    const std::string difficulty = row.at("difficulty") == "easy" ? "easy" : "hard";
+    const std::string length = row.at("length") == "short" ? "short" : row.at("length") == "medium" ? "medium" : "long";
+    for (const std::string& g : {std::string("overall"), difficulty, length}) {
+      groups[g].first += s;
+      groups[g].second += 1;
+    }
+  }
+  auto rounded = [&](const std::string& g) {
+    return std::round(10.0 * groups.at(g).first / groups.at(g).second) / 10.0;  // no .x5 ties in these figures
+  };
+  EXPECT_EQ(groups.at("overall").second, 11);
+  EXPECT_NEAR(rounded("overall"), it->at("score").get<double>(), 0.01);
+  for (const auto& [name, value] : it->at("breakdown").items()) EXPECT_NEAR(rounded(name), value.get<double>(), 0.01) << name;
 }
 
 // RULER <task>.jsonl (scripts/pred/call_api.py's format): the score and null count NVIDIA/RULER's own evaluate.py

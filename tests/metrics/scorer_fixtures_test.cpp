@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace loom::metrics {
@@ -59,6 +60,35 @@ TEST(ScorerFixtures, EveryKnownMetricHasFixtures) {
   for (const auto& file : scorer_fixture_files())
     for (const auto& c : testing::read_jsonl(file)) ++seen[c.at("metric").get<std::string>()];
   for (const auto& name : known_metrics()) EXPECT_GE(seen[name], 20) << name;
+}
+
+// BAMBOO senhallu / abshallu: the official task score is sklearn's F1 over the task, which the aggregation of
+// bamboo_hallu rebuilds from the two per-sample metrics; sets and values from BAMBOO's evaluate.py
+// (tools/fixtures/parity/bamboo_eval.py), to 0.01 points.
+TEST(ScorerFixtures, BambooHallucinationF1MatchesEvaluatePy) {
+  std::ifstream in(testing::fixture_dir() + "/bamboo_f1_sets.json");
+  ASSERT_TRUE(in);
+  const nlohmann::json sets = nlohmann::json::parse(in);
+  ASSERT_GE(sets.size(), 5u);
+  const auto hallu = make_scorer("bamboo_hallu");
+  const auto said_yes = make_scorer("bamboo_hallu_said_yes");
+  ASSERT_NE(hallu->aggregation(), nullptr);
+  EXPECT_EQ(said_yes->aggregation(), hallu->aggregation());
+  for (const auto& set : sets) {
+    std::vector<TaskSample> samples;
+    const auto predictions = set.at("predictions").get<std::vector<std::string>>();
+    const auto references = set.at("references").get<std::vector<std::string>>();
+    for (size_t i = 0; i < predictions.size(); ++i) {
+      TaskSample s;
+      s.index = static_cast<int64_t>(i);
+      s.metric_scores["bamboo_hallu"] = 100 * hallu->score(predictions[i], {references[i]}, nlohmann::json::object());
+      s.metric_scores["bamboo_hallu_said_yes"] =
+          100 * said_yes->score(predictions[i], {references[i]}, nlohmann::json::object());
+      samples.push_back(s);
+    }
+    EXPECT_NEAR(hallu->aggregation()->task_score("senhallu", samples), set.at("f1").get<double>(), 0.01)
+        << set.dump();
+  }
 }
 
 TEST(ScorerRegistry, UnknownMetricIsAnInputError) {

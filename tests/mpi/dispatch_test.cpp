@@ -233,6 +233,70 @@ TEST(Dispatch, FollowUpGenerationJoinsThePrediction) {
   EXPECT_TRUE(failed[0].prediction.empty());
 }
 
+TEST(Dispatch, ChainedGenerationRunsOnTheFirstOutput) {
+  // LongBench v2 cot: the second generation's input is the tokenized chain_before + first output + chain_after,
+  // submitted once the first is done; the prediction is its output, first_output the first's.
+  loom::testing::FakeEngine engine(0, 4);
+  PromptTable prompts;
+  Prompt cot;
+  cot.input_ids = {1, 2, 3, 4, 5};
+  cot.chain_before = "Q: ";
+  cot.chain_after = " A:";
+  cot.chain_add_special_tokens = true;
+  cot.chain_max_new_tokens = 7;
+  cot.chain_tokens = 6;
+  std::vector<std::pair<std::string, bool>> encoded;
+  const worker::TextEncoder encode = [&](const std::string& text, bool special) {
+    encoded.emplace_back(text, special);
+    if (text.find("len=9") != std::string::npos) throw std::runtime_error("no such token");
+    return std::vector<int32_t>(text.size(), 9);  // one id per byte: the fake engine's output shows the length
+  };
+  WorkItem item;
+  item.sample_key = "LongBench_v2/longbench_v2/0/0/full";
+  item.prompt_id = prompts.add(cot);
+  item.generation.max_new_tokens = 1024;
+  EXPECT_EQ(protocol::item_tokens(prompts.at(item.prompt_id), item), 6 + 1024 + 7);  // the chained input is larger
+  const auto outcomes = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {item}), 0, 0, encode);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].ok) << outcomes[0].error;
+  EXPECT_EQ(outcomes[0].first_output, "len=5 first=1");
+  EXPECT_EQ(outcomes[0].prediction, "len=19 first=9");  // "Q: " + "len=5 first=1" + " A:"
+  EXPECT_EQ(outcomes[0].cost.input_tokens, 5);          // the row's context length stays the first prompt's
+  EXPECT_EQ(outcomes[0].cost.output_tokens, 6);
+  ASSERT_EQ(encoded.size(), 1u);
+  EXPECT_EQ(encoded[0], std::make_pair(std::string("Q: len=5 first=1 A:"), true));
+  // Two submissions: the chained request waits for the first output; it has no prompt identity and its own budget.
+  ASSERT_EQ(engine.batches().size(), 2u);
+  EXPECT_EQ(engine.batches()[1], std::vector<std::string>{item.sample_key + "#chain"});
+  EXPECT_EQ(engine.batch_prompt_ids()[1], std::vector<int64_t>{-1});
+
+  // A chained input that cannot be tokenized, a worker without a tokenizer, a failed first generation: failed
+  // outcomes with the reason (the first output kept where there is one).
+  Prompt short_prompt = cot;
+  short_prompt.input_ids = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  WorkItem bad = item;
+  bad.sample_key = "LongBench_v2/longbench_v2/0/1/full";
+  bad.prompt_id = prompts.add(short_prompt);
+  const auto bad_outcome = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {bad}), 0, 0, encode);
+  EXPECT_FALSE(bad_outcome[0].ok);
+  EXPECT_NE(bad_outcome[0].error.find("chained generation failed: its input could not be tokenized: no such token"),
+            std::string::npos) << bad_outcome[0].error;
+  EXPECT_EQ(bad_outcome[0].first_output, "len=9 first=1");
+  const auto no_encoder = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {item}), 0, 0);
+  EXPECT_FALSE(no_encoder[0].ok);
+  EXPECT_NE(no_encoder[0].error.find("no tokenizer"), std::string::npos) << no_encoder[0].error;
+  WorkItem failing = item;
+  failing.sample_key = "LongBench_v2/longbench_v2/0/2/fail";
+  const auto failed = worker::run_batch(engine, loom::protocol::pack_assignment(prompts, {failing}), 0, 0, encode);
+  EXPECT_FALSE(failed[0].ok);
+  EXPECT_EQ(failed[0].error, "fake engine: out of memory");
+  EXPECT_TRUE(failed[0].first_output.empty());
+
+  // pred.py strips the chain of thought (Python's str.strip()).
+  EXPECT_EQ(worker::strip_output(" \n\tThe answer is (A).\r\n \x1f"), "The answer is (A).");
+  EXPECT_EQ(worker::strip_output(" \n "), "");
+}
+
 TEST(Dispatch, TensorParallelGroupsOfTwo) {
   if (Comm::world().size() % 2 != 0) GTEST_SKIP() << "needs an even number of ranks";
   const RunResult result = run_job(2, 60, 1, -1);

@@ -21,6 +21,36 @@ TEST(WorkMessages, PromptRoundTrip) {
   EXPECT_EQ(back.followup_ids, prompt.followup_ids);
   EXPECT_EQ(back.followup_prefix, " [fact: ");
   EXPECT_EQ(back.followup_suffix, "]");
+  EXPECT_FALSE(back.has_chain());
+}
+
+TEST(WorkMessages, ChainedPromptAndItsOutcomeRoundTrip) {
+  Prompt prompt;
+  prompt.input_ids = {1, 2, 3};
+  prompt.chain_before = "<|user|>Letâs think step by step: ";
+  prompt.chain_after = "\n\nBased on the above ...<|assistant|>";
+  prompt.chain_add_special_tokens = true;
+  prompt.chain_max_new_tokens = 128;
+  prompt.chain_tokens = 57;
+  const Prompt back = mpi::from_bytes<Prompt>(mpi::to_bytes(prompt));
+  EXPECT_TRUE(back.has_chain());
+  EXPECT_EQ(back.chain_before, prompt.chain_before);
+  EXPECT_EQ(back.chain_after, prompt.chain_after);
+  EXPECT_TRUE(back.chain_add_special_tokens);
+  EXPECT_EQ(back.chain_max_new_tokens, 128);
+  EXPECT_EQ(back.chain_tokens, 57);
+  WorkItem item;
+  item.generation.max_new_tokens = 1024;
+  // The chained generation runs after the first: the item needs the larger of the two in KV room.
+  EXPECT_EQ(item_tokens(back, item), 57 + 1024 + 128);
+  prompt.input_ids.assign(2000, 5);
+  EXPECT_EQ(item_tokens(prompt, item), 2000 + 1024);
+  WorkOutcome outcome;
+  outcome.prediction = "The correct answer is (B)";
+  outcome.first_output = "The fee is 2 dollars, so B.";
+  const WorkOutcome out = mpi::from_bytes<WorkOutcome>(mpi::to_bytes(outcome));
+  EXPECT_EQ(out.prediction, outcome.prediction);
+  EXPECT_EQ(out.first_output, outcome.first_output);
 }
 
 TEST(WorkMessages, WorkItemRoundTrip) {

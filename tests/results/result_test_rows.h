@@ -41,6 +41,7 @@ inline ResultRow make_test_row(int i, const std::string& method = "full") {
   r.fingerprint = "model=m" + std::to_string(i % 2) + ";tokenizer=t;generation=g;prompt=p" + std::to_string(i) +
                   ";method=" + method + ";version=v";
   r.attempts = 1 + i % 3;
+  if (i % 2 == 1) r.first_output = "Let me think step by step about row " + std::to_string(i) + " — 思考";
   return r;
 }
 
@@ -55,7 +56,7 @@ inline bool same_row(const ResultRow& a, const ResultRow& b) {
   return a.sample_key == b.sample_key && a.benchmark == b.benchmark && a.task == b.task &&
          a.capability == b.capability && a.metric == b.metric && a.sample_id == b.sample_id &&
          a.sample_index == b.sample_index && a.target_length == b.target_length &&
-         a.context_length == b.context_length && a.prediction == b.prediction &&
+         a.context_length == b.context_length && a.prediction == b.prediction && a.first_output == b.first_output &&
          a.references_json == b.references_json && a.metadata_json == b.metadata_json && a.method == b.method &&
          a.method_params_json == b.method_params_json && same_cost(a.cost, b.cost) && a.rank == b.rank &&
          a.group == b.group && a.status == b.status && a.error == b.error && a.finished_unix == b.finished_unix &&

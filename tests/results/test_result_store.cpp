@@ -65,7 +65,7 @@ TEST(RowCodec, RoundTripsEveryField) {
 TEST(RowCodec, DecodesRowsOfJournalsBeforeTheCostRecord) {
   // Versions 1-3 (older builds' journals) decode with the defaults of what they lack: prefill_shared_by 1 (all),
   // no fingerprint and one attempt (1, 2), prefill_block_density 1 (1).
-  ResultRow row = make_test_row(5);
+  ResultRow row = make_test_row(6);  // no first_output (versions before 5 have none)
   row.cost.prefill_shared_by = 1;
   auto v3 = decode_row(testing::encode_row_before_cost_record(row, 3));
   ASSERT_TRUE(v3);
@@ -82,8 +82,29 @@ TEST(RowCodec, DecodesRowsOfJournalsBeforeTheCostRecord) {
   row.attempts = 1;
   EXPECT_TRUE(same_row(row, *v1));
   std::string unknown = testing::encode_row_before_cost_record(row, 1);
-  unknown[0] = static_cast<char>(5);  // a version this build does not know
+  unknown[0] = static_cast<char>(6);  // a version this build does not know
   EXPECT_FALSE(decode_row(unknown));
+}
+
+// Version 5 adds first_output (a chained generation's first output) after attempts; version 4 rows (journals of
+// builds before 2026-12-07) decode with none.
+TEST(RowCodec, FirstOutputRoundTripsAndVersion4RowsHaveNone) {
+  ResultRow row = make_test_row(3);
+  ASSERT_FALSE(row.first_output.empty());
+  auto decoded = decode_row(encode_row(row));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->first_output, row.first_output);
+  row.first_output.clear();
+  const std::string v5 = encode_row(row);
+  // v5: ... attempts, first_output (u32 length 0 here), then the cost record (u32 count, u32 length, first name).
+  const size_t name_at = v5.find(cost_columns().front().name);
+  ASSERT_NE(name_at, std::string::npos);
+  const size_t first_output_at = name_at - 12;
+  std::string v4 = v5.substr(0, first_output_at) + v5.substr(first_output_at + 4);
+  v4[0] = static_cast<char>(4);
+  auto old = decode_row(v4);
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(same_row(row, *old));
 }
 
 // The journal writes the cost record from cost_columns(), by name: every column is in the bytes and comes back.
@@ -92,7 +113,7 @@ TEST(RowCodec, EveryCostColumnRoundTripsByName) {
   const auto& columns = cost_columns();
   for (size_t i = 0; i < columns.size(); ++i) set_cost_value(row.cost, columns[i].field, 11.0 + 3.0 * i);
   const std::string bytes = encode_row(row);
-  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 4);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 5);
   for (const CostColumn& column : columns) EXPECT_NE(bytes.find(column.name), std::string::npos) << column.name;
   auto decoded = decode_row(bytes);
   ASSERT_TRUE(decoded);
@@ -174,6 +195,7 @@ TEST(ResultsFileLayout, ReadsAFileWrittenBeforeTheCostRecord) {
   for (int i = 0; i < 12; ++i) {
     ResultRow want = make_test_row(i);
     want.cost.prefill_shared_by = 1;
+    want.first_output.clear();  // no first_output column before 2026-12-07: read as empty
     EXPECT_TRUE(same_row(contents.rows[i], want)) << i;
   }
   EXPECT_EQ(contents.attributes.git_commit, "0123456789abcdef");

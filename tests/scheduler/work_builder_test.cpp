@@ -156,3 +156,54 @@ TEST(WorkBuilder, QuestionAgnosticNeedsASeparableQuestion) {
     EXPECT_NE(std::string(e.what()).find("LEval task coursera"), std::string::npos) << e.what();
   }
 }
+
+// LongBench v2 with options.cot: the first prompt ends with the CoT cue and leaves room for 1024 new tokens; the
+// chained answer prompt is rendered through the model's chat template around the first output's place, counted
+// for the KV room and the cost, and both modes of a sweep carry it (the split prompt too). A max_context where the
+// answer prompt cannot fit beside its 128 new tokens makes the sample's rows failed, with the reason.
+TEST(WorkBuilder, ChainOfThoughtPromptsCarryTheChainedAnswerPrompt) {
+  const std::string cot = R"(
+name: cot
+model:
+  path: ../fixtures/models/llama3_tiny
+  device: cpu
+benchmarks:
+  - name: LongBench_v2
+    tasks: [longbench_v2]
+    data_dir: ../fixtures/benchmarks/longbench_v2_cot
+    options: {cot: true}
+acceleration:
+  - full
+  - {name: snapkv, params: {compression_ratio: 0.5}, query_aware: false}
+)";
+  const PreparedWork work = prepare(cot);
+  ASSERT_EQ(work.items.size(), 6u);
+  ASSERT_TRUE(work.unprepared.empty());
+  for (const loom::protocol::WorkItem& item : work.items) {
+    const loom::protocol::Prompt& prompt = work.prompts.at(item.prompt_id);
+    EXPECT_EQ(item.generation.max_new_tokens, 1024) << item.sample_key;
+    ASSERT_TRUE(prompt.has_chain()) << item.sample_key;
+    EXPECT_EQ(prompt.chain_max_new_tokens, 128);
+    EXPECT_FALSE(prompt.chain_add_special_tokens);  // the chat template wrote the special tokens
+    EXPECT_EQ(prompt.chain_before.rfind("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nPlease read", 0),
+              0u) << prompt.chain_before;
+    EXPECT_NE(prompt.chain_before.find("The text is too long and omitted here."), std::string::npos);
+    EXPECT_EQ(prompt.chain_before.substr(prompt.chain_before.size() - 28), "Let\xe2\x80\x99s think step by step: ");
+    EXPECT_EQ(prompt.chain_after.rfind("\n\nBased on the above, what is the single, most likely answer choice?", 0),
+              0u) << prompt.chain_after;
+    EXPECT_EQ(prompt.chain_after.substr(prompt.chain_after.size() - 57),
+              "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    EXPECT_GT(prompt.chain_tokens, 100);  // 231 and 237 with the fixture's tokenizer
+    EXPECT_LT(prompt.chain_tokens, 400);
+    EXPECT_EQ(item.method.query_aware, prompt.question_tokens == 0) << item.sample_key;
+  }
+  // The chain of thought's budget set to 8 by the job: the first prompt fits 200 tokens (middle-truncated), the
+  // answer prompt (about 230 tokens) cannot fit beside its 128.
+  std::string tight = cot + "generation: {max_new_tokens: 8}\n";
+  tight.replace(tight.find("  device: cpu\n"), 14, "  device: cpu\n  max_context: 200\n");
+  const PreparedWork failed = prepare(tight);
+  EXPECT_TRUE(failed.items.empty());
+  ASSERT_EQ(failed.unprepared.size(), 6u);
+  EXPECT_NE(failed.unprepared[0].error.find("the chained prompt alone"), std::string::npos)
+      << failed.unprepared[0].error;
+}

@@ -90,3 +90,58 @@ TEST(OpenAiRequest, BadRequestsNameTheKey) {
   const auto [key, message] = refusal(json{{"prompt", "x"}, {"max_tokens", "4"}});
   EXPECT_EQ(message, "max_tokens: expected an integer from 1 to 1048576, got \"4\"");
 }
+
+namespace {
+
+std::string embedding_refusal(const json& body) {
+  try {
+    loom::serve::parse_embedding_request(body, 4096);
+  } catch (const RequestError& e) {
+    return e.key() + " | " + e.what();
+  }
+  ADD_FAILURE() << "accepted: " << body.dump();
+  return "";
+}
+
+}  // namespace
+
+TEST(OpenAiEmbeddingRequest, EveryInputForm) {
+  auto one = loom::serve::parse_embedding_request({{"input", "hello"}, {"model", "m"}}, 4096);
+  EXPECT_EQ(one.texts, std::vector<std::string>{"hello"});
+  EXPECT_TRUE(one.single);
+  EXPECT_EQ(one.model, "m");
+  EXPECT_FALSE(one.base64);
+  EXPECT_EQ(one.pooling, loom::serve::EmbeddingPooling::kDefault);
+  auto texts = loom::serve::parse_embedding_request({{"input", {"a", "b"}}, {"encoding_format", "base64"}}, 4096);
+  EXPECT_EQ(texts.texts, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(texts.single);
+  EXPECT_TRUE(texts.base64);
+  auto ids = loom::serve::parse_embedding_request({{"input", {1, 2, 3}}, {"loom_pooling", "last"}}, 4096);
+  EXPECT_EQ(ids.token_ids, (std::vector<std::vector<int32_t>>{{1, 2, 3}}));
+  EXPECT_TRUE(ids.single);
+  EXPECT_EQ(ids.pooling, loom::serve::EmbeddingPooling::kLast);
+  auto many = loom::serve::parse_embedding_request({{"input", {{1, 2}, {3}}}, {"dimensions", 256}}, 4096);
+  EXPECT_EQ(many.token_ids, (std::vector<std::vector<int32_t>>{{1, 2}, {3}}));
+  EXPECT_EQ(many.size(), 2u);
+  EXPECT_EQ(many.dimensions, 256);
+}
+
+TEST(OpenAiEmbeddingRequest, BadRequestsNameTheKey) {
+  EXPECT_EQ(embedding_refusal({{"model", "m"}}).rfind("input | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", ""}}).rfind("input | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", json::array()}}).rfind("input | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", 7}}).rfind("input | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {"a", 3}}}).rfind("input[1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {"a", ""}}}).rfind("input[1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {1, 5000}}}).rfind("input[1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {{1}, {2, -1}}}}).rfind("input[1][1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {{1}, json::array()}}}).rfind("input[1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {{1}, "a"}}}).rfind("input[1] | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", {true}}}).rfind("input[0] | ", 0), 0u);
+  EXPECT_NE(embedding_refusal({{"input", "a"}, {"encoding_format", "int8"}}).find("encoding_format | "),
+            std::string::npos);
+  EXPECT_EQ(embedding_refusal({{"input", "a"}, {"loom_pooling", "max"}}).rfind("loom_pooling | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", "a"}, {"dimensions", 0}}).rfind("dimensions | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal({{"input", "a"}, {"model", 3}}).rfind("model | ", 0), 0u);
+  EXPECT_EQ(embedding_refusal(json::array()).rfind(" | ", 0), 0u);
+}

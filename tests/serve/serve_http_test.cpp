@@ -11,6 +11,10 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -157,6 +161,141 @@ TEST_F(ServeHttp, ConcurrentRequestsEachGetTheirOwnAnswer) {
     const auto alone = post("/v1/completions", {{"prompt", prompts[p]}, {"max_tokens", 10}, {"temperature", 0}});
     EXPECT_EQ(body["loom"]["output_ids"], alone.second["loom"]["output_ids"]) << "prompt " << p;
   }
+}
+
+// /v1/embeddings against tests/fixtures/serve/embeddings.json (tools/fixtures/make_embedding_fixtures.py:
+// transformers' last_hidden_state of models/tiny-loom, mean- or last-pooled, L2-normalised).
+json embedding_fixture() {
+  std::ifstream in(std::string(LOOM_SOURCE_DIR) + "/tests/fixtures/serve/embeddings.json");
+  return json::parse(in);
+}
+
+std::vector<float> base64_floats(const std::string& text) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<uint8_t> bytes;
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    bits = (bits << 6) | static_cast<uint32_t>(alphabet.find(c));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes.push_back(static_cast<uint8_t>(bits >> count));
+    }
+  }
+  std::vector<float> out(bytes.size() / 4);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint32_t word = uint32_t{bytes[4 * i]} | uint32_t{bytes[4 * i + 1]} << 8 | uint32_t{bytes[4 * i + 2]} << 16 |
+                          uint32_t{bytes[4 * i + 3]} << 24;
+    std::memcpy(&out[i], &word, 4);
+  }
+  return out;
+}
+
+void expect_close(const json& got, const json& want, const std::string& what) {
+  const auto a = got.get<std::vector<double>>();
+  const auto b = want.get<std::vector<double>>();
+  ASSERT_EQ(a.size(), b.size()) << what;
+  double worst = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+    norm += a[i] * a[i];
+  }
+  EXPECT_LT(worst, 1e-5) << what << ": largest difference from transformers";
+  EXPECT_NEAR(norm, 1.0, 1e-5) << what << ": squared L2 norm";
+}
+
+TEST_F(ServeHttp, EmbeddingsOfTextsEqualTransformersMeanPooled) {
+  const json fixture = embedding_fixture();
+  json texts = json::array();
+  int64_t tokens = 0;
+  for (const auto& c : fixture["cases"]) {
+    if (!c.contains("text")) continue;
+    texts.push_back(c["text"]);
+    tokens += static_cast<int64_t>(c["ids"].size());
+  }
+  ASSERT_EQ(texts.size(), 3u);
+  const auto [status, body] = post("/v1/embeddings", {{"model", "tiny-loom"}, {"input", texts}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["object"], "list");
+  EXPECT_EQ(body["model"], "tiny-loom");
+  EXPECT_EQ(body["usage"]["prompt_tokens"], tokens);  // the tokenizer gives transformers' ids (BOS included)
+  EXPECT_EQ(body["usage"]["total_tokens"], tokens);
+  ASSERT_EQ(body["data"].size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(body["data"][i]["object"], "embedding");
+    EXPECT_EQ(body["data"][i]["index"], i);
+    EXPECT_EQ(body["data"][i]["embedding"].size(), 256u);  // hidden_size
+    expect_close(body["data"][i]["embedding"], fixture["cases"][i]["mean"], "text " + std::to_string(i));
+  }
+}
+
+TEST_F(ServeHttp, EmbeddingsOfTokenArraysMeanAndLast) {
+  const json fixture = embedding_fixture();
+  const json a = fixture["cases"][3], b = fixture["cases"][4];
+  ASSERT_FALSE(a.contains("text"));
+  const auto [status, mean] = post("/v1/embeddings", {{"input", {a["ids"], b["ids"]}}});
+  ASSERT_EQ(status, 200) << mean.dump();
+  expect_close(mean["data"][0]["embedding"], a["mean"], "ids 0 mean");
+  expect_close(mean["data"][1]["embedding"], b["mean"], "ids 1 mean");
+  EXPECT_EQ(mean["usage"]["prompt_tokens"], a["ids"].size() + b["ids"].size());
+  const auto [status_last, last] = post("/v1/embeddings", {{"input", {a["ids"], b["ids"]}}, {"loom_pooling", "last"}});
+  ASSERT_EQ(status_last, 200) << last.dump();
+  expect_close(last["data"][0]["embedding"], a["last"], "ids 0 last");
+  expect_close(last["data"][1]["embedding"], b["last"], "ids 1 last");
+  const auto [status_one, one] = post("/v1/embeddings", {{"input", b["ids"]}});  // one flat array: one input
+  ASSERT_EQ(status_one, 200) << one.dump();
+  ASSERT_EQ(one["data"].size(), 1u);
+  expect_close(one["data"][0]["embedding"], b["mean"], "flat ids");
+}
+
+TEST_F(ServeHttp, EmbeddingsKeepTheBatchOrder) {
+  const json fixture = embedding_fixture();
+  // Reversed, with a repeat: data[i] is input[i]'s vector whatever shares its forward.
+  const json input = {fixture["cases"][2]["text"], fixture["cases"][0]["text"], fixture["cases"][2]["text"],
+                      fixture["cases"][1]["text"]};
+  const auto [status, body] = post("/v1/embeddings", {{"input", input}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["data"].size(), 4u);
+  const int want[] = {2, 0, 2, 1};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(body["data"][i]["index"], i);
+    expect_close(body["data"][i]["embedding"], fixture["cases"][want[i]]["mean"], "batch entry " + std::to_string(i));
+  }
+}
+
+TEST_F(ServeHttp, Base64EmbeddingsDecodeToTheFloats) {
+  const json input = {"first text", "a second, longer text to embed"};
+  const auto [s1, floats] = post("/v1/embeddings", {{"input", input}});
+  const auto [s2, packed] = post("/v1/embeddings", {{"input", input}, {"encoding_format", "base64"}});
+  ASSERT_EQ(s1, 200) << floats.dump();
+  ASSERT_EQ(s2, 200) << packed.dump();
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(packed["data"][i]["embedding"].is_string());
+    const std::vector<float> decoded = base64_floats(packed["data"][i]["embedding"].get<std::string>());
+    EXPECT_EQ(decoded, floats["data"][i]["embedding"].get<std::vector<float>>());
+    EXPECT_EQ(decoded.size(), 256u);
+  }
+}
+
+TEST_F(ServeHttp, BadEmbeddingRequestsAre400WithTheKey) {
+  const auto expect_refused = [](const json& request, int code, const std::string& param) {
+    const auto [status, body] = post("/v1/embeddings", request);
+    EXPECT_EQ(status, code) << request.dump() << " -> " << body.dump();
+    EXPECT_EQ(body["error"]["param"], param) << body.dump();
+    EXPECT_EQ(body["error"]["type"], "invalid_request_error");
+  };
+  expect_refused({{"input", {1, 4096}}}, 400, "input[1]");
+  expect_refused({{"input", {"ok", ""}}}, 400, "input[1]");
+  expect_refused({{"model", "tiny-loom"}}, 400, "input");
+  expect_refused({{"input", "x"}, {"encoding_format", "int8"}}, 400, "encoding_format");
+  expect_refused({{"input", "x"}, {"dimensions", 64}}, 400, "dimensions");
+  expect_refused({{"input", "x"}, {"loom_pooling", "max"}}, 400, "loom_pooling");
+  expect_refused({{"input", "x"}, {"model", "other"}}, 404, "model");
+  expect_refused({{"input", std::vector<int>(9000, 5)}}, 400, "input");  // longer than the 8192-token context
+  const auto [status, body] = post("/v1/embeddings", {{"input", "x"}, {"dimensions", 256}});
+  EXPECT_EQ(status, 200) << body.dump();
 }
 
 TEST(ServeProcessLifetime, SigtermStopsItCleanly) {

@@ -250,6 +250,15 @@ loom::worker::EngineSetup create_api_engine(const loom::scheduler::JobConfig& jo
   return setup;
 }
 
+// The model's tokenizer for chained generations' inputs (worker_loop.h), loaded on first use: most jobs have none.
+loom::worker::TextEncoder chained_input_encoder(const std::filesystem::path& model_dir) {
+  auto tokenizer = std::make_shared<std::unique_ptr<loom::text::Tokenizer>>();
+  return [model_dir, tokenizer](const std::string& text, bool add_special_tokens) {
+    if (!*tokenizer) *tokenizer = loom::text::load_tokenizer(model_dir);
+    return (*tokenizer)->encode(text, add_special_tokens);
+  };
+}
+
 // Phase 4 (every rank): creates the engine (unless rank 0 could not prepare the job) and runs the worker loop until
 // the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
 void run_worker(const Comm& world, const RankLayout& layout, const loom::scheduler::JobConfig& job,
@@ -264,8 +273,9 @@ void run_worker(const Comm& world, const RankLayout& layout, const loom::schedul
       engine.error = "the job could not be prepared: " + rank0_error;
     }
     const std::string load_error = loom::worker::agree_on_load(layout.group, engine.error);
-    loom::worker::run_worker_loop(world, layout.group, engine.engine.get(), load_error,
-                                  {layout.group_index, 0, loom::mpi::WaitPolicy::patient()});
+    loom::worker::run_worker_loop(
+        world, layout.group, engine.engine.get(), load_error,
+        {layout.group_index, 0, loom::mpi::WaitPolicy::patient(), chained_input_encoder(job.model.path)});
   } catch (const std::exception& e) {
     spdlog::critical("worker failed: {}; aborting (stored rows are kept; rerun to resume)", e.what());
     world.abort(1);

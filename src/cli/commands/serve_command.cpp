@@ -1,7 +1,8 @@
 // `loom_mpi serve --model DIR [--host 127.0.0.1] [--port 8000] [--name NAME] [--device auto|cpu|cuda]
-//  [--dtype ...] [--max-batch-size N] [--max-context N]`
-// Serves one model directory over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/models) with the
-// engine and acceleration methods of `run`: a request picks its KV method with `loom_method: {name, params}`.
+//  [--dtype ...] [--max-batch-size N] [--max-context N] [--embedding-pooling mean|last]`
+// Serves one model directory over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/embeddings,
+// /v1/models) with the engine and acceleration methods of `run`: a request picks its KV method with
+// `loom_method: {name, params}`.
 // Prints "loom_mpi serve: listening on http://HOST:PORT" on stdout once it accepts connections (--port 0 picks a
 // free port) and stops cleanly on SIGINT or SIGTERM. docs/api-backend.md describes the endpoints.
 #include "cli/commands/exit_status.h"
@@ -36,6 +37,7 @@ struct ServeOptions {
   std::string dtype = "auto";
   int32_t max_batch_size = 8;
   int64_t max_context = 0;
+  std::string embedding_pooling = "mean";
 };
 
 volatile std::sig_atomic_t stop_signal = 0;
@@ -61,7 +63,8 @@ void run_serve(const ServeOptions& opts) {
       loom::text::load_tokenizer(opts.model),
       loom::text::load_chat_template(opts.model),
       opts.max_context > 0 ? opts.max_context : card.max_position_embeddings,
-      card.vocab_size};
+      card.vocab_size,
+      opts.embedding_pooling == "last" ? loom::model::HiddenPooling::kLast : loom::model::HiddenPooling::kMean};
   if (served.name.empty()) served.name = "model";
   const std::string device = served.engine->device_description();
   loom::serve::OpenAiServer server(std::move(served));
@@ -100,5 +103,9 @@ void loom_cli_add_serve(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-context", opts->max_context, "prompt + output tokens (default: config.json's)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--embedding-pooling", opts->embedding_pooling,
+                  "/v1/embeddings: mean over the tokens' final hidden states, or the last token's (default mean; a "
+                  "request's loom_pooling overrides)")
+      ->check(CLI::IsMember({"mean", "last"}));
   cmd->callback([opts]() { run_serve(*opts); });
 }

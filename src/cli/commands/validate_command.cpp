@@ -57,6 +57,11 @@ void dump_prompts(const PreparedWork& work, const std::string& path) {
                            {"ignore_eos", item.generation.ignore_eos},
                            {"prefill_chunk_size", item.generation.prefill_chunk_size}};
     if (!prompt.followup_ids.empty()) line["followup_ids"] = prompt.followup_ids;
+    if (prompt.has_chain()) {  // the chained generation's input text around the first output, and its budget
+      line["chain_before"] = prompt.chain_before;
+      line["chain_after"] = prompt.chain_after;
+      line["chain_max_new_tokens"] = prompt.chain_max_new_tokens;
+    }
     out << line.dump() << '\n';
   }
   if (!out) throw loom::InputError(path, 0, "--dump-prompts", "a file that can be written (write failed)");

@@ -75,5 +75,9 @@ std::vector<ScorerEntry> nthread_scorers();
 std::vector<ScorerEntry> longins_scorers();
 std::vector<ScorerEntry> ada_leval_scorers();
 std::vector<ScorerEntry> loogle_scorers();
+std::vector<ScorerEntry> clongeval_scorers();
+std::vector<ScorerEntry> nolima_scorers();
+std::vector<ScorerEntry> bamboo_scorers();
+std::vector<ScorerEntry> longhealth_scorers();
 
 }  // namespace loom::metrics

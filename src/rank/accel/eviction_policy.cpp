@@ -2,6 +2,7 @@
 #include "rank/accel/eviction_policy.h"
 
 #include "common/error.h"
+#include "kernels/rope.h"
 #include "rank/accel/block_selection.h"
 #include "rank/accel/cam_merge.h"
 #include "rank/accel/critical_scores.h"
@@ -50,6 +51,23 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
                                               cache->logical_length(), decode_spare_rows(context_, total));
   }
   at::Tensor scores = score_tokens(settings_.scorer, inputs);
+  if (settings_.critical && settings_.layout == BudgetLayout::kAdaKV) {
+    // CriticalAdaKV: head budgets over the whole group's heads (all-gathered under TP), stages on this rank's heads.
+    const at::Tensor safeguarded = adakv_safeguarded(scores, n_kept, settings_.alpha_safeguard);
+    std::vector<int64_t> budgets;
+    if (context_.tp != nullptr && context_.tp->size() > 1) {
+      const std::vector<int64_t> all = adakv_head_budgets(context_.tp->all_gather(safeguarded.contiguous(), 0), n_kept);
+      const auto first = static_cast<std::ptrdiff_t>(context_.tp->rank() * kv_heads);
+      budgets.assign(all.begin() + first, all.begin() + first + kv_heads);
+    } else {
+      budgets = adakv_head_budgets(safeguarded, n_kept);
+    }
+    const std::vector<at::Tensor> kept =
+        critical_adakv_kept(safeguarded, values, summary.o_proj_weight, context_.shape.num_heads, budgets,
+                            settings_.first_stage_ratio, settings_.critical_epsilon);
+    return PerHeadVarlenCache::from_selection(keys, values, kept, cache->logical_length(),
+                                              decode_spare_rows(context_, total));
+  }
   if (settings_.critical) {
     // kvpress: int((1 - r) * T * first_stage_ratio), at least 1; with max_capacity_prompt, n_kept stands for
     // (1 - r) * T.
@@ -90,8 +108,37 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
     const int64_t start_budget = static_cast<int64_t>(std::ceil(settings_.start_budget_ratio * total));
     values = cam_merge_values(values, attn_score, queries.size(1), start_budget, settings_.seed);
   }
+  if (settings_.rerotate) return rerotated(keys, values, kept, summary.rope_inv_freq, total);
   return PerHeadVarlenCache::from_selection(keys, values, kept, cache->logical_length(),
                                             decode_spare_rows(context_, total));
+}
+
+std::unique_ptr<model::LayerKVCache> EvictionPolicy::rerotated(const at::Tensor& keys, const at::Tensor& values,
+                                                               const std::vector<at::Tensor>& kept,
+                                                               const at::Tensor& inv_freq, int64_t total) const {
+  LOOM_CHECK(inv_freq.defined(), "key re-rotation needs the layer's RoPE frequencies in the prefill summary");
+  std::vector<at::Tensor> rotated_keys, kept_values, renumbered;
+  for (size_t h = 0; h < kept.size(); ++h) {
+    const at::Tensor index = kept[h].to(keys.device());
+    const at::Tensor rows = keys[static_cast<int64_t>(h)].index_select(0, index);
+    rotated_keys.push_back(rerotate_keys(rows, index, inv_freq));
+    kept_values.push_back(values[static_cast<int64_t>(h)].index_select(0, index));
+    renumbered.push_back(at::arange(index.size(0), at::TensorOptions().dtype(at::kLong)));
+  }
+  const int64_t n = kept.empty() ? 0 : kept.front().size(0);
+  for (const at::Tensor& k : kept) LOOM_CHECK(k.size(0) == n, "key re-rotation needs one budget for every head");
+  return PerHeadVarlenCache::from_selection(at::stack(rotated_keys), at::stack(kept_values), renumbered, n,
+                                            decode_spare_rows(context_, total));
+}
+
+at::Tensor rerotate_keys(const at::Tensor& rows, const at::Tensor& positions, const at::Tensor& inv_freq) {
+  // kvpress KeyRerotationPress._rerotate_cos_sin: delta = i - p_i in fp32, angles delta * inv_freq, cos/sin cast to
+  // the keys' dtype, then keys * cos + rotate_half(keys) * sin.
+  const int64_t n = rows.size(0);
+  const at::Tensor delta = at::arange(n, positions.options().dtype(at::kFloat)) - positions.to(at::kFloat);
+  const at::Tensor angles = delta.unsqueeze(1) * inv_freq.to(rows.device(), at::kFloat).unsqueeze(0);
+  const at::Tensor emb = at::cat({angles, angles}, -1);
+  return kernels::apply_rope(rows, emb.cos().to(rows.scalar_type()), emb.sin().to(rows.scalar_type()));
 }
 
 }  // namespace loom::accel

@@ -1,13 +1,16 @@
 // Token-eviction policies: one policy over shared ops for StreamingLLM, SnapKV, H2O, Knorm/L2Compress, TOVA,
-// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff, ChunkKV
-// and CriticalKV (critical_scores.h: the scorer's scores re-weighted by |V W_o| before the uniform top-k).
+// ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff, ChunkKV,
+// CriticalKV (critical_scores.h: the scorer's scores re-weighted by |V W_o| before the uniform top-k),
+// CriticalAdaKV (the same two stages inside AdaKV's head budgets) and key re-rotation (kvpress KeyRerotationPress:
+// the kept keys re-rotated to positions 0 .. n-1, decoding from n).
 //
 // At finish_prefill (after the whole prompt, so chunked prefill changes nothing) the layer's dense prompt cache is
 // scored (token_scorers.h), each KV head's kept positions are chosen (uniform top-k, PyramidKV's layer schedule or
 // AdaKV's head-adaptive budgets; CaM first merges values), and a PerHeadVarlenCache holding only those tokens
 // replaces the dense cache, so kv_bytes really drops. Layers in skip_layers, and prompts no longer than the budget
 // or the observation window, stay dense. Kept tokens keep their original RoPE; decoding continues at the
-// uncompressed positions (as kvpress). Policies are per sequence, so batches need nothing special.
+// uncompressed positions (as kvpress), except under key re-rotation. Policies are per sequence, so batches need
+// nothing special.
 #pragma once
 
 #include "rank/accel/token_budget.h"
@@ -39,6 +42,7 @@ struct EvictionSettings {
   bool critical = false;          // CriticalKV
   double critical_epsilon = 1e-4;
   double first_stage_ratio = 0.5;
+  bool rerotate = false;          // KeyRerotationPress: kept keys re-rotated to positions 0 .. n-1
   uint64_t seed = 0;
 };
 
@@ -51,11 +55,20 @@ class EvictionPolicy final : public model::AttentionPolicy {
                                                       const model::PrefillSummary& summary) override;
   int64_t observation_window() const override;
   bool wants_query_statistics() const override { return settings_.scorer.kind == ScorerKind::kExpected; }
+  bool renumbers_positions() const override { return settings_.rerotate; }
 
  private:
+  std::unique_ptr<model::LayerKVCache> rerotated(const at::Tensor& keys, const at::Tensor& values,
+                                                 const std::vector<at::Tensor>& kept, const at::Tensor& inv_freq,
+                                                 int64_t total) const;
+
   EvictionSettings settings_;
   int64_t prompt_length_ = 0;
 };
+
+// kvpress KeyRerotationPress.rerotate_keys for one head: rows [n, head_dim] (post-RoPE keys of positions
+// `positions`, sorted) re-rotated to positions 0 .. n-1 with the model's inv_freq [head_dim/2].
+at::Tensor rerotate_keys(const at::Tensor& rows, const at::Tensor& positions, const at::Tensor& inv_freq);
 
 class EvictionPolicyFactory final : public model::AttentionPolicyFactory {
  public:

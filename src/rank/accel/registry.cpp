@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "methods/method_catalogue.h"
 #include "rank/accel/cake_policy.h"
+#include "rank/accel/decoding_policy.h"
 #include "rank/accel/eviction_policy.h"
 #include "rank/accel/kivi_policy.h"
 #include "rank/accel/method_params.h"
@@ -102,6 +103,39 @@ const std::map<std::string, Maker>& makers() {
          s.first_stage_ratio = p.get_double("first_stage_ratio");
          s.skip_layers = p.get_int_list("skip_layers");
          return std::make_shared<EvictionPolicyFactory>(s);
+       }},
+      {"critical_adakv",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.layout = BudgetLayout::kAdaKV;
+         s.alpha_safeguard = p.get_double("alpha_safeguard");
+         s.critical = true;
+         s.critical_epsilon = p.get_double("epsilon");
+         s.first_stage_ratio = p.get_double("first_stage_ratio");
+         s.skip_layers = p.get_int_list("skip_layers");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
+      {"key_rerotation",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.rerotate = true;
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
+      {"decoding",
+       [](const MethodParams& p) -> FactoryPtr {
+         DecodingSettings s;
+         s.name = p.method();
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.compression_interval = p.get_int("compression_interval");
+         s.target_size = p.get_int("target_size");
+         s.hidden_states_buffer_size = p.get_int("hidden_states_buffer_size");
+         return std::make_shared<DecodingPolicyFactory>(s);
        }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {

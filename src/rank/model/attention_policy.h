@@ -9,6 +9,10 @@
 //                                 `observation_window()` queries (post-RoPE) of the prompt, and the layer's
 //                                 pre-RoPE query statistics if the method asked for them. Returns the cache to use
 //                                 for decoding (the same object, or a new, smaller one).
+//   (e) decode_kept_rows(layer) — decode-time compression (kvpress DecodingPress): when decode_compression() has an
+//                                 interval, the engine keeps the pre-RoPE queries of recent decode steps and, every
+//                                 `interval` steps, asks the policy which rows of each KV head's cache to keep
+//                                 (decode_compression.h runs it).
 // Under tensor parallelism a policy sees only its rank's heads; PolicyContext::tp is the group communicator for
 // methods that need global statistics.
 #pragma once
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace loom::parallel {
 class Communicator;
@@ -66,6 +71,22 @@ struct PrefillSummary {
   at::Tensor query_covariance;
   // Layer weights some scorers read (CriticalKV uses o_proj; ExpectedAttention needs RoPE): undefined if unused.
   at::Tensor o_proj_weight;  // [hidden_local, num_heads*head_dim] shard held by this rank
+  at::Tensor rope_inv_freq;  // [head_dim/2] fp32: the layer's RoPE frequencies for the prompt (key re-rotation)
+};
+
+// Decode-time compression settings (kvpress DecodingPress); interval 0: the policy never compresses while decoding.
+struct DecodeCompression {
+  int64_t interval = 0;        // decode steps between compressions (kvpress compression_interval)
+  int64_t target_size = 0;     // tokens a step of at least this many triggers a compression at once (kvpress)
+  int64_t buffer_entries = 0;  // decode steps whose queries stay buffered after a step (hidden_states_buffer_size)
+};
+
+// What decode_kept_rows sees of one layer: the buffered decode queries, [num_heads, n, head_dim], rotated as
+// kvpress rotates the hidden states it buffers (the current step's RoPE; see decode_compression.h).
+struct DecodeSummary {
+  int64_t layer = 0;
+  at::Tensor queries;
+  at::Tensor o_proj_weight;  // [hidden_local, num_heads*head_dim] shard held by this rank
 };
 
 class AttentionPolicy {
@@ -80,6 +101,14 @@ class AttentionPolicy {
     return cache;
   }
 
+  virtual DecodeCompression decode_compression() const { return {}; }
+  // keys/values: the layer's whole cache, [num_kv_heads, T, head_dim], in its stored row order. Returns the rows of
+  // each KV head to keep, in the order they are to be stored from now on; an empty vector keeps everything.
+  virtual std::vector<at::Tensor> decode_kept_rows(const at::Tensor& keys, const at::Tensor& values,
+                                                   const DecodeSummary& summary) {
+    return {};
+  }
+
   // How many of the prompt's last queries finish_prefill needs (0: none).
   virtual int64_t observation_window() const { return 0; }
   virtual bool wants_query_statistics() const { return false; }
@@ -88,6 +117,10 @@ class AttentionPolicy {
   // Whether finish_prefill keeps the dense prefill cache as it is (the full cache). A shared prefill hands the
   // original caches to such a policy and copies for the others, so at most one extra dense copy exists at a time.
   virtual bool keeps_prefill_cache() const { return false; }
+  // Whether decoding continues at the compressed cache's length instead of the prompt's (key re-rotation renumbers
+  // the kept tokens 0 .. n-1; kvpress's pipeline then decodes from cache.get_seq_length()). The engine reads the
+  // first full-attention layer's logical_length().
+  virtual bool renumbers_positions() const { return false; }
   // Fraction of the causal (query block, key block) pairs the prefill attention computed, over every layer and
   // chunk of the sequence so far (1: dense).
   virtual double prefill_block_density() const { return 1.0; }

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "kernels/paged_attention.h"
+#include "rank/model/decode_compression.h"
 #include "rank/model/device.h"
 #include "rank/model/failure_text.h"
 #include "rank/model/sliding_window_cache.h"
@@ -187,6 +188,7 @@ void BatchScheduler::finish_prefill(PrefillJob& job, const at::Tensor& logits) {
         finish_sequence(res_, seq, observations, logits);
       }
       if (seq.decoding) move_to_pages(seq);
+      if (seq.decoding && compresses_while_decoding(seq)) begin_decode_queries(*res_.model, seq);
       synchronize(res_.model->device());
       seq.result.cost.prefill_seconds = job.seconds + seconds_since(own_start);
       seq.result.cost.prefill_shared_by = static_cast<int32_t>(job.members.size());
@@ -230,17 +232,25 @@ void BatchScheduler::move_to_pages(Sequence& seq) {
   rows.clear();
   seq.state.caches.clear();  // the dense/varlen copies go; the pages hold the cache now
   seq.result.cost.kv_bytes = store_->slot_token_bytes(seq.slot);
-  // What it may still allocate: every row's growth by max_new_tokens.
+  seq.reserved_pages = future_pages(seq);
+}
+
+int64_t BatchScheduler::future_pages(const Sequence& seq) const {
+  // What it may still allocate: every row's growth by the tokens it has still to feed (one more than it will: the
+  // count right after the prefill, whose first token is already generated, is max_new_tokens + the question).
+  const int64_t layers = res_.model->config().num_layers;
+  const int64_t kv_heads = store_->options().num_kv_heads;
   int64_t future = 0;
+  const int64_t generated_past_first = std::max<int64_t>(0, static_cast<int64_t>(seq.generated.size()) - 1);
   const int64_t remaining = seq.request.generation.max_new_tokens + seq.request.question_tokens -
-                            static_cast<int64_t>(seq.question_fed);
+                            static_cast<int64_t>(seq.question_fed) - generated_past_first;
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (int64_t h = 0; h < kv_heads; ++h) {
       const int64_t n = store_->row_tokens(seq.slot, layer, h);
-      future += store_->pages_for_row(n + remaining) - store_->pages_for_row(n);
+      future += store_->pages_for_row(n + std::max<int64_t>(0, remaining)) - store_->pages_for_row(n);
     }
   }
-  seq.reserved_pages = future;
+  return future;
 }
 
 void BatchScheduler::decode_step() {
@@ -261,19 +271,20 @@ void BatchScheduler::decode_step() {
   const int64_t batch = static_cast<int64_t>(step.size());
   std::vector<int64_t> ids, positions;
   std::vector<int32_t> slots;
-  bool all_paged = true, any_paged = false;
+  bool all_paged = true, any_paged = false, any_observed = false;
   for (Sequence* seq : step) {
     ids.push_back(next_input(*seq));
     positions.push_back(seq->next_position);
     slots.push_back(seq->slot);
     all_paged = all_paged && seq->slot >= 0;
     any_paged = any_paged || seq->slot >= 0;
+    any_observed = any_observed || compresses_while_decoding(*seq);
   }
   const auto start = Clock::now();
   DecodeOutput out;
   try {
     store_->flush();
-    if (all_paged && graphs_->usable()) {
+    if (all_paged && !any_observed && graphs_->usable()) {
       try {
         out = graphs_->run(ids, positions, slots);
       } catch (const std::exception& e) {
@@ -294,6 +305,9 @@ void BatchScheduler::decode_step() {
           kernels::decode_splits(batch, kv.num_kv_heads, config.num_heads / config.num_kv_heads, kv.head_dim, kv.dtype);
       for (int64_t b = 0; b < batch; ++b) {
         if (slots[static_cast<size_t>(b)] < 0) decode.unpaged.emplace_back(b, &step[static_cast<size_t>(b)]->state);
+        if (compresses_while_decoding(*step[static_cast<size_t>(b)])) {
+          decode.observed.emplace_back(b, &step[static_cast<size_t>(b)]->state);
+        }
       }
       out.logits = res_.model->forward_decode(decode);
       out.greedy = out.logits.argmax(1);
@@ -306,6 +320,15 @@ void BatchScheduler::decode_step() {
       Sequence& seq = *step[static_cast<size_t>(b)];
       seq.next_position += 1;
       if (seq.slot >= 0) store_->advance(seq.slot);
+      if (compresses_while_decoding(seq)) {
+        // kvpress feeds a question in one forward: its tokens make one step of the decode-time compression.
+        DecodeStepKind kind;
+        kind.joins_previous = feeding_question(seq) && seq.question_fed > 0;
+        kind.open = feeding_question(seq) && static_cast<int64_t>(seq.question_fed) + 1 < seq.request.question_tokens;
+        if (!after_decode_step(res_, seq, store_.get(), kind).empty() && seq.slot >= 0) {
+          seq.reserved_pages = future_pages(seq);
+        }
+      }
       if (feeding_question(seq)) {  // a question token over the compressed cache: part of the prompt's cost
         seq.question_fed += 1;
         seq.result.cost.prefill_seconds += elapsed;

@@ -11,6 +11,8 @@
 //   3. one decode step of every decoding sequence: pages for the next token, then one forward for all of them
 //      (a CUDA graph replay when every one is paged and the RoPE is static, decode_graphs.h), greedy tokens chosen
 //      on the device, sampled ones on the host.
+// A sequence whose policy compresses while decoding (decode_compression.h) records its queries in every decode step
+// (such steps run without CUDA graphs) and, when due, has its paged rows rewritten after the step.
 // A request with a question (InferenceRequest::question_tokens) prefills only its context in step 2 and feeds its
 // question tokens through step 3, one per step, over the compressed cache (counted as prefill time); its first
 // generated token comes from the question's last token.
@@ -60,6 +62,7 @@ class BatchScheduler {
   void finish(Sequence& seq);
   void fail_sequence(Sequence& seq, const std::string& reason);
   int64_t reservation_for(const Sequence& seq) const;
+  int64_t future_pages(const Sequence& seq) const;  // pages a paged sequence may still allocate
   int64_t reserved_pages() const;
 
   GenerationResources res_;

@@ -295,6 +295,23 @@ void DecoderModel::run_layers(at::Tensor& hidden,
 
 at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments,
                                  bool want_logits) {
+  at::Tensor hidden = prefill_layers(token_ids, segments);
+  if (!want_logits) return at::Tensor();
+  std::vector<int64_t> last_rows;
+  for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
+  at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
+  at::Tensor last = hidden.index_select(0, index);
+  return soft_capped(vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
+                                           config_.vocab_size),
+                     config_.final_logit_softcapping);
+}
+
+at::Tensor DecoderModel::final_hidden_states(const at::Tensor& token_ids,
+                                             const std::vector<SequenceSegment>& segments) {
+  return kernels::rms_norm(prefill_layers(token_ids, segments), final_norm_, config_.rms_norm_eps);
+}
+
+at::Tensor DecoderModel::prefill_layers(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments) {
   LOOM_CHECK(!segments.empty(), "forward without sequences");
   at::Tensor ids = token_ids.to(device_, at::kLong);
   at::Tensor hidden = vocab_parallel_embedding(tp_, embed_tokens_, ids);  // [rows, hidden]
@@ -310,14 +327,7 @@ at::Tensor DecoderModel::forward(const at::Tensor& token_ids, const std::vector<
   run_layers(hidden, [&](int64_t layer, const at::Tensor& normed) {
     return attention(layer, normed, segments, uses_sliding_rope(layer) ? sliding_rope : rope);
   });
-  if (!want_logits) return at::Tensor();
-  std::vector<int64_t> last_rows;
-  for (const SequenceSegment& seg : segments) last_rows.push_back(seg.offset + seg.length - 1);
-  at::Tensor index = at::tensor(last_rows, at::TensorOptions().dtype(at::kLong)).to(device_);
-  at::Tensor last = hidden.index_select(0, index);
-  return soft_capped(vocab_parallel_logits(tp_, kernels::rms_norm(last, final_norm_, config_.rms_norm_eps), lm_head_,
-                                           config_.vocab_size),
-                     config_.final_logit_softcapping);
+  return hidden;
 }
 
 void DecoderModel::prepare_decode(int64_t max_positions) {
@@ -326,6 +336,10 @@ void DecoderModel::prepare_decode(int64_t max_positions) {
   }
   if (!static_rope() || (rope_cos_.defined() && rope_cos_.size(0) >= max_positions)) return;
   std::tie(rope_cos_, rope_sin_) = rotary_.cos_sin(0, max_positions, max_positions, dtype_);
+}
+
+std::pair<at::Tensor, at::Tensor> DecoderModel::rope_cos_sin(int64_t start, int64_t count) {
+  return rotary_.cos_sin(start, count, start + count, dtype_);
 }
 
 std::pair<at::Tensor, at::Tensor> DecoderModel::decode_rope(const DecodeStep& step) {
@@ -358,6 +372,9 @@ at::Tensor DecoderModel::decode_attention(int64_t layer, const at::Tensor& x, co
   if (config_.qk_norm) {
     q = kernels::rms_norm(q, w.q_norm, config_.rms_norm_eps);
     k = kernels::rms_norm(k, w.k_norm, config_.rms_norm_eps);
+  }
+  for (const auto& [entry, state] : step.observed) {  // kvpress DecodingPress buffers each step's attention input
+    state->decode_queries.entries.at(static_cast<size_t>(layer)).push_back(q[entry].unsqueeze(1).clone());
   }
   at::Tensor q_rot = kernels::apply_rope(q, cos, sin);  // [batch, heads, dim]
   at::Tensor k_rot = kernels::apply_rope(k, cos, sin);  // [batch, kv_heads, dim]

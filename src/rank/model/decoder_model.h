@@ -9,13 +9,14 @@
 // weight prefixes.
 // Qwen3-MoE: the layers ModelCard::sparse_layers marks run a mixture-of-experts block (sparse_moe.h) in place of the
 // dense MLP.
-// Two entry points:
+// Three entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
 //   forward_decode(): one new token per batch entry: paged entries (DecodeStep::slot_of >= 0) append to and attend
 //                     over the PagedKVStore with one kernel per layer; `unpaged` entries (quantized or pruned
 //                     caches) through their own caches. Reads nothing back to the host when every entry is paged
 //                     and the RoPE is static, so a whole step can be captured in a CUDA graph (decode_graphs.h).
+//   final_hidden_states(): forward's prefill, returning every row's hidden state after the final norm (embeddings).
 // Weights are loaded once, converted to the compute dtype on the device. Under tensor parallelism (tp with size > 1)
 // each rank holds only its shard (tensor_parallel_layers.h) and both entry points return the same full logits on
 // every rank.
@@ -57,6 +58,8 @@ struct DecodeStep {
   const PagedKVStore* store = nullptr;  // null when no entry is paged
   int64_t num_splits = 1;               // kernels::decode_splits for this batch size
   std::vector<std::pair<int64_t, SequenceState*>> unpaged;  // (entry, state) decoding through their own caches
+  // (entry, state) whose pre-RoPE queries each layer appends to state->decode_queries (decode-time compression).
+  std::vector<std::pair<int64_t, SequenceState*>> observed;
 };
 
 class DecoderModel {
@@ -76,6 +79,11 @@ class DecoderModel {
   // [segments.size(), vocab] of each segment's last token when want_logits, else an undefined tensor.
   at::Tensor forward(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments, bool want_logits);
 
+  // The final hidden states (after the final norm, before lm_head) of every row of token_ids, [N, hidden] in the
+  // compute dtype; segments as forward's (their caches are filled). Under tensor parallelism every rank returns
+  // the same full states (the row-parallel outputs are all-reduced).
+  at::Tensor final_hidden_states(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments);
+
   // fp32 logits [batch, vocab].
   at::Tensor forward_decode(const DecodeStep& step);
 
@@ -83,6 +91,11 @@ class DecoderModel {
   // work; prepare_decode(max_positions) builds the cos/sin table it then reads (call before graph capture).
   bool static_rope() const { return config_.rope.type != "dynamic"; }
   void prepare_decode(int64_t max_positions);
+  // cos/sin [count, head_dim] of positions start .. start + count - 1 for the full-attention layers (dynamic RoPE:
+  // as a step ending at start + count - 1 computes them).
+  std::pair<at::Tensor, at::Tensor> rope_cos_sin(int64_t start, int64_t count);
+  // inv_freq [head_dim/2] fp32 of the full-attention layers for a call covering seq_len tokens.
+  const at::Tensor& rope_inv_freq(int64_t seq_len) { return rotary_.inv_freq(seq_len); }
 
  private:
   at::Tensor attention(int64_t layer, const at::Tensor& x, const std::vector<SequenceSegment>& segments,
@@ -90,6 +103,8 @@ class DecoderModel {
   at::Tensor decode_attention(int64_t layer, const at::Tensor& x, const DecodeStep& step, const at::Tensor& cos,
                               const at::Tensor& sin);
   at::Tensor mlp(int64_t layer, const at::Tensor& x);
+  // Embeddings and every layer of a ragged prefill batch: the hidden states before the final norm, [N, hidden].
+  at::Tensor prefill_layers(const at::Tensor& token_ids, const std::vector<SequenceSegment>& segments);
   // Every layer over hidden (updated in place): attention_of(layer, normed input) then the MLP, each residual add
   // fused with the next norm (kernels::add_rms_norm). Leaves hidden before the final norm.
   void run_layers(at::Tensor& hidden, const std::function<at::Tensor(int64_t, const at::Tensor&)>& attention_of);

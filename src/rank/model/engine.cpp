@@ -1,6 +1,7 @@
 // create_engine: loads config.json, generation_config.json, the tokenizer (when present) and the safetensors
 // weights of a model directory onto the chosen device, sizes the paged KV cache, and returns the InferenceEngine
-// whose submit/step/load are the BatchScheduler's.
+// whose submit/step/load are the BatchScheduler's; pooled_hidden_states (embeddings) runs its own prefill-only
+// forwards through DecoderModel::final_hidden_states.
 #include "common/error.h"
 #include "kernels/attention.h"
 #include "rank/model/batch_scheduler.h"
@@ -8,9 +9,11 @@
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
 #include "rank/model/inference_engine.h"
+#include "rank/model/sliding_window_cache.h"
 #include "rank/parallel/communicator.h"
 #include "text/tokenizer.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -57,10 +60,10 @@ int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64
   return budget;
 }
 
-class TorchInferenceEngine final : public InferenceEngine {
+class TorchInferenceEngine final : public InferenceEngine, public HiddenStateSource {
  public:
   TorchInferenceEngine(const EngineOptions& options, parallel::Communicator* tp, PolicyResolver resolver)
-      : device_(resolve_device(options.device, options.local_device_index)) {
+      : device_(resolve_device(options.device, options.local_device_index)), tp_(tp) {
     const auto start = std::chrono::steady_clock::now();
     if (device_.is_cpu()) set_cpu_threads(options.cpu_threads > 0 ? options.cpu_threads : auto_cpu_threads(1));
     c10::InferenceMode guard;
@@ -124,12 +127,78 @@ class TorchInferenceEngine final : public InferenceEngine {
   EngineLoad load() const override { return scheduler_->load(); }
   bool idle() const override { return scheduler_->idle(); }
   std::string device_description() const override { return describe_device(device_); }
+  HiddenStateSource* hidden_states() override { return this; }
+
+  int64_t hidden_size() const override { return model_->config().hidden_size; }
+
+  std::vector<std::vector<float>> pooled_hidden_states(const std::vector<std::vector<int32_t>>& prompts,
+                                                       HiddenPooling pooling) override {
+    c10::InferenceMode guard;
+    const int64_t vocab = model_->config().vocab_size;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      const std::string key = fmt::format("prompts[{}]", i);
+      if (prompts[i].empty()) throw InputError("", 0, key, "expected at least one token id");
+      for (int32_t id : prompts[i]) {
+        if (id < 0 || id >= vocab) throw InputError("", 0, key, fmt::format("token id {} outside [0, {})", id, vocab));
+      }
+    }
+    constexpr int64_t kRowsPerForward = 8192;
+    std::vector<std::vector<float>> out;
+    out.reserve(prompts.size());
+    for (size_t begin = 0; begin < prompts.size();) {
+      // One ragged forward over the prompts that fit in kRowsPerForward rows (a longer prompt alone).
+      size_t end = begin;
+      int64_t rows = 0;
+      while (end < prompts.size() && (end == begin || rows + static_cast<int64_t>(prompts[end].size()) <=
+                                                          kRowsPerForward)) {
+        rows += static_cast<int64_t>(prompts[end].size());
+        ++end;
+      }
+      std::vector<int32_t> ids;
+      ids.reserve(static_cast<size_t>(rows));
+      std::vector<SequenceState> states(end - begin);
+      std::vector<SequenceSegment> segments;
+      for (size_t i = begin; i < end; ++i) {
+        const int64_t length = static_cast<int64_t>(prompts[i].size());
+        SequenceState& state = states[i - begin];
+        PolicyContext context;
+        context.shape = model_->shape();
+        context.dtype = model_->dtype();
+        context.device = model_->device();
+        context.tp = tp_;
+        context.reserve_tokens = length;
+        state.policy = std::make_unique<FullCachePolicy>(context);
+        state.policy->begin_sequence(length);
+        state.prompt_length = length;
+        for (int64_t layer = 0; layer < model_->config().num_layers; ++layer) {
+          state.caches.push_back(make_layer_cache(model_->config(), *state.policy, layer));
+        }
+        state.observations.assign(static_cast<size_t>(model_->config().num_layers), PrefillObservation());
+        segments.push_back({static_cast<int64_t>(ids.size()), length, 0, length, true, &state});
+        ids.insert(ids.end(), prompts[i].begin(), prompts[i].end());
+      }
+      const at::Tensor token_ids = at::tensor(ids, at::TensorOptions().dtype(at::kInt));
+      const at::Tensor hidden = model_->final_hidden_states(token_ids, segments).to(at::kFloat);
+      std::vector<at::Tensor> pooled;
+      for (const SequenceSegment& seg : segments) {
+        pooled.push_back(pooling == HiddenPooling::kMean ? hidden.narrow(0, seg.offset, seg.length).mean(0)
+                                                         : hidden[seg.offset + seg.length - 1]);
+      }
+      const at::Tensor host = at::stack(pooled).cpu().contiguous();
+      const float* data = host.data_ptr<float>();
+      const int64_t width = host.size(1);
+      for (int64_t row = 0; row < host.size(0); ++row) out.emplace_back(data + row * width, data + (row + 1) * width);
+      begin = end;
+    }
+    return out;
+  }
 
  private:
   at::Device device_;
   std::unique_ptr<DecoderModel> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
   std::unique_ptr<BatchScheduler> scheduler_;
+  parallel::Communicator* tp_ = nullptr;
 };
 
 }  // namespace

@@ -95,6 +95,17 @@ void start_sequence(const GenerationResources& res, Sequence& seq) {
   const int64_t context = length - request.question_tokens;
   seq.state.prompt_length = context;
   seq.state.policy = make_policy(res, request, length + request.generation.max_new_tokens);
+  if (seq.state.policy->renumbers_positions()) {
+    for (int64_t layer = 0; layer < res.model->config().num_layers; ++layer) {
+      if (layer_window(res.model->config(), layer) > 0) {
+        throw InputError("", 0, "acceleration.method",
+                         fmt::format("method '{}' renumbers the kept tokens' positions (key re-rotation), but layer "
+                                     "{} of this model is a sliding-window layer, whose cache keeps the original "
+                                     "positions; use a model without sliding-window layers",
+                                     request.method.name, layer));
+      }
+    }
+  }
   seq.state.policy->begin_sequence(context);
   seq.started = true;
 }
@@ -138,6 +149,7 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
                                  summary.query_mean.unsqueeze(2) * summary.query_mean.unsqueeze(1);
     }
     summary.o_proj_weight = model.o_proj_weight(layer);
+    summary.rope_inv_freq = model.rope_inv_freq(state.prompt_length);
     state.caches[static_cast<size_t>(layer)] = policy.finish_prefill(std::move(state.caches[static_cast<size_t>(layer)]), summary);
   }
   state.observations.clear();
@@ -145,6 +157,13 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
   for (const auto& cache : state.caches) seq.result.cost.kv_bytes += cache->bytes();
   seq.result.cost.prefill_block_density = policy.prefill_block_density();
   seq.next_position = state.prompt_length;
+  if (policy.renumbers_positions()) {
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      if (layer_window(model.config(), layer) > 0) continue;
+      seq.next_position = state.caches[static_cast<size_t>(layer)]->logical_length();
+      break;
+    }
+  }
   if (feeding_question(seq)) {  // the question comes next, over the compressed cache; no token from the context
     seq.decoding = true;
     return;

@@ -75,6 +75,27 @@ struct EngineLoad {
                                // sequence's full cache
 };
 
+// How pooled_hidden_states reduces a prompt's per-token hidden states to one vector.
+enum class HiddenPooling {
+  kMean,  // the mean over every token of the prompt (BOS included when the ids hold it)
+  kLast,  // the last token's
+};
+
+// Hidden states of prompts without generating (embeddings, `loom_mpi serve`'s /v1/embeddings). Offered by engines
+// that run the model here (create_engine's); an API engine has none.
+class HiddenStateSource {
+ public:
+  virtual ~HiddenStateSource() = default;
+  virtual int64_t hidden_size() const = 0;
+  // Prefill only, with the full (dense) cache, nothing kept afterwards: each prompt's final hidden states (after the
+  // model's final norm, the input of lm_head) pooled over its tokens, fp32 [hidden_size] per prompt, in order.
+  // Several prompts share a forward (ragged segments) up to 8192 rows. Synchronous: call it from the thread that
+  // calls step(), between steps; under tensor parallelism every rank of the group calls it with the same prompts and
+  // gets the same vectors. Throws loom::InputError for an empty prompt or a token id outside the vocabulary.
+  virtual std::vector<std::vector<float>> pooled_hidden_states(const std::vector<std::vector<int32_t>>& prompts,
+                                                               HiddenPooling pooling) = 0;
+};
+
 class InferenceEngine {
  public:
   virtual ~InferenceEngine() = default;
@@ -85,6 +106,8 @@ class InferenceEngine {
   virtual EngineLoad load() const = 0;
   virtual bool idle() const = 0;
   virtual std::string device_description() const = 0;  // e.g. "cpu (2 threads)" or "NVIDIA H100 80GB HBM3"
+  // The engine's hidden states, or null when it does not run the model itself (an API engine).
+  virtual HiddenStateSource* hidden_states() { return nullptr; }
 
   // submit(batch), then step() until idle; one result per request, in order.
   std::vector<InferenceResult> run(const std::vector<InferenceRequest>& batch);

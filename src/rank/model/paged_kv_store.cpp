@@ -118,6 +118,18 @@ void PagedKVStore::release(int32_t slot) {
   free_slot_list_.push_back(slot);
 }
 
+std::pair<at::Tensor, at::Tensor> PagedKVStore::read_row(int32_t slot, int64_t layer, int64_t kv_head) const {
+  LOOM_CHECK(slot >= 0 && slot < options_.max_slots && slot_in_use_[static_cast<size_t>(slot)],
+             "read from slot {}, which is not in use", slot);
+  const int64_t row = row_index(slot, layer, kv_head);
+  const int64_t n = row_lengths_[static_cast<size_t>(row)];
+  const at::Tensor index =
+      kernels::paged_row_indices(row_pages_[static_cast<size_t>(row)].data(), n, options_.page_size)
+          .to(options_.device);
+  return {key_pool_.view({-1, options_.head_dim}).index_select(0, index),
+          value_pool_.view({-1, options_.head_dim}).index_select(0, index)};
+}
+
 void PagedKVStore::load(int32_t slot, int64_t layer, const std::vector<std::pair<at::Tensor, at::Tensor>>& rows) {
   LOOM_CHECK(slot >= 0 && slot < options_.max_slots && slot_in_use_[static_cast<size_t>(slot)],
              "load into slot {}, which is not in use", slot);

@@ -66,6 +66,9 @@ class PagedKVStore {
   void flush();
 
   int64_t row_tokens(int32_t slot, int64_t layer, int64_t kv_head) const;
+  // Copies of the keys and values a row holds, [row_tokens, head_dim] each, in stored order (decode-time
+  // compression reads a layer back, then load()s the rows it keeps).
+  std::pair<at::Tensor, at::Tensor> read_row(int32_t slot, int64_t layer, int64_t kv_head) const;
   int64_t slot_pages(int32_t slot) const;
   int64_t slot_bytes(int32_t slot) const { return slot_pages(slot) * page_bytes(); }
   // Bytes of the keys and values the slot's rows hold (tokens, not pages).

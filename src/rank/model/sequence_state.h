@@ -20,11 +20,18 @@ struct PrefillObservation {
   int64_t query_count = 0;
 };
 
+// Decode-time compression (AttentionPolicy::decode_compression): the pre-RoPE queries of buffered decode steps.
+struct DecodeQueryBuffer {
+  std::vector<std::vector<at::Tensor>> entries;  // [layer][step]: [num_heads, tokens of the step, head_dim]
+  int64_t steps = 0;                             // decode steps since the last compression
+};
+
 struct SequenceState {
   std::unique_ptr<AttentionPolicy> policy;
   std::vector<std::unique_ptr<LayerKVCache>> caches;   // one per layer
   std::vector<PrefillObservation> observations;        // one per layer, filled during prefill
   int64_t prompt_length = 0;
+  DecodeQueryBuffer decode_queries;
 };
 
 // Where one sequence's tokens sit in a ragged batch forward.

@@ -8,6 +8,8 @@
 
 #include <exception>
 #include <map>
+#include <memory>
+#include <optional>
 
 namespace loom::worker {
 
@@ -22,7 +24,8 @@ namespace {
 // Items in the engine and the outcomes being assembled from their requests (an item and its follow-up).
 class ItemTracker {
  public:
-  ItemTracker(int world_rank, int group_index) : world_rank_(world_rank), group_index_(group_index) {}
+  ItemTracker(int world_rank, int group_index, TextEncoder encode)
+      : world_rank_(world_rank), group_index_(group_index), encode_(std::move(encode)) {}
 
   void submit(model::InferenceEngine& engine, const WorkAssignment& assignment) {
     const auto prompts = protocol::prompts_by_id(assignment);
@@ -39,6 +42,16 @@ class ItemTracker {
       p.followup_suffix = prompt.followup_suffix;
       p.has_followup = !prompt.followup_ids.empty();
       p.parts = p.has_followup ? 2 : 1;
+      if (prompt.has_chain()) {
+        p.chain = std::make_unique<ChainedRequest>();
+        p.chain->before = prompt.chain_before;
+        p.chain->after = prompt.chain_after;
+        p.chain->add_special_tokens = prompt.chain_add_special_tokens;
+        p.chain->generation = item.generation;
+        p.chain->generation.max_new_tokens = prompt.chain_max_new_tokens;
+        p.chain->method = item.method;
+        ++p.parts;
+      }
       requests.push_back(model::InferenceRequest{2 * id, item.sample_key, prompt.input_ids,
                                                  engine_prompt_id(prompt.id, false), item.generation, item.method,
                                                  prompt.question_tokens});
@@ -50,9 +63,11 @@ class ItemTracker {
     engine.submit(std::move(requests));
   }
 
-  // Outcomes of the items the results complete.
-  std::vector<WorkOutcome> collect(std::vector<model::InferenceResult> results) {
+  // Outcomes of the items the results complete. A finished first generation whose item chains a second submits
+  // that one to the engine.
+  std::vector<WorkOutcome> collect(model::InferenceEngine& engine, std::vector<model::InferenceResult> results) {
     std::vector<WorkOutcome> done;
+    std::vector<model::InferenceRequest> chained;
     for (model::InferenceResult& result : results) {
       auto it = pending_.find(result.tag / 2);
       if (it == pending_.end()) {
@@ -62,6 +77,19 @@ class ItemTracker {
       Pending& p = it->second;
       if (result.tag % 2 == 0) {
         p.main = std::move(result);
+        if (p.chain) {
+          if (p.main.ok) {
+            std::optional<model::InferenceRequest> request = chained_request(it->first, p);
+            if (request) {
+              chained.push_back(std::move(*request));
+              --p.parts;  // the chained request now counts as the item's second part
+              continue;
+            }
+          }
+          p.parts = 1;  // no chained generation: the item is done
+        }
+      } else if (p.chain) {
+        p.chain->result = std::move(result);
       } else {
         p.followup = std::move(result);
       }
@@ -70,6 +98,7 @@ class ItemTracker {
         pending_.erase(it);
       }
     }
+    if (!chained.empty()) engine.submit(std::move(chained));
     return done;
   }
 
@@ -87,13 +116,42 @@ class ItemTracker {
   bool empty() const { return pending_.empty(); }
 
  private:
+  // A chained second generation: what its input is made of, its settings, then its result.
+  struct ChainedRequest {
+    std::string before, after;
+    bool add_special_tokens = false;
+    GenerationSettings generation;
+    MethodSpec method;
+    model::InferenceResult result;
+    std::string error;  // its input could not be made
+  };
+
   struct Pending {
     WorkOutcome outcome;
     std::string followup_prefix, followup_suffix;
     int parts = 1;
     bool has_followup = false;
     model::InferenceResult main, followup;
+    std::unique_ptr<ChainedRequest> chain;  // null: none
   };
+
+  // The chained request of item `id` from its first output, or nullopt (chain->error says why).
+  std::optional<model::InferenceRequest> chained_request(int64_t id, Pending& p) const {
+    ChainedRequest& chain = *p.chain;
+    if (!encode_) {
+      chain.error = "this worker has no tokenizer for the chained generation's input";
+      return std::nullopt;
+    }
+    std::vector<int32_t> ids;
+    try {
+      ids = encode_(chain.before + strip_output(p.main.text) + chain.after, chain.add_special_tokens);
+    } catch (const std::exception& e) {
+      chain.error = "its input could not be tokenized: " + describe_exception(e);
+      return std::nullopt;
+    }
+    return model::InferenceRequest{2 * id + 1, p.outcome.sample_key + "#chain", std::move(ids), -1,
+                                   chain.generation, chain.method};
+  }
 
   static WorkOutcome assemble(Pending& p) {
     WorkOutcome& outcome = p.outcome;
@@ -120,11 +178,29 @@ class ItemTracker {
         outcome.cost.decode_seconds += followup.cost.decode_seconds;
       }
     }
+    if (outcome.ok && p.chain) {
+      const ChainedRequest& chain = *p.chain;
+      outcome.first_output = std::move(outcome.prediction);
+      outcome.prediction.clear();
+      if (!chain.error.empty() || !chain.result.ok) {
+        outcome.ok = false;
+        outcome.error = "the chained generation failed: " + (chain.error.empty() ? chain.result.error : chain.error);
+        spdlog::warn("sample {} failed: {}", outcome.sample_key, outcome.error);
+      } else {
+        outcome.prediction = chain.result.text;
+        // The chained generation is part of the sample's: its tokens and seconds add (input_tokens stays the first
+        // prompt's, the row's context length).
+        outcome.cost.output_tokens += chain.result.cost.output_tokens;
+        outcome.cost.prefill_seconds += chain.result.cost.prefill_seconds;
+        outcome.cost.decode_seconds += chain.result.cost.decode_seconds;
+      }
+    }
     return outcome;
   }
 
   int world_rank_;
   int group_index_;
+  TextEncoder encode_;
   int64_t next_id_ = 0;
   std::map<int64_t, Pending> pending_;
 };
@@ -133,15 +209,23 @@ class ItemTracker {
 
 int64_t engine_prompt_id(protocol::PromptId prompt, bool follow_up) { return 2 * prompt + (follow_up ? 1 : 0); }
 
+std::string strip_output(const std::string& text) {
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); };
+  size_t begin = 0, end = text.size();
+  while (begin < end && space(text[begin])) ++begin;
+  while (end > begin && space(text[end - 1])) --end;
+  return text.substr(begin, end - begin);
+}
+
 std::vector<WorkOutcome> run_batch(model::InferenceEngine& engine, const WorkAssignment& batch, int world_rank,
-                                   int group_index) {
+                                   int group_index, const TextEncoder& encode) {
   const std::vector<WorkItem>& items = batch.items;
-  ItemTracker tracker(world_rank, group_index);
+  ItemTracker tracker(world_rank, group_index, encode);
   std::vector<WorkOutcome> outcomes;
   try {
     tracker.submit(engine, batch);
     while (!tracker.empty()) {
-      for (WorkOutcome& outcome : tracker.collect(engine.step())) outcomes.push_back(std::move(outcome));
+      for (WorkOutcome& outcome : tracker.collect(engine, engine.step())) outcomes.push_back(std::move(outcome));
       if (engine.idle() && !tracker.empty()) throw std::runtime_error("the engine went idle with requests in flight");
     }
   } catch (const std::exception& e) {
@@ -169,7 +253,7 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
   WorkerSummary summary;
   const bool leader = group.rank() == 0;
   const bool usable = engine != nullptr && load_error.empty();
-  ItemTracker tracker(world.rank(), options.group_index);
+  ItemTracker tracker(world.rank(), options.group_index, options.encode);
   std::vector<WorkOutcome> ready;
   bool first = true;
   bool stopped = false;
@@ -229,7 +313,7 @@ WorkerSummary run_worker_loop(const mpi::Comm& world, const mpi::Comm& group, mo
     if (engine->idle()) continue;
     std::vector<WorkOutcome> finished;
     try {
-      finished = tracker.collect(engine->step());
+      finished = tracker.collect(*engine, engine->step());
       ++summary.steps;
     } catch (const std::exception& e) {
       const std::string reason = describe_exception(e);
