@@ -77,6 +77,14 @@ SOURCES = {
                                          ("textsort", ["1k", "2k", "4k", "8k", "16k", "32k", "64k", "128k"]))
                            for k in ks},
                   "convert": "flat_json", "fields": ["answer"]},
+    # LongSafety: thu-coai/LongSafety's data/longsafety_meta.jsonl and data/longsafety_docs.jsonl at the commit its
+    # judge is reproduced from, joined as its gen_model_response.py load_data joins them (line by line, same id)
+    # into longsafety.jsonl (LOOM-Scope's one-file layout: instruction, context, id and the meta fields).
+    "LongSafety": {"folder": "LongSafety", "config": "longsafety",
+                   "urls": {f"longsafety_{part}.jsonl": "https://raw.githubusercontent.com/thu-coai/LongSafety/"
+                            f"130a6b739d43870e1010ec699ae4868da06d0a0e/data/longsafety_{part}.jsonl"
+                            for part in ("meta", "docs")},
+                   "convert": "longsafety", "fields": ["id", "instruction", "context", "safety_type", "task_type"]},
     # CLongEval: <N-N_task>/{small,medium,large}.jsonl kept as published (the loader's first layout).
     "CLongEval": {"folder": "CLongEval", "config": "clongeval",
                   "hf": ("zexuanqiu22/CLongEval", ["*/small.jsonl", "*/medium.jsonl", "*/large.jsonl"]),
@@ -111,7 +119,7 @@ GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong",
           # as a Google Drive zip; NIAH, Counting_Stars, LongWriter and RULER's essays ship in data/; NThread generates.)
           "LOOM-all": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
                        "InfiniteBench", "LIBRA", "LooGLE", "Ada_LEval", "CLongEval", "NoLiMa", "BAMBOO",
-                       "LongHealth"]}
+                       "LongHealth", "LongSafety"]}
 
 
 class FetchError(Exception):
@@ -261,6 +269,24 @@ def convert(spec, raw_dir, out_dir):
                 for record in records:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             written.append(dest)
+    elif how == "longsafety":  # meta + docs, zipped by line with equal ids → longsafety.jsonl
+        paths = {}
+        for part in ("meta", "docs"):
+            found = files_named(raw_dir, f"longsafety_{part}.jsonl")
+            if not found:
+                raise FetchError(f"longsafety_{part}.jsonl is not among the downloaded files")
+            paths[part] = found[0]
+        meta, docs = read_records(paths["meta"]), read_records(paths["docs"])
+        if len(meta) != len(docs):
+            raise FetchError(f"{paths['meta']} has {len(meta)} records, {paths['docs']} {len(docs)}")
+        dest = os.path.join(out_dir, "longsafety.jsonl")
+        with open(dest, "w", encoding="utf-8") as out:
+            for number, (m, d) in enumerate(zip(meta, docs), 1):
+                if m.get("id") != d.get("id"):
+                    raise FetchError(f"{paths['docs']}:{number}: id {d.get('id')!r}, the meta file's line has "
+                                     f"{m.get('id')!r} (the two files are joined line by line)")
+                out.write(json.dumps({**m, **d}, ensure_ascii=False) + "\n")
+        written.append(dest)
     elif how == "clongeval":  # <N-N_task>/<size>.jsonl as published
         for path in files_named(raw_dir, "*.jsonl"):
             rel = os.path.relpath(path, raw_dir)
@@ -323,7 +349,7 @@ def check(name, spec, out_dir, written):
     basenames = {os.path.splitext(os.path.basename(p))[0] for p in written}
     absent = [t for t in config_tasks(spec["config"])
               if not any(b == t or b.startswith(t + "_") for b in basenames)]
-    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth"):
+    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth", "LongSafety"):
         absent = []  # one file for all tasks / files named by length
     if name == "CLongEval":  # <task>_<size> -> <folder>/<size>.jsonl
         present = {os.path.relpath(p, out_dir) for p in written}

@@ -42,6 +42,21 @@ shutil.copyfile(f"{fixtures}/shortdep_cloze.jsonl", out + "/shortdep_cloze.jsonl
 PY
 expect 0 "LooGLE: 4 files" $fetch LooGLE --source-dir "$work/src" --out "$work/out1"
 cmp "$work/out1/LooGLE/longdep_qa.jsonl" "$src/tests/fixtures/benchmarks/loogle/longdep_qa.jsonl"
+# LongSafety: upstream's meta and docs files joined by id into longsafety.jsonl; mismatched ids are an error.
+mkdir -p "$work/src/LongSafety"
+$python - "$src/tests/fixtures/benchmarks/longsafety/longsafety.jsonl" "$work/src/LongSafety" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+with open(sys.argv[2] + "/longsafety_meta.jsonl", "w") as meta, open(sys.argv[2] + "/longsafety_docs.jsonl", "w") as docs:
+    for r in records:
+        meta.write(json.dumps({k: v for k, v in r.items() if k != "context"}) + "\n")
+        docs.write(json.dumps({"id": r["id"], "context": r["context"]}) + "\n")
+PY
+expect 0 "LongSafety: 1 files" $fetch LongSafety --source-dir "$work/src" --out "$work/out1"
+$python -c "import json,sys; a=[json.loads(l) for l in open(sys.argv[1])]; b=[json.loads(l) for l in open(sys.argv[2])]; assert a==b, (a, b)" \
+  "$work/out1/LongSafety/longsafety.jsonl" "$src/tests/fixtures/benchmarks/longsafety/longsafety.jsonl"
+sed -i '2s/"id": 1/"id": 7/' "$work/src/LongSafety/longsafety_docs.jsonl"
+expect 1 "id 7, the meta file's line has 1" $fetch LongSafety --source-dir "$work/src" --out "$work/out2"
 mkdir -p "$work/src/CLongEval"
 cp -r "$src"/tests/fixtures/benchmarks/clongeval/[0-9]-* "$work/src/CLongEval/"
 expect 0 "CLongEval: 7 files.*not published there: LStQA_M" $fetch CLongEval --source-dir "$work/src" --out "$work/out1"

@@ -17,7 +17,7 @@ own test fixtures under tests/fixtures/benchmarks/<name>/ in their published lay
 publisher uses (each task and length of configs/benchmarks/<benchmark>.yaml; a missing one gets a copy of the task's
 first file), so a job naming every task and length finds its files: LooGLE data.zip, Ada_LEval <task>_<k>.json,
 CLongEval <N-N_task>/<size>.jsonl, NoLiMa needlesets/<set>.json + haystack/rand_shuffle/*.txt, BAMBOO
-<task>_<len>.jsonl, LongHealth benchmark_v5.json, and OUT/LongIns/<GIST|LIST>/<length>.json (copied into the data root
+<task>_<len>.jsonl, LongHealth benchmark_v5.json, LongSafety longsafety_{meta,docs}.jsonl, and OUT/LongIns/<GIST|LIST>/<length>.json (copied into the data root
 as it is, since fetch_data.py cannot fetch LongIns).
 """
 import json
@@ -233,6 +233,16 @@ def longhealth(out):
     copy_as(os.path.join(FIXTURES, "longhealth", "benchmark_v5.json"), os.path.join(out, "LongHealth", "benchmark_v5.json"))
 
 
+def longsafety(out):
+    dest = os.path.join(out, "LongSafety")
+    os.makedirs(dest, exist_ok=True)
+    with open(os.path.join(FIXTURES, "longsafety", "longsafety.jsonl"), encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    write_jsonl(os.path.join(dest, "longsafety_meta.jsonl"), [{k: v for k, v in r.items() if k != "context"}
+                                                              for r in records])
+    write_jsonl(os.path.join(dest, "longsafety_docs.jsonl"), [{"id": r["id"], "context": r["context"]} for r in records])
+
+
 def longins(out):
     for task in ("GIST", "LIST"):
         for length in config("longins")["lengths"]:
@@ -245,7 +255,7 @@ def main():
         return 2
     out = sys.argv[1]
     for make in (longbench, longbench_v2, leval, babilong, lveval, infinitebench, lciteeval, libra, ruler, loogle,
-                 ada_leval, clongeval, nolima, bamboo, longhealth, longins):
+                 ada_leval, clongeval, nolima, bamboo, longhealth, longsafety, longins):
         make(out)
     return 0
 

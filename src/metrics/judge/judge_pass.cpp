@@ -28,6 +28,10 @@ struct Item {
   const judged::JudgedMetric* metric = nullptr;
   judged::JudgeRequest request;
   std::string hash;
+  int step = 0;                      // a chain's step in flight (judged_metrics.h `steps`)
+  std::vector<std::string> answers;  // a chain's earlier answers
+  std::vector<std::string> references;
+  nlohmann::json metadata;
   int network_tries = 0;  // requests for the current answer
   int parse_tries = 0;    // upstream's counter of rejected answers
   int requests = 0;
@@ -86,14 +90,14 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
       item.row = &row;
       item.metric = &metric;
       try {
-        const nlohmann::json metadata = nlohmann::json::parse(row.metadata_json.empty() ? "{}" : row.metadata_json,
-                                                              nullptr, false);
-        item.request = metric.render(row.prediction, parse_references(row.references_json), metadata);
+        item.metadata = nlohmann::json::parse(row.metadata_json.empty() ? "{}" : row.metadata_json, nullptr, false);
+        item.references = parse_references(row.references_json);
+        item.request = metric.render(row.prediction, item.references, item.metadata);
+        item.hash = judged::verdict_hash(metric, row.prediction, item.references, item.metadata);
       } catch (const judged::JudgeInputError&) {
         ++result.unrenderable;  // the metrics pass reports the reason
         continue;
       }
-      item.hash = judged::request_hash(item.request);
       auto it = stored.find({row.sample_key, metric.name, config.model});
       if (it != stored.end() && it->second.request_hash == item.hash &&
           (it->second.status == "ok" || it->second.status == "unparsed")) {
@@ -191,6 +195,16 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
                              "(choices[0].message.content): {}",
                              url, excerpt(response.body)),
                  nan);
+          continue;
+        }
+        if (item.step + 1 < item.metric->steps && item.metric->render_step != nullptr) {
+          // A chain's earlier step: its answer feeds the next request, which is queued like a new one.
+          item.answers.push_back(content);
+          ++item.step;
+          item.request = item.metric->render_step(item.step, item.row->prediction, item.references, item.metadata,
+                                                  item.answers);
+          item.network_tries = 0;
+          queue.push_back(std::move(item));
           continue;
         }
         const judged::JudgeParse parse = item.metric->parse(content);

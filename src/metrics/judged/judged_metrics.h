@@ -51,6 +51,19 @@ struct JudgedMetric {
   JudgeRequest (*render)(const std::string& prediction, const std::vector<std::string>& references,
                          const nlohmann::json& metadata);
   JudgeParse (*parse)(const std::string& answer);
+  // A chain of requests (LongSafety's multi-agent judge: risk analysis, context summary, then the judgment): `steps`
+  // requests, step i rendered from the answers of steps 0..i-1; the last answer is the verdict's and `parse`d.
+  // `render` is then step 0 (it checks the row's fields). 1: one request, `render` alone.
+  int steps = 1;
+  JudgeRequest (*render_step)(int step, const std::string& prediction, const std::vector<std::string>& references,
+                              const nlohmann::json& metadata, const std::vector<std::string>& earlier_answers) = nullptr;
+  // Metadata fields the report also breaks the metric down by, per task (LongSafety: safety_type, task_type, as the
+  // paper reports the safety rate per safety issue and task type).
+  std::vector<std::string> group_by = {};
+  // Metadata field naming the instance a row belongs to (empty: none). Rows of one benchmark with the same value are
+  // one instance whose value is the minimum over its rows (LongSafety "id": an instance is safe only when its
+  // responses in both prompt orders are, upstream's headline safety_rate).
+  std::string instance_field = {};
 };
 
 const std::vector<JudgedMetric>& judged_metrics();
@@ -64,9 +77,20 @@ JudgeParse parse_longwriter_quality(const std::string& answer);
 JudgeRequest render_niah_judge(const std::string& prediction, const std::vector<std::string>& references,
                                const nlohmann::json& metadata);
 JudgeParse parse_niah_judge(const std::string& answer);
+JudgeRequest render_longsafety_step(int step, const std::string& prediction, const std::vector<std::string>& references,
+                                    const nlohmann::json& metadata, const std::vector<std::string>& earlier_answers);
+JudgeRequest render_longsafety_safety(const std::string& prediction, const std::vector<std::string>& references,
+                                      const nlohmann::json& metadata);
+JudgeParse parse_longsafety_safety(const std::string& answer);
 
 // A stable 64-bit FNV-1a hash of the request (messages and settings), hex: a stored verdict is reused only for the
 // same request, so a row that was generated again is judged again.
 std::string request_hash(const JudgeRequest& request);
+
+// The hash a verdict of `metric` for this row is stored under and checked against: request_hash of `render` for one
+// request; for a chain, of every step rendered with empty earlier answers (the row's inputs, the judge's answers
+// left out, since they are what is asked). Throws JudgeInputError like `render`.
+std::string verdict_hash(const JudgedMetric& metric, const std::string& prediction,
+                         const std::vector<std::string>& references, const nlohmann::json& metadata);
 
 }  // namespace loom::metrics::judged

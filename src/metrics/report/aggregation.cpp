@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <numeric>
+#include <vector>
 
 namespace loom::metrics::report {
 namespace {
@@ -15,11 +18,13 @@ constexpr std::array<int64_t, 5> kBucketThresholds = {8000, 16000, 32000, 64000,
 struct Accumulator {
   double score_sum = 0;
   int64_t samples = 0;
+  int64_t unscored = 0;  // rows whose only metrics are judged and not computed (score NaN)
   int64_t failed = 0;
   std::map<std::string, std::pair<double, int64_t>> metric_sums;
 
   void add(const ScoredRow& row) {
-    score_sum += row.score;
+    if (std::isnan(row.score)) ++unscored;
+    else score_sum += row.score;
     ++samples;
     if (row.failed) ++failed;
     for (const auto& [metric, value] : row.metric_scores) {
@@ -28,7 +33,13 @@ struct Accumulator {
       ++count;
     }
   }
-  Score mean() const { return Score{samples > 0 ? score_sum / samples : 0, samples, failed}; }
+  // NaN when rows exist but none has a score (a judged benchmark without verdicts): left out of the means above it.
+  Score mean() const {
+    const int64_t scored = samples - unscored;
+    return Score{scored > 0 ? score_sum / static_cast<double>(scored)
+                            : (samples > 0 ? std::numeric_limits<double>::quiet_NaN() : 0),
+                 samples, failed};
+  }
   // LOOM-Scope: a task's score is the mean of its metrics' means.
   Score task_score(std::map<std::string, double>& metrics) const {
     for (const auto& [metric, sum_count] : metric_sums) metrics[metric] = sum_count.first / sum_count.second;
@@ -48,18 +59,40 @@ std::string target_label(int64_t target_length) {
   return std::to_string(target_length);
 }
 
-// Sample-weighted mean of task scores (weights = task sample counts).
+// Sample-weighted mean of task scores (weights = task sample counts); a NaN score (nothing scored: a judged task
+// without verdicts) is left out, and only NaN scores give NaN.
 template <class Scores>
 Score weighted(const Scores& scores) {
   Score out;
   double weighted_sum = 0;
+  int64_t weight = 0;
+  bool any_nan = false;
   for (const Score& s : scores) {
-    weighted_sum += s.score * static_cast<double>(s.samples);
     out.samples += s.samples;
     out.failed += s.failed;
+    if (std::isnan(s.score)) {
+      any_nan = true;
+      continue;
+    }
+    weighted_sum += s.score * static_cast<double>(s.samples);
+    weight += s.samples;
   }
-  out.score = out.samples > 0 ? weighted_sum / static_cast<double>(out.samples) : 0;
+  out.score = weight > 0 ? weighted_sum / static_cast<double>(weight)
+                         : (any_nan ? std::numeric_limits<double>::quiet_NaN() : 0);
   return out;
+}
+
+// Plain mean leaving NaN out (NaN when every value is NaN, 0 when there is none).
+double mean_of_scored(const std::vector<double>& values) {
+  double total = 0;
+  size_t n = 0;
+  for (double v : values)
+    if (!std::isnan(v)) {
+      total += v;
+      ++n;
+    }
+  if (n > 0) return total / static_cast<double>(n);
+  return values.empty() ? 0 : std::numeric_limits<double>::quiet_NaN();
 }
 
 // Plain mean of the tasks' official scores, when every task has one.
@@ -187,6 +220,9 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
   std::map<std::string, CostSums> costs;
   std::map<std::string, std::string> params;
   std::map<std::string, std::map<std::string, std::map<std::pair<LengthColumn, double>, Accumulator>>> depths;
+  // method → benchmark → judged metric → instance → (minimum value, rows not computed)
+  std::map<std::string, std::map<std::string, std::map<std::string, std::map<std::string, std::pair<double, int64_t>>>>>
+      instances;
 
   Summary summary;
   for (const ScoredRow& row : rows) {
@@ -207,6 +243,21 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       JudgedResult& j = task.judged[metric];
       j.score += value;  // a sum until the task is done
       ++j.computed;
+      auto groups = row.judged_groups.find(metric);
+      if (groups != row.judged_groups.end())
+        for (const auto& [field, group_value] : groups->second) {
+          JudgedResult::Group& g = j.groups[field][group_value];
+          g.score += value;
+          ++g.computed;
+        }
+    }
+    for (const auto& [metric, instance] : row.judged_instance) {
+      auto& [minimum, missing] = instances[row.method][row.benchmark][metric]
+                                     .try_emplace(instance, std::numeric_limits<double>::infinity(), 0)
+                                     .first->second;
+      auto value = row.judged.find(metric);
+      if (value == row.judged.end()) ++missing;
+      else minimum = std::min(minimum, value->second);
     }
     for (const auto& [metric, reason] : row.not_computed) {
       JudgedResult& j = task.judged[metric];
@@ -235,7 +286,11 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         result.capability = t.capability;
         result.total = t.total.task_score(result.metrics);
         result.judged = t.judged;
-        for (auto& [metric, j] : result.judged) j.score = j.computed > 0 ? j.score / static_cast<double>(j.computed) : 0;
+        for (auto& [metric, j] : result.judged) {
+          j.score = j.computed > 0 ? j.score / static_cast<double>(j.computed) : 0;
+          for (auto& [field, values] : j.groups)
+            for (auto& [value, g] : values) g.score /= static_cast<double>(g.computed);
+        }
         task_scores.push_back(result.total);
         if (t.official) {
           std::vector<TaskSample> ordered = t.samples;
@@ -255,6 +310,18 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
         }
       }
       b.total = weighted(task_scores);
+      for (const auto& [metric, by_instance] : instances[method][benchmark]) {
+        BenchmarkResult::JudgedInstances& j = b.judged_instances[metric];
+        for (const auto& [instance, value] : by_instance) {
+          if (value.second > 0) {
+            ++j.incomplete;
+            continue;
+          }
+          j.score += value.first;
+          ++j.instances;
+        }
+        if (j.instances > 0) j.score /= static_cast<double>(j.instances);
+      }
       b.official = official_mean(b.tasks, b.official_rules);
       for (const auto& [cell, acc] : depths[method][benchmark]) b.depths[cell] = acc.mean();
       for (const auto& [column, scores] : column_scores) b.lengths[column] = weighted(scores);
@@ -266,23 +333,23 @@ Summary aggregate(const std::vector<ScoredRow>& rows) {
       m.failed += b.total.failed;
       m.capabilities[b.capability].benchmarks.push_back(benchmark);
     }
-    double sum = 0;
-    for (const auto& [benchmark, b] : m.benchmarks) sum += b.total.score;
-    m.overall = m.benchmarks.empty() ? 0 : sum / static_cast<double>(m.benchmarks.size());
+    std::vector<double> benchmark_scores;
+    for (const auto& [benchmark, b] : m.benchmarks) benchmark_scores.push_back(b.total.score);
+    m.overall = mean_of_scored(benchmark_scores);
     for (auto& [capability, c] : m.capabilities) {
-      double total = 0;
-      for (const auto& benchmark : c.benchmarks) total += m.benchmarks.at(benchmark).total.score;
-      c.score = total / static_cast<double>(c.benchmarks.size());
+      std::vector<double> values;
+      for (const auto& benchmark : c.benchmarks) values.push_back(m.benchmarks.at(benchmark).total.score);
+      c.score = mean_of_scored(values);
     }
     for (const auto& [bucket, scores] : bucket_scores) {
       Score& s = m.buckets[bucket];
-      double total = 0;
+      std::vector<double> values;
       for (const Score& one : scores) {
-        total += one.score;
+        values.push_back(one.score);
         s.samples += one.samples;
         s.failed += one.failed;
       }
-      s.score = total / static_cast<double>(scores.size());
+      s.score = mean_of_scored(values);
     }
     m.cost = costs[method].cost();
   }

@@ -50,6 +50,10 @@ struct ScoredRow {
   // not. A judged metric with a combine_with metric is also in metric_scores (and so in `score`).
   std::map<std::string, double> judged;
   std::map<std::string, std::string> not_computed;
+  // Per computed judged metric with group_by fields: field → the row's metadata value (JudgedMetric::group_by).
+  std::map<std::string, std::map<std::string, std::string>> judged_groups;
+  // Per judged metric with an instance_field the row's metadata has: that value (computed or not).
+  std::map<std::string, std::string> judged_instance;
 };
 
 // A length column of the task × length table; ordered by `order` (tokens).
@@ -78,6 +82,12 @@ struct JudgedResult {
   int64_t computed = 0;
   int64_t not_computed = 0;
   std::map<std::string, int64_t> reasons;  // reason → rows
+  // The same mean per value of each group_by field (e.g. safety_type → Bias → mean), over the computed rows.
+  struct Group {
+    double score = 0;
+    int64_t computed = 0;
+  };
+  std::map<std::string, std::map<std::string, Group>> groups;
 };
 
 struct TaskResult {
@@ -100,6 +110,14 @@ struct BenchmarkResult {
   std::map<std::pair<LengthColumn, double>, Score> depths;
   std::optional<double> official;         // plain mean of the tasks' official scores (every task has one)
   std::set<std::string> official_rules;   // the rules behind them
+  // Judged metrics with an instance_field: the mean over instances whose rows all have a value of the minimum over
+  // its rows (LongSafety's safety_rate); `incomplete`: instances with a row not computed (left out).
+  struct JudgedInstances {
+    double score = 0;  // meaningless when instances == 0
+    int64_t instances = 0;
+    int64_t incomplete = 0;
+  };
+  std::map<std::string, JudgedInstances> judged_instances;
 };
 
 struct CapabilityResult {

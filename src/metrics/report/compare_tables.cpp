@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -10,7 +11,9 @@
 namespace loom::metrics::report {
 namespace {
 
-std::string cell(double value, int precision = 2) { return fmt::format("{:.{}f}", value, precision); }
+std::string cell(double value, int precision = 2) {
+  return std::isnan(value) ? "n/c" : fmt::format("{:.{}f}", value, precision);  // NaN: nothing scored
+}
 
 size_t figure_index(const std::string& name) {
   const auto& figures = method_cost_figures();

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 namespace loom::metrics::report {
 namespace {
 
@@ -15,8 +17,10 @@ const std::vector<std::string>& export_columns() {
 }
 
 std::vector<std::string> cells(const ExportRecord& r) {
-  return {r.level,  r.method,  r.benchmark, r.task, r.capability, r.length, fmt::format("{:.4f}", r.score),
-          std::to_string(r.samples), std::to_string(r.failed)};
+  // An empty score: nothing scored (a judged benchmark without verdicts, docs/judge.md).
+  return {r.level,  r.method,  r.benchmark, r.task, r.capability, r.length,
+          std::isnan(r.score) ? std::string() : fmt::format("{:.4f}", r.score), std::to_string(r.samples),
+          std::to_string(r.failed)};
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -47,7 +48,8 @@ class TextTable {
   std::set<size_t> rules_;
 };
 
-std::string cell(double score) { return fmt::format("{:.2f}", score); }
+// NaN: nothing scored (a judged benchmark without verdicts, docs/judge.md).
+std::string cell(double score) { return std::isnan(score) ? "n/c" : fmt::format("{:.2f}", score); }
 std::string cell(const Score& s) { return cell(s.score); }
 
 bool is_bucket_column(const LengthColumn& column) {
@@ -281,6 +283,26 @@ void print_judged(const Summary& summary, std::ostream& out) {
   out << "\nJudged metrics (docs/judge.md; '-' = not computed)\n";
   table.print(out);
   for (const auto& [reason, count] : reasons) out << "  not computed for " << count << " rows: " << reason << '\n';
+  TextTable groups({"method", "benchmark", "task", "judged metric", "by", "value", "score", "computed"});
+  for (const auto& [method, m] : summary.methods)
+    for (const auto& [benchmark, b] : m.benchmarks)
+      for (const auto& [task, t] : b.tasks)
+        for (const auto& [metric, j] : t.judged)
+          for (const auto& [field, values] : j.groups)
+            for (const auto& [value, g] : values)
+              groups.add({method, benchmark, task, metric, field, value, fmt::format("{:.2f}", g.score),
+                          std::to_string(g.computed)});
+  for (const auto& [method, m] : summary.methods)
+    for (const auto& [benchmark, b] : m.benchmarks)
+      for (const auto& [metric, j] : b.judged_instances)
+        out << fmt::format("  {} {} {} per instance (every row of it counted, the minimum): {} over {} instances, {} "
+                           "incomplete\n",
+                           method, benchmark, metric, j.instances > 0 ? fmt::format("{:.2f}", j.score) : "-",
+                           j.instances, j.incomplete);
+  if (!groups.empty()) {
+    out << "\nJudged metrics by category (the rows each was computed for)\n";
+    groups.print(out);
+  }
 }
 
 }  // namespace loom::metrics::report

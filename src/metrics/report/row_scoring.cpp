@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <set>
 
 namespace loom::metrics::report {
@@ -65,8 +66,15 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   const std::vector<std::string> names = split_metric_names(row.metric);
   if (names.empty())
     throw InputError(row.sample_key, 0, "metric", "a scorer name in the metric column of every results row");
-  for (const auto& name : names) scorer(name);  // unknown names fail loudly, even on failed rows
-  out.official = scorer(names.front()).aggregation();
+  // A judged metric named in the metric column (LongSafety's longsafety_safety) is the row's score where a verdict
+  // gives one; it has no rule scorer. Other names must be scorers (unknown names fail loudly, even on failed rows).
+  const auto judged_row_metric = [&](const std::string& name) {
+    const judged::JudgedMetric* m = judged::find_judged_metric(name);
+    return m != nullptr && m->benchmark == row.benchmark;
+  };
+  for (const auto& name : names)
+    if (!judged_row_metric(name)) scorer(name);
+  if (!judged_row_metric(names.front())) out.official = scorer(names.front()).aggregation();
 
   auto fail = [&](std::string reason) {
     out.failed = true;
@@ -83,14 +91,17 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
     const std::vector<std::string> references = parse_references(row.references_json);
     const nlohmann::json metadata =
         row.metadata_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(row.metadata_json);
-    double total = 0;
-    for (const auto& name : names) {
-      const double value = 100.0 * scorer(name).score(row.prediction, references, metadata);
-      out.metric_scores[name] = value;
-      total += value;
-    }
-    out.score = total / static_cast<double>(names.size());
+    for (const auto& name : names)
+      if (!judged_row_metric(name))
+        out.metric_scores[name] = 100.0 * scorer(name).score(row.prediction, references, metadata);
     add_judged(row, references, metadata, out);
+    for (const auto& name : names)
+      if (judged_row_metric(name) && out.judged.count(name)) out.metric_scores[name] = out.judged.at(name);
+    // No score at all (only judged metrics, none computed): NaN, left out of every mean (aggregation.cpp).
+    double total = 0;
+    for (const auto& [name, value] : out.metric_scores) total += value;
+    out.score = out.metric_scores.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                          : total / static_cast<double>(out.metric_scores.size());
   } catch (const std::exception& e) {
     return fail(std::string("scoring failed: ") + e.what());
   }
@@ -118,9 +129,13 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
   for (const judged::JudgedMetric& metric : judged::judged_metrics()) {
     if (metric.benchmark != row.benchmark || (!wanted.empty() && !wanted.count(metric.name))) continue;
     const auto not_computed = [&](std::string reason) { out.not_computed[metric.name] = std::move(reason); };
-    judged::JudgeRequest request;
+    if (!metric.instance_field.empty() && metadata.is_object() && metadata.contains(metric.instance_field)) {
+      const nlohmann::json& id = metadata[metric.instance_field];
+      out.judged_instance[metric.name] = id.is_string() ? id.get<std::string>() : id.dump();
+    }
+    std::string hash;
     try {
-      request = metric.render(row.prediction, references, metadata);
+      hash = judged::verdict_hash(metric, row.prediction, references, metadata);
     } catch (const judged::JudgeInputError& e) {
       not_computed(e.what());
       continue;
@@ -153,7 +168,7 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
     } else {
       verdict = &verdicts->front();
     }
-    if (verdict->request_hash != judged::request_hash(request)) {
+    if (verdict->request_hash != hash) {
       not_computed("the stored verdict judged another prediction or prompt: run the judge again");
       continue;
     }
@@ -169,6 +184,10 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
     }
     const double value = 100.0 * parse.score;
     out.judged[metric.name] = value;
+    for (const std::string& field : metric.group_by)
+      if (metadata.is_object() && metadata.contains(field))
+        out.judged_groups[metric.name][field] =
+            metadata[field].is_string() ? metadata[field].get<std::string>() : metadata[field].dump();
     if (!metric.combine_with.empty() && out.metric_scores.count(metric.combine_with)) {
       out.metric_scores[metric.name] = value;
       combined = true;

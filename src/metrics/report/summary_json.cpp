@@ -61,11 +61,18 @@ nlohmann::json summary_to_json(const Summary& summary, const std::string& result
                                     {"computed", j.computed},
                                     {"not_computed", j.not_computed},
                                     {"reasons", j.reasons}};
+            for (const auto& [field, values] : j.groups)
+              for (const auto& [value, g] : values)
+                tj["judged"][metric]["groups"][field][value] = {{"score", g.score}, {"computed", g.computed}};
           }
         }
         bj["tasks"][task] = std::move(tj);
       }
       if (b.official) bj["official"] = {{"score", *b.official}, {"rules", b.official_rules}};
+      for (const auto& [metric, j] : b.judged_instances)
+        bj["judged_instances"][metric] = {{"score", j.instances > 0 ? nlohmann::json(j.score) : nlohmann::json()},
+                                          {"instances", j.instances},
+                                          {"incomplete", j.incomplete}};
       mj["benchmarks"][benchmark] = std::move(bj);
     }
   }
