@@ -138,12 +138,12 @@ std::vector<NeedleTest> read_needle_set(const std::filesystem::path& file, int64
         const auto& args = test["input_args"];
         for (size_t a = 0; a < args.size(); ++a) {
           if (!args[a].is_string()) throw InputError(file.string(), 0, at + ".input_args", "argument strings");
-          const std::string placeholder = "{" + std::to_string(a + 1) + "}";
+          const std::string argument_slot = "{" + std::to_string(a + 1) + "}";
           const std::string arg = args[a].get<std::string>();
-          if (question.find(placeholder) != std::string::npos) t.question = replace_all(question, placeholder, arg);
-          if (t.needle.find(placeholder) != std::string::npos) t.needle = replace_all(t.needle, placeholder, arg);
-          if (!distractor_template.empty() && distractor_template.find(placeholder) != std::string::npos)
-            t.distractor = replace_all(distractor_template, placeholder, arg);
+          if (question.find(argument_slot) != std::string::npos) t.question = replace_all(question, argument_slot, arg);
+          if (t.needle.find(argument_slot) != std::string::npos) t.needle = replace_all(t.needle, argument_slot, arg);
+          if (!distractor_template.empty() && distractor_template.find(argument_slot) != std::string::npos)
+            t.distractor = replace_all(distractor_template, argument_slot, arg);
         }
         tests.push_back(std::move(t));
       }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <cstring>
 
 namespace loom::serve {
@@ -52,6 +53,29 @@ std::string base64_floats(const std::vector<float>& values) {
 }
 
 // Scales the vector to unit L2 norm (accumulated in double); an all-zero vector stays zero.
+// One JSON POST: parses the body and answers with what `respond` returns, or nothing when `respond` has sent its own
+// error (nullopt). Bad input (RequestError, InputError) is 400 naming its key, anything else 500, in OpenAI's shape.
+template <class Respond>
+void answer_json_post(const httplib::Request& req, httplib::Response& res, Respond respond) {
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    send_error(res, 400, fmt::format("the request body is not valid JSON (at byte {})", e.byte),
+               "invalid_request_error", "");
+    return;
+  }
+  try {
+    if (std::optional<json> answer = respond(body)) res.set_content(answer->dump(), kJson);
+  } catch (const RequestError& e) {
+    send_error(res, 400, e.what(), "invalid_request_error", e.key());
+  } catch (const InputError& e) {
+    send_error(res, 400, e.what(), "invalid_request_error", e.key());
+  } catch (const std::exception& e) {
+    send_error(res, 500, e.what(), "server_error", "");
+  }
+}
+
 void l2_normalise(std::vector<float>& values) {
   double sum = 0;
   for (float v : values) sum += static_cast<double>(v) * v;
@@ -69,59 +93,29 @@ OpenAiServer::OpenAiServer(ServedModel model)
     const json entry = {{"id", model_.name}, {"object", "model"}, {"created", 0}, {"owned_by", "loom_mpi"}};
     res.set_content(json{{"object", "list"}, {"data", json::array({entry})}}.dump(), kJson);
   });
-  const auto handler = [this](Endpoint endpoint) {
-    return [this, endpoint](const httplib::Request& req, httplib::Response& res) {
-      json body;
-      try {
-        body = json::parse(req.body);
-      } catch (const json::parse_error& e) {
-        send_error(res, 400, fmt::format("the request body is not valid JSON (at byte {})", e.byte),
-                   "invalid_request_error", "");
-        return;
-      }
-      try {
+  // A request naming another model than the one served is answered 404 (true); an empty name means the served one.
+  const auto wrong_model = [this](httplib::Response& res, const std::string& requested) {
+    if (requested.empty() || requested == model_.name) return false;
+    send_error(res, 404, fmt::format("model: expected \"{}\" (the model this server serves), got \"{}\"",
+                                     model_.name, requested),
+               "invalid_request_error", "model");
+    return true;
+  };
+  const auto handler = [this, wrong_model](Endpoint endpoint) {
+    return [this, endpoint, wrong_model](const httplib::Request& req, httplib::Response& res) {
+      answer_json_post(req, res, [&](const json& body) -> std::optional<json> {
         const CompletionRequest request = parse_completion_request(body, endpoint, model_.vocab_size);
-        if (!request.model.empty() && request.model != model_.name) {
-          send_error(res, 404, fmt::format("model: expected \"{}\" (the model this server serves), got \"{}\"",
-                                           model_.name, request.model),
-                     "invalid_request_error", "model");
-          return;
-        }
-        res.set_content(complete(request).dump(), kJson);
-      } catch (const RequestError& e) {
-        send_error(res, 400, e.what(), "invalid_request_error", e.key());
-      } catch (const InputError& e) {
-        send_error(res, 400, e.what(), "invalid_request_error", e.key());
-      } catch (const std::exception& e) {
-        send_error(res, 500, e.what(), "server_error", "");
-      }
+        if (wrong_model(res, request.model)) return std::nullopt;
+        return complete(request);
+      });
     };
   };
-  http_->Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
-    json body;
-    try {
-      body = json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      send_error(res, 400, fmt::format("the request body is not valid JSON (at byte {})", e.byte),
-                 "invalid_request_error", "");
-      return;
-    }
-    try {
+  http_->Post("/v1/embeddings", [this, wrong_model](const httplib::Request& req, httplib::Response& res) {
+    answer_json_post(req, res, [&](const json& body) -> std::optional<json> {
       const EmbeddingRequest request = parse_embedding_request(body, model_.vocab_size);
-      if (!request.model.empty() && request.model != model_.name) {
-        send_error(res, 404, fmt::format("model: expected \"{}\" (the model this server serves), got \"{}\"",
-                                         model_.name, request.model),
-                   "invalid_request_error", "model");
-        return;
-      }
-      res.set_content(embed(request).dump(), kJson);
-    } catch (const RequestError& e) {
-      send_error(res, 400, e.what(), "invalid_request_error", e.key());
-    } catch (const InputError& e) {
-      send_error(res, 400, e.what(), "invalid_request_error", e.key());
-    } catch (const std::exception& e) {
-      send_error(res, 500, e.what(), "server_error", "");
-    }
+      if (wrong_model(res, request.model)) return std::nullopt;
+      return embed(request);
+    });
   });
   http_->Post("/v1/completions", handler(Endpoint::kCompletions));
   http_->Post("/v1/chat/completions", handler(Endpoint::kChat));
