@@ -89,7 +89,7 @@ const std::vector<KeySpec>& job_schema() {
       {"generation.top_k", T::kInt, "<official>", "", "Top-k sampling (0 = off)."},
       {"generation.seed", T::kInt, "<official>", "", "Sampling seed."},
       {"generation.stop_strings", T::kStringList, "<official>", "", "Generation stops at the first of these."},
-      {"generation.prefill_chunk_size", T::kInt, "4096", "", "Tokens per prefill chunk."},
+      {"generation.prefill_chunk_size", T::kInt, "16384", "", "Tokens per prefill chunk."},
       {"generation.ignore_eos", T::kBool, "false", "",
        "Generate max_new_tokens whatever the EOS ids (throughput measurements)."},
       {"rag", T::kSection, "", "",
