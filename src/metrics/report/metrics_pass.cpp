@@ -42,8 +42,10 @@ ScoredFile score_file(const std::filesystem::path& results_path, const ScorerFac
   ScoredFile out;
   out.rows = results::read_rows(results_path);
   out.verdicts = results::latest_verdicts(results::read_verdicts(results_path));
-  const JudgedView judged =
+  JudgedView judged =
       make_judged_view(out.verdicts, options.judge_configured, options.judge_model, options.judge_metrics);
+  judged.nli_configured = options.nli_configured;
+  judged.nli_model = options.nli_model;
   RowScorer scorer(scorers, &judged);
   out.scored.reserve(out.rows.size());
   for (const auto& row : out.rows) out.scored.push_back(scorer.score(row));

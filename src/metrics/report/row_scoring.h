@@ -29,6 +29,10 @@ struct JudgedView {
   std::string model;                 // the judge model whose verdicts count; empty: the one model they name
   std::vector<std::string> metrics;  // judged metrics to report; empty: every one that applies
   std::map<std::pair<std::string, std::string>, std::vector<results::Verdict>> verdicts;  // by (sample_key, metric)
+  // L-CiteEval's NLI answers (row_citation.h): an NLI endpoint was given (judge.nli, report --nli-url) and whose
+  // answers count (empty: the one model they name).
+  bool nli_configured = false;
+  std::string nli_model;
 };
 JudgedView make_judged_view(std::vector<results::Verdict> verdicts, bool judge_configured, std::string model,
                             std::vector<std::string> metrics);
