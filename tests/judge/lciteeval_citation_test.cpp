@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,8 +60,9 @@ RoundsRun evaluate_in_rounds(const nlohmann::json& c) {
 
 TEST(LCiteEvalCitation, ScoresAndChecksAsUpstream) {
   const auto cases = read_cases();
-  ASSERT_GE(cases.size(), 25u);
+  ASSERT_GE(cases.size(), 40u);
   for (const auto& c : cases) {
+    if (c["task"] != "hotpotqa") continue;
     SCOPED_TRACE(c["generation"].get<std::string>());
     EXPECT_EQ(split_statements(c["generation"]), c["sentences"].get<std::vector<std::string>>());
     const RoundsRun run = evaluate_in_rounds(c);
@@ -85,6 +87,32 @@ TEST(LCiteEvalCitation, ScoresAndChecksAsUpstream) {
     EXPECT_NEAR(100 * run.result.scores->f1, 100 * e["f1"].get<double>(), 0.01);
     EXPECT_EQ(run.result.scores->citations, e["cite_num"].get<int64_t>());
   }
+}
+
+// niah and counting_stars: upstream's compute_niah_citation / compute_counting_stars_citation, no NLI.
+TEST(LCiteEvalCitation, NiahAndCountingStarsAsUpstream) {
+  int niah = 0, stars = 0;
+  for (const auto& c : read_cases()) {
+    if (c["task"] == "hotpotqa") continue;
+    SCOPED_TRACE(c["generation"].get<std::string>());
+    std::string why;
+    const std::optional<CitationScores> s =
+        c["task"] == "niah" ? (++niah, niah_citation(c["generation"], c["answer"], c["docs"], &why))
+                            : (++stars, counting_stars_citation(c["generation"], c["docs"], &why));
+    ASSERT_TRUE(s.has_value()) << why;
+    const auto& e = c["expected"];
+    EXPECT_NEAR(100 * s->recall, 100 * e["recall"].get<double>(), 0.01);
+    EXPECT_NEAR(100 * s->precision, 100 * e["precision"].get<double>(), 0.01);
+    EXPECT_NEAR(100 * s->f1, 100 * e["f1"].get<double>(), 0.01);
+    if (e.contains("cite_num")) EXPECT_EQ(s->citations, e["cite_num"].get<int64_t>());
+  }
+  EXPECT_GE(niah, 9);
+  EXPECT_GE(stars, 10);
+  std::string why;
+  EXPECT_FALSE(niah_citation("x [1].", "absent", nlohmann::json::array({"a", "b"}), &why).has_value());
+  EXPECT_NE(why.find("no passage contains the answer"), std::string::npos);
+  EXPECT_FALSE(counting_stars_citation("{\"passage_id\": []}", nlohmann::json::array({"The little penguin counted 1"}),
+                                       &why).has_value());
 }
 
 TEST(LCiteEvalCitation, TrueAnswerAndRequestText) {

@@ -207,4 +207,81 @@ CitationEvaluation evaluate_citations(const std::string& generation, const nlohm
   return out;
 }
 
+std::optional<CitationScores> niah_citation(const std::string& generation, const std::string& answer,
+                                            const nlohmann::json& docs, std::string* why, int at_most_citations) {
+  int64_t gold = -1;
+  if (docs.is_array())
+    for (size_t j = 0; j < docs.size() && gold < 0; ++j)
+      if (docs[j].is_string() && docs[j].get<std::string>().find(answer) != std::string::npos)
+        gold = static_cast<int64_t>(j);
+  if (gold < 0) {
+    if (why) *why = "no passage contains the answer (upstream has no gold passage for the sample)";
+    return std::nullopt;
+  }
+  std::string first = text::py_strip(generation);
+  if (const size_t nl = first.find('\n'); nl != std::string::npos) first = first.substr(0, nl);
+  std::vector<int64_t> ref = cited_ids(first);
+  if (at_most_citations >= 0 && static_cast<int64_t>(ref.size()) > at_most_citations) ref.resize(at_most_citations);
+  CitationScores s;
+  s.citations = static_cast<int64_t>(ref.size());
+  if (std::find(ref.begin(), ref.end(), gold) != ref.end()) {
+    const double p = 1.0 / static_cast<double>(ref.size());
+    s.recall = 1;
+    s.precision = p;
+    s.f1 = 2 * p / (1 + p);
+  }
+  return s;
+}
+
+std::optional<CitationScores> counting_stars_citation(const std::string& generation, const nlohmann::json& docs,
+                                                      std::string* why) {
+  std::vector<nlohmann::json> gold;
+  if (docs.is_array())
+    for (size_t j = 0; j < docs.size(); ++j)
+      if (docs[j].is_string() && docs[j].get<std::string>().find("The little penguin counted") != std::string::npos)
+        gold.push_back(static_cast<int64_t>(j + 1));
+  CitationScores s;
+  const std::string ans = text::py_strip(generation);
+  const size_t open = ans.find('{'), close = ans.find('}');
+  if (open == std::string::npos || close == std::string::npos) return s;
+  nlohmann::json parsed;
+  try {
+    parsed = nlohmann::json::parse(close < open ? std::string() : ans.substr(open, close - open + 1));
+  } catch (const nlohmann::json::exception&) {
+    return s;
+  }
+  if (!parsed.is_object() || !parsed.contains("passage_id")) return s;
+  const nlohmann::json& ids = parsed["passage_id"];
+  if (!ids.is_array()) {
+    if (why) *why = "passage_id is not a list (upstream raises)";
+    return std::nullopt;
+  }
+  std::vector<nlohmann::json> distinct;  // list(set(...)): numbers equal across int/float, as Python
+  const auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
+    if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+    return a == b;
+  };
+  for (const auto& id : ids) {
+    if (id.is_array() || id.is_object()) {
+      if (why) *why = "passage_id holds a list or an object (upstream raises: unhashable)";
+      return std::nullopt;
+    }
+    if (std::none_of(distinct.begin(), distinct.end(), [&](const nlohmann::json& d) { return same(d, id); }))
+      distinct.push_back(id);
+  }
+  if (distinct.empty() || gold.empty()) {
+    if (why) *why = distinct.empty() ? "passage_id is empty (upstream divides by zero)"
+                                     : "no gold passage (upstream divides by zero)";
+    return std::nullopt;
+  }
+  int64_t correct = 0;
+  for (const auto& id : distinct)
+    correct += std::any_of(gold.begin(), gold.end(), [&](const nlohmann::json& g) { return same(g, id); });
+  s.precision = static_cast<double>(correct) / static_cast<double>(distinct.size());
+  s.recall = static_cast<double>(correct) / static_cast<double>(gold.size());
+  s.f1 = s.precision + s.recall == 0 ? 0.0 : 2 * s.precision * s.recall / (s.precision + s.recall);
+  s.citations = static_cast<int64_t>(distinct.size());
+  return s;
+}
+
 }  // namespace loom::metrics::judged

@@ -40,7 +40,7 @@ inline constexpr const char* kCiteF1 = "lciteeval_cite_f1";
 inline constexpr const char* kNliVerdictMetric = "lciteeval_nli";
 
 // Tasks scored through NLI (every L-CiteEval task but niah and counting_stars, whose citations upstream checks
-// against the gold passages without a model).
+// against the gold passages without a model: niah_citation, counting_stars_citation below).
 bool lciteeval_nli_task(const std::string& task);
 
 // Sentence split standing in for NLTK's sent_tokenize: a sentence ends after '.', '!' or '?' (more of them and
@@ -84,5 +84,18 @@ struct CitationEvaluation {
 // `docs`: the row's passages as upstream's data has them (strings, or objects with title/text).
 CitationEvaluation evaluate_citations(const std::string& generation, const nlohmann::json& docs,
                                       const NliOracle& oracle, int at_most_citations = 3);
+
+// niah and counting_stars: upstream checks the cited passage ids against the gold passages, no NLI
+// (compute_niah_citation, compute_counting_stars_citation). nullopt with `why` where upstream raises or has no gold.
+//  niah            the gold passage is the first whose text contains the answer; the output's first line
+//                  (stripped), its first at_most_citations "[n" ids: gold cited -> recall 1, precision 1/len,
+//                  f1 2p/(1+p); else 0, 0, 0.
+//  counting_stars  gold passages (1-based) contain "The little penguin counted"; the output's JSON from the first
+//                  '{' to the first '}' (no braces or bad JSON: 0, 0, 0), its "passage_id" list deduplicated (absent:
+//                  0, 0, 0): precision = gold ids cited / ids, recall = gold ids cited / gold passages.
+std::optional<CitationScores> niah_citation(const std::string& generation, const std::string& answer,
+                                            const nlohmann::json& docs, std::string* why, int at_most_citations = 3);
+std::optional<CitationScores> counting_stars_citation(const std::string& generation, const nlohmann::json& docs,
+                                                      std::string* why);
 
 }  // namespace loom::metrics::judged
