@@ -242,6 +242,19 @@ TEST_F(NliPass, AFailingEndpointLeavesTheMetricsNotComputedWithTheReasonUntilARe
   EXPECT_NEAR(report(true)[judged::kCiteRecall]["score"].get<double>(), expected_[0], 0.01);
 }
 
+TEST_F(NliPass, AChatAnswerIsNotACompletion) {
+  NliServer chat([](const json&, httplib::Response& res) {
+    res.set_content(json{{"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", "1"}}}}}}}.dump(),
+                    "application/json");
+  });
+  std::ostringstream out;
+  const NliPassResult result = run_nli_pass(path_, config(chat.base_url()), out);
+  EXPECT_EQ(result.ok, 0);
+  EXPECT_EQ(result.failed, chat.hits());  // not retried: the endpoint answered
+  EXPECT_NE(report(true)[judged::kCiteRecall]["reasons"].dump().find("something other than an OpenAI completion"),
+            std::string::npos);
+}
+
 TEST_F(NliPass, ATimeoutOrNobodyListeningFailsInBoundedTime) {
   NliServer slow([](const json& body, httplib::Response& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));

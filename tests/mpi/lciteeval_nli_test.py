@@ -13,6 +13,8 @@ TRUE's protocol: "1" when the hypothesis and the premise share two or more words
    twice, and every row with a sentence gets the three metrics (0-100, F1 = the per-row harmonic means' mean).
 3. A rerun of the same job asks nothing: the answers are reused from the results file.
 4. `loom_mpi report` without the endpoint reports the stored answers' scores too.
+5. `loom_mpi report --nli-url` on the first run's file (no answers stored) asks the same checks once and scores the
+   same; a second report asks nothing.
 """
 import argparse
 import http.server
@@ -119,6 +121,20 @@ def main():
     stored = judged_of(json.loads(report.stdout))
     if report.returncode != 0 or any(stored[n]["score"] != judged[n]["score"] for n in METRICS):
         fail("loom_mpi report did not report the stored answers' scores", report)
+    # `loom_mpi report --nli-url` on the file of the run without an endpoint (the same greedy outputs): it asks the
+    # same checks once, scores as the run did, and asks nothing the second time.
+    before = len(Nli.requests)
+    late = [args.loom, "report", plain_out, "--json", "--nli-url", url, "--nli-model", "e2e-nli"]
+    graded = run(late)
+    if graded.returncode != 0 or len(Nli.requests) - before != asked:
+        fail(f"report --nli-url asked {len(Nli.requests) - before} checks, expected {asked}", graded)
+    late_judged = judged_of(json.loads(graded.stdout[graded.stdout.index("{"):]))
+    if any(late_judged[n]["score"] != judged[n]["score"] for n in METRICS):
+        fail(f"report --nli-url scored {late_judged}, the run {judged}")
+    again = run(late)
+    if again.returncode != 0 or len(Nli.requests) - before != asked:
+        fail("a second report --nli-url asked again", again)
+    print(f"  report --nli-url on the file without answers: {asked} checks asked once, same scores")
     server.shutdown()
     print("PASS")
 

@@ -172,17 +172,18 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
         Check check = std::move(it->second);
         in_flight.erase(it);
         if (response.status == 200) {
-          try {
-            const nlohmann::json answer = nlohmann::json::parse(response.body);
-            const nlohmann::json& text = answer.at("choices").at(0).at("text");
-            if (!text.is_string()) throw nlohmann::json::type_error::create(302, "text is not a string", nullptr);
-            record(check, true, text.get<std::string>(), "");
-          } catch (const nlohmann::json::exception&) {
+          const nlohmann::json answer = nlohmann::json::parse(response.body, nullptr, false);
+          const nlohmann::json* text = nullptr;
+          if (answer.is_object() && answer.contains("choices") && answer["choices"].is_array() &&
+              !answer["choices"].empty() && answer["choices"][0].is_object() && answer["choices"][0].contains("text"))
+            text = &answer["choices"][0]["text"];
+          if (text && text->is_string())
+            record(check, true, text->get<std::string>(), "");
+          else
             record(check, false, "",
                    fmt::format("the NLI endpoint at {} answered with something other than an OpenAI completion "
                                "(choices[0].text): {}",
                                url, excerpt(response.body)));
-          }
           continue;
         }
         if (net::RetryPolicy::retryable(response) && check.tries <= policy.max_retries) {
