@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """L-CiteEval's citation metrics end to end (standard library only): `mpirun -np N loom_mpi run` on tiny-loom
 L-CiteEval hotpotqa rows (Paul Graham essay excerpts cut just before a footnote marker, which tiny-loom continues
-with " [1]..." as it learnt from its essay haystack), with a loopback NLI server started here (an http.server that answers /v1/completions in
-TRUE's protocol: "1" when the hypothesis and the premise share two or more words, else "0"; it counts requests).
+with " [1]..." as it learnt from its essay haystack), with a loopback NLI server started here (an http.server that
+answers /v1/completions in TRUE's protocol: "1" when the hypothesis and the premise share two or more words, else "0"; it counts requests).
 
   lciteeval_nli_test.py --loom BIN --job JOB --out DIR --np N
 
@@ -108,9 +108,9 @@ def main():
         if not 0 <= j["score"] <= 100:
             fail(f"{name} out of range: {j}")
     asked = len(Nli.requests)
-    print(f"  {rows} rows, {judged['lciteeval_cite_recall']['computed']} scored: recall "
-          f"{judged['lciteeval_cite_recall']['score']:.2f}, precision {judged['lciteeval_cite_precision']['score']:.2f}, "
-          f"f1 {judged['lciteeval_cite_f1']['score']:.2f}; {asked} NLI requests")
+    scores = [judged[n]["score"] for n in METRICS]
+    print(f"  {rows} rows, {judged['lciteeval_cite_recall']['computed']} scored: recall {scores[0]:.2f}, "
+          f"precision {scores[1]:.2f}, f1 {scores[2]:.2f}; {asked} NLI requests")
 
     second = run(cmd)
     if second.returncode != 0 or len(Nli.requests) != asked:

@@ -95,7 +95,8 @@ void loom_cli_add_report(CLI::App& app) {
                   "(POST <url>/completions, TRUE's \"premise: .. hypothesis: ..\"); shares the --judge-* limits");
   cmd->add_option("--nli-model", opts->judge.nli.model,
                   "the NLI model's name (sent, and stored with each answer); alone: whose stored answers count");
-  cmd->add_option("--nli-api-key-env", opts->judge.nli.api_key_env, "environment variable holding the NLI API's key");
+  cmd->add_option("--nli-api-key-env", opts->judge.nli.api_key_env,
+                  "environment variable holding the NLI API's key");
   cmd->callback([opts]() {
     check_judge(opts->judge);
     check_nli(opts->judge.nli);

@@ -4,8 +4,8 @@
 // nli_pass.h asks an endpoint, results/verdicts.h stores the answers). No network here.
 //  statements  the generation split into sentences (upstream: NLTK sent_tokenize; here split_statements), each with
 //              its citations removed and stripped as the hypothesis.
-//  citations   re.findall(r"\[\d+") of the sentence (ASCII digits), 1-based, "[0" being Python's docs[-1]: none, or one out of range -> not entailed, no NLI call;
-//              else the first at_most_citations (3, upstream's default) count, and the premise is the cited
+//  citations   re.findall(r"\[\d+") of the sentence (ASCII digits), 1-based, "[0" being Python's docs[-1]: none,
+//              or one out of range -> not entailed, no NLI call; else the first at_most_citations (3, upstream's default) count, and the premise is the cited
 //              passages formatted ("Passage: <doc>", or "Title: <title>\nPassage: <text>" for an object) joined by
 //              "\n".
 //  recall      entailed statements / statements.
