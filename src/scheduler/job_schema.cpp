@@ -120,8 +120,10 @@ const std::vector<KeySpec>& job_schema() {
        "(LongWriter quality, NIAH's judge, LongSafety's safety judge) to an OpenAI-compatible chat endpoint; "
        "verdicts are stored in the results file and reused."},
       {"judge.base_url", T::kString, "", "",
-       "The judge API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/chat/completions).", true},
-      {"judge.model", T::kString, "", "", "The judge model's name (sent, and stored with every verdict).", true},
+       "The judge API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/chat/completions); required "
+       "unless the section has only judge.nli."},
+      {"judge.model", T::kString, "", "",
+       "The judge model's name (sent, and stored with every verdict); required with judge.base_url."},
       {"judge.api_key_env", T::kString, "", "",
        "The environment variable that holds the judge's API key (empty: no key is sent)."},
       {"judge.max_concurrency", T::kInt, "8", "", "Judge requests in flight at once."},
@@ -132,6 +134,16 @@ const std::vector<KeySpec>& job_schema() {
       {"judge.metrics", T::kStringList, "[] (all)", "",
        "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety; empty = every one that applies "
        "to the rows."},
+      {"judge.nli", T::kSection, "", "",
+       "L-CiteEval's citation recall / precision / F1 (docs/judge.md): an OpenAI-compatible completions endpoint "
+       "serving an NLI model that answers TRUE's \"premise: <P> hypothesis: <H>\" with 1 for entailed "
+       "(google/t5_xxl_true_nli_mixture); answers are stored in the results file and reused. Shares "
+       "max_concurrency, timeout_s and max_retries with the judge."},
+      {"judge.nli.base_url", T::kString, "", "",
+       "The NLI API's base URL, e.g. http://127.0.0.1:8001/v1 (POST <base_url>/completions).", true},
+      {"judge.nli.model", T::kString, "", "", "The NLI model's name (sent, and stored with every answer).", true},
+      {"judge.nli.api_key_env", T::kString, "", "",
+       "The environment variable that holds the NLI API's key (empty: no key is sent)."},
       {"output", T::kSection, "", "", "Where results go."},
       {"output.path", T::kPath, "results/<name>-<model directory name>.h5", "",
        "Results file (HDF5); the metrics summary is written next to it as .json."},

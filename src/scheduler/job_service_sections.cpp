@@ -88,7 +88,7 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
 }
 
 // judge: (docs/judge.md): the endpoint, its model and key variable (set when the job is checked with its files),
-// limits, and the judged metrics by name.
+// limits, and the judged metrics by name; judge.nli: L-CiteEval's NLI endpoint (alone, or beside the chat judge).
 void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, metrics::judge::JudgeConfig& out) {
   if (!node) return;
   const auto text = [&](const char* leaf) { return node[leaf] ? node[leaf].Scalar() : std::string(); };
@@ -110,6 +110,22 @@ void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, me
                     fmt::format("judged metric names ({}), got '{}'{}", fmt::join(known, ", "), name,
                                 did_you_mean(name, known)));
     }
+  }
+  if (const YAML::Node nli = node["nli"]) {
+    out.nli.base_url = nli["base_url"] ? nli["base_url"].Scalar() : std::string();
+    out.nli.model = nli["model"] ? nli["model"].Scalar() : std::string();
+    out.nli.api_key_env = nli["api_key_env"] ? nli["api_key_env"].Scalar() : std::string();
+    if (out.nli.base_url.rfind("http://", 0) != 0 && out.nli.base_url.rfind("https://", 0) != 0)
+      reader.fail(nli["base_url"] ? nli["base_url"] : nli, "judge.nli.base_url",
+                  "the NLI API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8001/v1), got '" +
+                      out.nli.base_url + "'");
+    if (out.nli.model.empty())
+      reader.fail(nli["model"] ? nli["model"] : nli, "judge.nli.model",
+                  "the NLI model's name (sent with each request and stored with each answer)");
+    if (check_env && !out.nli.api_key_env.empty() && !std::getenv(out.nli.api_key_env.c_str()))
+      reader.fail(nli["api_key_env"], "judge.nli.api_key_env",
+                  "the name of a set environment variable holding the API key; " + out.nli.api_key_env + " is not set");
+    if (!node["base_url"] && !node["model"]) return;  // only the NLI endpoint
   }
   if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
     reader.fail(node["base_url"] ? node["base_url"] : node, "judge.base_url",
