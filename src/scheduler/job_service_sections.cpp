@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 
 namespace loom::scheduler::job_reader {
 
@@ -105,7 +106,7 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
         reader.fail(node["chunk_tokenizer"], "rag.chunk_tokenizer",
                     "a directory holding tokenizer.json; " + (tokenizer / "tokenizer.json").string() + " is missing");
     }
-    if (out.device != "cpu" && out.device != "cuda" && out.device.rfind("cuda:", 0) != 0)
+    if (!std::regex_match(out.device, std::regex("cpu|cuda(:[0-9]+)?")))
       reader.fail(node["device"], "rag.device", "cpu, cuda or cuda:N, got '" + out.device + "'");
     return;
   }

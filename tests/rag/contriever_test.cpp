@@ -287,6 +287,11 @@ TEST_F(ContrieverJobKeys, ModelIsADirectoryRelativeToTheJobFile) {
   EXPECT_EQ(e.key(), "rag.model");
   e = parse_error(job("rag:\n  method: contriever\n  model: ../fixtures/rag/tiny-bert\n  device: tpu\n"));
   EXPECT_EQ(e.key(), "rag.device");
+  e = parse_error(job("rag:\n  method: contriever\n  model: ../fixtures/rag/tiny-bert\n  device: cuda:x\n"));
+  EXPECT_EQ(e.key(), "rag.device");
+  EXPECT_EQ(parse(job("rag:\n  method: contriever\n  model: ../fixtures/rag/tiny-bert\n  device: cuda:1\n"))
+                .rag.device,
+            "cuda:1");
   e = parse_error(job("rag:\n  method: contriever\n  model: ../fixtures/rag/tiny-bert\n  base_url: http://h/v1\n"));
   EXPECT_EQ(e.key(), "rag.base_url");
   e = parse_error(job("rag:\n  method: bm25\n  device: cpu\n"));
