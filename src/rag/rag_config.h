@@ -22,8 +22,9 @@ struct RagConfig {
   // methods contriever and llamaindex: a local BERT encoder (config.json, model.safetensors, tokenizer.json in
   // `model`).
   std::string device = "cpu";  // cpu | cuda | cuda:N
-  // method llamaindex: the text put before the question (HuggingFaceEmbedding's query instruction for BGE English
-  // models), and the directory whose tokenizer.json counts chunk_size / overlap tokens (empty: `model`'s).
+  // method llamaindex: the text put before the question for the local encoder (HuggingFaceEmbedding's query
+  // instruction for BGE English models), and the directory whose tokenizer.json counts chunk_size / overlap tokens
+  // (empty: `model`'s; required with base_url, where embeddings come from the endpoint).
   std::string query_instruction = "Represent this question for searching relevant passages: ";
   std::string chunk_tokenizer;
 

@@ -35,8 +35,12 @@ Retrieved retrieve_bm25(std::string_view context, std::string_view question, con
 }
 
 Retriever::Retriever(RagConfig config) : config_(std::move(config)) {
-  if (config_.method == "embedding") embedder_ = std::make_unique<EmbeddingClient>(config_);
-  if (config_.method == "contriever" || config_.method == "llamaindex") embedder_ = make_local_embedder(config_);
+  const bool endpoint = config_.method == "embedding" || (config_.method == "llamaindex" && !config_.base_url.empty());
+  if (endpoint) {
+    embedder_ = std::make_unique<EmbeddingClient>(config_);
+  } else if (config_.method == "contriever" || config_.method == "llamaindex") {
+    embedder_ = make_local_embedder(config_);
+  }
   if (config_.method == "llamaindex")
     chunk_tokenizer_ = text::load_tokenizer(config_.chunk_tokenizer.empty() ? config_.model : config_.chunk_tokenizer);
 }
@@ -59,7 +63,7 @@ Retrieved Retriever::retrieve(std::string_view context, std::string_view questio
   // LOOM-Scope's openai retriever sends " " for an empty question; its contriever encodes the question as it is;
   // LlamaIndex's HuggingFaceEmbedding puts the query instruction first.
   if (config_.method == "llamaindex") {
-    texts.push_back(config_.query_instruction + std::string(question));
+    texts.push_back((config_.base_url.empty() ? config_.query_instruction : std::string()) + std::string(question));
   } else {
     texts.emplace_back(question.empty() && config_.method == "embedding" ? std::string(" ") : std::string(question));
   }

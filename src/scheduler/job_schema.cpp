@@ -111,7 +111,8 @@ const std::vector<KeySpec>& job_schema() {
       {"rag.order", T::kString, "score", "score|document",
        "Order of the kept chunks in the prompt: best first (LOOM-Scope) or as in the context."},
       {"rag.base_url", T::kString, "", "",
-       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings)."},
+       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings); "
+       "method llamaindex: embeddings from that endpoint instead of a local encoder."},
       {"rag.model", T::kString, "", "",
        "method embedding: the embedding model's name (empty: not sent); methods contriever and llamaindex, "
        "required: the encoder's directory (config.json, model.safetensors, tokenizer.json), relative to the job "
@@ -123,7 +124,7 @@ const std::vector<KeySpec>& job_schema() {
        "English models)."},
       {"rag.chunk_tokenizer", T::kString, "", "",
        "method llamaindex: a directory whose tokenizer.json counts chunk_size and overlap tokens (empty: rag.model's; "
-       "LlamaIndex counts tiktoken cl100k_base tokens)."},
+       "required with rag.base_url; LlamaIndex counts tiktoken cl100k_base tokens)."},
       {"rag.api_key_env", T::kString, "", "",
        "method embedding: the environment variable that holds the API key (empty: no key is sent)."},
       {"rag.timeout_s", T::kFloat, "60", "", "method embedding: seconds one request may take before it is retried."},

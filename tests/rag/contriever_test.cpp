@@ -315,6 +315,20 @@ TEST_F(ContrieverJobKeys, LlamaIndexReadsItsKeys) {
   loom::InputError e = parse_error(job("rag:\n  method: llamaindex\n"));
   EXPECT_EQ(e.key(), "rag.model");
   EXPECT_TRUE(contains(e.what(), "bge")) << e.what();
+  // With base_url the embeddings come from the endpoint: model is the served name, chunk_tokenizer is required.
+  config = parse(job("rag:\n  method: llamaindex\n  base_url: http://127.0.0.1:8000/v1\n  model: bge-small\n"
+                     "  chunk_tokenizer: ../fixtures/rag/tiny-bert\n  batch_size: 8\n")).rag;
+  EXPECT_EQ(config.base_url, "http://127.0.0.1:8000/v1");
+  EXPECT_EQ(config.model, "bge-small");
+  EXPECT_EQ(config.batch_size, 8);
+  EXPECT_EQ(fs::path(config.chunk_tokenizer), (kRepo / "tests/fixtures/rag/tiny-bert").lexically_normal());
+  e = parse_error(job("rag:\n  method: llamaindex\n  base_url: http://127.0.0.1:8000/v1\n"));
+  EXPECT_EQ(e.key(), "rag.chunk_tokenizer");
+  e = parse_error(job("rag:\n  method: llamaindex\n  base_url: http://127.0.0.1:8000/v1\n"
+                      "  chunk_tokenizer: ../fixtures/rag/tiny-bert\n  device: cpu\n"));
+  EXPECT_EQ(e.key(), "rag.device");
+  e = parse_error(job("rag:\n  method: llamaindex\n  base_url: 127.0.0.1\n  chunk_tokenizer: ../fixtures/rag/tiny-bert\n"));
+  EXPECT_EQ(e.key(), "rag.base_url");
 }
 
 }  // namespace
