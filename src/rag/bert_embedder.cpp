@@ -15,7 +15,8 @@ constexpr int64_t kLoomScopeMaxLength = 512;  // contriever.py: truncation=True,
 
 at::Device encoder_device(const std::string& name) {
   static const std::regex pattern("cpu|cuda(:[0-9]+)?");
-  if (!std::regex_match(name, pattern)) throw InputError("", 0, "rag.device", "cpu, cuda or cuda:N, got '" + name + "'");
+  if (!std::regex_match(name, pattern))
+    throw InputError("", 0, "rag.device", "cpu, cuda or cuda:N, got '" + name + "'");
   const at::Device device(name);
   if (device.is_cuda() && (!at::hasCUDA() || device.index() >= static_cast<int>(at::getNumGPUs())))
     throw InputError("", 0, "rag.device", "a device this process can reach; " + name + " is not available");

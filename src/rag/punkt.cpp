@@ -236,7 +236,9 @@ std::vector<EndContext> period_contexts(const Text& s) {
   return out;
 }
 
-bool is_ascii_whitespace(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == 0x0C; }
+bool is_ascii_whitespace(char32_t c) {  // string.whitespace
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == 0x0C;
+}
 
 // re_boundary_realignment.match(text[begin:end]): closing quotes/brackets, lazily, then whitespace, "--" or the end.
 std::optional<std::pair<size_t, size_t>> realignment(const Text& s, size_t begin, size_t end) {

@@ -33,12 +33,12 @@ Retrieved retrieve_bm25(std::string_view context, std::string_view question, con
 
 class TextEmbedder;
 
-// The job's retriever: bm25, embedding through one EmbeddingClient kept for every sample (no request for a
-// context without chunks), or contriever and llamaindex through the local encoder (text_embedder.h), loaded once;
-// llamaindex chunks with LlamaIndex's SentenceSplitter (sentence_splitter.h; chunk_size and overlap in tokens of
-// chunk_tokenizer's or model's tokenizer.json) and embeds with the local encoder, query_instruction before the
-// question, or, with base_url, through the EmbeddingClient (the question as it is; model is then the served name). Throws
-// EmbeddingError when the endpoint fails (embedding_client.h); the constructor throws when the encoder cannot load.
+// The job's retriever: bm25; embedding through one EmbeddingClient kept for every sample (no request for a context
+// without chunks); contriever and llamaindex through the local encoder (text_embedder.h), loaded once. llamaindex
+// chunks with LlamaIndex's SentenceSplitter (sentence_splitter.h; chunk_size and overlap in tokens of
+// chunk_tokenizer's or model's tokenizer.json) and puts query_instruction before the question, or, with base_url,
+// embeds through the EmbeddingClient (the question as it is; model is then the served name). Throws EmbeddingError
+// when the endpoint fails (embedding_client.h); the constructor throws when the encoder cannot load.
 class Retriever {
  public:
   explicit Retriever(RagConfig config);

@@ -258,7 +258,8 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& spec, const JsonPath& pa
     return std::make_unique<SequenceNormalizer>(std::move(parts));
   }
   (path / "type").fail("unsupported normalizer type '" + type +
-                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, BertNormalizer, Sequence)");
+                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, BertNormalizer, "
+                       "Sequence)");
 }
 
 }  // namespace loom::text

@@ -189,7 +189,8 @@ TEST(BertEncoder, ClsPoolingIsTheFirstTokensState) {
   c10::InferenceMode guard;
   const at::Tensor hidden = encoder.forward(at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}),
                                             at::ones({1, static_cast<int64_t>(ids.size())}, at::kLong));
-  for (size_t j = 0; j < cls.size(); ++j) EXPECT_NEAR(cls[j], hidden[0][0][static_cast<int64_t>(j)].item<double>(), 1e-6);
+  for (size_t j = 0; j < cls.size(); ++j)
+    EXPECT_NEAR(cls[j], hidden[0][0][static_cast<int64_t>(j)].item<double>(), 1e-6);
 }
 
 TEST(ContrieverRetrieval, WithoutAnInstalledEncoderTheReasonIsGiven) {
@@ -327,7 +328,8 @@ TEST_F(ContrieverJobKeys, LlamaIndexReadsItsKeys) {
   e = parse_error(job("rag:\n  method: llamaindex\n  base_url: http://127.0.0.1:8000/v1\n"
                       "  chunk_tokenizer: ../fixtures/rag/tiny-bert\n  device: cpu\n"));
   EXPECT_EQ(e.key(), "rag.device");
-  e = parse_error(job("rag:\n  method: llamaindex\n  base_url: 127.0.0.1\n  chunk_tokenizer: ../fixtures/rag/tiny-bert\n"));
+  e = parse_error(
+      job("rag:\n  method: llamaindex\n  base_url: 127.0.0.1\n  chunk_tokenizer: ../fixtures/rag/tiny-bert\n"));
   EXPECT_EQ(e.key(), "rag.base_url");
 }
 
