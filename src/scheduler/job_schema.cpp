@@ -95,19 +95,36 @@ const std::vector<KeySpec>& job_schema() {
       {"rag", T::kSection, "", "",
        "Retrieval-augmented inputs (docs/rag.md): each sample's context is cut into chunks and replaced by the "
        "num_chunks that best match its question (LOOM-Scope's --rag_method)."},
-      {"rag.method", T::kString, "", "bm25|embedding",
+      {"rag.method", T::kString, "", "bm25|embedding|contriever|llamaindex",
        "bm25 = BM25 Okapi over words; embedding = cosine similarity of embeddings from an OpenAI-compatible "
-       "/v1/embeddings endpoint (rag.base_url).", true},
+       "/v1/embeddings endpoint (rag.base_url); contriever = cosine similarity of a local BERT encoder's "
+       "mean-pooled embeddings (rag.model, LOOM-Scope's contriever retriever); llamaindex = LlamaIndex's "
+       "SentenceSplitter chunks and the cosine similarity of a local BERT encoder's [CLS] embeddings (LOOM-Scope's "
+       "llamaindex retriever).", true},
       {"rag.chunk_size", T::kInt, "512", "",
-       "Most tokens per chunk (LOOM-Scope's count: CJK characters, English words and numbers)."},
+       "Most tokens per chunk (LOOM-Scope's count: CJK characters, English words and numbers; method llamaindex: "
+       "tokens of the chunk tokenizer)."},
       {"rag.overlap", T::kInt, "0", "",
-       "Tokens of whole sentences carried over from a chunk into the next (0 = LOOM-Scope); < chunk_size."},
+       "Tokens of whole sentences carried over from a chunk into the next (0 = LOOM-Scope); < chunk_size. Method "
+       "llamaindex: LlamaIndex's chunk_overlap (LOOM-Scope: 128)."},
       {"rag.num_chunks", T::kInt, "15", "", "Chunks kept per sample."},
       {"rag.order", T::kString, "score", "score|document",
        "Order of the kept chunks in the prompt: best first (LOOM-Scope) or as in the context."},
       {"rag.base_url", T::kString, "", "",
-       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings)."},
-      {"rag.model", T::kString, "", "", "method embedding: the embedding model's name (empty: not sent)."},
+       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings); "
+       "method llamaindex: embeddings from that endpoint instead of a local encoder."},
+      {"rag.model", T::kString, "", "",
+       "method embedding: the embedding model's name (empty: not sent); methods contriever and llamaindex, "
+       "required: the encoder's directory (config.json, model.safetensors, tokenizer.json), relative to the job "
+       "file."},
+      {"rag.device", T::kString, "cpu", "",
+       "methods contriever and llamaindex: where the encoder runs on rank 0 (cpu, cuda or cuda:N)."},
+      {"rag.query_instruction", T::kString, "'Represent this question for searching relevant passages: '", "",
+       "method llamaindex: text put before the question (LlamaIndex's HuggingFaceEmbedding instruction for BGE "
+       "English models)."},
+      {"rag.chunk_tokenizer", T::kString, "", "",
+       "method llamaindex: a directory whose tokenizer.json counts chunk_size and overlap tokens (empty: rag.model's; "
+       "required with rag.base_url; LlamaIndex counts tiktoken cl100k_base tokens)."},
       {"rag.api_key_env", T::kString, "", "",
        "method embedding: the environment variable that holds the API key (empty: no key is sent)."},
       {"rag.timeout_s", T::kFloat, "60", "", "method embedding: seconds one request may take before it is retried."},

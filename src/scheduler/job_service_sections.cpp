@@ -3,6 +3,8 @@
 #include "metrics/judged/judged_metrics.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <regex>
 
 namespace loom::scheduler::job_reader {
 
@@ -45,8 +47,24 @@ void read_api_backend(const Reader& reader, const YAML::Node& model, int32_t ten
   }
 }
 
-// rag: (docs/rag.md): chunking limits, and for method embedding the endpoint and its key's variable (set when the
-// job is checked with its files).
+namespace {
+
+// rag.chunk_tokenizer (method llamaindex): a tokenizer directory, relative to the job file.
+void read_chunk_tokenizer(const Reader& reader, const YAML::Node& node, bool check_files, rag::RagConfig& out) {
+  if (!node["chunk_tokenizer"]) return;
+  const std::filesystem::path tokenizer = reader.input_path(node["chunk_tokenizer"].Scalar());
+  out.chunk_tokenizer = tokenizer.string();
+  if (check_files && !std::filesystem::is_regular_file(tokenizer / "tokenizer.json") &&
+      !std::filesystem::is_regular_file(tokenizer / "tokenizer.model"))
+    reader.fail(node["chunk_tokenizer"], "rag.chunk_tokenizer",
+                "a directory holding tokenizer.json; " + (tokenizer / "tokenizer.json").string() + " is missing");
+}
+
+}  // namespace
+
+// rag: (docs/rag.md): chunking limits; for method embedding the endpoint and its key's variable (set when the job
+// is checked with its files); for method contriever the encoder's directory (relative to the job file; its files
+// checked with the job's files) and device.
 void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag::RagConfig& out) {
   if (!node) return;
   out.method = reader.get<std::string>(node, "rag.method");
@@ -69,9 +87,57 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
   require_positive(reader, node, "max_retries", "rag.max_retries", out.max_retries, true);
   out.batch_size = reader.get<int32_t>(node, "rag.batch_size");
   require_positive(reader, node, "batch_size", "rag.batch_size", out.batch_size);
-  if (out.method != "embedding") {
-    for (const char* leaf : {"base_url", "model", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
+  out.device = reader.get<std::string>(node, "rag.device");
+  out.query_instruction = reader.get<std::string>(node, "rag.query_instruction");
+  if (out.method != "llamaindex") {
+    for (const char* leaf : {"query_instruction", "chunk_tokenizer"}) {
+      if (node[leaf]) reader.fail(node[leaf], std::string("rag.") + leaf, "set only with rag.method: llamaindex");
+    }
+  }
+  // llamaindex with base_url: LlamaIndex's chunks, the endpoint's embeddings (checked below as for embedding).
+  const bool llamaindex_endpoint = out.method == "llamaindex" && node["base_url"];
+  if (llamaindex_endpoint) {
+    for (const char* leaf : {"query_instruction", "device"}) {
+      if (node[leaf])
+        reader.fail(node[leaf], std::string("rag.") + leaf,
+                    "set only with a local encoder (rag.method llamaindex without rag.base_url)");
+    }
+    if (!node["chunk_tokenizer"])
+      reader.fail(node["base_url"], "rag.chunk_tokenizer",
+                  "with rag.method llamaindex and rag.base_url, a directory whose tokenizer.json counts the chunks' "
+                  "tokens");
+    read_chunk_tokenizer(reader, node, check_env, out);
+  } else if (out.method == "contriever" || out.method == "llamaindex") {
+    for (const char* leaf : {"base_url", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
       if (node[leaf]) reader.fail(node[leaf], std::string("rag.") + leaf, "set only with rag.method: embedding");
+    }
+    if (out.model.empty())
+      reader.fail(node["method"], "rag.model",
+                  "with rag.method " + out.method + ", the encoder's directory (config.json, model.safetensors, "
+                  "tokenizer.json; e.g. a copy of " +
+                      (out.method == "contriever" ? "facebook/contriever" : "BAAI/bge-small-en-v1.5") + ")");
+    const std::filesystem::path dir = reader.input_path(out.model);
+    out.model = dir.string();
+    if (check_env) {
+      for (const char* file : {"config.json", "tokenizer.json"}) {
+        if (!std::filesystem::is_regular_file(dir / file))
+          reader.fail(node["model"], "rag.model",
+                      "the encoder's directory holding config.json, model.safetensors and tokenizer.json; " +
+                          (dir / file).string() + " is missing");
+      }
+    }
+    read_chunk_tokenizer(reader, node, check_env, out);
+    if (!std::regex_match(out.device, std::regex("cpu|cuda(:[0-9]+)?")))
+      reader.fail(node["device"], "rag.device", "cpu, cuda or cuda:N, got '" + out.device + "'");
+    return;
+  }
+  if (node["device"]) reader.fail(node["device"], "rag.device", "set only with rag.method: contriever or llamaindex");
+  if (out.method != "embedding" && !llamaindex_endpoint) {
+    for (const char* leaf : {"base_url", "model", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
+      if (node[leaf])
+        reader.fail(node[leaf], std::string("rag.") + leaf,
+                    std::string("set only with rag.method: embedding") +
+                        (std::string(leaf) == "model" ? ", contriever or llamaindex" : ""));
     }
     return;
   }
