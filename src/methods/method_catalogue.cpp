@@ -185,11 +185,17 @@ std::vector<MethodDef> build_catalogue() {
                integer("seed", 42, 0, kMaxSeed, "Seed of torch's CPU generator for the sketch, reset per layer.",
                        ParamRole::kScorer)}})));
 
+  std::vector<ParamDef> kvzip_budget = budget(0.5, nullptr);
+  kvzip_budget[0].description =
+      "Fraction of the prompt's KV entries evicted: the lowest int(L * H * T * r) reconstruction scores over all "
+      "layers and heads (layerwise: int(H * T * r) per layer), so heads and layers keep different counts.";
+  kvzip_budget[1].description =
+      "Alternative to compression_ratio: the ratio 1 - min(T, C) / T with the same shared budgets.";
   all.push_back(eviction(
       "kvzip", "context reconstruction: attention each KV pair receives when the model re-reads the context",
       "kvpress KVzipPress (n_sink 4, chunk_size 2048, budgets shared across layers unless layerwise; "
       "kvzip_plus_normalization not offered). Costs an extra forward over the context (about 2-3x the prefill).",
-      concat({budget(0.5, nullptr),
+      concat({kvzip_budget,
               {boolean("layerwise", false,
                        "Evict the same share in every layer (default: one budget over all layers and heads).",
                        ParamRole::kScorer),
