@@ -167,6 +167,42 @@ std::vector<MethodDef> build_catalogue() {
               {integer("n_sink", 4, 0, 1 << 20, "Sink tokens always kept.", ParamRole::kScorer),
                integer("lag_size", 128, 2, 1 << 20, "Tokens per partition.", ParamRole::kScorer), skip_layers()}})));
 
+  all.push_back(eviction(
+      "compactor", "blended key leverage and non-causal chunked attention (query-agnostic)",
+      "kvpress CompactorPress (sink_size_start 8, sink_size_end 4, chunk_size 256, sketch_dimension 48, blending = "
+      "compression_ratio); kvpress draws the Gaussian sketch from torch's unseeded global generator, here a CPU "
+      "generator seeded with `seed` per layer.",
+      concat({budget(0.5, nullptr),
+              {integer("sink_size_start", 8, 0, 1 << 20, "First tokens always kept.", ParamRole::kScorer),
+               integer("sink_size_end", 4, 0, 1 << 20, "Last tokens always kept.", ParamRole::kScorer),
+               integer("chunk_size", 256, 1, 1 << 16, "Tokens per non-causal attention chunk.", ParamRole::kScorer),
+               integer("sketch_dimension", 48, 1, 4096, "Columns of the Gaussian sketch of the pre-RoPE keys.",
+                       ParamRole::kScorer),
+               number("blending", nullptr, 0.0, 1e6,
+                      "Weight of the leverage scores added to the attention scores; default: the compression "
+                      "ratio (with max_capacity_prompt C: 1 - min(T, C) / T).",
+                      ParamRole::kScorer),
+               integer("seed", 42, 0, kMaxSeed, "Seed of torch's CPU generator for the sketch, reset per layer.",
+                       ParamRole::kScorer)}})));
+
+  std::vector<ParamDef> kvzip_budget = budget(0.5, nullptr);
+  kvzip_budget[0].description =
+      "Fraction of the prompt's KV entries evicted: the lowest int(L * H * T * r) reconstruction scores over all "
+      "layers and heads (layerwise: int(H * T * r) per layer), so heads and layers keep different counts.";
+  kvzip_budget[1].description =
+      "Alternative to compression_ratio: the ratio 1 - min(T, C) / T with the same shared budgets.";
+  all.push_back(eviction(
+      "kvzip", "context reconstruction: attention each KV pair receives when the model re-reads the context",
+      "kvpress KVzipPress (n_sink 4, chunk_size 2048, budgets shared across layers unless layerwise; "
+      "kvzip_plus_normalization not offered). Costs an extra forward over the context (about 2-3x the prefill).",
+      concat({kvzip_budget,
+              {boolean("layerwise", false,
+                       "Evict the same share in every layer (default: one budget over all layers and heads).",
+                       ParamRole::kScorer),
+               integer("n_sink", 4, 0, 1 << 20, "First tokens never evicted.", ParamRole::kScorer),
+               integer("chunk_size", 2048, 1, 1 << 24, "Context tokens re-read per replay forward.",
+                       ParamRole::kScorer)}})));
+
   MethodDef pyramid = eviction("pyramidkv", "SnapKV scores, budgets falling linearly over layers",
                                "kvpress PyramidKVPress (window 64, kernel 5, beta 20; ratio formula); with "
                                "max_capacity_prompt the KVCache-Factory integer formula.",

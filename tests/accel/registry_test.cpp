@@ -28,7 +28,7 @@ std::string key_of(const MethodSpec& s) {
 }
 
 TEST(AccelRegistry, EveryKnownMethodResolvesWithDefaults) {
-  ASSERT_EQ(known_methods().size(), 27u);
+  ASSERT_EQ(known_methods().size(), 29u);
   for (const MethodInfo& m : known_methods()) {
     SCOPED_TRACE(m.name);
     auto factory = resolve_policy(spec(m.name));

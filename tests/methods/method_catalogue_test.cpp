@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 27u);
+  ASSERT_EQ(method_catalogue().size(), 29u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -91,6 +91,12 @@ TEST(MethodCatalogue, DefaultsAreTheReferenceValues) {
             json::parse(R"({"scorer": "snapkv", "compression_interval": 512, "target_size": 2048,
                             "hidden_states_buffer_size": 256, "window_size": 64, "kernel_size": 5,
                             "pooling": "avgpool"})"));
+  // compactor's blending is optional (none: the compression ratio); kvpress's defaults otherwise.
+  EXPECT_EQ(resolve_method_params("compactor", {}),
+            json::parse(R"({"compression_ratio": 0.5, "sink_size_start": 8, "sink_size_end": 4, "chunk_size": 256,
+                            "sketch_dimension": 48, "seed": 42})"));
+  EXPECT_EQ(resolve_method_params("kvzip", {}),
+            json::parse(R"({"compression_ratio": 0.5, "layerwise": false, "n_sink": 4, "chunk_size": 2048})"));
   // ThinK has no token budget unless one is given.
   EXPECT_FALSE(resolve_method_params("think", {}).contains("compression_ratio"));
   EXPECT_FALSE(resolve_method_params("think", {}).contains("max_capacity_prompt"));

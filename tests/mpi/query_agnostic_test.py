@@ -5,7 +5,8 @@ question is refused before any work.
 usage: query_agnostic_test.py --loom LOOM_MPI --job tests/mpi/jobs/query_agnostic.yaml
                               --refused tests/mpi/jobs/query_agnostic_refused.yaml --out DIR [--np N]
 
-1. Runs the job (RULER and LongBench on the tiny Llama; full and SnapKV, each query-aware and question-agnostic)
+1. Runs the job (RULER and LongBench on the tiny Llama; full and SnapKV, each query-aware and question-agnostic,
+   and compactor and kvzip question-agnostic)
    and checks that every method of the sweep has its 5 rows, none failed (exit 0), with the `+agnostic` labels
    for the question-agnostic methods, and that a rerun resumes (nothing left to run: the question-agnostic rows
    keep their fingerprints).
@@ -22,7 +23,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_support import fail, run  # noqa: E402
-METHODS = ["full+agnostic", "full-aware", "snapkv@0.5,16", "snapkv@0.5,16+agnostic"]
+METHODS = ["compactor@64,0.5+agnostic", "full+agnostic", "full-aware", "kvzip@256,0.5+agnostic", "snapkv@0.5,16",
+           "snapkv@0.5,16+agnostic"]
 
 
 def mpi(args, cmd):
@@ -56,8 +58,8 @@ def main():
     if rerun.returncode != 0:
         fail("the rerun did not succeed", rerun)
     text = rerun.stdout + rerun.stderr
-    if not re.search(r"= 20 rows; 20 already in .*; 0 to run", text):
-        fail("the rerun must find all 20 rows stored under their fingerprints", rerun)
+    if not re.search(r"= 30 rows; 30 already in .*; 0 to run", text):
+        fail("the rerun must find all 30 rows stored under their fingerprints", rerun)
 
     for cmd in ([args.loom, "validate", args.refused],
                 mpi(args, [args.loom, "run", args.refused, "--output", os.path.join(args.out, "refused.h5")])):

@@ -4,9 +4,11 @@
 #include "common/error.h"
 #include "methods/method_catalogue.h"
 #include "rank/accel/cake_policy.h"
+#include "rank/accel/compactor_policy.h"
 #include "rank/accel/decoding_policy.h"
 #include "rank/accel/eviction_policy.h"
 #include "rank/accel/kivi_policy.h"
+#include "rank/accel/kvzip_policy.h"
 #include "rank/accel/method_params.h"
 #include "rank/accel/sparse_prefill_policy.h"
 #include "rank/accel/think_policy.h"
@@ -59,6 +61,29 @@ const std::map<std::string, Maker>& makers() {
       {"cur", eviction(ScorerKind::kCur)},
       {"lagkv", eviction(ScorerKind::kLagKV)},
       {"random", eviction(ScorerKind::kRandom)},
+      {"kvzip",
+       [](const MethodParams& p) -> FactoryPtr {
+         KVzipSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.layerwise = p.get_bool("layerwise");
+         s.n_sink = p.get_int("n_sink");
+         s.chunk_size = p.get_int("chunk_size");
+         return std::make_shared<KVzipPolicyFactory>(s);
+       }},
+      {"compactor",
+       [](const MethodParams& p) -> FactoryPtr {
+         CompactorPolicySettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scores.sink_size_start = p.get_int("sink_size_start");
+         s.scores.sink_size_end = p.get_int("sink_size_end");
+         s.scores.chunk_size = p.get_int("chunk_size");
+         s.scores.sketch_dimension = p.get_int("sketch_dimension");
+         s.scores.seed = static_cast<uint64_t>(p.get_int("seed"));
+         s.blending = p.get_optional_double("blending");
+         return std::make_shared<CompactorPolicyFactory>(s);
+       }},
       {"pyramidkv",
        [](const MethodParams& p) -> FactoryPtr {
          EvictionSettings s;

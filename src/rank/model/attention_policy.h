@@ -9,6 +9,9 @@
 //                                 `observation_window()` queries (post-RoPE) of the prompt, and the layer's
 //                                 pre-RoPE query statistics if the method asked for them. Returns the cache to use
 //                                 for decoding (the same object, or a new, smaller one).
+//   (f) replay_chunks()         — context reconstruction (KVzip): token chunks the engine feeds after the prompt
+//                                 over a copy of the prompt caches before finish_prefill (context_replay.h); the
+//                                 policy sees each layer's replayed queries and keys in observe_replay().
 //   (e) decode_kept_rows(layer) — decode-time compression (kvpress DecodingPress): when decode_compression() has an
 //                                 interval, the engine keeps the pre-RoPE queries of recent decode steps and, every
 //                                 `interval` steps, asks the policy which rows of each KV head's cache to keep
@@ -89,6 +92,22 @@ struct DecodeSummary {
   at::Tensor o_proj_weight;  // [hidden_local, num_heads*head_dim] shard held by this rank
 };
 
+// Context reconstruction (kvpress KVzipPress; context_replay.h runs it). ReplayPrompts: what the model's tokenizer
+// and chat template give (kvpress KVzipPress.__call__ / prepare): the chat template's user-turn prefix length, the
+// assistant-turn suffix ids, and the ids of the two repeat instructions. ReplayChunk: ids fed after the prompt
+// (positions T ..) over the prompt's cache, reconstructing the prompt's positions [start, end).
+struct ReplayPrompts {
+  int64_t prefix_length = 0;
+  std::vector<int32_t> suffix;
+  std::vector<int32_t> first;  // "\n\nRepeat the previous context exactly."
+  std::vector<int32_t> later;  // "\n\nRepeat the part of the previous context exactly, starting with"
+};
+struct ReplayChunk {
+  std::vector<int32_t> ids;
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
 class AttentionPolicy {
  public:
   virtual ~AttentionPolicy() = default;
@@ -108,6 +127,18 @@ class AttentionPolicy {
                                                    const DecodeSummary& summary) {
     return {};
   }
+
+  // Context reconstruction: chunks to replay once the prompt is prefilled (empty: none). For each chunk the engine
+  // feeds its ids after the prompt over a copy of the prompt caches and calls observe_replay per full-attention
+  // layer with the replayed tokens' post-RoPE queries [num_heads, q, head_dim] and the copy's keys
+  // [num_kv_heads, T + q, head_dim]; finish_prefill follows once every chunk is replayed.
+  virtual std::vector<ReplayChunk> replay_chunks(const std::vector<int32_t>& prompt_ids,
+                                                 const ReplayPrompts& prompts) const {
+    return {};
+  }
+  virtual bool replays_context() const { return false; }
+  virtual void observe_replay(int64_t layer, const ReplayChunk& chunk, const at::Tensor& queries,
+                              const at::Tensor& keys) {}
 
   // How many of the prompt's last queries finish_prefill needs (0: none).
   virtual int64_t observation_window() const { return 0; }

@@ -1,6 +1,7 @@
 #include "rank/model/generation.h"
 
 #include "common/error.h"
+#include "rank/model/context_replay.h"
 #include "rank/model/sliding_window_cache.h"
 #include "text/tokenizer.h"
 
@@ -131,6 +132,7 @@ void finish_sequence(const GenerationResources& res, Sequence& seq, const std::v
   SequenceState& state = seq.state;
   AttentionPolicy& policy = *state.policy;
   const int64_t layers = model.config().num_layers;
+  replay_context(res, seq);  // KVzip: the policy re-reads the context before it compresses
   for (int64_t layer = 0; layer < layers; ++layer) {
     if (layer_window(model.config(), layer) > 0) continue;  // a sliding layer keeps its window (sliding_window_cache.h)
     const PrefillObservation& obs = observations[static_cast<size_t>(layer)];
