@@ -33,7 +33,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
         "document_depth_percent_max", "document_depth_percent_intervals", "document_depth_percent_interval_type"}},
       {"longhealth", {"file", "task", "variants", "distractors", "unanswerable_text"}},
       {"nthread", {"task", "depths", "num_needles", "thread_length", "thread_direction", "num_threads",
-                   "conditional_character", "default_num_samples"}},
+                   "conditional_character", "uuid_seed", "default_num_samples"}},
       {"nolima", {"needle_set", "haystack_dir", "document_depth_percent_min", "document_depth_percent_max",
                   "document_depth_percent_intervals", "shift", "static_depth", "base_seed", "metric"}},
       {"ruler", {"noise", "task", "args", "default_num_samples", "default_essay_dir", "essay_json", "word_list"}},

@@ -1,7 +1,12 @@
 // Needle Threading (jonathan-roberts1/needle-threading, LOOM-Scope's NThread), generated: the haystack is a JSON
 // object of random UUID key-value pairs written as Python's json.dumps does ({"k": "v", "k": "v"}), and the prompt
-// is haystack + "\n" + question (the upstream README's inference example). Each task's `task` option picks the
-// needle layout:
+// is the task's template around it (LOOM-Scope's instruction texts by default; placeholders {context}, {key},
+// {keys} (JSON list), {keys_repr} (Python list literal), {character}). The UUIDs are upstream's: CPython's
+// random seeded with `uuid_seed` + the sample's repeat number, each pair str(uuid.UUID(int=getrandbits(128))) for
+// the key then for the value, so a haystack of n pairs is the first 2n UUIDs of that stream (with uuid_seed 0 this
+// gives the README's Single_Needle example, 25 pairs at depth 50, byte for byte). The repeat number is index / |depths|
+// for single_needle (each repeat visits every depth in one haystack, as the dataset's repeat_number), the index
+// otherwise. Each task's `task` option picks the needle layout:
 //   single_needle     one key at depth depths[index % n] (pair index round(depth/100·(pairs-1))); answer its value.
 //   multiple_needles  `num_needles` keys at random distinct pairs; answer every value.
 //   threading         a thread of `thread_length` pairs at random distinct positions, each value the next key,
@@ -10,12 +15,14 @@
 //   conditional       `num_needles` keys at random pairs get one random hex digit replaced by `conditional_character`;
 //                     answer the values of every key holding it.
 // The number of pairs is the largest whose whole templated input plus max_new_tokens fits the target length in
-// model tokens. Every sample is a pure function of DeterministicRng::derive_seed(seed, task, length, index).
+// model tokens. The needle positions (all but single_needle's) and conditional marks are drawn from
+// DeterministicRng::derive_seed(seed, task, length, index); upstream's own draws are not published.
 // Options: task, depths, num_needles, thread_length, thread_direction, num_threads, conditional_character,
-// default_num_samples.
+// uuid_seed, default_num_samples.
 #include "common/error.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/deterministic_rng.h"
+#include "benchmarks/python_random.h"
 #include "benchmarks/text_util.h"
 
 #include <fmt/format.h>
@@ -32,13 +39,6 @@ struct Pair {
   std::string value;
 };
 
-// 128 random bits as 8-4-4-4-12 lowercase hex (upstream's UUIDs carry no version or variant bits).
-std::string random_uuid(DeterministicRng& rng) {
-  const std::string hex = fmt::format("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
-  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
-                     hex.substr(20, 12));
-}
-
 std::string json_haystack(const std::vector<Pair>& pairs) {
   std::string out = "{";
   for (size_t i = 0; i < pairs.size(); ++i)
@@ -54,6 +54,7 @@ struct Layout {
   int64_t thread_length = 3;     // threading, multi_threading
   int64_t num_threads = 1;       // multi_threading
   bool forward = true;           // threading
+  uint64_t uuid_seed = 0;        // CPython random.seed of repeat 0
 };
 
 struct Built {
@@ -70,12 +71,18 @@ int64_t needles_of(const Layout& l) {
   return l.thread_length * (l.task == "multi_threading" ? l.num_threads : 1);
 }
 
+// The repeat number whose UUID stream a sample's haystack is made of.
+int64_t repeat_of(const Layout& l, int64_t index) {
+  return l.task == "single_needle" ? index / static_cast<int64_t>(l.depths.size()) : index;
+}
+
 Built build(uint64_t seed, int64_t n, const Layout& l, int64_t index) {
   DeterministicRng rng(seed);
+  PythonRandom uuids(l.uuid_seed + static_cast<uint64_t>(repeat_of(l, index)));
   Built b;
   for (int64_t i = 0; i < n; ++i) {
-    std::string key = random_uuid(rng);
-    b.pairs.push_back({std::move(key), random_uuid(rng)});
+    std::string key = uuids.uuid_from_128_bits();
+    b.pairs.push_back({std::move(key), uuids.uuid_from_128_bits()});
   }
   const auto size = static_cast<size_t>(n);
   if (l.task == "single_needle") {
@@ -152,6 +159,12 @@ class NThreadBenchmark : public ConfiguredBenchmark {
     for (double d : l.depths)
       if (!std::isfinite(d) || d < 0.0 || d > 100.0)
         throw InputError(file, task.line, "options.depths", fmt::format("depth percentages in [0, 100], got {}", d));
+    const nlohmann::json uuid_seed = option(spec, &task, "uuid_seed", 0);
+    if (!uuid_seed.is_number_integer() || uuid_seed.get<int64_t>() < 0 ||
+        uuid_seed.get<int64_t>() > (int64_t{1} << 40))
+      throw InputError(file, task.line, "options.uuid_seed",
+                       "an integer in [0, 2^40] (CPython random.seed of the first repeat), got " + uuid_seed.dump());
+    l.uuid_seed = uuid_seed.get<uint64_t>();
     l.num_needles = option(spec, &task, "num_needles", 2).get<int64_t>();
     l.thread_length = option(spec, &task, "thread_length", 3).get<int64_t>();
     l.num_threads = option(spec, &task, "num_threads", 1).get<int64_t>();
@@ -189,10 +202,15 @@ class NThreadBenchmark : public ConfiguredBenchmark {
       std::string keys_list = "[";
       for (size_t k = 0; k < b.keys.size(); ++k) keys_list += fmt::format("{}\"{}\"", k ? ", " : "", b.keys[k]);
       keys_list += "]";
+      // Python's str(list): the multi-key tasks' `keys` as LOOM-Scope formats the dataset field into its instruction.
+      std::string keys_repr = "[";
+      for (size_t k = 0; k < b.keys.size(); ++k) keys_repr += fmt::format("{}'{}'", k ? ", " : "", b.keys[k]);
+      keys_repr += "]";
       s.prompt = render_template(task.template_text, [&](std::string_view name) -> std::optional<std::string> {
         if (name == "context") return context;
         if (name == "key") return b.keys.front();
         if (name == "keys") return keys_list;
+        if (name == "keys_repr") return keys_repr;
         if (name == "character") return layout.character;
         return std::nullopt;
       });
@@ -200,6 +218,8 @@ class NThreadBenchmark : public ConfiguredBenchmark {
       s.id = fmt::format("{}_{}_{}", task.name, length, index);
       s.references = b.values;
       s.metadata["num_kv_pairs"] = n;
+      s.metadata["repeat_number"] = repeat_of(layout, index);
+      s.metadata["uuid_seed"] = layout.uuid_seed + static_cast<uint64_t>(repeat_of(layout, index));
       s.metadata["keys"] = b.keys;
       s.metadata["needle_positions"] = b.positions;
       if (layout.task == "conditional") s.metadata["conditional_character"] = layout.character;

@@ -5,12 +5,15 @@
 #include "test_support.h"
 
 #include "benchmarks/prompt_builder.h"
+#include "benchmarks/python_random.h"
 #include "common/error.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
 
 namespace loom::benchmarks {
 namespace {
@@ -21,7 +24,8 @@ struct NThreadFixture : ::testing::Test {
   PromptContext ctx() const { return PromptContext{&tokenizer, nullptr, 0}; }
   // The haystack of a sample, parsed back (key order is kept in `order`).
   static nlohmann::ordered_json haystack(const Sample& s) {
-    return nlohmann::ordered_json::parse(s.prompt.substr(0, static_cast<size_t>(s.question_begin)));
+    const size_t open = s.prompt.find('{');  // after the instruction line
+    return nlohmann::ordered_json::parse(s.prompt.substr(open, static_cast<size_t>(s.question_begin) - open));
   }
 };
 
@@ -44,8 +48,7 @@ TEST_F(NThreadFixture, SingleNeedleFillsLengthAtDepth) {
     size_t pos = 0;
     for (auto it = hay.begin(); it != hay.end() && it.key() != key; ++it) ++pos;
     EXPECT_NEAR(100.0 * static_cast<double>(pos) / static_cast<double>(hay.size() - 1), depth, 1.5);
-    EXPECT_NE(s.prompt.find("}\nExtract the value corresponding to the specified key in the JSON object. Key: \"" +
-                            key + "\"\n Corresponding value: "),
+    EXPECT_NE(s.prompt.find("}\nOnly write the corresponding value, nothing else. Key: " + key + "\nCorresponding value:"),
               std::string::npos);
     const int64_t total = static_cast<int64_t>(build_ids(s, ctx(), TruncationRule::kNone).size()) +
                           s.generation.max_new_tokens;
@@ -56,9 +59,132 @@ TEST_F(NThreadFixture, SingleNeedleFillsLengthAtDepth) {
     EXPECT_FALSE(s.generation.do_sample);
   }
   EXPECT_EQ(testing::digest(samples), testing::digest(nthread.expand(spec, ctx())));
+  // The haystacks are upstream's fixed UUID streams (random.seed(uuid_seed + repeat)), not the job seed's.
   auto other_seed = spec;
   other_seed.seed = 7;
-  EXPECT_NE(testing::digest(samples), testing::digest(nthread.expand(other_seed, ctx())));
+  EXPECT_EQ(testing::digest(samples), testing::digest(nthread.expand(other_seed, ctx())));
+  auto other_stream = spec;
+  other_stream.options["uuid_seed"] = 3;
+  EXPECT_NE(testing::digest(samples), testing::digest(nthread.expand(other_stream, ctx())));
+  other_stream.options["uuid_seed"] = -1;
+  EXPECT_THROW(nthread.expand(other_stream, ctx()), InputError);
+}
+
+// The haystack as Python's json.dumps writes a dict of the first n (key, value) pairs of a PythonRandom stream.
+std::string python_haystack(uint64_t seed, size_t pairs, std::vector<std::pair<std::string, std::string>>* out) {
+  PythonRandom rng(seed);
+  std::string text = "{";
+  for (size_t i = 0; i < pairs; ++i) {
+    const std::string key = rng.uuid_from_128_bits(), value = rng.uuid_from_128_bits();
+    text += (i ? ", \"" : "\"") + key + "\": \"" + value + "\"";
+    if (out) out->emplace_back(key, value);
+  }
+  return text + "}";
+}
+
+// CPython's random.seed / getrandbits(128) / uuid / json.dumps, run by tools/fixtures/parity/nthread_haystack.py,
+// against PythonRandom, byte for byte; the row with seed 0 and 25 pairs is the upstream README's Single_Needle
+// example (the script asserts it against the README at needle-threading@006f8f5).
+TEST(NThreadUpstream, HaystacksEqualCpythonRandomAndTheReadmeExample) {
+  std::ifstream in(testing::fixtures_dir() / "nthread_haystacks.jsonl");
+  ASSERT_TRUE(in.good());
+  std::string line;
+  size_t rows = 0, readme = 0;
+  while (std::getline(in, line)) {
+    const auto row = nlohmann::json::parse(line);
+    SCOPED_TRACE(line.substr(0, 60));
+    const auto n = row.at("pairs").get<size_t>();
+    std::vector<std::pair<std::string, std::string>> pairs;
+    const std::string hay = python_haystack(row.at("seed").get<uint64_t>(), n, &pairs);
+    EXPECT_EQ(hay.size(), row.at("chars").get<size_t>());
+    if (row.at("haystack").is_string()) EXPECT_EQ(hay, row.at("haystack").get<std::string>());
+    EXPECT_EQ(hay.substr(0, 400), row.at("head").get<std::string>());
+    EXPECT_EQ(hay.substr(hay.size() > 400 ? hay.size() - 400 : 0), row.at("tail").get<std::string>());
+    for (const auto& needle : row.at("needles")) {
+      const auto at = static_cast<size_t>(std::nearbyint(needle.at("depth").get<double>() / 100.0 * double(n - 1)));
+      EXPECT_EQ(pairs[at].first, needle.at("key").get<std::string>());
+      EXPECT_EQ(pairs[at].second, needle.at("value").get<std::string>());
+    }
+    readme += row.at("readme_example").get<bool>();
+    ++rows;
+  }
+  EXPECT_EQ(rows, 24u);
+  EXPECT_EQ(readme, 1u);
+}
+
+// LOOM-Scope's prompts (loom-scope 0.8: process_data and utils/instruction.py run unchanged by
+// tools/fixtures/parity/nthread_haystack.py): instruction[task][0] + "\n" + haystack + "\n" +
+// instruction[task][1].format(key=keys). Every task's sample is that, over upstream's UUID stream of its repeat, with
+// its keys as the dataset writes them (one key, or a Python list literal); and the Single_Needle sample with 25 pairs
+// at depth 50, repeat 0 is the README record's prompt as process_data builds it, byte for byte.
+nlohmann::json loomscope_prompt(const std::string& task) {
+  std::ifstream in(testing::fixtures_dir() / "nthread_loomscope_prompts.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    if (row.at("task") == task) return row;
+  }
+  ADD_FAILURE() << "no LOOM-Scope prompt for " << task;
+  return {};
+}
+
+std::string format_key(std::string text, const std::string& keys) {
+  const size_t at = text.find("{key}");
+  if (at != std::string::npos) text.replace(at, 5, keys);
+  return text;
+}
+
+TEST_F(NThreadFixture, PromptsAreLoomScopesOverUpstreamsHaystacks) {
+  const auto& nthread = registry.get("NThread");
+  for (const std::string task :
+       {"Single_Needle", "Multiple_Needles", "Conditional_Needles", "Single_Threads", "Multi_Threads"}) {
+    const auto row = loomscope_prompt(task);
+    const auto spec = testing::make_spec("NThread", {task}, {4000}, 7, {});
+    for (const auto& s : nthread.expand(spec, ctx())) {
+      SCOPED_TRACE(s.id);
+      const auto n = s.metadata["num_kv_pairs"].get<size_t>();
+      const auto repeat = s.metadata["repeat_number"].get<uint64_t>();
+      EXPECT_EQ(repeat, task == "Single_Needle" ? static_cast<uint64_t>(s.index) / 5 : static_cast<uint64_t>(s.index));
+      std::vector<std::pair<std::string, std::string>> pairs;
+      std::string hay = python_haystack(repeat, n, &pairs);
+      const auto keys = s.metadata["keys"].get<std::vector<std::string>>();
+      std::string key_text;
+      if (task == "Multiple_Needles" || task == "Multi_Threads") {
+        key_text = "[";
+        for (size_t k = 0; k < keys.size(); ++k) key_text += (k ? ", '" : "'") + keys[k] + "'";
+        key_text += "]";
+      } else {
+        key_text = keys.at(0);
+      }
+      if (task == "Single_Needle") {
+        const double depth = std::vector<double>({0, 25, 50, 75, 100})[static_cast<size_t>(s.index) % 5];
+        const auto& [key, value] = pairs[static_cast<size_t>(std::nearbyint(depth / 100.0 * double(n - 1)))];
+        EXPECT_EQ(keys.at(0), key);
+        EXPECT_EQ(s.references, std::vector<std::string>({value}));
+      }
+      if (task == "Conditional_Needles" || task == "Single_Threads" || task == "Multi_Threads") {
+        // Marked keys and thread links rewrite some pairs of the stream (the other tests check those): take the
+        // haystack the prompt holds, which has the stream's length.
+        const size_t open = row.at("instruction")[0].get<std::string>().size() + 1;
+        hay = s.prompt.substr(open, static_cast<size_t>(s.question_begin) - open);
+        EXPECT_EQ(hay.size(), python_haystack(repeat, n, nullptr).size());
+      }
+      EXPECT_EQ(s.prompt, row.at("instruction")[0].get<std::string>() + "\n" + hay + "\n" +
+                              format_key(row.at("instruction")[1].get<std::string>(), key_text));
+    }
+  }
+  // The README record: 25 pairs, depth 50 (sample 2), repeat 0, found by sizing the target length.
+  const auto row = loomscope_prompt("Single_Needle");
+  bool found = false;
+  for (int64_t length = 1400; length <= 2000 && !found; ++length) {
+    const auto spec = testing::make_spec("NThread", {"Single_Needle"}, {length}, 3, {});
+    const auto samples = nthread.expand(spec, ctx());
+    if (samples.at(2).metadata["num_kv_pairs"].get<int64_t>() != 25) continue;
+    found = true;
+    EXPECT_EQ(samples[2].prompt, row.at("prompt").get<std::string>());
+    EXPECT_EQ(samples[2].references, std::vector<std::string>({"1759edc3-72ae-2244-8b01-63c1cd9d2b7d"}));
+  }
+  EXPECT_TRUE(found) << "no length in [1400, 2000] gives 25 pairs";
 }
 
 TEST_F(NThreadFixture, ThreadsLeadFromKeyToAnswerInDirection) {
@@ -107,7 +233,7 @@ TEST_F(NThreadFixture, MultiThreadsFollowEveryThread) {
       EXPECT_EQ(at, s.references[t]);
     }
     EXPECT_EQ(s.metadata["needle_positions"].size(), 9u);
-    EXPECT_NE(s.prompt.find("Keys: [\"" + keys[0] + "\", \"" + keys[1] + "\", \""), std::string::npos);
+    EXPECT_NE(s.prompt.find("Keys:['" + keys[0] + "', '" + keys[1] + "', '"), std::string::npos);
   }
 }
 
@@ -121,7 +247,7 @@ TEST_F(NThreadFixture, MultipleNeedlesAnswerEveryValue) {
     ASSERT_EQ(keys.size(), 4u);
     ASSERT_EQ(s.references.size(), 4u);
     for (size_t k = 0; k < keys.size(); ++k) EXPECT_EQ(hay.at(keys[k]).get<std::string>(), s.references[k]);
-    EXPECT_NE(s.prompt.find("Keys: [\"" + keys[0] + "\", \""), std::string::npos);
+    EXPECT_NE(s.prompt.find("Keys: ['" + keys[0] + "', '"), std::string::npos);
   }
 }
 
@@ -145,7 +271,7 @@ TEST_F(NThreadFixture, ConditionalNeedlesMarkTheirKeys) {
     std::sort(marked_values.begin(), marked_values.end());
     EXPECT_EQ(refs, marked_values);
     EXPECT_EQ(refs.size(), 3u);
-    EXPECT_NE(s.prompt.find("that contain the character \"&\""), std::string::npos);
+    EXPECT_NE(s.prompt.find("that contain the character '&'"), std::string::npos);
   }
   spec.options["conditional_character"] = "a";
   EXPECT_THROW(nthread.expand(spec, ctx()), InputError);

@@ -219,6 +219,71 @@ TEST(Rescoring, LibraPredictionsMatchOfficialEvalPy) {
   EXPECT_THROW(rescore_predictions("LIBRA", "ru_tpo", dir + "/libra/mymodel.json"), InputError);
 }
 
+// CLongEval's inference_results/<model>/<dataset>/<size>.jsonl (excerpts of the files the repository ships): the
+// figures its own eval.py writes for them (tools/fixtures/parity/clongeval_results.py): every dataset's metric,
+// StTDet with and without the answer rewrite (moonshot-v1 / gpt4-turbo-128k), an HTTP_ERROR row skipped.
+TEST(Rescoring, ClongevalResultsMatchOfficialEvalPy) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/clongeval/expected.jsonl");
+  ASSERT_EQ(cases.size(), 12u);
+  size_t skipped = 0;
+  for (const auto& c : cases) {
+    const std::string file = dir + "/" + c.at("file").get<std::string>();
+    auto r = rescore_predictions("CLongEval", "", file);
+    EXPECT_EQ(r.task, c.at("task").get<std::string>()) << c.dump();
+    EXPECT_EQ(r.scale, "0-100");
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-9) << c.dump();
+    // The same file under an explicit task gives the same figure.
+    EXPECT_NEAR(rescore_predictions("clongeval", r.task, file).score, r.score, 1e-12);
+    skipped += r.skipped;
+    if (r.task == "StTDet_S") {
+      const bool gpt4 = file.find("gpt4-turbo-128k") != std::string::npos;
+      EXPECT_EQ(r.metric, gpt4 ? "clongeval_typo_detection_raw (response_gpt4-turbo-128k)"
+                               : "clongeval_typo_detection (response_moonshot-v1)");
+    }
+  }
+  EXPECT_EQ(skipped, 1u);  // the HTTP_ERROR row of key_passage_retrieval/small.jsonl
+  const std::string qa = dir + "/clongeval/inference_results/moonshot-v1/long_story_qa/small.jsonl";
+  EXPECT_THROW(rescore_predictions("CLongEval", "LStQA_X", qa), InputError);
+  EXPECT_THROW(rescore_predictions("CLongEval", "", dir + "/longins/LIST_8192.jsonl"), InputError);
+  try {
+    rescore_predictions("CLongEval", "LStQA_S", dir + "/loogle/longdep_qa.jsonl");
+    ADD_FAILURE() << "a file without response_<model> was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("response_<model>"), std::string::npos) << e.what();
+  }
+}
+
+// NIAH result files as gkamradt/LLMTest_NeedleInAHaystack ships them (a folder of Anthropic_Original_Results files,
+// and the OpenAI list file): the mean of the pivot table viz/CreateVizFromLLMTesting.ipynb builds, run unchanged, and
+// each context length's column mean (tools/fixtures/parity/niah_results.py).
+TEST(Rescoring, NiahResultFilesMatchTheVizNotebookPivot) {
+  const std::string dir = testing::fixture_dir() + "/rescoring";
+  const auto cases = testing::read_jsonl(dir + "/niah/expected.jsonl");
+  ASSERT_EQ(cases.size(), 2u);
+  for (const auto& c : cases) {
+    auto r = rescore_predictions("NIAH", "", dir + "/" + c.at("file").get<std::string>());
+    EXPECT_EQ(r.task, "niah");
+    EXPECT_EQ(r.scale, "1-10");
+    EXPECT_EQ(r.samples, c.at("samples").get<size_t>());
+    EXPECT_NEAR(r.score, c.at("score").get<double>(), 1e-9) << c.dump();
+    std::map<std::string, double> got(r.breakdown.begin(), r.breakdown.end());
+    for (const auto& [length, value] : c.at("lengths").items())
+      EXPECT_NEAR(got.at("length " + length), value.get<double>(), 1e-9) << length;
+    // The Anthropic files carry the responses: our niah_word_recall re-scores them; the OpenAI list has none.
+    const bool responses = c.at("file").get<std::string>().find("Anthropic") != std::string::npos;
+    EXPECT_EQ(got.count("niah_word_recall (0-100)"), responses ? 1u : 0u);
+    if (responses) EXPECT_GT(got.at("niah_word_recall (0-100)"), 0.0);
+  }
+  // One result file alone: its own judge score.
+  auto one = rescore_predictions(
+      "niah", "", dir + "/niah/Anthropic_Original_Results/token_len_1000_depth_0_results.json");
+  EXPECT_EQ(one.samples, 1u);
+  EXPECT_NEAR(one.score, 10.0, 1e-12);
+  EXPECT_THROW(rescore_predictions("NIAH", "", dir + "/longins/LIST_8192.jsonl"), InputError);
+  EXPECT_THROW(rescore_predictions("NIAH", "", dir + "/longins"), InputError);  // a folder without *.json files
+}
+
 TEST(Rescoring, CsvQuotingAndErrors) {
   auto t = parse_csv("a,b\n\"x, \"\"y\"\"\",\"multi\nline\"\n", "mem.csv");
   ASSERT_EQ(t.rows.size(), 1u);

@@ -66,4 +66,44 @@ TEST(ScoreCommand, TextOutputAndErrors) {
   EXPECT_EQ(bad_task.status, 2) << bad_task.output;
 }
 
+// CLongEval's shipped result files (excerpts): the executable prints the figure eval.py writes, the task taken from
+// the <dataset>/<size>.jsonl path (tools/fixtures/parity/clongeval_results.py).
+TEST(ScoreCommand, ClongevalResultFiles) {
+  const std::string dir = loom::metrics::testing::fixture_dir() + "/rescoring";
+  const auto cases = loom::metrics::testing::read_jsonl(dir + "/clongeval/expected.jsonl");
+  ASSERT_FALSE(cases.empty());
+  for (size_t i = 0; i < cases.size(); i += 4) {
+    const auto& c = cases[i];
+    auto r = run("score --benchmark CLongEval --predictions " + quoted(dir + "/" + c.at("file").get<std::string>()) +
+                 " --json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    size_t start = r.output.rfind("\n{");
+    start = start == std::string::npos ? r.output.find('{') : start + 1;
+    ASSERT_NE(start, std::string::npos) << r.output;
+    auto out = nlohmann::json::parse(r.output.substr(start));
+    EXPECT_EQ(out.at("task"), c.at("task"));
+    EXPECT_NEAR(out.at("score").get<double>(), c.at("score").get<double>(), 1e-9) << c.dump();
+  }
+  auto bad = run("score --benchmark CLongEval --task LStQA_X --predictions " +
+                 quoted(dir + "/" + cases.at(0).at("file").get<std::string>()));
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  EXPECT_NE(bad.output.find("LStQA_{S,M,L}"), std::string::npos) << bad.output;
+}
+
+// NIAH: a folder of gkamradt's result files is accepted as --predictions (the viz notebook's pivot mean).
+TEST(ScoreCommand, NiahResultFolder) {
+  const std::string dir = loom::metrics::testing::fixture_dir() + "/rescoring";
+  const auto cases = loom::metrics::testing::read_jsonl(dir + "/niah/expected.jsonl");
+  auto r = run("score --benchmark NIAH --predictions " + quoted(dir + "/" + cases.at(0).at("file").get<std::string>()) +
+               " --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  size_t start = r.output.rfind("\n{");
+  start = start == std::string::npos ? r.output.find('{') : start + 1;
+  auto out = nlohmann::json::parse(r.output.substr(start));
+  EXPECT_NEAR(out.at("score").get<double>(), cases.at(0).at("score").get<double>(), 1e-9);
+  EXPECT_EQ(out.at("samples"), cases.at(0).at("samples"));
+  auto missing = run("score --benchmark NIAH --predictions " + quoted(dir + "/niah/no_such_folder"));
+  EXPECT_EQ(missing.status, 2) << missing.output;
+}
+
 }  // namespace

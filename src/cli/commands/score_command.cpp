@@ -56,9 +56,10 @@ void loom_cli_add_score(CLI::App& app) {
   cmd->add_option("--benchmark", opts->benchmark, "one of: " + rescorable_list())
       ->required();
   cmd->add_option("--task", opts->task, "task name (default: taken from the file name)");
-  cmd->add_option("--predictions", opts->predictions, "prediction file written by the official harness")
+  cmd->add_option("--predictions", opts->predictions,
+                  "prediction file written by the official harness (NIAH: also a folder of result files)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
   cmd->add_flag("--json", opts->json, "print one JSON object instead of text");
   cmd->callback([opts]() {
     print_result(loom::metrics::rescore_predictions(opts->benchmark, opts->task, opts->predictions), opts->json);

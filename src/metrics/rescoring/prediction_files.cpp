@@ -232,8 +232,8 @@ RescoreResult rescore_longbench(std::string task, const std::filesystem::path& f
 }  // namespace
 
 std::vector<std::string> rescorable_benchmarks() {
-  return {"Ada_LEval", "BABILong",  "Counting_Stars", "InfiniteBench", "LEval",  "LIBRA",
-          "LongBench", "LongBench_v2", "LongIns",     "LongWriter",    "LooGLE", "LVEval", "RULER"};
+  return {"Ada_LEval", "BABILong",   "CLongEval", "Counting_Stars", "InfiniteBench", "LEval", "LIBRA",
+          "LongBench", "LongBench_v2", "LongIns",   "LongWriter",     "LooGLE",        "LVEval", "NIAH", "RULER"};
 }
 
 RescoreResult rescore_predictions(const std::string& benchmark, const std::string& task,
@@ -252,6 +252,8 @@ RescoreResult rescore_predictions(const std::string& benchmark, const std::strin
   if (b == "longins") return rescore_longins(task, predictions);
   if (b == "ada_leval" || b == "ada-leval") return rescore_ada_leval(task, predictions);
   if (b == "loogle") return rescore_loogle(task, predictions);
+  if (b == "clongeval") return rescore_clongeval(task, predictions);
+  if (b == "niah") return rescore_niah(task, predictions);
   std::string names;
   for (const auto& n : rescorable_benchmarks()) names += (names.empty() ? "" : ", ") + n;
   throw InputError("", 0, "benchmark", "one of " + names + " (got '" + benchmark + "')");

@@ -15,8 +15,12 @@
 //  * LooGLE     Output/<task>_<model>.jsonl (llm_output / output lists per document; automatic_eval.py's means, 0-1,
 //               cloze pooled) or LOOM-Scope's <task>.jsonl (one pair per line, 0-100); score = mean of the metrics.
 //  * LVEval     <dataset>_<len>.jsonl (pred, answers, gold_ans): evaluation.py's round(100 * mean, 2).
+//  * CLongEval  inference_results/<model>/<dataset>/<size>.jsonl (answer, response_<model>): eval.py's
+//               round(100 * mean, 5) per size, API-error rows skipped, StTDet answers rewritten as eval.py does.
+//  * NIAH       gkamradt's result JSON files (one, or a folder of them): the viz notebook's pivot (mean judge score per
+//               depth x context length) averaged over its cells, 1-10; niah_word_recall of the responses in the breakdown.
 //  * RULER      <task>.jsonl (pred, outputs): evaluate.py's round(100 * mean, 2) and the null count.
-// The task defaults to the one in the file name.
+// The task defaults to the one in the file name. `predictions` may be a folder for NIAH.
 #pragma once
 
 #include <filesystem>
