@@ -5,7 +5,8 @@
 // head-local compression methods (snapkv, streaming_llm, criticalkv with each rank's o_proj columns), AdaKV
 // (budgets across the group's heads), CriticalAdaKV (budgets across the group's heads, |V W_o| per rank), ChunkKV
 // (chunks ranked over the group's heads), key re-rotation (decoding from the kept count) and decode-time
-// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV); Qwen3-MoE's sharded experts
+// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV; compression_ratio_decoding and
+// prefill_decoding over TOVA; finch re-rotating); Qwen3-MoE's sharded experts
 // at TP 1 and 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every rank for TP 2 and 4.
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
@@ -194,7 +195,14 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
                                             "hidden_states_buffer_size": 2})"},
                                        {"decoding",
                                         R"({"scorer": "snapkv", "window_size": 2, "compression_interval": 4,
-                                            "target_size": 10, "hidden_states_buffer_size": 3})"}};
+                                            "target_size": 10, "hidden_states_buffer_size": 3})"},
+                                       {"compression_ratio_decoding",
+                                        R"({"scorer": "tova", "target_compression_ratio": 0.4,
+                                            "compression_interval": 3, "hidden_states_buffer_size": 2})"},
+                                       {"prefill_decoding",
+                                        R"({"scorer": "tova", "compression_ratio": 0.3, "compression_interval": 3,
+                                            "target_size": 8, "hidden_states_buffer_size": 2})"},
+                                       {"finch", R"({"compression_ratio": 0.5, "window_size": 4})"}};
   const int32_t steps = 12;
   for (int tp : {2, 4}) {
     Group g = make_group(tp);
@@ -216,7 +224,8 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
         any_layer_slides = any_layer_slides || model::layer_window(card, layer) > 0;
       }
       for (const Method& m : methods) {
-        if (m.name == "key_rerotation" && any_layer_slides) continue;  // refused: sliding layers keep positions
+        // refused: sliding layers keep positions (finch re-rotates its kept keys by default)
+        if ((m.name == "key_rerotation" || m.name == "finch") && any_layer_slides) continue;
         SCOPED_TRACE(fmt::format("{} tp {} group {} method {}", name, tp, g.index, m.name));
         const std::vector<model::InferenceRequest> batch = {greedy(ids, m.name, m.params, steps),
                                                             greedy(shorter, m.name, m.params, steps)};
@@ -232,7 +241,7 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
           const std::vector<int64_t> got(sharded[0].output_ids.begin(), sharded[0].output_ids.end());
           EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), hf_greedy.begin() + got.size()));
           full_kv_bytes = sharded[0].cost.kv_bytes;
-        } else if (every_layer_slides || m.name == "decoding") {
+        } else if (every_layer_slides || m.name == "decoding" || m.name == "compression_ratio_decoding") {
           // decoding compresses while decoding; kv_bytes is the cache after the prefill (uncompressed).
           // Methods compress full-attention layers; sliding ones keep their window (sliding_window_cache.h).
           EXPECT_EQ(sharded[0].cost.kv_bytes, full_kv_bytes);
