@@ -2,6 +2,7 @@
 #include "methods/method_catalogue.h"
 
 #include "common/did_you_mean.h"
+#include "methods/method_file_shapes.h"
 
 #include <fmt/format.h>
 
@@ -348,6 +349,12 @@ std::vector<MethodDef> build_catalogue() {
   qfilter.check = [](const json& p) {
     require(p, "filters_path", "the Q-filters of the model: a safetensors file or directory");
   };
+  qfilter.check_model = [](const json& p, const ModelShape& model) {
+    const std::string wrong = check_q_filters_file(p.at("filters_path").get<std::string>(), model.num_layers,
+                                                   model.num_kv_heads, model.head_dim);
+    if (!wrong.empty()) throw MethodError("params.filters_path", wrong);
+  };
+  qfilter.model_rules = "q_filters is [num_layers, num_kv_heads, head_dim] (the file is read on rank 0)";
   all.push_back(qfilter);
   MethodDef duo;
   duo.name = "duo_attention";
@@ -365,7 +372,12 @@ std::vector<MethodDef> build_catalogue() {
   duo.check = [](const json& p) {
     require(p, "pattern_path", "the DuoAttention pattern directory of the model");
   };
-  duo.model_rules = "full_attention_heads.tsv has num_layers rows and num_kv_heads columns (checked when it is read)";
+  duo.check_model = [](const json& p, const ModelShape& model) {
+    const std::string wrong =
+        check_duo_pattern_dir(p.at("pattern_path").get<std::string>(), model.num_layers, model.num_kv_heads);
+    if (!wrong.empty()) throw MethodError("params.pattern_path", wrong);
+  };
+  duo.model_rules = "full_attention_heads.tsv has num_layers lines of num_kv_heads scores (read on rank 0)";
   all.push_back(duo);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",

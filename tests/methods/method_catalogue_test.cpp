@@ -222,6 +222,30 @@ TEST(MethodCatalogue, KvpressExtraRules) {
             "params.compression_interval");
   EXPECT_EQ(error_key("prefill_decoding", {{"scorer", "snapkv"}}), "params.scorer");
   EXPECT_EQ(error_key("prefill_decoding", {{"max_capacity_prompt", 64}}), "params.max_capacity_prompt");
+  // Rank 0 reads the side files against the model card (llama3_tiny: 2 layers, 2 KV heads, head_dim 16).
+  const std::string files = std::string(LOOM_SOURCE_DIR) + "/tests/fixtures/accel/method_files/";
+  const ModelShape tiny{16, 4, 2, 2};
+  const auto model_error = [&](const std::string& method, const json& params) -> std::string {
+    try {
+      check_model_compatibility(method, resolve_method_params(method, params), tiny);
+    } catch (const MethodError& e) {
+      return e.key() + ": " + e.expected();
+    }
+    return "<no error>";
+  };
+  EXPECT_EQ(model_error("qfilter", {{"filters_path", files + "qfilter_tiny"}}), "<no error>");
+  EXPECT_EQ(model_error("qfilter", {{"filters_path", files + "qfilter_tiny/model.safetensors"}}), "<no error>");
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "qfilter_3x4"}}).find("params.filters_path: Q-filters"),
+            std::string::npos);
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "nothing"}}).find("not readable"), std::string::npos);
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "duo_pattern_tiny/config.json"}})
+                .find("not a safetensors file"),
+            std::string::npos);
+  EXPECT_EQ(model_error("duo_attention", {{"pattern_path", files + "duo_pattern_tiny"}}), "<no error>");
+  EXPECT_NE(model_error("duo_attention", {{"pattern_path", files + "duo_pattern_4x4"}}).find("has 4 x 4"),
+            std::string::npos);
+  EXPECT_NE(model_error("duo_attention", {{"pattern_path", files + "qfilter_tiny"}}).find("params.pattern_path"),
+            std::string::npos);
   EXPECT_EQ(resolve_method_params("prefill_decoding", {}),
             (json{{"compression_ratio", 0.5}, {"scorer", "knorm"}, {"compression_interval", 512},
                   {"target_size", 2048}, {"hidden_states_buffer_size", 256}}));
