@@ -2,6 +2,7 @@
 #include "methods/method_catalogue.h"
 
 #include "common/did_you_mean.h"
+#include "methods/method_file_shapes.h"
 
 #include <fmt/format.h>
 
@@ -33,6 +34,13 @@ ParamDef choice(std::string name, std::string fallback, std::vector<std::string>
                 ParamRole role = ParamRole::kMethod) {
   return {std::move(name), ParamType::kChoice, std::move(fallback), 0, 0, std::move(choices), std::move(description),
           role};
+}
+ParamDef path(std::string name, std::string description) {
+  return {std::move(name), ParamType::kPath, nullptr, 0, 0, {}, std::move(description), ParamRole::kMethod};
+}
+// A parameter without a default that the method cannot run without.
+void require(const json& resolved, const std::string& key, const std::string& what) {
+  if (!resolved.contains(key)) throw MethodError("params." + key, what + " (required)");
 }
 ParamDef bits(std::string name, std::string description) {
   ParamDef p = integer(std::move(name), 2, 2, 8, std::move(description));
@@ -297,6 +305,116 @@ std::vector<MethodDef> build_catalogue() {
     }
   };
   all.push_back(decoding);
+  MethodDef ratio_decoding = eviction(
+      "compression_ratio_decoding",
+      "decode-time compression: every compression_interval steps the cache is cut to a share of the tokens seen",
+      "kvpress CompressionRatioDecodingPress (target_compression_ratio 0.5, compression_interval 512, "
+      "hidden_states_buffer_size 256) over scorer (default knorm): DecodingPress whose target is max(1, int(S * "
+      "(1 - target_compression_ratio))) with S the tokens seen so far (the current position + 1).",
+      {choice("scorer", "knorm", {"knorm", "keydiff", "snapkv", "tova"},
+              "Token scorer that ranks the whole cache at each compression; its parameters are accepted too."),
+       number("target_compression_ratio", 0.5, 0.0, 0.999999,
+              "Share of the tokens seen so far (prompt and generated) removed at each compression."),
+       integer("compression_interval", 512, 1, kMaxTokens, "Decode steps between compressions."),
+       integer("hidden_states_buffer_size", 256, 0, kMaxTokens,
+               "Decode steps whose queries stay buffered for the scorer (kvpress keeps this many plus the current "
+               "one).")});
+  ratio_decoding.scorer_param = "scorer";
+  ratio_decoding.check = decoding.check;
+  all.push_back(ratio_decoding);
+  MethodDef prefill_decoding = eviction(
+      "prefill_decoding", "a scorer compresses the prompt after the prefill and again every compression_interval "
+      "decode steps",
+      "kvpress PrefillDecodingPress(prefilling_press=<scorer>Press(compression_ratio), decoding_press="
+      "DecodingPress(<scorer>Press, compression_interval, target_size, hidden_states_buffer_size)); one scorer "
+      "(default knorm) for both phases, whose parameters are accepted too.",
+      concat({{number("compression_ratio", 0.5, 0.0, 0.999999,
+                      "Fraction of the prompt's KV entries evicted per head after the prefill (kvpress); keeps "
+                      "max(1, int(T * (1 - r))).",
+                      ParamRole::kBudget)},
+              {choice("scorer", "knorm", {"knorm", "keydiff", "tova"},
+                      "Token scorer of the prefill press and of the decoding press (scorers that read the rows' "
+                      "order, SnapKV's pooling, are not offered: kvpress keeps the prefill's rows in topk order)."),
+               integer("compression_interval", 512, 1, kMaxTokens, "Decode steps between compressions."),
+               integer("target_size", 2048, 1, kMaxTokens,
+                       "Tokens each KV head keeps after a decode-time compression (a cache no longer than this is "
+                       "left alone)."),
+               integer("hidden_states_buffer_size", 256, 0, kMaxTokens,
+                       "Decode steps whose queries stay buffered for the scorer.")}}));
+  prefill_decoding.scorer_param = "scorer";
+  all.push_back(prefill_decoding);
+  MethodDef finch = eviction(
+      "finch", "question-window attention, normalised by position, optionally per chunk; kept keys re-rotated",
+      "kvpress FinchPress (normalize_scores, rerotate_keys, no chunks): SnapKV's window attention without pooling; "
+      "kvpress's window is the question after a delimiter token, here the prompt's last window_size tokens.",
+      {number("compression_ratio", 0.5, 0.0, 0.999999,
+              "Fraction of the prompt's KV entries evicted per head (per chunk with chunk_length); keeps max(1, "
+              "int(T * (1 - r))), window included.",
+              ParamRole::kBudget),
+       integer("window_size", 64, 1, 1 << 20,
+               "Question window: the prompt's last window_size queries score the rest and are always kept (kvpress "
+               "sets it to the question's length).",
+               ParamRole::kScorer),
+       boolean("normalize_scores", true,
+               "Weight each window query's attention by its position p (kvpress: arange(T - window, T)).",
+               ParamRole::kScorer),
+       integer("chunk_length", nullptr, 1, kMaxTokens,
+               "Keep the top share of every chunk of chunk_length tokens separately (kvpress chunk_length); absent: "
+               "the whole prompt at once."),
+       boolean("rerotate_keys", true,
+               "Re-rotate the kept keys to positions 0 .. n-1; decoding continues from n (kvpress rerotate_keys).")});
+  finch.check = [](const json& p) {
+    if (!p.contains("chunk_length")) return;
+    const double ratio = p.at("compression_ratio").get<double>();
+    const double bound = static_cast<double>(int_of(p, "window_size")) / (1.0 - ratio);
+    if (static_cast<double>(int_of(p, "chunk_length")) <= bound) {
+      throw MethodError("params.chunk_length",
+                        fmt::format("more than window_size / (1 - compression_ratio) = {} (kvpress asserts it)", bound));
+    }
+  };
+  all.push_back(finch);
+  MethodDef qfilter = eviction(
+      "qfilter", "keys scored against trained per-head query filters: -(filter . k)",
+      "kvpress QFilterPress; the filters (trained per model, hub repos nthngdy/<model>_qfilt) are read from "
+      "filters_path: a safetensors file holding q_filters [num_layers, num_kv_heads, head_dim] as kvpress's QFilters "
+      "save_pretrained writes it (a directory means its model.safetensors).",
+      concat({budget(0.5, nullptr),
+              {path("filters_path", "The Q-filters file (safetensors, tensor q_filters) or the directory holding its "
+                                    "model.safetensors."),
+               skip_layers()}}));
+  qfilter.check = [](const json& p) {
+    require(p, "filters_path", "the Q-filters of the model: a safetensors file or directory");
+  };
+  qfilter.check_model = [](const json& p, const ModelShape& model) {
+    const std::string wrong = check_q_filters_file(p.at("filters_path").get<std::string>(), model.num_layers,
+                                                   model.num_kv_heads, model.head_dim);
+    if (!wrong.empty()) throw MethodError("params.filters_path", wrong);
+  };
+  qfilter.model_rules = "q_filters is [num_layers, num_kv_heads, head_dim] (the file is read on rank 0)";
+  all.push_back(qfilter);
+  MethodDef duo;
+  duo.name = "duo_attention";
+  duo.family = "layer/head budgets";
+  duo.summary = "DuoAttention: streaming (KV) heads keep sink + recent tokens, retrieval heads keep everything";
+  duo.reference =
+      "kvpress DuoAttentionPress with a published attention pattern read from pattern_path (mit-han-lab/duo-attention "
+      "attn_patterns/<model>/...: config.json with sink_size and recent_size, full_attention_heads.tsv with one row "
+      "per layer and one column per KV head, clipped to [0, 1]); kvpress masks, we store only the kept rows. "
+      "kvpress's on-the-fly estimation (BookSum samples) is not offered.";
+  duo.params = {path("pattern_path", "Directory of the attention pattern (config.json, full_attention_heads.tsv)."),
+                number("head_compression_ratio", 0.5, 0.0, 1.0,
+                       "Fraction of the (layer, KV head) pairs made streaming heads: those of the lowest pattern "
+                       "scores, round(n * ratio) of them (kvpress).")};
+  duo.check = [](const json& p) {
+    require(p, "pattern_path", "the DuoAttention pattern directory of the model");
+  };
+  duo.check_model = [](const json& p, const ModelShape& model) {
+    const std::string wrong =
+        check_duo_pattern_dir(p.at("pattern_path").get<std::string>(), model.num_layers, model.num_kv_heads);
+    if (!wrong.empty()) throw MethodError("params.pattern_path", wrong);
+  };
+  duo.model_rules = "full_attention_heads.tsv has num_layers lines of num_kv_heads scores (read on rank 0)";
+  all.push_back(duo);
   MethodDef adakv = eviction(
       "adakv", "head-adaptive budgets over any scorer (real varlen cache)",
       "kvpress AdaKVPress (alpha_safeguard 0.2) over scorer (default snapkv); the scorer's own parameters (with "
@@ -457,6 +575,11 @@ void check_value(const ParamDef& param, const json& value) {
         throw MethodError(key, fmt::format("{}, got '{}'{}", expected, got, did_you_mean(got, param.choices)));
       }
       return;
+    case ParamType::kPath:
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
+      }
+      return;
     case ParamType::kIntList:
       if (!value.is_array()) throw MethodError(key, fmt::format("{}, got {}", expected, value.dump()));
       for (const json& item : value) {
@@ -500,6 +623,7 @@ std::string describe_type(const ParamDef& param) {
                          number_text(param.max, param.type));
     case ParamType::kBool: return "true or false";
     case ParamType::kChoice: return "one of " + join_names(param.choices);
+    case ParamType::kPath: return "a file or directory path (absolute, or relative to the working directory)";
     case ParamType::kIntList:
       return fmt::format("a list of integers in [{}, {}]", number_text(param.min, ParamType::kInt),
                          number_text(param.max, ParamType::kInt));

@@ -16,7 +16,7 @@
 
 namespace loom::methods {
 
-enum class ParamType { kInt, kNumber, kBool, kChoice, kIntList };
+enum class ParamType { kInt, kNumber, kBool, kChoice, kIntList, kPath };  // kPath: a non-empty string
 
 // kBudget parameters are alternatives (a job gives at most one; the default applies when it gives none). kScorer
 // parameters belong to the method's token scorer: adakv accepts those of the scorer it is given.

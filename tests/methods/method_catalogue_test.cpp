@@ -31,7 +31,7 @@ std::string error_text(const std::string& method, const json& params) {
 }
 
 TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
-  ASSERT_EQ(method_catalogue().size(), 29u);
+  ASSERT_EQ(method_catalogue().size(), 34u);
   std::set<std::string> names;
   for (const MethodDef& m : method_catalogue()) {
     SCOPED_TRACE(m.name);
@@ -46,7 +46,11 @@ TEST(MethodCatalogue, EveryMethodIsDescribedAndResolvesWithItsDefaults) {
       EXPECT_FALSE(p.description.empty());
       EXPECT_FALSE(describe_type(p).empty());
     }
-    const json resolved = resolve_method_params(m.name, json::object());
+    json required = json::object();  // paths have no default (qfilter's filters, duo_attention's pattern)
+    for (const ParamDef& p : m.params) {
+      if (p.type == ParamType::kPath) required[p.name] = "some/path";
+    }
+    const json resolved = resolve_method_params(m.name, required);
     for (const ParamDef& p : m.params) {
       if (!p.default_value.is_null()) {
         EXPECT_EQ(resolved.at(p.name), p.default_value);
@@ -199,6 +203,58 @@ TEST(MethodCatalogue, DecodingRules) {
   EXPECT_EQ(error_key("decoding", {{"scorer", "h2o"}}), "params.scorer");
   EXPECT_EQ(error_key("decoding", {{"compression_ratio", 0.5}}), "params.compression_ratio");
   EXPECT_EQ(error_key("decoding", {{"scorer", "knorm"}, {"window_size", 8}}), "params.window_size");
+}
+
+// Issue 20's presses: required paths, kvpress's assertions and ranges name their key.
+TEST(MethodCatalogue, KvpressExtraRules) {
+  EXPECT_EQ(error_key("qfilter", {}), "params.filters_path");
+  EXPECT_EQ(error_key("qfilter", {{"filters_path", ""}}), "params.filters_path");
+  EXPECT_EQ(error_key("qfilter", {{"filters_path", 3}}), "params.filters_path");
+  EXPECT_EQ(error_key("qfilter", {{"filters_path", "q"}}), "<no error>");
+  EXPECT_EQ(error_key("duo_attention", {}), "params.pattern_path");
+  EXPECT_EQ(error_key("duo_attention", {{"pattern_path", "p"}, {"head_compression_ratio", -0.1}}),
+            "params.head_compression_ratio");
+  EXPECT_EQ(error_key("duo_attention", {{"pattern_path", "p"}, {"compression_ratio", 0.5}}),
+            "params.compression_ratio");
+  // kvpress asserts chunk_length > window_size / (1 - compression_ratio): 16 / 0.5 = 32
+  EXPECT_EQ(error_key("finch", {{"window_size", 16}, {"chunk_length", 32}}), "params.chunk_length");
+  EXPECT_EQ(error_key("finch", {{"window_size", 16}, {"chunk_length", 33}}), "<no error>");
+  EXPECT_EQ(error_key("finch", {{"max_capacity_prompt", 64}}), "params.max_capacity_prompt");
+  EXPECT_EQ(error_key("compression_ratio_decoding", {{"target_compression_ratio", 1.0}}),
+            "params.target_compression_ratio");
+  EXPECT_EQ(error_key("compression_ratio_decoding", {{"target_size", 64}}), "params.target_size");
+  EXPECT_EQ(error_key("compression_ratio_decoding", {{"scorer", "snapkv"}, {"window_size", 8},
+                                                     {"compression_interval", 8}}),
+            "params.compression_interval");
+  EXPECT_EQ(error_key("prefill_decoding", {{"scorer", "snapkv"}}), "params.scorer");
+  EXPECT_EQ(error_key("prefill_decoding", {{"max_capacity_prompt", 64}}), "params.max_capacity_prompt");
+  // Rank 0 reads the side files against the model card (llama3_tiny: 2 layers, 2 KV heads, head_dim 16).
+  const std::string files = std::string(LOOM_SOURCE_DIR) + "/tests/fixtures/accel/method_files/";
+  const ModelShape tiny{16, 4, 2, 2};
+  const auto model_error = [&](const std::string& method, const json& params) -> std::string {
+    try {
+      check_model_compatibility(method, resolve_method_params(method, params), tiny);
+    } catch (const MethodError& e) {
+      return e.key() + ": " + e.expected();
+    }
+    return "<no error>";
+  };
+  EXPECT_EQ(model_error("qfilter", {{"filters_path", files + "qfilter_tiny"}}), "<no error>");
+  EXPECT_EQ(model_error("qfilter", {{"filters_path", files + "qfilter_tiny/model.safetensors"}}), "<no error>");
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "qfilter_3x4"}}).find("params.filters_path: Q-filters"),
+            std::string::npos);
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "nothing"}}).find("not readable"), std::string::npos);
+  EXPECT_NE(model_error("qfilter", {{"filters_path", files + "duo_pattern_tiny/config.json"}})
+                .find("not a safetensors file"),
+            std::string::npos);
+  EXPECT_EQ(model_error("duo_attention", {{"pattern_path", files + "duo_pattern_tiny"}}), "<no error>");
+  EXPECT_NE(model_error("duo_attention", {{"pattern_path", files + "duo_pattern_4x4"}}).find("has 4 x 4"),
+            std::string::npos);
+  EXPECT_NE(model_error("duo_attention", {{"pattern_path", files + "qfilter_tiny"}}).find("params.pattern_path"),
+            std::string::npos);
+  EXPECT_EQ(resolve_method_params("prefill_decoding", {}),
+            (json{{"compression_ratio", 0.5}, {"scorer", "knorm"}, {"compression_interval", 512},
+                  {"target_size", 2048}, {"hidden_states_buffer_size", 256}}));
 }
 
 }  // namespace

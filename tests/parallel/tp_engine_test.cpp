@@ -5,11 +5,15 @@
 // head-local compression methods (snapkv, streaming_llm, criticalkv with each rank's o_proj columns), AdaKV
 // (budgets across the group's heads), CriticalAdaKV (budgets across the group's heads, |V W_o| per rank), ChunkKV
 // (chunks ranked over the group's heads), key re-rotation (decoding from the kept count) and decode-time
-// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV); Qwen3-MoE's sharded experts
-// at TP 1 and 2; LongRoPE greedy tokens across its short/long switch at TP 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every rank for TP 2 and 4.
+// compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV; compression_ratio_decoding and
+// prefill_decoding over TOVA; finch re-rotating); Qwen3-MoE's sharded experts at TP 1 and 2; LongRoPE greedy tokens
+// across its short/long switch at TP 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every
+// rank for TP 2 and 4.
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
+#include "accel/fixture_inputs.h"
 #include "model_card/model_card.h"
+#include "rank/accel/varlen_kv_cache.h"
 #include "rank/accel/registry.h"
 #include "rank/model/inference_engine.h"
 #include "rank/model/weight_store.h"
@@ -196,7 +200,14 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
                                             "hidden_states_buffer_size": 2})"},
                                        {"decoding",
                                         R"({"scorer": "snapkv", "window_size": 2, "compression_interval": 4,
-                                            "target_size": 10, "hidden_states_buffer_size": 3})"}};
+                                            "target_size": 10, "hidden_states_buffer_size": 3})"},
+                                       {"compression_ratio_decoding",
+                                        R"({"scorer": "tova", "target_compression_ratio": 0.4,
+                                            "compression_interval": 3, "hidden_states_buffer_size": 2})"},
+                                       {"prefill_decoding",
+                                        R"({"scorer": "tova", "compression_ratio": 0.3, "compression_interval": 3,
+                                            "target_size": 8, "hidden_states_buffer_size": 2})"},
+                                       {"finch", R"({"compression_ratio": 0.5, "window_size": 4})"}};
   const int32_t steps = 12;
   for (int tp : {2, 4}) {
     Group g = make_group(tp);
@@ -218,7 +229,8 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
         any_layer_slides = any_layer_slides || model::layer_window(card, layer) > 0;
       }
       for (const Method& m : methods) {
-        if (m.name == "key_rerotation" && any_layer_slides) continue;  // refused: sliding layers keep positions
+        // refused: sliding layers keep positions (finch re-rotates its kept keys by default)
+        if ((m.name == "key_rerotation" || m.name == "finch") && any_layer_slides) continue;
         // compactor un-rotates whole keys (partial RoPE refused); kvzip needs a tokenizer and no sliding layers
         if (m.name == "compactor" && card.rope.partial_rotary_factor != 1.0) continue;
         const bool has_tokenizer = std::filesystem::exists(fixture_dir(name) / "tokenizer.json");
@@ -238,7 +250,7 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
           const std::vector<int64_t> got(sharded[0].output_ids.begin(), sharded[0].output_ids.end());
           EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), hf_greedy.begin() + got.size()));
           full_kv_bytes = sharded[0].cost.kv_bytes;
-        } else if (every_layer_slides || m.name == "decoding") {
+        } else if (every_layer_slides || m.name == "decoding" || m.name == "compression_ratio_decoding") {
           // decoding compresses while decoding; kv_bytes is the cache after the prefill (uncompressed).
           // Methods compress full-attention layers; sliding ones keep their window (sliding_window_cache.h).
           EXPECT_EQ(sharded[0].cost.kv_bytes, full_kv_bytes);
@@ -246,6 +258,51 @@ TEST(TensorParallelEngine, GreedyTokensIdenticalWithAndWithoutCompression) {
           EXPECT_LT(sharded[0].cost.kv_bytes, full_kv_bytes) << "the method did not compress this rank's heads";
         }
       }
+    }
+  }
+}
+
+// qfilter and duo_attention read per-(layer, KV head) files (tests/fixtures/accel/method_files, the tiny Llama's
+// 2 layers x 2 KV heads): at TP 2 each rank holds one KV head and must apply that head's filter / pattern column, so
+// its kept positions equal the unsharded policy's for the same head; every layer, prompt of 64 tokens.
+TEST(TensorParallelEngine, FileMethodsApplyEachRanksHeads) {
+  Group g = make_group(2);
+  const int rank = g.tp->rank();
+  const std::string files = std::string(LOOM_SOURCE_DIR) + "/tests/fixtures/accel/method_files/";
+  const std::vector<std::pair<std::string, std::string>> methods = {
+      {"qfilter", R"({"compression_ratio": 0.5, "filters_path": ")" + files + R"(qfilter_tiny"})"},
+      {"duo_attention", R"({"head_compression_ratio": 0.5, "pattern_path": ")" + files + R"(duo_pattern_tiny"})"}};
+  const int64_t heads = 4, kv_heads = 2, dim = 16, layers = 2, total = 64;
+  for (const auto& [method, params] : methods) {
+    SCOPED_TRACE(fmt::format("{} rank {} group {}", method, rank, g.index));
+    MethodSpec spec;
+    spec.name = method;
+    spec.params_json = params;
+    const auto factory = accel::resolve_policy(spec);
+    model::PolicyContext whole = accel::testing::make_context(heads, kv_heads, dim, layers);
+    model::PolicyContext shard = accel::testing::make_context(heads / 2, kv_heads / 2, dim, layers);
+    shard.tp = g.tp.get();
+    auto reference = factory->create(whole);
+    auto sharded = factory->create(shard);
+    reference->begin_sequence(total);
+    sharded->begin_sequence(total);
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      const accel::testing::Inputs in = accel::testing::make_inputs(80 + layer, heads, kv_heads, total, dim);
+      model::PrefillSummary summary;
+      summary.layer = layer;
+      summary.prompt_length = total;
+      auto all = reference->finish_prefill(accel::testing::dense_cache(in.keys, in.values), summary);
+      auto own = sharded->finish_prefill(
+          accel::testing::dense_cache(in.keys.narrow(0, rank, 1), in.values.narrow(0, rank, 1)), summary);
+      const auto* all_varlen = dynamic_cast<const accel::PerHeadVarlenCache*>(all.get());
+      const auto* own_varlen = dynamic_cast<const accel::PerHeadVarlenCache*>(own.get());
+      const std::vector<int64_t> expected =
+          all_varlen != nullptr ? accel::testing::to_lists({all_varlen->positions(rank)})[0]
+                                : accel::testing::to_lists({at::arange(total, at::kLong)})[0];
+      const std::vector<int64_t> got = own_varlen != nullptr
+                                           ? accel::testing::to_lists({own_varlen->positions(0)})[0]
+                                           : accel::testing::to_lists({at::arange(total, at::kLong)})[0];
+      EXPECT_EQ(got, expected) << "layer " << layer;
     }
   }
 }

@@ -31,13 +31,15 @@ model::DecodeCompression DecodingPolicy::decode_compression() const {
   spec.interval = settings_.compression_interval;
   spec.target_size = settings_.target_size;
   spec.buffer_entries = settings_.hidden_states_buffer_size;
+  spec.target_compression_ratio = settings_.target_compression_ratio;
   return spec;
 }
 
 std::vector<at::Tensor> DecodingPolicy::decode_kept_rows(const at::Tensor& keys, const at::Tensor& values,
                                                          const model::DecodeSummary& summary) {
   const int64_t total = keys.size(1);
-  const double ratio = decoding_target_ratio(total, settings_.target_size);
+  const int64_t target = summary.target_size > 0 ? summary.target_size : settings_.target_size;
+  const double ratio = decoding_target_ratio(total, target);
   if (ratio == 0.0) return {};  // kvpress: ScorerPress.compress returns the cache unchanged
   // kvpress compute_n_kept
   const int64_t n_kept = ratio >= 1.0 ? 0 : std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(total) *

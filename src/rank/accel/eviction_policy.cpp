@@ -14,6 +14,22 @@
 
 namespace loom::accel {
 
+// kvpress FinchPress.compress with chunk_length: the top compute_n_kept(len, r) of every chunk, sorted.
+static std::vector<at::Tensor> per_chunk_kept(const at::Tensor& scores, double ratio, int64_t chunk_length) {
+  const int64_t total = scores.size(1);
+  std::vector<at::Tensor> kept;
+  for (int64_t h = 0; h < scores.size(0); ++h) {
+    std::vector<at::Tensor> parts;
+    for (int64_t start = 0; start < total; start += chunk_length) {
+      const int64_t len = std::min(chunk_length, total - start);
+      const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(len) * (1.0 - ratio)));
+      parts.push_back(std::get<1>(scores[h].narrow(0, start, len).topk(n, -1, true, false)) + start);
+    }
+    kept.push_back(std::get<0>(at::cat(parts).sort()));
+  }
+  return kept;
+}
+
 int64_t decode_spare_rows(const model::PolicyContext& context, int64_t prompt_length) {
   if (context.reserve_tokens > prompt_length) return std::max<int64_t>(context.reserve_tokens - prompt_length, 1);
   return 64;
@@ -89,6 +105,8 @@ std::unique_ptr<model::LayerKVCache> EvictionPolicy::finish_prefill(std::unique_
                                      ? 1.0 - *settings_.budget.compression_ratio
                                      : static_cast<double>(n_kept) / static_cast<double>(total);
     kept = chunk_kept(scores, head_sum, n_kept, keep_fraction, settings_.chunk_length);
+  } else if (settings_.layout == BudgetLayout::kPerChunk) {
+    kept = per_chunk_kept(scores, *settings_.budget.compression_ratio, settings_.chunk_length);
   } else if (settings_.layout == BudgetLayout::kAdaKV && context_.tp != nullptr && context_.tp->size() > 1) {
     // Tensor parallel: AdaKV shares the layer's budget among all heads, so select on the whole group's scores
     // (same on every rank) and keep this rank's block of heads.

@@ -1,7 +1,7 @@
 // Token-eviction policies: one policy over shared ops for StreamingLLM, SnapKV, H2O, Knorm/L2Compress, TOVA,
 // ObservedAttention, KeyDiff, ExpectedAttention, PyramidKV, AdaKV, CaM, block-wise KeyDiff, ChunkKV,
 // CriticalKV (critical_scores.h: the scorer's scores re-weighted by |V W_o| before the uniform top-k),
-// CriticalAdaKV (the same two stages inside AdaKV's head budgets) and key re-rotation (kvpress KeyRerotationPress:
+// CriticalAdaKV (the same two stages inside AdaKV's head budgets), Finch, Q-filters and key re-rotation (kvpress KeyRerotationPress:
 // the kept keys re-rotated to positions 0 .. n-1, decoding from n).
 //
 // At finish_prefill (after the whole prompt, so chunked prefill changes nothing) the layer's dense prompt cache is
@@ -24,8 +24,10 @@
 
 namespace loom::accel {
 
-// kBlock: BlockPress block-wise re-scoring; kChunk: ChunkKV whole-chunk selection (block_selection.h).
-enum class BudgetLayout { kUniform, kPyramid, kAdaKV, kBlock, kChunk };
+// kBlock: BlockPress block-wise re-scoring; kChunk: ChunkKV whole-chunk selection (block_selection.h);
+// kPerChunk: FinchPress's chunk_length: each chunk of chunk_length positions keeps its own top
+// max(1, int(len * (1 - r))) by the (whole-prompt) scores.
+enum class BudgetLayout { kUniform, kPyramid, kAdaKV, kBlock, kChunk, kPerChunk };
 
 struct EvictionSettings {
   std::string name;
@@ -38,7 +40,7 @@ struct EvictionSettings {
   bool cam_merge = false;         // CaM
   double start_budget_ratio = 0.1;
   int64_t block_size = 128;       // BlockPress
-  int64_t chunk_length = 20;      // ChunkKV
+  int64_t chunk_length = 20;      // ChunkKV, kPerChunk
   bool critical = false;          // CriticalKV
   double critical_epsilon = 1e-4;
   double first_stage_ratio = 0.5;

@@ -6,9 +6,11 @@
 #include "rank/accel/cake_policy.h"
 #include "rank/accel/compactor_policy.h"
 #include "rank/accel/decoding_policy.h"
+#include "rank/accel/duo_attention_policy.h"
 #include "rank/accel/eviction_policy.h"
 #include "rank/accel/kivi_policy.h"
 #include "rank/accel/kvzip_policy.h"
+#include "rank/accel/method_files.h"
 #include "rank/accel/method_params.h"
 #include "rank/accel/sparse_prefill_policy.h"
 #include "rank/accel/think_policy.h"
@@ -161,6 +163,49 @@ const std::map<std::string, Maker>& makers() {
          s.target_size = p.get_int("target_size");
          s.hidden_states_buffer_size = p.get_int("hidden_states_buffer_size");
          return std::make_shared<DecodingPolicyFactory>(s);
+       }},
+      {"compression_ratio_decoding",
+       [](const MethodParams& p) -> FactoryPtr {
+         DecodingSettings s;
+         s.name = p.method();
+         s.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         s.compression_interval = p.get_int("compression_interval");
+         s.target_compression_ratio = p.get_double("target_compression_ratio");
+         s.hidden_states_buffer_size = p.get_int("hidden_states_buffer_size");
+         return std::make_shared<DecodingPolicyFactory>(s);
+       }},
+      {"prefill_decoding",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings prefill;
+         prefill.name = p.method();
+         prefill.budget = read_token_budget(p);
+         prefill.scorer = read_scorer_settings(scorer_kind(p.get_string("scorer")), p);
+         DecodingSettings decoding;
+         decoding.name = p.method();
+         decoding.scorer = prefill.scorer;
+         decoding.compression_interval = p.get_int("compression_interval");
+         decoding.target_size = p.get_int("target_size");
+         decoding.hidden_states_buffer_size = p.get_int("hidden_states_buffer_size");
+         return std::make_shared<PrefillDecodingPolicyFactory>(prefill, decoding);
+       }},
+      {"finch",
+       [](const MethodParams& p) -> FactoryPtr {
+         EvictionSettings s;
+         s.name = p.method();
+         s.budget = read_token_budget(p);
+         s.scorer = read_scorer_settings(ScorerKind::kFinch, p);
+         if (const auto chunk = p.get_optional_int("chunk_length")) {
+           s.layout = BudgetLayout::kPerChunk;
+           s.chunk_length = *chunk;
+         }
+         s.rerotate = p.get_bool("rerotate_keys");
+         return std::make_shared<EvictionPolicyFactory>(s);
+       }},
+      {"qfilter", eviction(ScorerKind::kQFilter)},
+      {"duo_attention",
+       [](const MethodParams& p) -> FactoryPtr {
+         return std::make_shared<DuoAttentionPolicyFactory>(p.method(), load_duo_pattern(p.get_string("pattern_path")),
+                                                            p.get_double("head_compression_ratio"));
        }},
       {"adakv",
        [](const MethodParams& p) -> FactoryPtr {

@@ -2,6 +2,7 @@
 #include "rank/accel/token_scorers.h"
 
 #include "common/error.h"
+#include "rank/accel/method_files.h"
 #include "rank/accel/partition_scorers.h"
 #include "rank/parallel/communicator.h"
 
@@ -40,6 +41,41 @@ at::Tensor snapkv_scores(const ScorerSettings& s, const ScoreInputs& in) {
   at::Tensor attn = window_attention(queries, in.keys, default_scale(in.keys)).narrow(2, 0, total - w);
   at::Tensor scores = pool(attn.mean(1), s.kernel_size, s.max_pooling);
   return pad_protected(group_mean(scores, in.keys.size(0)), 0, w);
+}
+
+// kvpress FinchPress.score.
+at::Tensor finch_scores(const ScorerSettings& s, const ScoreInputs& in) {
+  const at::Tensor queries = require_window(in);
+  const int64_t total = in.keys.size(1);
+  const int64_t w = queries.size(1);
+  at::Tensor attn = window_attention(queries, in.keys, default_scale(in.keys)).narrow(2, 0, total - w);
+  if (s.normalize_scores) {
+    attn = attn * at::arange(total - w, total, attn.options()).view({1, w, 1});
+  }
+  return pad_protected(group_mean(attn.mean(1), in.keys.size(0)), 0, w);
+}
+
+// kvpress QFilterPress.score on this rank's KV heads.
+at::Tensor qfilter_scores(const ScorerSettings& s, const ScoreInputs& in) {
+  LOOM_CHECK(s.q_filters != nullptr, "qfilter scored without its filters");
+  const at::Tensor& filters = *s.q_filters;
+  const int64_t kv_heads = in.keys.size(0);
+  const int64_t layer = in.summary != nullptr ? in.summary->layer : 0;
+  int64_t first = 0, ranks = 1;
+  if (in.context != nullptr && in.context->tp != nullptr && in.context->tp->size() > 1) {
+    first = static_cast<int64_t>(in.context->tp->rank()) * kv_heads;
+    ranks = in.context->tp->size();
+  }
+  const int64_t layers = in.context != nullptr ? in.context->shape.num_layers : filters.size(0);
+  if (filters.size(0) != layers || layer >= layers || filters.size(1) != kv_heads * ranks ||
+      filters.size(2) != in.keys.size(2)) {
+    throw InputError("acceleration method 'qfilter'", 0, "params.filters_path",
+                     fmt::format("Q-filters matching the model: q_filters [num_layers, num_kv_heads, head_dim] = "
+                                 "[{}, {}, {}]; the file holds {}",
+                                 layers, kv_heads * ranks, in.keys.size(2), c10::str(filters.sizes())));
+  }
+  const at::Tensor f = filters[layer].narrow(0, first, kv_heads).to(in.keys.device()).unsqueeze(1);
+  return -(in.keys.to(at::kFloat) * f).sum(-1);
 }
 
 at::Tensor h2o_scores(const ScorerSettings& s, const ScoreInputs& in) {
@@ -246,6 +282,13 @@ ScorerSettings read_scorer_settings(ScorerKind kind, const MethodParams& params)
       s.n_sink = params.get_int("n_sink");
       s.lag_size = params.get_int("lag_size");
       break;
+    case ScorerKind::kFinch:
+      s.window_size = params.get_int("window_size");
+      s.normalize_scores = params.get_bool("normalize_scores");
+      break;
+    case ScorerKind::kQFilter:
+      s.q_filters = std::make_shared<const at::Tensor>(load_q_filters(params.get_string("filters_path")));
+      break;
   }
   return s;
 }
@@ -255,6 +298,7 @@ int64_t scorer_query_window(const ScorerSettings& s, int64_t prompt_length) {
     case ScorerKind::kSnapKV:
     case ScorerKind::kH2O:
     case ScorerKind::kCake:
+    case ScorerKind::kFinch:
       return s.window_size;
     case ScorerKind::kTOVA:
       return 1;
@@ -329,6 +373,10 @@ at::Tensor score_tokens(const ScorerSettings& s, const ScoreInputs& in) {
     }
     case ScorerKind::kLagKV:
       return lagkv_scores(in.keys, in.values, s.n_sink, s.lag_size);
+    case ScorerKind::kFinch:
+      return finch_scores(s, in);
+    case ScorerKind::kQFilter:
+      return qfilter_scores(s, in);
   }
   return at::Tensor();
 }

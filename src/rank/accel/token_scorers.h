@@ -15,6 +15,9 @@
 //               n_future_positions, softmax(k mu/sqrt(d) + k^T Sigma k / 2d), (s + epsilon) * ||v||, n_sink protected
 //   cake        CAKE eviction indicator: pooled (kernel 5) mean + gamma * variance of window attention
 //   cur, lagkv  key/value-only partition scores (partition_scorers.h)
+//   finch       kvpress FinchPress.score: SnapKV's window attention without pooling, each window query's row
+//               multiplied by its position (normalize_scores), mean over the window; the window protected
+//   qfilter     kvpress QFilterPress: -(q_filter[layer, head] . k) with trained filters (method_files.h)
 //   random      kvpress RandomPress: uniform [0, 1) draws of torch's CPU generator seeded with `seed` on every call
 //               (so every layer draws the same numbers, as kvpress with a seed)
 #pragma once
@@ -25,12 +28,13 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace loom::accel {
 
 enum class ScorerKind { kStreaming, kSnapKV, kH2O, kKnorm, kTOVA, kObserved, kKeyDiff, kExpected, kCake, kCur,
-                        kLagKV, kRandom };
+                        kLagKV, kRandom, kFinch, kQFilter };
 
 struct ScorerSettings {
   ScorerKind kind = ScorerKind::kSnapKV;
@@ -49,6 +53,8 @@ struct ScorerSettings {
   int64_t local_window = 16;           // CUR
   int64_t lag_size = 128;              // LagKV
   uint64_t seed = 42;                  // random
+  bool normalize_scores = true;        // finch
+  std::shared_ptr<const at::Tensor> q_filters;  // qfilter: [num_layers, num_kv_heads (all ranks), head_dim] fp32
 };
 
 // Scorer names accepted by AdaKV's `scorer` parameter.

@@ -82,12 +82,24 @@ struct DecodeCompression {
   int64_t interval = 0;        // decode steps between compressions (kvpress compression_interval)
   int64_t target_size = 0;     // tokens a step of at least this many triggers a compression at once (kvpress)
   int64_t buffer_entries = 0;  // decode steps whose queries stay buffered after a step (hidden_states_buffer_size)
+  // >= 0: the target follows the tokens seen so far, S = the current position + 1 (kvpress
+  // CompressionRatioDecodingPress): max(1, int(S * (1 - target_compression_ratio))) replaces target_size.
+  double target_compression_ratio = -1.0;
 };
+
+// The target of a compression after the token at `position` (see DecodeCompression).
+inline int64_t decode_target_size(const DecodeCompression& spec, int64_t position) {
+  if (spec.target_compression_ratio < 0) return spec.target_size;
+  const auto seen = static_cast<double>(position + 1);
+  const auto target = static_cast<int64_t>(seen * (1.0 - spec.target_compression_ratio));
+  return target < 1 ? 1 : target;
+}
 
 // What decode_kept_rows sees of one layer: the buffered decode queries, [num_heads, n, head_dim], rotated as
 // kvpress rotates the hidden states it buffers (the current step's RoPE; see decode_compression.h).
 struct DecodeSummary {
   int64_t layer = 0;
+  int64_t target_size = 0;  // tokens to keep (decode_target_size of the policy's DecodeCompression)
   at::Tensor queries;
   at::Tensor o_proj_weight;  // [hidden_local, num_heads*head_dim] shard held by this rank
 };

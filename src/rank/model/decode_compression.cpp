@@ -29,7 +29,7 @@ at::Tensor rotated_queries(DecoderModel& model, const std::vector<at::Tensor>& e
 }
 
 std::vector<at::Tensor> compress_layer(const GenerationResources& res, Sequence& seq, PagedKVStore* store,
-                                       int64_t layer, const at::Tensor& queries) {
+                                       int64_t layer, const at::Tensor& queries, int64_t target_size) {
   DecoderModel& model = *res.model;
   const int64_t kv_heads = model.shape().num_kv_heads;
   at::Tensor keys, values;
@@ -50,6 +50,7 @@ std::vector<at::Tensor> compress_layer(const GenerationResources& res, Sequence&
   }
   DecodeSummary summary;
   summary.layer = layer;
+  summary.target_size = target_size;
   summary.queries = queries;
   summary.o_proj_weight = model.o_proj_weight(layer);
   std::vector<at::Tensor> kept = seq.state.policy->decode_kept_rows(keys, values, summary);
@@ -102,16 +103,17 @@ std::vector<std::vector<at::Tensor>> after_decode_step(const GenerationResources
   buffer.steps += 1;
   const int64_t step_tokens = buffer.entries.front().back().size(1);
   std::vector<std::vector<at::Tensor>> kept;
-  if (buffer.steps >= spec.interval || step_tokens >= spec.target_size) {
+  const int64_t position = seq.next_position - 1;  // the token just fed
+  const int64_t target_size = decode_target_size(spec, position);
+  if (buffer.steps >= spec.interval || step_tokens >= target_size) {
     const ModelCard& config = res.model->config();
-    const int64_t position = seq.next_position - 1;  // the token just fed
     for (int64_t layer = 0; layer < config.num_layers; ++layer) {
       std::vector<at::Tensor>& entries = buffer.entries[static_cast<size_t>(layer)];
       if (layer_window(config, layer) > 0) {  // a sliding layer keeps its window
         kept.emplace_back();
       } else {
         kept.push_back(compress_layer(res, seq, store, layer,
-                                      rotated_queries(*res.model, entries, position, step_tokens)));
+                                      rotated_queries(*res.model, entries, position, step_tokens), target_size));
       }
       entries.clear();  // kvpress empties the buffer after a compression
     }

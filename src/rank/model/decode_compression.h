@@ -6,7 +6,8 @@
 // counted, or the step fed at least `target_size` tokens, it re-scores the layer's whole cache (prompt and decoded
 // tokens) with its scorer press, keeps the scorer's top rows (the count from a ratio found so that
 // int(T * (1 - ratio)) == target_size; nothing when T <= target_size), resets the count and empties the buffer.
-// After every step the buffer keeps its last `hidden_states_buffer_size` entries. The engine does the same per
+// After every step the buffer keeps its last `hidden_states_buffer_size` entries. CompressionRatioDecodingPress
+// replaces target_size by max(1, int(S * (1 - ratio))), S = the current token's position + 1 (decode_target_size). The engine does the same per
 // sequence with the steps' pre-RoPE queries (the scorers recompute queries from hidden states with q_proj, so this
 // is what they read). kvpress applies the RoPE of the *current* forward to the buffered queries
 // (position_embeddings[:, -window:] of a one-token step is that token's position), so every buffered query is
