@@ -2,7 +2,7 @@
 // memory), with the full cache measured in the same run as the baseline every ratio is taken against.
 //
 //   accel_engine --model DIR [--device auto|cpu|cuda] [--dtype auto|bfloat16|float32] [--lengths 32768,131072]
-//                [--new-tokens 32] [--chunk 4096] [--ratios 0.5,0.875] [--methods all|name,name,...]
+//                [--new-tokens 32] [--chunk 16384] [--ratios 0.5,0.875] [--methods all|name,name,...]
 //                [--warmup 512] [--seed 0] [--json FILE] [--extra NAME:JSON ...]
 //
 // For every length L, one prompt of L random ids (fixed seed) runs greedily for --new-tokens tokens under: the full
@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -42,7 +43,7 @@ struct Options {
   std::string dtype = "auto";
   std::vector<int64_t> lengths{32768, 131072};
   int32_t new_tokens = 32;
-  int32_t chunk = 4096;
+  int32_t chunk = GenerationSettings{}.prefill_chunk_size;
   std::vector<double> ratios{0.5, 0.875};
   std::string methods = "all";
   int64_t warmup = 512;
@@ -64,7 +65,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 [[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr,
                "accel_engine: %s\nusage: accel_engine --model DIR [--device auto|cpu|cuda] [--dtype auto] "
-               "[--lengths 32768,131072] [--new-tokens 32] [--chunk 4096] [--ratios 0.5,0.875] "
+               "[--lengths 32768,131072] [--new-tokens 32] [--chunk 16384] [--ratios 0.5,0.875] "
                "[--methods all|a,b] [--warmup 512] [--seed 0] [--json FILE] [--extra NAME:JSON ...]\n",
                message.c_str());
   std::exit(2);
@@ -160,6 +161,20 @@ std::vector<Variant> variants(const Options& o) {
   }
   if (selected("flexprefill")) add("flexprefill", nlohmann::json::object(), "-");
   if (selected("xattention")) add("xattention", nlohmann::json::object(), "-");
+  // Any other registered method named in --methods runs at each --ratios value as compression_ratio (a method that
+  // takes other parameters is given them with --extra); a name the registry does not know is an error, not a skip.
+  for (const auto& name : wanted) {
+    static const std::vector<std::string> handled = {"none", "full", "think", "kivi", "flexprefill", "xattention"};
+    if (std::find(ratio_methods.begin(), ratio_methods.end(), name) != ratio_methods.end() ||
+        std::find(handled.begin(), handled.end(), name) != handled.end()) {
+      continue;
+    }
+    const auto& known = accel::known_methods();
+    if (std::none_of(known.begin(), known.end(), [&](const accel::MethodInfo& m) { return m.name == name; })) {
+      usage("--methods: unknown method '" + name + "' (loom_mpi list methods names them)");
+    }
+    for (double r : o.ratios) add(name, {{"compression_ratio", r}}, fmt_ratio(r));
+  }
   for (const auto& [name, params] : o.extra) add(name, params, params.dump());
   return out;
 }

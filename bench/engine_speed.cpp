@@ -1,7 +1,7 @@
 // engine_speed: the engine's prefill and decode speed against the device's ceilings, through the public engine
 // (create_engine, submit/step) with the job's defaults.
 //
-//   engine_speed --model DIR [--device auto] [--dtype auto] [--prefill 8192,32768,131071] [--chunk 4096]
+//   engine_speed --model DIR [--device auto] [--dtype auto] [--prefill 8192,32768,131071] [--chunk 16384]
 //                [--decode 1x32768,8x32768,32x8192] [--steps 48] [--tflops X] [--tbps Y] [--json FILE]
 //
 // Prefill: one prompt of L random ids, max_new_tokens 1, with --chunk-token chunks and in one chunk; each run twice
@@ -13,6 +13,7 @@
 // B caches) over the step time, as percent of the copy bandwidth. Ceilings: --tflops / --tbps (e.g. from
 // bench/engine_kernels, same run), else measured here on CUDA (a bf16 8192^3 product, a 4 GiB copy).
 #include "model_card/model_card.h"
+#include "common/generation_settings.h"
 #include "rank/accel/registry.h"
 #include "rank/model/device.h"
 #include "rank/model/inference_engine.h"
@@ -38,7 +39,7 @@ namespace {
 struct Options {
   std::string model, device = "auto", dtype = "auto", json_path;
   std::vector<int64_t> prefill{8192, 32768, 131071};
-  int32_t chunk = 4096;
+  int32_t chunk = GenerationSettings{}.prefill_chunk_size;
   std::vector<std::pair<int64_t, int64_t>> decode{{1, 32768}, {8, 32768}, {32, 8192}};
   int32_t steps = 48;
   double tflops = 0, tbps = 0;
@@ -57,7 +58,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 [[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr,
                "engine_speed: %s\nusage: engine_speed --model DIR [--device auto] [--dtype auto] "
-               "[--prefill 8192,32768,131071] [--chunk 4096] [--decode 1x32768,8x32768,32x8192] [--steps 48] "
+               "[--prefill 8192,32768,131071] [--chunk 16384] [--decode 1x32768,8x32768,32x8192] [--steps 48] "
                "[--tflops X] [--tbps Y] [--json FILE]\n",
                message.c_str());
   std::exit(2);

@@ -21,7 +21,8 @@
 #            with transformers where the outputs mean something (a random-weight model's top-1 margins are within
 #            bf16 rounding, so its agreement says little); max_batch_size LOOM_PARITY_BATCH (default 4), so that
 #            sequences join freed decode slots (a slot-reuse bug of the page tables showed only then).
-# LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys; LOOM_HF_BUDGET_S caps the
+# LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys, LOOM_RULER_CHUNK (16384, the
+# default) the RULER job's prefill chunk; LOOM_HF_BUDGET_S caps the
 # seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
 # times a representative subset); LOOM_JOB_TIMEOUT_S the seconds loom_mpi gets (default a third of what is left);
 # LOOM_JOB_SIDES (default loom,hf) runs one side only, for a job too long for both in one call;
@@ -92,7 +93,7 @@ if has methods; then
     grep -v '^{' | grep -v '^\[' | tee "$OUT/methods.txt"
 fi
 
-if has sparse; then  # sparse prefill against dense prefill at larger prefill chunks than the default 4096
+if has sparse; then  # sparse prefill against dense prefill at prefill chunks larger than the default
   for chunk in ${LOOM_SPARSE_CHUNKS:-32768 131008}; do
     echo "--- sparse prefill, chunk $chunk, at $(left) s left"
     timeout $(( $(left) / 2 )) "$D/accel_engine" --model "$MODEL" --device cuda --lengths "${LOOM_METHOD_LENGTH:-131008}" \
@@ -175,7 +176,7 @@ if has ruler; then
     lengths: [${LOOM_RULER_LENGTHS:-4K, 8K, 16K, 32K, 64K, 128K}]
     num_samples: ${LOOM_RULER_SAMPLES:-1}
     data_dir: $DATA
-    options: {word_list: $DATA/words}" "  prefill_chunk_size: 4096"
+    options: {word_list: $DATA/words}" "  prefill_chunk_size: ${LOOM_RULER_CHUNK:-16384}"
 fi
 
 if has decode; then

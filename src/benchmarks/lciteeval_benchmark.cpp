@@ -102,6 +102,8 @@ class LCiteEvalBenchmark : public ConfiguredBenchmark {
         for (const char* key : {"length", "hardness"})
           if (rec.contains(key)) s.metadata[key] = rec[key];
         s.metadata["num_docs"] = rec.contains("docs") ? rec["docs"].size() : 0;
+        // The passages as the data has them: the citation metrics' premises (metrics/judged/lciteeval_citation.h).
+        s.metadata["docs"] = rec.contains("docs") ? rec["docs"] : nlohmann::json::array();
         samples.push_back(std::move(s));
       }
     }

@@ -72,6 +72,23 @@ std::optional<T> optional_field(const nlohmann::json& object, const std::string&
   return checked_value<T>(*it, key, file, what);
 }
 
+// A list of numbers (longrope's short_factor / long_factor); missing, null or another type is an InputError naming
+// `shown_key`.
+std::vector<double> number_list(const nlohmann::json& object, const std::string& key, const std::string& shown_key,
+                                const std::string& file) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) throw InputError(file, 0, shown_key, "missing; expected a list of numbers");
+  std::vector<double> values;
+  if (it->is_array()) {
+    for (const auto& value : *it) {
+      if (!value.is_number()) break;
+      values.push_back(value.get<double>());
+    }
+    if (values.size() == it->size()) return values;
+  }
+  throw InputError(file, 0, shown_key, fmt::format("expected a list of numbers, got {}", shown(*it)));
+}
+
 // eos_token_id: an integer or a list of integers.
 std::vector<int32_t> token_ids(const nlohmann::json& object, const std::string& key, const std::string& file) {
   auto it = object.find(key);
@@ -159,9 +176,11 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
   const std::string where = key + ".";
   auto factor = optional_field<double>(params, "factor", file, "a number");
   if (rope.type == "default") return rope;
-  if (rope.type != "linear" && rope.type != "dynamic" && rope.type != "llama3" && rope.type != "yarn") {
+  if (rope.type != "linear" && rope.type != "dynamic" && rope.type != "llama3" && rope.type != "yarn" &&
+      rope.type != "longrope") {
     throw InputError(file, 0, where + "rope_type",
-                     fmt::format("unsupported RoPE type '{}' (supported: default, linear, dynamic, llama3, yarn)",
+                     fmt::format("unsupported RoPE type '{}' (supported: default, linear, dynamic, llama3, yarn, "
+                                 "longrope)",
                                  rope.type));
   }
   // transformers: config.original_max_position_embeddings wins, then the rope dict's, then max_position_embeddings.
@@ -178,6 +197,16 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
     rope.mscale = optional_field<double>(params, "mscale", file, "a number");
     rope.mscale_all_dim = optional_field<double>(params, "mscale_all_dim", file, "a number");
     rope.truncate = optional_field<bool>(params, "truncate", file, "a boolean").value_or(true);
+    return rope;
+  }
+  if (rope.type == "longrope") {
+    // transformers' _compute_longrope_parameters: factor (absent: max_position_embeddings / original) only decides
+    // the default attention factor. Phi-3's short_mscale / long_mscale keys are ignored there, and here.
+    rope.short_factor = number_list(params, "short_factor", where + "short_factor", file);
+    rope.long_factor = number_list(params, "long_factor", where + "long_factor", file);
+    rope.attention_factor = optional_field<double>(params, "attention_factor", file, "a number");
+    rope.factor = factor.value_or(static_cast<double>(max_position_embeddings) /
+                                  static_cast<double>(rope.original_max_position_embeddings));
     return rope;
   }
   if (!factor) throw InputError(file, 0, where + "factor", "missing; expected a number");
@@ -341,7 +370,10 @@ void check_model_card(const ModelCard& c, const std::string& file) {
                  "a RoPE base in [100, 1e12] (checkpoints use 1e4)");
   }
   if (r.type != "default") {
-    check_number(file, r.params_key + ".factor", r.factor, 1.0, 1e4, "a RoPE scaling factor in [1, 10000]");
+    check_number(file, r.params_key + ".factor", r.factor, 1.0, 1e4,
+                 r.type == "longrope" ? "a RoPE scaling factor in [1, 10000] (when absent: max_position_embeddings / "
+                                        "original_max_position_embeddings)"
+                                      : "a RoPE scaling factor in [1, 10000]");
     if (r.type != "dynamic")
       check_positive(file, "original_max_position_embeddings", r.original_max_position_embeddings,
                      int64_t{1} << 24);
@@ -359,6 +391,28 @@ void check_model_card(const ModelCard& c, const std::string& file) {
     check_optional(file, r.params_key + ".beta_slow", r.beta_slow, 1e-6, "a positive number");
     check_optional(file, r.params_key + ".mscale", r.mscale, 0.0, "a non-negative number");
     check_optional(file, r.params_key + ".mscale_all_dim", r.mscale_all_dim, 0.0, "a non-negative number");
+  }
+  if (r.type == "longrope") {
+    check_optional(file, r.params_key + ".attention_factor", r.attention_factor, 1e-6, "a positive number");
+    // One divisor per rotated pair of dimensions (transformers warns and then fails to broadcast otherwise).
+    for (const auto& [key, factors] : {std::pair<const char*, const std::vector<double>*>{"short_factor",
+                                                                                           &r.short_factor},
+                                       {"long_factor", &r.long_factor}}) {
+      const std::string name = r.params_key + "." + key;
+      if (static_cast<int64_t>(factors->size()) != c.head_dim / 2) {
+        throw InputError(file, 0, name,
+                         fmt::format("expected {} numbers (head_dim {} / 2, one per rotated pair), got {}",
+                                     c.head_dim / 2, c.head_dim, factors->size()));
+      }
+      for (size_t i = 0; i < factors->size(); ++i) {
+        if (!std::isfinite((*factors)[i]) || (*factors)[i] <= 0) {
+          throw InputError(file, 0, name,
+                           fmt::format("expected positive numbers (they divide the RoPE frequencies), got {} at "
+                                       "index {}",
+                                       (*factors)[i], i));
+        }
+      }
+    }
   }
   check_token_ids(file, "eos_token_id", c.eos_token_ids, c.vocab_size);
   if (c.bos_token_id) check_token_ids(file, "bos_token_id", {*c.bos_token_id}, c.vocab_size);

@@ -19,18 +19,21 @@
 namespace loom::model {
 
 struct RopeConfig {
-  std::string type = "default";  // default|linear|dynamic|llama3|yarn
+  std::string type = "default";  // default|linear|dynamic|llama3|yarn|longrope
   double theta = 10000.0;
-  double factor = 1.0;
+  double factor = 1.0;  // longrope: only sets the default attention factor (absent: max / original max positions)
   double low_freq_factor = 1.0;   // llama3
   double high_freq_factor = 4.0;  // llama3
-  int64_t original_max_position_embeddings = 0;  // llama3, yarn
-  std::optional<double> attention_factor;        // yarn
+  int64_t original_max_position_embeddings = 0;  // llama3, yarn, longrope
+  std::optional<double> attention_factor;        // yarn, longrope
   std::optional<double> beta_fast;               // yarn (default 32)
   std::optional<double> beta_slow;               // yarn (default 1)
   std::optional<double> mscale;                  // yarn
   std::optional<double> mscale_all_dim;          // yarn
   bool truncate = true;                          // yarn
+  // longrope (Phi-3-128k, Phi-3.5): per-frequency divisors of the default inv_freq, head_dim/2 each; a forward call
+  // covering more than original_max_position_embeddings tokens uses long_factor, a shorter one short_factor.
+  std::vector<double> short_factor, long_factor;
   double partial_rotary_factor = 1.0;
   std::string params_key = "rope_scaling";      // where the scaling keys were read (rope_scaling|rope_parameters)
 };
@@ -110,7 +113,8 @@ RopeConfig parse_rope(const nlohmann::json& config, const std::string& file, int
 
 // Refuses values no real checkpoint has (they would run and silently change the output): sizes <= 0 or absurdly
 // large, head_dim odd or <= 0, rms_norm_eps outside (0, 0.01], rope_theta outside [100, 1e12], a RoPE scaling
-// factor below 1, llama3 high_freq_factor <= low_freq_factor, token ids outside [0, vocab_size). InputError names
+// factor below 1, llama3 high_freq_factor <= low_freq_factor, longrope short_factor / long_factor not head_dim/2
+// positive numbers, token ids outside [0, vocab_size). InputError names
 // config.json and the key. read_model_card calls it; the limits are listed in docs/trust-inputs.md.
 void check_model_card(const ModelCard& config, const std::string& file);
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "rag/rag_config.h"
+#include "rag/text_embedder.h"
 
 #include <memory>
 #include <stdexcept>
@@ -22,12 +23,12 @@ struct EmbeddingError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class EmbeddingClient {
+class EmbeddingClient final : public TextEmbedder {
  public:
   explicit EmbeddingClient(RagConfig config);
-  ~EmbeddingClient();
+  ~EmbeddingClient() override;
   // One vector per text, in order.
-  std::vector<std::vector<double>> embed(const std::vector<std::string>& texts);
+  std::vector<std::vector<double>> embed(const std::vector<std::string>& texts) override;
 
  private:
   std::vector<std::vector<double>> embed_batch(const std::vector<std::string>& texts);

@@ -89,25 +89,42 @@ const std::vector<KeySpec>& job_schema() {
       {"generation.top_k", T::kInt, "<official>", "", "Top-k sampling (0 = off)."},
       {"generation.seed", T::kInt, "<official>", "", "Sampling seed."},
       {"generation.stop_strings", T::kStringList, "<official>", "", "Generation stops at the first of these."},
-      {"generation.prefill_chunk_size", T::kInt, "4096", "", "Tokens per prefill chunk."},
+      {"generation.prefill_chunk_size", T::kInt, "16384", "", "Tokens per prefill chunk."},
       {"generation.ignore_eos", T::kBool, "false", "",
        "Generate max_new_tokens whatever the EOS ids (throughput measurements)."},
       {"rag", T::kSection, "", "",
        "Retrieval-augmented inputs (docs/rag.md): each sample's context is cut into chunks and replaced by the "
        "num_chunks that best match its question (LOOM-Scope's --rag_method)."},
-      {"rag.method", T::kString, "", "bm25|embedding",
+      {"rag.method", T::kString, "", "bm25|embedding|contriever|llamaindex",
        "bm25 = BM25 Okapi over words; embedding = cosine similarity of embeddings from an OpenAI-compatible "
-       "/v1/embeddings endpoint (rag.base_url).", true},
+       "/v1/embeddings endpoint (rag.base_url); contriever = cosine similarity of a local BERT encoder's "
+       "mean-pooled embeddings (rag.model, LOOM-Scope's contriever retriever); llamaindex = LlamaIndex's "
+       "SentenceSplitter chunks and the cosine similarity of a local BERT encoder's [CLS] embeddings (LOOM-Scope's "
+       "llamaindex retriever).", true},
       {"rag.chunk_size", T::kInt, "512", "",
-       "Most tokens per chunk (LOOM-Scope's count: CJK characters, English words and numbers)."},
+       "Most tokens per chunk (LOOM-Scope's count: CJK characters, English words and numbers; method llamaindex: "
+       "tokens of the chunk tokenizer)."},
       {"rag.overlap", T::kInt, "0", "",
-       "Tokens of whole sentences carried over from a chunk into the next (0 = LOOM-Scope); < chunk_size."},
+       "Tokens of whole sentences carried over from a chunk into the next (0 = LOOM-Scope); < chunk_size. Method "
+       "llamaindex: LlamaIndex's chunk_overlap (LOOM-Scope: 128)."},
       {"rag.num_chunks", T::kInt, "15", "", "Chunks kept per sample."},
       {"rag.order", T::kString, "score", "score|document",
        "Order of the kept chunks in the prompt: best first (LOOM-Scope) or as in the context."},
       {"rag.base_url", T::kString, "", "",
-       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings)."},
-      {"rag.model", T::kString, "", "", "method embedding: the embedding model's name (empty: not sent)."},
+       "method embedding, required: the API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/embeddings); "
+       "method llamaindex: embeddings from that endpoint instead of a local encoder."},
+      {"rag.model", T::kString, "", "",
+       "method embedding: the embedding model's name (empty: not sent); methods contriever and llamaindex, "
+       "required: the encoder's directory (config.json, model.safetensors, tokenizer.json), relative to the job "
+       "file."},
+      {"rag.device", T::kString, "cpu", "",
+       "methods contriever and llamaindex: where the encoder runs on rank 0 (cpu, cuda or cuda:N)."},
+      {"rag.query_instruction", T::kString, "'Represent this question for searching relevant passages: '", "",
+       "method llamaindex: text put before the question (LlamaIndex's HuggingFaceEmbedding instruction for BGE "
+       "English models)."},
+      {"rag.chunk_tokenizer", T::kString, "", "",
+       "method llamaindex: a directory whose tokenizer.json counts chunk_size and overlap tokens (empty: rag.model's; "
+       "required with rag.base_url; LlamaIndex counts tiktoken cl100k_base tokens)."},
       {"rag.api_key_env", T::kString, "", "",
        "method embedding: the environment variable that holds the API key (empty: no key is sent)."},
       {"rag.timeout_s", T::kFloat, "60", "", "method embedding: seconds one request may take before it is retried."},
@@ -121,8 +138,10 @@ const std::vector<KeySpec>& job_schema() {
        "an OpenAI-compatible chat endpoint; "
        "verdicts are stored in the results file and reused."},
       {"judge.base_url", T::kString, "", "",
-       "The judge API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/chat/completions).", true},
-      {"judge.model", T::kString, "", "", "The judge model's name (sent, and stored with every verdict).", true},
+       "The judge API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/chat/completions); required "
+       "unless the section has only judge.nli."},
+      {"judge.model", T::kString, "", "",
+       "The judge model's name (sent, and stored with every verdict); required with judge.base_url."},
       {"judge.api_key_env", T::kString, "", "",
        "The environment variable that holds the judge's API key (empty: no key is sent)."},
       {"judge.max_concurrency", T::kInt, "8", "", "Judge requests in flight at once."},
@@ -133,6 +152,16 @@ const std::vector<KeySpec>& job_schema() {
       {"judge.metrics", T::kStringList, "[] (all)", "",
        "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety, longcite_citation, "
        "longcite_correctness; empty = every one that applies to the rows."},
+      {"judge.nli", T::kSection, "", "",
+       "L-CiteEval's citation recall / precision / F1 (docs/judge.md): an OpenAI-compatible completions endpoint "
+       "serving an NLI model that answers TRUE's \"premise: <P> hypothesis: <H>\" with 1 for entailed "
+       "(google/t5_xxl_true_nli_mixture); answers are stored in the results file and reused. Shares "
+       "max_concurrency, timeout_s and max_retries with the judge."},
+      {"judge.nli.base_url", T::kString, "", "",
+       "The NLI API's base URL, e.g. http://127.0.0.1:8001/v1 (POST <base_url>/completions).", true},
+      {"judge.nli.model", T::kString, "", "", "The NLI model's name (sent, and stored with every answer).", true},
+      {"judge.nli.api_key_env", T::kString, "", "",
+       "The environment variable that holds the NLI API's key (empty: no key is sent)."},
       {"output", T::kSection, "", "", "Where results go."},
       {"output.path", T::kPath, "results/<name>-<model directory name>.h5", "",
        "Results file (HDF5); the metrics summary is written next to it as .json."},

@@ -3,6 +3,8 @@
 #include "metrics/judged/judged_metrics.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <regex>
 
 namespace loom::scheduler::job_reader {
 
@@ -45,8 +47,24 @@ void read_api_backend(const Reader& reader, const YAML::Node& model, int32_t ten
   }
 }
 
-// rag: (docs/rag.md): chunking limits, and for method embedding the endpoint and its key's variable (set when the
-// job is checked with its files).
+namespace {
+
+// rag.chunk_tokenizer (method llamaindex): a tokenizer directory, relative to the job file.
+void read_chunk_tokenizer(const Reader& reader, const YAML::Node& node, bool check_files, rag::RagConfig& out) {
+  if (!node["chunk_tokenizer"]) return;
+  const std::filesystem::path tokenizer = reader.input_path(node["chunk_tokenizer"].Scalar());
+  out.chunk_tokenizer = tokenizer.string();
+  if (check_files && !std::filesystem::is_regular_file(tokenizer / "tokenizer.json") &&
+      !std::filesystem::is_regular_file(tokenizer / "tokenizer.model"))
+    reader.fail(node["chunk_tokenizer"], "rag.chunk_tokenizer",
+                "a directory holding tokenizer.json; " + (tokenizer / "tokenizer.json").string() + " is missing");
+}
+
+}  // namespace
+
+// rag: (docs/rag.md): chunking limits; for method embedding the endpoint and its key's variable (set when the job
+// is checked with its files); for method contriever the encoder's directory (relative to the job file; its files
+// checked with the job's files) and device.
 void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag::RagConfig& out) {
   if (!node) return;
   out.method = reader.get<std::string>(node, "rag.method");
@@ -69,9 +87,57 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
   require_positive(reader, node, "max_retries", "rag.max_retries", out.max_retries, true);
   out.batch_size = reader.get<int32_t>(node, "rag.batch_size");
   require_positive(reader, node, "batch_size", "rag.batch_size", out.batch_size);
-  if (out.method != "embedding") {
-    for (const char* leaf : {"base_url", "model", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
+  out.device = reader.get<std::string>(node, "rag.device");
+  out.query_instruction = reader.get<std::string>(node, "rag.query_instruction");
+  if (out.method != "llamaindex") {
+    for (const char* leaf : {"query_instruction", "chunk_tokenizer"}) {
+      if (node[leaf]) reader.fail(node[leaf], std::string("rag.") + leaf, "set only with rag.method: llamaindex");
+    }
+  }
+  // llamaindex with base_url: LlamaIndex's chunks, the endpoint's embeddings (checked below as for embedding).
+  const bool llamaindex_endpoint = out.method == "llamaindex" && node["base_url"];
+  if (llamaindex_endpoint) {
+    for (const char* leaf : {"query_instruction", "device"}) {
+      if (node[leaf])
+        reader.fail(node[leaf], std::string("rag.") + leaf,
+                    "set only with a local encoder (rag.method llamaindex without rag.base_url)");
+    }
+    if (!node["chunk_tokenizer"])
+      reader.fail(node["base_url"], "rag.chunk_tokenizer",
+                  "with rag.method llamaindex and rag.base_url, a directory whose tokenizer.json counts the chunks' "
+                  "tokens");
+    read_chunk_tokenizer(reader, node, check_env, out);
+  } else if (out.method == "contriever" || out.method == "llamaindex") {
+    for (const char* leaf : {"base_url", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
       if (node[leaf]) reader.fail(node[leaf], std::string("rag.") + leaf, "set only with rag.method: embedding");
+    }
+    if (out.model.empty())
+      reader.fail(node["method"], "rag.model",
+                  "with rag.method " + out.method + ", the encoder's directory (config.json, model.safetensors, "
+                  "tokenizer.json; e.g. a copy of " +
+                      (out.method == "contriever" ? "facebook/contriever" : "BAAI/bge-small-en-v1.5") + ")");
+    const std::filesystem::path dir = reader.input_path(out.model);
+    out.model = dir.string();
+    if (check_env) {
+      for (const char* file : {"config.json", "tokenizer.json"}) {
+        if (!std::filesystem::is_regular_file(dir / file))
+          reader.fail(node["model"], "rag.model",
+                      "the encoder's directory holding config.json, model.safetensors and tokenizer.json; " +
+                          (dir / file).string() + " is missing");
+      }
+    }
+    read_chunk_tokenizer(reader, node, check_env, out);
+    if (!std::regex_match(out.device, std::regex("cpu|cuda(:[0-9]+)?")))
+      reader.fail(node["device"], "rag.device", "cpu, cuda or cuda:N, got '" + out.device + "'");
+    return;
+  }
+  if (node["device"]) reader.fail(node["device"], "rag.device", "set only with rag.method: contriever or llamaindex");
+  if (out.method != "embedding" && !llamaindex_endpoint) {
+    for (const char* leaf : {"base_url", "model", "api_key_env", "timeout_s", "max_retries", "batch_size"}) {
+      if (node[leaf])
+        reader.fail(node[leaf], std::string("rag.") + leaf,
+                    std::string("set only with rag.method: embedding") +
+                        (std::string(leaf) == "model" ? ", contriever or llamaindex" : ""));
     }
     return;
   }
@@ -88,7 +154,7 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
 }
 
 // judge: (docs/judge.md): the endpoint, its model and key variable (set when the job is checked with its files),
-// limits, and the judged metrics by name.
+// limits, and the judged metrics by name; judge.nli: L-CiteEval's NLI endpoint (alone, or beside the chat judge).
 void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, metrics::judge::JudgeConfig& out) {
   if (!node) return;
   const auto text = [&](const char* leaf) { return node[leaf] ? node[leaf].Scalar() : std::string(); };
@@ -110,6 +176,22 @@ void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, me
                     fmt::format("judged metric names ({}), got '{}'{}", fmt::join(known, ", "), name,
                                 did_you_mean(name, known)));
     }
+  }
+  if (const YAML::Node nli = node["nli"]) {
+    out.nli.base_url = nli["base_url"] ? nli["base_url"].Scalar() : std::string();
+    out.nli.model = nli["model"] ? nli["model"].Scalar() : std::string();
+    out.nli.api_key_env = nli["api_key_env"] ? nli["api_key_env"].Scalar() : std::string();
+    if (out.nli.base_url.rfind("http://", 0) != 0 && out.nli.base_url.rfind("https://", 0) != 0)
+      reader.fail(nli["base_url"] ? nli["base_url"] : nli, "judge.nli.base_url",
+                  "the NLI API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8001/v1), got '" +
+                      out.nli.base_url + "'");
+    if (out.nli.model.empty())
+      reader.fail(nli["model"] ? nli["model"] : nli, "judge.nli.model",
+                  "the NLI model's name (sent with each request and stored with each answer)");
+    if (check_env && !out.nli.api_key_env.empty() && !std::getenv(out.nli.api_key_env.c_str()))
+      reader.fail(nli["api_key_env"], "judge.nli.api_key_env",
+                  "the name of a set environment variable holding the API key; " + out.nli.api_key_env + " is not set");
+    if (!node["base_url"] && !node["model"]) return;  // only the NLI endpoint
   }
   if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
     reader.fail(node["base_url"] ? node["base_url"] : node, "judge.base_url",

@@ -13,11 +13,12 @@
 
 #include "text/json_fields.h"
 #include "text/merge_table.h"
+#include "text/subword_model.h"
 #include "text/word_cache.h"
 
 namespace loom::text {
 
-class BpeModel {
+class BpeModel final : public SubwordModel {
  public:
   // `model` is tokenizer.json's "model" object; errors name `path` (normally "model").
   BpeModel(const Json& model, const JsonPath& path);
@@ -31,11 +32,11 @@ class BpeModel {
   // split) in chunks when that provably gives the
   // same ids: chunks start at each word marker "▁" that follows another character, which is safe when no vocabulary
   // token holds "▁" after a different character (then no merge can cross such a boundary).
-  void tokenize_long(const std::string& word, std::vector<int32_t>& ids) const;
+  void tokenize_long(const std::string& word, std::vector<int32_t>& ids) const override;
 
-  std::optional<int32_t> token_to_id(const std::string& token) const;
-  const std::string* id_to_token(int32_t id) const;
-  int64_t vocab_size() const { return static_cast<int64_t>(vocab_.size()); }
+  std::optional<int32_t> token_to_id(const std::string& token) const override;
+  const std::string* id_to_token(int32_t id) const override;
+  int64_t vocab_size() const override { return static_cast<int64_t>(vocab_.size()); }
   // Largest id in the vocabulary plus one.
   int64_t id_limit() const { return static_cast<int64_t>(id_to_token_.size()); }
 

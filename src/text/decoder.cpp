@@ -222,6 +222,47 @@ char32_t single_char(const std::string& text, const JsonPath& path) {
   return c;
 }
 
+// tokenizers' WordPiece decoder: a token after the first loses its prefix ("##") or gets a space before it; with
+// cleanup, the spaces before punctuation and English contractions are removed (tokenizers' cleanup()).
+class WordPieceDecoder final : public Decoder {
+ public:
+  WordPieceDecoder(std::string prefix, bool cleanup) : prefix_(std::move(prefix)), cleanup_(cleanup) {}
+  void decode_chain(std::vector<std::string>& tokens) const override {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      std::string& token = tokens[i];
+      if (i != 0) {
+        if (!prefix_.empty() && token.compare(0, prefix_.size(), prefix_) == 0) {
+          token.erase(0, prefix_.size());
+        } else {
+          token.insert(0, " ");
+        }
+      }
+      if (cleanup_) {
+        for (const auto& [from, to] : kCleanup) token = replace_all(token, from, to);
+      }
+    }
+  }
+
+ private:
+  static std::string replace_all(const std::string& text, const char* from, const char* to) {
+    const std::string needle(from);
+    std::string out;
+    size_t last = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, last)) {
+      out.append(text, last, at - last);
+      out += to;
+      last = at + needle.size();
+    }
+    out.append(text, last, std::string::npos);
+    return out;
+  }
+  static constexpr std::pair<const char*, const char*> kCleanup[] = {
+      {" .", "."},   {" ?", "?"},   {" !", "!"},   {" ,", ","},   {" ' ", "'"},         {" n't", "n't"},
+      {" 'm", "'m"}, {" do not", " don't"},       {" 's", "'s"}, {" 've", "'ve"},     {" 're", "'re"}};
+  std::string prefix_;
+  bool cleanup_;
+};
+
 }  // namespace
 
 std::unique_ptr<Decoder> make_decoder(const Json& spec, const JsonPath& path) {
@@ -261,6 +302,10 @@ std::unique_ptr<Decoder> make_decoder(const Json& spec, const JsonPath& path) {
     if (!spec.contains("suffix")) suffix = "</w>";
     return std::make_unique<BpeSuffixDecoder>(suffix);
   }
+  if (type == "WordPiece") {
+    const std::string prefix = spec.contains("prefix") ? optional_string(spec, "prefix", path) : std::string("##");
+    return std::make_unique<WordPieceDecoder>(prefix, optional_bool(spec, "cleanup", true, path));
+  }
   if (type == "Sequence") {
     const Json& list = require_member(spec, "decoders", path);
     if (!list.is_array()) (path / "decoders").fail("expected a list of decoders");
@@ -269,7 +314,8 @@ std::unique_ptr<Decoder> make_decoder(const Json& spec, const JsonPath& path) {
     return std::make_unique<SequenceDecoder>(std::move(parts));
   }
   (path / "type").fail("unsupported decoder type '" + type +
-                       "' (supported: ByteLevel, Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace, BPEDecoder)");
+                       "' (supported: ByteLevel, Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace, BPEDecoder, "
+                       "WordPiece)");
 }
 
 std::string decode_tokens(const Decoder* decoder, std::vector<std::string> tokens) {

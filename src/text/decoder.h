@@ -1,6 +1,6 @@
 // Decoders of tokenizer.json ("decoder" key): turn token strings back into text with the rules of `tokenizers`
 // (decode_chain of each decoder, then concatenation). Supported types: ByteLevel, Sequence, Replace, ByteFallback,
-// Fuse, Strip, Metaspace, BPEDecoder. Other types → InputError naming the key.
+// Fuse, Strip, Metaspace, BPEDecoder, WordPiece. Other types → InputError naming the key.
 #pragma once
 
 #include <memory>

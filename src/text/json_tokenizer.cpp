@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "text/utf8.h"
+#include "text/wordpiece_model.h"
 
 namespace loom::text {
 
@@ -17,18 +18,23 @@ JsonTokenizer::JsonTokenizer(const Json& root, const std::string& file) {
   const Json& model = require_member(root, "model", path);
   const std::string model_type = optional_string(model, "type", path / "model");
   // Files written before "type" existed hold a BPE model when they have merges.
-  if (!(model_type == "BPE" || (model_type.empty() && model.contains("merges")))) {
+  if (model_type == "WordPiece") {
+    model_ = std::make_unique<WordPieceModel>(model, path / "model");
+  } else if (model_type == "BPE" || (model_type.empty() && model.contains("merges"))) {
+    auto bpe = std::make_unique<BpeModel>(model, path / "model");
+    bpe_ = bpe.get();
+    model_ = std::move(bpe);
+  } else {
     (path / "model" / "type")
-        .fail("unsupported model type '" + model_type + "' (supported: BPE; Unigram, WordPiece and WordLevel are not)");
+        .fail("unsupported model type '" + model_type + "' (supported: BPE, WordPiece; Unigram and WordLevel are not)");
   }
-  model_ = std::make_unique<BpeModel>(model, path / "model");
 
   if (root.contains("normalizer") && !root["normalizer"].is_null()) {
     normalizer_ = make_normalizer(root["normalizer"], path / "normalizer");
   }
   if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null()) {
     pre_tokenizer_ = make_pre_tokenizer(root["pre_tokenizer"], path / "pre_tokenizer");
-    byte_level_word_regex_ = pre_tokenizer_->byte_level_word_regex();
+    if (bpe_ != nullptr) byte_level_word_regex_ = pre_tokenizer_->byte_level_word_regex();
   }
   if (root.contains("post_processor") && !root["post_processor"].is_null()) {
     post_processor_ = make_post_processor(root["post_processor"], path / "post_processor");
@@ -78,7 +84,7 @@ void JsonTokenizer::tokenize_byte_level_words(const std::string& text, std::vect
     const std::string_view word(text.data() + begin, end - begin);
     if (raw_word_cache_.lookup(word, ids)) return;
     const size_t first = ids.size();
-    model_->tokenize_uncached(to_byte_level(word), ids);
+    bpe_->tokenize_uncached(to_byte_level(word), ids);
     raw_word_cache_.insert(word, ids.data() + first, ids.size() - first);
   };
   size_t previous = 0;

@@ -67,6 +67,75 @@ class LowercaseNormalizer final : public Normalizer {
   }
 };
 
+// tokenizers' BertNormalizer: clean_text drops NUL, U+FFFD and control characters (category C*, except tab, newline
+// and carriage return) and turns whitespace into a space; handle_chinese_chars puts spaces around CJK ideographs;
+// strip_accents (null: as lowercase) decomposes (NFD) and drops non-spacing marks (Mn); lowercase last.
+class BertNormalizer final : public Normalizer {
+ public:
+  BertNormalizer(bool clean_text, bool chinese, bool strip_accents, bool lowercase)
+      : clean_text_(clean_text), chinese_(chinese), strip_accents_(strip_accents), lowercase_(lowercase) {}
+  void normalize(std::string& text) const override {
+    std::string out;
+    out.reserve(text.size() + 8);
+    size_t pos = 0;
+    while (pos < text.size()) {
+      char32_t c = next_code_point(text, pos);
+      if (clean_text_) {
+        if (c == 0 || c == 0xFFFD || is_control(c)) continue;
+        if (c == '\t' || c == '\n' || c == '\r' || is_unicode_whitespace(c)) c = ' ';
+      }
+      if (chinese_ && is_chinese(c)) {
+        out += ' ';
+        append_utf8(out, c);
+        out += ' ';
+      } else {
+        append_utf8(out, c);
+      }
+    }
+    if (strip_accents_) out = without_marks(out);
+    if (lowercase_) {
+      std::string lower;
+      lower.reserve(out.size());
+      pos = 0;
+      while (pos < out.size()) append_utf8(lower, utf8proc_tolower(next_code_point(out, pos)));
+      out.swap(lower);
+    }
+    text.swap(out);
+  }
+
+ private:
+  static bool is_control(char32_t c) {
+    if (c == '\t' || c == '\n' || c == '\r') return false;
+    const utf8proc_category_t category = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+    return category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF || category == UTF8PROC_CATEGORY_CN ||
+           category == UTF8PROC_CATEGORY_CO || category == UTF8PROC_CATEGORY_CS;
+  }
+  static bool is_chinese(char32_t c) {
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+           (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+  }
+  static std::string without_marks(const std::string& text) {
+    utf8proc_uint8_t* decomposed = nullptr;
+    const auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                     static_cast<utf8proc_ssize_t>(text.size()), &decomposed,
+                                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
+    if (length < 0) throw std::runtime_error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(length));
+    const std::string nfd(reinterpret_cast<const char*>(decomposed), static_cast<size_t>(length));
+    std::free(decomposed);
+    std::string out;
+    out.reserve(nfd.size());
+    size_t pos = 0;
+    while (pos < nfd.size()) {
+      const char32_t c = next_code_point(nfd, pos);
+      if (utf8proc_category(static_cast<utf8proc_int32_t>(c)) != UTF8PROC_CATEGORY_MN) append_utf8(out, c);
+    }
+    return out;
+  }
+
+  bool clean_text_, chinese_, strip_accents_, lowercase_;
+};
+
 class StripNormalizer final : public Normalizer {
  public:
   StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
@@ -171,6 +240,15 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& spec, const JsonPath& pa
       (path / "pattern").fail(e.what());
     }
   }
+  if (type == "BertNormalizer") {
+    const bool lowercase = optional_bool(spec, "lowercase", true, path);
+    const bool strip_accents = spec.contains("strip_accents") && !spec["strip_accents"].is_null()
+                                   ? optional_bool(spec, "strip_accents", lowercase, path)
+                                   : lowercase;
+    return std::make_unique<BertNormalizer>(optional_bool(spec, "clean_text", true, path),
+                                            optional_bool(spec, "handle_chinese_chars", true, path), strip_accents,
+                                            lowercase);
+  }
   if (type == "Prepend") return std::make_unique<PrependNormalizer>(require_string(spec, "prepend", path));
   if (type == "Sequence") {
     const Json& list = require_member(spec, "normalizers", path);
@@ -180,7 +258,8 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& spec, const JsonPath& pa
     return std::make_unique<SequenceNormalizer>(std::move(parts));
   }
   (path / "type").fail("unsupported normalizer type '" + type +
-                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, Sequence)");
+                       "' (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Replace, Prepend, BertNormalizer, "
+                       "Sequence)");
 }
 
 }  // namespace loom::text

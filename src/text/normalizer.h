@@ -1,6 +1,6 @@
 // Normalizers of tokenizer.json ("normalizer" key), applied to the text between added tokens before
 // pre-tokenization, as the `tokenizers` library does. Supported types: NFC, NFD, NFKC, NFKD (utf8proc), Lowercase,
-// Strip, Replace (String or Regex pattern), Prepend, Sequence. Any other type is an InputError naming the key.
+// Strip, Replace (String or Regex pattern), Prepend, BertNormalizer, Sequence. Any other type is an InputError naming the key.
 #pragma once
 
 #include <memory>

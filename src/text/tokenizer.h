@@ -3,7 +3,8 @@
 //
 // Supported: byte-level BPE from tokenizer.json (Llama-3, Qwen2/3: pre-tokenizer split regex, merges, added and
 // special tokens), SentencePiece-style BPE from tokenizer.json (Llama-2: Metaspace/Prepend normalizer, byte
-// fallback), and tokenizer.model through libsentencepiece (Llama-2, Mistral).
+// fallback), BERT WordPiece from tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece; Contriever, BGE), and
+// tokenizer.model through libsentencepiece (Llama-2, Mistral).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace loom::text {
@@ -24,6 +26,10 @@ class Tokenizer {
   virtual std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const = 0;
   // skip_special_tokens: drop special (added, special=true) tokens, as `tokenizers` decode does.
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const = 0;
+
+  // The ids the post-processor puts before and after one sequence (BERT: [CLS] and [SEP]), so that a caller can
+  // truncate the text's own ids and frame them as encode(text, true) would; both empty when there are none.
+  virtual std::pair<std::vector<int32_t>, std::vector<int32_t>> special_frame() const { return {}; }
 
   virtual int64_t vocab_size() const = 0;
   virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;

@@ -58,4 +58,31 @@ TEST_F(JudgeJobKeys, ErrorsNameTheKeyAndLine) {
   EXPECT_TRUE(contains(e.what(), "LOOM_JUDGE_TEST_UNSET_KEY is not set")) << e.what();
 }
 
+// judge.nli (L-CiteEval's NLI endpoint): alone (no chat judge), or beside one; its errors name judge.nli.<key>.
+TEST_F(JudgeJobKeys, NliKeys) {
+  const JobConfig alone = parse(job("judge:\n  nli:\n    base_url: http://127.0.0.1:9/v1\n    model: true-nli\n"
+                                    "  timeout_s: 7\n"));
+  EXPECT_FALSE(alone.judge.enabled());
+  EXPECT_TRUE(alone.judge.nli.enabled());
+  EXPECT_EQ(alone.judge.nli.model, "true-nli");
+  EXPECT_DOUBLE_EQ(alone.judge.timeout_s, 7);
+  const JobConfig both = parse(job("judge:\n  base_url: http://x/v1\n  model: m\n  nli:\n    base_url: http://y/v1\n"
+                                   "    model: n\n"));
+  EXPECT_TRUE(both.judge.enabled());
+  EXPECT_EQ(both.judge.nli.base_url, "http://y/v1");
+  EXPECT_FALSE(parse(job("judge:\n  base_url: http://x/v1\n  model: m\n")).judge.nli.enabled());
+  auto e = parse_error(job("judge:\n  nli:\n    base_url: localhost:1\n    model: n\n"));
+  EXPECT_EQ(e.key(), "judge.nli.base_url");
+  EXPECT_TRUE(contains(e.what(), "got 'localhost:1'")) << e.what();
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    base_url: http://y/v1\n")).key(), "judge.nli.model");
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    base_url: http://y/v1\n    model: n\n    modle: x\n")).key(),
+            "judge.nli.modle");
+  e = parse_error(job("judge:\n  nli:\n    base_url: http://y/v1\n    model: n\n"
+                      "    api_key_env: LOOM_NLI_TEST_UNSET_KEY\n"));
+  EXPECT_EQ(e.key(), "judge.nli.api_key_env");
+  // A chat judge half given beside nli is still checked.
+  EXPECT_EQ(parse_error(job("judge:\n  model: m\n  nli:\n    base_url: http://y/v1\n    model: n\n")).key(),
+            "judge.base_url");
+}
+
 }  // namespace

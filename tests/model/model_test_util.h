@@ -25,7 +25,8 @@ inline std::filesystem::path fixture_dir(const std::string& name) {
 inline const std::vector<std::string>& fixture_names() {
   static const std::vector<std::string> names = {"llama3_tiny", "llama_linear", "llama_dynamic", "qwen2_tiny",
                                                  "qwen2_yarn",  "qwen3_tiny",   "mistral_tiny", "mistral_sliding",
-                                                 "qwen2_sliding", "phi3_tiny", "glm_tiny", "glm4_tiny",
+                                                 "qwen2_sliding", "phi3_tiny", "phi3_longrope", "glm_tiny",
+                                                 "glm4_tiny",
                                                  "gemma3_text_tiny", "gemma3_tiny", "qwen3_moe_tiny",
                                                  "qwen3_moe_legacy"};
   return names;

@@ -239,17 +239,76 @@ TEST_F(BadModelCard, SlidingWindowLayersAndBadValues) {
   EXPECT_EQ(refusal().key(), "use_sliding_window");
 }
 
-// Phi-3: fused projections; the 128k variants' longrope is refused naming the RoPE type.
-TEST_F(BadModelCard, Phi3FusedAndLongropeRefused) {
+// Phi-3: fused projections. Phi-3-128k / Phi-3.5's longrope, in the Hub's 4.x layout (phi3_longrope) and in the 5.x
+// one; the legacy "su" / "yarn" types mean longrope for phi3 (Phi3Config); bad factor lists are refused naming the key.
+TEST_F(BadModelCard, Phi3FusedAndLongrope) {
   json config = json::parse(file_text(fixture("phi3_tiny") / "config.json"));
   write(config);
   EXPECT_TRUE(read_model_card(dir_).fused_projections);
-  config["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"short_factor", {1.0}},
-                               {"long_factor", {2.0}}};
+  EXPECT_EQ(read_model_card(dir_).rope.type, "default");
+
+  const ModelCard hub = read_model_card(fixture("phi3_longrope"));
+  EXPECT_TRUE(hub.fused_projections);
+  EXPECT_EQ(hub.rope.type, "longrope");
+  EXPECT_EQ(hub.rope.params_key, "rope_scaling");
+  EXPECT_EQ(hub.rope.original_max_position_embeddings, 64);
+  EXPECT_DOUBLE_EQ(hub.rope.factor, 4.0);  // no factor key: max_position_embeddings / original
+  EXPECT_FALSE(hub.rope.attention_factor.has_value());
+  EXPECT_EQ(hub.rope.short_factor, (std::vector<double>{1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.8, 2.0}));
+  EXPECT_EQ(hub.rope.long_factor, (std::vector<double>{1.0, 1.3, 2.0, 3.5, 6.0, 10.0, 16.0, 24.0}));
+  EXPECT_EQ(trained_context(hub), 256);
+
+  const std::vector<double> eight(8, 1.5);
+  config["max_position_embeddings"] = 131072;
+  config.erase("original_max_position_embeddings");  // Phi3Config's default 4096 wins over the rope dict's
+  config["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 10000.0}, {"short_factor", eight},
+                               {"long_factor", eight}, {"original_max_position_embeddings", 1000},
+                               {"factor", 8.0}, {"attention_factor", 1.25}};
   write(config);
-  const InputError e = refusal();
-  EXPECT_EQ(e.key(), "rope_parameters.rope_type");
-  EXPECT_NE(std::string(e.what()).find("longrope"), std::string::npos) << e.what();
+  ModelCard five = read_model_card(dir_);
+  EXPECT_EQ(five.rope.type, "longrope");
+  EXPECT_EQ(five.rope.params_key, "rope_parameters");
+  EXPECT_EQ(five.rope.original_max_position_embeddings, 4096);
+  EXPECT_DOUBLE_EQ(five.rope.factor, 8.0);
+  EXPECT_DOUBLE_EQ(*five.rope.attention_factor, 1.25);
+  for (const char* legacy : {"su", "yarn"}) {
+    json old = config;
+    old.erase("rope_parameters");
+    old["rope_scaling"] = {{"type", legacy}, {"short_factor", eight}, {"long_factor", eight}};
+    write(old);
+    EXPECT_EQ(read_model_card(dir_).rope.type, "longrope") << legacy;
+  }
+
+  struct Case {
+    std::string key;
+    json value;
+    std::string expected_key;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"short_factor", std::vector<double>(7, 1.0), "rope_parameters.short_factor", "expected 8 numbers (head_dim 16"},
+      {"long_factor", std::vector<double>(9, 1.0), "rope_parameters.long_factor", "got 9"},
+      {"long_factor", {1, 2, 3, 4, 5, 6, 0, 8}, "rope_parameters.long_factor", "positive numbers"},
+      {"short_factor", "1.0", "rope_parameters.short_factor", "a list of numbers"},
+      {"short_factor", {1, 2, "x", 4, 5, 6, 7, 8}, "rope_parameters.short_factor", "a list of numbers"},
+      {"long_factor", nullptr, "rope_parameters.long_factor", "missing"},
+      {"attention_factor", -1.0, "rope_parameters.attention_factor", "positive"},
+      {"factor", 0.5, "rope_parameters.factor", "[1, 10000]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key + " = " + c.value.dump());
+    json bad = config;
+    bad["rope_parameters"][c.key] = c.value;
+    write(bad);
+    const InputError e = refusal();
+    EXPECT_EQ(e.key(), c.expected_key);
+    EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+  }
+  // Phi-4-mini's partial rotary longrope stays refused, naming the key.
+  json partial = config;
+  partial["rope_parameters"]["partial_rotary_factor"] = 0.75;
+  write(partial);
+  EXPECT_EQ(refusal().key(), "partial_rotary_factor");
 }
 
 // GLM / GLM-4: q/k/v biases, fused gate_up_proj, interleaved partial RoPE (0.5 when config.json has no factor);

@@ -6,7 +6,7 @@
 // (budgets across the group's heads), CriticalAdaKV (budgets across the group's heads, |V W_o| per rank), ChunkKV
 // (chunks ranked over the group's heads), key re-rotation (decoding from the kept count) and decode-time
 // compression (decoding over TOVA, whose head mean is all-reduced, and over SnapKV); Qwen3-MoE's sharded experts
-// at TP 1 and 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every rank for TP 2 and 4.
+// at TP 1 and 2; LongRoPE greedy tokens across its short/long switch at TP 2. Pooled final hidden states (embeddings) equal the unsharded engine's on every rank for TP 2 and 4.
 #include "common/mpi/mpi_comm.h"
 #include "model/model_test_util.h"
 #include "model_card/model_card.h"
@@ -267,6 +267,34 @@ TEST(TensorParallelEngine, MixtureOfExpertsGreedyTokensIdenticalForTp1And2) {
     ASSERT_FALSE(got.empty());
     const auto end = hf_greedy.begin() + static_cast<std::ptrdiff_t>(got.size());
     EXPECT_EQ(got, std::vector<int64_t>(hf_greedy.begin(), end));
+  }
+}
+
+// LongRoPE (phi3_longrope, original_max_position_embeddings 64) at TP 2: both prompts batched, the 40-token one
+// switching from the short to the long factors during its decode, the 80-token one on the long factors: greedy
+// tokens equal transformers' (each TP 2 group runs the batch).
+TEST(TensorParallelEngine, LongRopeGreedyTokensAcrossTheSwitchAtTp2) {
+  Group g = make_group(2);
+  const std::string name = "phi3_longrope";
+  const model::ModelCard card = model::read_model_card(fixture_dir(name));
+  std::vector<model::InferenceRequest> batch;
+  std::vector<std::vector<int64_t>> hf_greedy;
+  for (const char* file : {"expected_switch.safetensors", "expected.safetensors"}) {
+    model::SafetensorsFile expected(fixture_dir(name) / file);
+    batch.push_back(greedy(to_vector(expected.load("input_ids", at::kLong, at::kCPU)), "full", "{}", 32));
+    hf_greedy.push_back(to_vector(expected.load("greedy", at::kLong, at::kCPU)));
+  }
+  const auto sharded = run_engine(name, g.tp.get(), batch);
+  ASSERT_EQ(sharded.size(), batch.size());
+  for (size_t b = 0; b < batch.size(); ++b) {
+    SCOPED_TRACE(fmt::format("request {} group {}", b, g.index));
+    ASSERT_TRUE(sharded[b].ok) << sharded[b].error;
+    std::vector<int64_t> want;  // transformers' continuation ignores EOS; the engine stops there
+    for (int64_t id : hf_greedy[b]) {
+      if (std::find(card.eos_token_ids.begin(), card.eos_token_ids.end(), id) != card.eos_token_ids.end()) break;
+      want.push_back(id);
+    }
+    EXPECT_EQ(std::vector<int64_t>(sharded[b].output_ids.begin(), sharded[b].output_ids.end()), want);
   }
 }
 

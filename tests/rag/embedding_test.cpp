@@ -1,7 +1,8 @@
 // Embedding retrieval (rag.method: embedding) against an OpenAI-compatible /v1/embeddings test double served by this
 // binary over loopback (cpp-httplib): each text's embedding counts its words in 64 hashed buckets, so the chunk that
 // shares the question's words wins. Also: the key and model are sent, 503 is retried, a dead endpoint and a garbage
-// answer give the reason that becomes a failed row.
+// answer give the reason that becomes a failed row. And rag.method llamaindex with base_url: its chunks, the
+// endpoint's embeddings.
 #include "benchmarks/sample.h"
 #include "rag/embedding_client.h"
 #include "rag/retriever.h"
@@ -49,6 +50,7 @@ class EmbeddingServer {
       for (size_t i = 0; i < body["input"].size(); ++i)
         data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", bag_of_words(body["input"][i])}});
       batch_sizes.push_back(static_cast<int>(body["input"].size()));
+      last_input = body["input"].back().get<std::string>();
       res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -62,7 +64,7 @@ class EmbeddingServer {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
 
   std::atomic<int> hits{0};
-  std::string authorization, model;
+  std::string authorization, model, last_input;
   std::vector<int> batch_sizes;
 
  private:
@@ -100,6 +102,27 @@ TEST(Embedding, TheChunkSharingTheQuestionsWordsWins) {
   EXPECT_EQ(server.authorization, "Bearer sk-test");
   EXPECT_EQ(server.model, "bag-of-words");
   EXPECT_EQ(server.batch_sizes, (std::vector<int>{2, 2, 1}));  // 4 chunks + the question, 2 per request
+}
+
+// method llamaindex with base_url: LlamaIndex's SentenceSplitter chunks (tokens of the tiny BERT's tokenizer.json),
+// the endpoint's embeddings, the question sent without the local encoder's query instruction.
+TEST(Embedding, LlamaIndexChunksWithTheEndpointsEmbeddings) {
+  EmbeddingServer server;
+  RagConfig config = embedding_config(server.base_url());
+  config.method = "llamaindex";
+  config.chunk_tokenizer = std::string(LOOM_SOURCE_DIR) + "/tests/fixtures/rag/tiny-bert";
+  config.chunk_size = 16;
+  config.overlap = 4;
+  Retriever retriever(config);
+  const std::vector<std::string> chunks = retriever.chunks(kContext);
+  ASSERT_GT(chunks.size(), 1u);
+  const Retrieved r = retriever.retrieve(kContext, "What is the special magic number for Paris?");
+  ASSERT_EQ(r.chunk_ids.size(), 1u);
+  EXPECT_EQ(r.total_chunks, chunks.size());
+  EXPECT_NE(chunks[r.chunk_ids[0]].find("Paris is 4512"), std::string::npos) << chunks[r.chunk_ids[0]];
+  EXPECT_EQ(r.context, chunks[r.chunk_ids[0]]);
+  EXPECT_EQ(server.last_input, "What is the special magic number for Paris?");
+  EXPECT_EQ(server.model, "bag-of-words");
 }
 
 TEST(Embedding, BusyAnswersAreRetried) {

@@ -114,7 +114,7 @@ TEST(TokenizerErrors, MergeOfUnknownToken) {
 
 TEST(TokenizerErrors, UnsupportedComponents) {
   TokenizerDir dir;
-  dir.write_tokenizer({{"normalizer", {{"type", "BertNormalizer"}}}});
+  dir.write_tokenizer({{"normalizer", {{"type", "Precompiled"}}}});
   EXPECT_EQ(load_error(dir.path()).key(), "normalizer.type");
   dir.write_tokenizer({{"pre_tokenizer", {{"type", "Sequence"},
                                           {"pretokenizers", {{{"type", "ByteLevel"}}, {{"type", "UnicodeScripts"}}}}}}});

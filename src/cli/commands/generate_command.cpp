@@ -5,6 +5,7 @@
 // through the model's chat template; the template's text is then tokenized without adding special tokens again.
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
+#include "common/generation_settings.h"
 #include "rank/model/inference_engine.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -35,7 +36,7 @@ struct GenerateOptions {
   int32_t top_k = 0;
   uint64_t seed = 42;
   std::vector<std::string> stop;
-  int32_t chunk_size = 4096;
+  int32_t chunk_size = loom::GenerationSettings{}.prefill_chunk_size;
 };
 
 std::vector<int32_t> parse_ids(const std::string& text) {

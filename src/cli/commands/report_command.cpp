@@ -3,9 +3,11 @@
 // scores every row, rewrites the /metrics group, RESULTS.json and the HTML report (RESULTS.html, or FILE), and
 // prints the tables (with the method × ratio pivot of a sweep), the JSON summary (--json) or one export (--format).
 // With --judge-url URL --judge-model NAME it first runs the judge pass (docs/judge.md) on the file's rows; without,
-// judged metrics come from the verdicts stored with the file (--judge-model picks whose).
+// judged metrics come from the verdicts stored with the file (--judge-model picks whose). With --nli-url URL
+// --nli-model NAME it runs the NLI pass of L-CiteEval's citation metrics (metrics/judge/nli_pass.h) too.
 #include "common/error.h"
 #include "metrics/judge/judge_pass.h"
+#include "metrics/judge/nli_pass.h"
 #include "metrics/report/metrics_pass.h"
 
 #include <fmt/format.h>
@@ -42,6 +44,19 @@ void check_judge(const loom::metrics::judge::JudgeConfig& judge) {
                            fmt::format("the name of a set environment variable; {} is not set", judge.api_key_env));
 }
 
+// The --nli-* options: the same checks as the job's judge.nli keys.
+void check_nli(const loom::metrics::judge::NliConfig& nli) {
+  if (!nli.enabled()) return;
+  if (nli.base_url.rfind("http://", 0) != 0 && nli.base_url.rfind("https://", 0) != 0)
+    throw loom::InputError("", 0, "--nli-url",
+                           "the NLI API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8001/v1)");
+  if (nli.model.empty())
+    throw loom::InputError("", 0, "--nli-model", "the NLI model's name with --nli-url (stored with each answer)");
+  if (!nli.api_key_env.empty() && !std::getenv(nli.api_key_env.c_str()))
+    throw loom::InputError("", 0, "--nli-api-key-env",
+                           fmt::format("the name of a set environment variable; {} is not set", nli.api_key_env));
+}
+
 }  // namespace
 
 void loom_cli_add_report(CLI::App& app) {
@@ -75,9 +90,18 @@ void loom_cli_add_report(CLI::App& app) {
   cmd->add_option("--judge-metrics", opts->judge.metrics,
                   "judged metrics to compute and report (default: every one that applies)")
       ->delimiter(',');
+  cmd->add_option("--nli-url", opts->judge.nli.base_url,
+                  "run the NLI pass first (L-CiteEval's citation metrics): the OpenAI-compatible API's base URL "
+                  "(POST <url>/completions, TRUE's \"premise: .. hypothesis: ..\"); shares the --judge-* limits");
+  cmd->add_option("--nli-model", opts->judge.nli.model,
+                  "the NLI model's name (sent, and stored with each answer); alone: whose stored answers count");
+  cmd->add_option("--nli-api-key-env", opts->judge.nli.api_key_env,
+                  "environment variable holding the NLI API's key");
   cmd->callback([opts]() {
     check_judge(opts->judge);
+    check_nli(opts->judge.nli);
     if (opts->judge.enabled()) loom::metrics::judge::run_judge_pass(opts->results, opts->judge, std::cout);
+    if (opts->judge.nli.enabled()) loom::metrics::judge::run_nli_pass(opts->results, opts->judge, std::cout);
     loom::metrics::report::MetricsPassOptions options;
     options.view = loom::metrics::report::parse_table_view(opts->by);
     options.print_json = opts->json;
@@ -88,6 +112,8 @@ void loom_cli_add_report(CLI::App& app) {
     options.judge_configured = opts->judge.enabled();
     options.judge_model = opts->judge.model;
     options.judge_metrics = opts->judge.metrics;
+    options.nli_configured = opts->judge.nli.enabled();
+    options.nli_model = opts->judge.nli.model;
     loom::metrics::report::run_metrics_pass(opts->results, std::cout, options);
   });
 }

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/mpi/mpi_comm.h"
 #include "metrics/judge/judge_pass.h"
+#include "metrics/judge/nli_pass.h"
 #include "metrics/report/metrics_pass.h"
 #include "model_card/model_card.h"
 #include "model_card/tensor_parallel_check.h"
@@ -308,11 +309,14 @@ int finish_on_rank0(const loom::scheduler::JobConfig& job, const loom::scheduler
   }
   std::cout << "\n";
   if (job.judge.enabled()) loom::metrics::judge::run_judge_pass(job.output_path, job.judge, std::cout);
+  if (job.judge.nli.enabled()) loom::metrics::judge::run_nli_pass(job.output_path, job.judge, std::cout);
   loom::metrics::report::MetricsPassOptions report_options;
   report_options.write_html = write_html;
   report_options.judge_configured = job.judge.enabled();
   report_options.judge_model = job.judge.model;
   report_options.judge_metrics = job.judge.metrics;
+  report_options.nli_configured = job.judge.nli.enabled();
+  report_options.nli_model = job.judge.nli.model;
   loom::metrics::report::run_metrics_pass(job.output_path, std::cout, report_options);
   std::cout << "\nresults: " << fs::absolute(job.output_path).string() << "\n";
   if (summary.failed > 0) std::cout << "failed samples this run: " << summary.failed << "\n";

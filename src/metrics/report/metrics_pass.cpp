@@ -1,6 +1,7 @@
 #include "metrics/report/metrics_pass.h"
 
 #include "common/error.h"
+#include "metrics/judged/lciteeval_citation.h"
 #include "metrics/report/metrics_group.h"
 #include "metrics/report/summary_json.h"
 #include "metrics/report/sweep_pivot.h"
@@ -42,8 +43,13 @@ ScoredFile score_file(const std::filesystem::path& results_path, const ScorerFac
   ScoredFile out;
   out.rows = results::read_rows(results_path);
   out.verdicts = results::latest_verdicts(results::read_verdicts(results_path));
-  const JudgedView judged =
+  JudgedView judged =
       make_judged_view(out.verdicts, options.judge_configured, options.judge_model, options.judge_metrics);
+  judged.nli_configured = options.nli_configured;
+  judged.nli_model = options.nli_model;
+  for (const results::Verdict& v : out.verdicts)
+    if (v.metric == judged::kNliVerdictMetric && (options.nli_model.empty() || v.judge_model == options.nli_model))
+      judged.nli_answers = true;
   RowScorer scorer(scorers, &judged);
   out.scored.reserve(out.rows.size());
   for (const auto& row : out.rows) out.scored.push_back(scorer.score(row));

@@ -33,6 +33,9 @@ struct MetricsPassOptions {
   bool judge_configured = false;
   std::string judge_model;
   std::vector<std::string> judge_metrics;
+  // L-CiteEval's citation metrics (row_citation.h): whether an NLI endpoint was configured, whose answers count.
+  bool nli_configured = false;
+  std::string nli_model;
 };
 
 struct MetricsPassResult {

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "metrics/judged/judged_metrics.h"
+#include "metrics/report/row_citation.h"
 
 #include <fmt/format.h>
 
@@ -95,6 +96,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
       if (!judged_row_metric(name))
         out.metric_scores[name] = 100.0 * scorer(name).score(row.prediction, references, metadata);
     add_judged(row, references, metadata, out);
+    add_citation_metrics(row, references, metadata, judged_, out);
     for (const auto& name : names)
       if (judged_row_metric(name) && out.judged.count(name)) out.metric_scores[name] = out.judged.at(name);
     // No score at all (only judged metrics, none computed): NaN, left out of every mean (aggregation.cpp).

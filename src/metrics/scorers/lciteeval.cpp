@@ -1,5 +1,5 @@
 // L-CiteEval answer-quality scorers (ZetangForward/L-CITEEVAL script/eval_correct.py). Citation precision /
-// recall need an NLI model (tasksource/deberta-base-long-nli) and are not computed here.
+// recall need an NLI model: metrics/judged/lciteeval_citation.h, asked by metrics/judge/nli_pass.h.
 // All read the first line of generation.strip() and remove citations (" [12", "[12", " |", "]").
 //  lciteeval_qa_f1        (narrativeqa, natural_questions, hotpotqa, 2wikimultihopqa, dialsim, locomo): SQuAD F1,
 //                         max over the answers.
@@ -9,6 +9,7 @@
 //  lciteeval_niah         pltrdy rouge-1 recall, max over the answers.
 //  lciteeval_counting_stars  JSON from the first '{' to the first '}'; little_penguin cut to len(gold);
 //                         fraction of values that are gold counts (duplicates count). Gold = references (ints).
+#include "metrics/judged/lciteeval_citation.h"
 #include "metrics/scorers/json_answer.h"
 #include "metrics/scorers/scorer_support.h"
 
@@ -31,33 +32,7 @@ std::string first_line(const std::string& generation) {
   return text::split_on(text::py_strip(generation), "\n")[0];
 }
 
-// re.sub(r"\[\d+", "", re.sub(r" \[\d+", "", s)).replace(" |", "").replace("]", "")
-std::string remove_citations(const std::string& s) {
-  auto strip_refs = [](const std::u32string& u, bool with_space) {
-    std::u32string out;
-    size_t i = 0;
-    while (i < u.size()) {
-      size_t start = i;
-      if (with_space) {
-        if (u[i] != U' ') {
-          out.push_back(u[i++]);
-          continue;
-        }
-        ++start;
-      }
-      if (start < u.size() && u[start] == U'[' && start + 1 < u.size() && text::py_is_decimal_digit(u[start + 1])) {
-        size_t j = start + 1;
-        while (j < u.size() && text::py_is_decimal_digit(u[j])) ++j;
-        i = j;
-        continue;
-      }
-      out.push_back(u[i++]);
-    }
-    return out;
-  };
-  std::u32string u = strip_refs(strip_refs(text::to_u32(s), true), false);
-  return text::replace_all(text::replace_all(text::to_utf8(u), " |", ""), "]", "");
-}
+std::string remove_citations(const std::string& s) { return judged::lciteeval_remove_citations(s); }
 
 double qa_f1(const std::string& generation, const std::vector<std::string>& answers, const json&) {
   const std::string ans = remove_citations(first_line(generation));

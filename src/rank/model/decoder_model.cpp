@@ -332,10 +332,11 @@ at::Tensor DecoderModel::prefill_layers(const at::Tensor& token_ids, const std::
 
 void DecoderModel::prepare_decode(int64_t max_positions) {
   if (sliding_rotary_ && (!sliding_cos_.defined() || sliding_cos_.size(0) < max_positions)) {
-    std::tie(sliding_cos_, sliding_sin_) = sliding_rotary_->cos_sin(0, max_positions, max_positions, dtype_);
+    std::tie(sliding_cos_, sliding_sin_) = sliding_rotary_->step_cos_sin(max_positions, dtype_);
   }
   if (!static_rope() || (rope_cos_.defined() && rope_cos_.size(0) >= max_positions)) return;
-  std::tie(rope_cos_, rope_sin_) = rotary_.cos_sin(0, max_positions, max_positions, dtype_);
+  // Row p as a decode step at position p computes it (LongRoPE: short factors below the switch, long from it).
+  std::tie(rope_cos_, rope_sin_) = rotary_.step_cos_sin(max_positions, dtype_);
 }
 
 std::pair<at::Tensor, at::Tensor> DecoderModel::rope_cos_sin(int64_t start, int64_t count) {

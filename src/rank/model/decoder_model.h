@@ -87,12 +87,13 @@ class DecoderModel {
   // fp32 logits [batch, vocab].
   at::Tensor forward_decode(const DecodeStep& step);
 
-  // Whether the RoPE of a decode step depends only on positions (not dynamic NTK), so forward_decode needs no host
+  // Whether the RoPE of a decode step depends only on positions (not dynamic NTK; LongRoPE does: a step at position
+  // p switches to the long factors from p + 1 > original_max_position_embeddings on), so forward_decode needs no host
   // work; prepare_decode(max_positions) builds the cos/sin table it then reads (call before graph capture).
   bool static_rope() const { return config_.rope.type != "dynamic"; }
   void prepare_decode(int64_t max_positions);
-  // cos/sin [count, head_dim] of positions start .. start + count - 1 for the full-attention layers (dynamic RoPE:
-  // as a step ending at start + count - 1 computes them).
+  // cos/sin [count, head_dim] of positions start .. start + count - 1 for the full-attention layers (dynamic RoPE
+  // and LongRoPE: as one call ending at start + count - 1 computes them).
   std::pair<at::Tensor, at::Tensor> rope_cos_sin(int64_t start, int64_t count);
   // inv_freq [head_dim/2] fp32 of the full-attention layers for a call covering seq_len tokens.
   const at::Tensor& rope_inv_freq(int64_t seq_len) { return rotary_.inv_freq(seq_len); }

@@ -3,6 +3,7 @@
 // whose submit/step/load are the BatchScheduler's; pooled_hidden_states (embeddings) runs its own prefill-only
 // forwards through DecoderModel::final_hidden_states.
 #include "common/error.h"
+#include "common/generation_settings.h"
 #include "kernels/attention.h"
 #include "rank/model/batch_scheduler.h"
 #include "rank/model/cpu_threads.h"
@@ -34,7 +35,8 @@ int64_t dense_cache_bytes(const DecoderModel& model, int64_t tokens) {
 
 // The KV pool: EngineOptions::kv_cache_memory as bytes (> 1) or as a fraction of what is free (<= 1); auto (0): on
 // CUDA 0.9 of the memory left after the weights and a prefill workspace (two dense copies of the longest prompt —
-// a shared prefill and one method's copy — plus the activations of an 8K-token chunk and 2 GiB of slack), on the
+// a shared prefill and one method's copy — plus the activations of a default-sized prefill chunk and 2 GiB of
+// slack), on the
 // CPU 2 GiB, allocated as it fills.
 int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64_t max_context) {
   if (options.kv_cache_memory > 1) return static_cast<int64_t>(options.kv_cache_memory);
@@ -45,7 +47,7 @@ int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64
     return 2 * kGiB;
   }
   const ModelCard& c = model.config();
-  const int64_t chunk = 8192;
+  const int64_t chunk = GenerationSettings{}.prefill_chunk_size;
   const int64_t activations = chunk * (8 * c.hidden_size + 4 * c.intermediate_size +
                                        (c.num_heads + 2 * c.num_kv_heads) * c.head_dim) *
                               static_cast<int64_t>(c10::elementSize(model.dtype()));

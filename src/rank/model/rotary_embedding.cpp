@@ -1,5 +1,6 @@
 #include "rank/model/rotary_embedding.h"
 
+#include "common/error.h"
 #include "kernels/rope.h"
 
 #include <algorithm>
@@ -13,6 +14,14 @@ namespace {
 at::Tensor default_inv_freq(double base, int64_t dim) {
   at::Tensor exponent = at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / dim;
   return at::reciprocal(at::pow(base, exponent));
+}
+
+// LongRoPE: 1 / (ext_factors * base^(arange(0, dim, 2) / dim)), the factors as an fp32 tensor (transformers'
+// _compute_longrope_parameters).
+at::Tensor longrope_inv_freq(double base, int64_t dim, const std::vector<double>& factors) {
+  at::Tensor ext = at::tensor(factors, at::TensorOptions().dtype(at::kDouble)).to(at::kFloat);
+  at::Tensor exponent = at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / dim;
+  return at::reciprocal(ext * at::pow(base, exponent));
 }
 
 double yarn_mscale(double scale, double mscale) {
@@ -79,6 +88,17 @@ RotaryEmbedding::RotaryEmbedding(const ModelCard& config, at::Device device)
     at::Tensor ramp = ((at::arange(dim / 2, at::TensorOptions().dtype(at::kFloat)) - low) / (high - low)).clamp(0, 1);
     at::Tensor extrapolation_factor = 1 - ramp;
     inv_freq = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor;
+  } else if (rope_.type == "longrope") {
+    // One attention factor for both factor sets (transformers computes it once, at init).
+    const double factor = rope_.factor;
+    const double original = static_cast<double>(rope_.original_max_position_embeddings);
+    if (rope_.attention_factor) {
+      attention_scaling_ = *rope_.attention_factor;
+    } else {
+      attention_scaling_ = factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(original));
+    }
+    inv_freq = longrope_inv_freq(base, dim, rope_.short_factor);
+    long_ = longrope_inv_freq(base, dim, rope_.long_factor).to(device_);
   }
   original_ = inv_freq.to(device_);
 }
@@ -97,6 +117,7 @@ at::Tensor RotaryEmbedding::compute(int64_t seq_len) const {
 }
 
 const at::Tensor& RotaryEmbedding::inv_freq(int64_t seq_len) {
+  if (rope_.type == "longrope") return seq_len > rope_.original_max_position_embeddings ? long_ : original_;
   if (rope_.type != "dynamic" || seq_len <= max_position_embeddings_) return original_;
   if (seq_len != dynamic_seq_len_) {
     dynamic_ = compute(seq_len);
@@ -108,6 +129,16 @@ const at::Tensor& RotaryEmbedding::inv_freq(int64_t seq_len) {
 std::pair<at::Tensor, at::Tensor> RotaryEmbedding::cos_sin(int64_t start, int64_t length, int64_t seq_len,
                                                           at::ScalarType dtype) {
   return kernels::rope_cos_sin(inv_freq(seq_len), start, length, attention_scaling_, dtype);
+}
+
+std::pair<at::Tensor, at::Tensor> RotaryEmbedding::step_cos_sin(int64_t count, at::ScalarType dtype) {
+  LOOM_CHECK(rope_.type != "dynamic", "step_cos_sin needs a RoPE that depends on positions only (not dynamic NTK)");
+  const int64_t original = rope_.original_max_position_embeddings;
+  if (rope_.type != "longrope" || count <= original) return cos_sin(0, count, count, dtype);
+  // A step at position p covers p + 1 tokens: the short factors up to original - 1, the long ones from there.
+  auto [short_cos, short_sin] = kernels::rope_cos_sin(original_, 0, original, attention_scaling_, dtype);
+  auto [long_cos, long_sin] = kernels::rope_cos_sin(long_, original, count - original, attention_scaling_, dtype);
+  return {at::cat({short_cos, long_cos}), at::cat({short_sin, long_sin})};
 }
 
 }  // namespace loom::model
