@@ -106,6 +106,12 @@ SOURCES = {
                    "urls": {"benchmark_v5.json":
                             "https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json"},
                    "convert": "copy_as:benchmark_v5.json", "fields": []},
+    # LongCite (LongBench-Cite): THUDM/LongCite's LongBench-Cite/LongBench-Cite.json at the commit its prompts and
+    # judge are reproduced from, kept as published (one JSON array, every dataset; the tasks select by `dataset`).
+    "LongCite": {"folder": "LongCite", "config": "longcite",
+                 "urls": {"LongBench-Cite.json": "https://raw.githubusercontent.com/THUDM/LongCite/"
+                          "d7d772e39fb15357749f54a2fe1e2dce77df5255/LongBench-Cite/LongBench-Cite.json"},
+                 "convert": "copy_as:LongBench-Cite.json", "fields": ["idx", "dataset", "query", "context", "answer"]},
 }
 # CLongEval task -> folder of the HF dataset; size suffix -> file.
 CLONGEVAL_FOLDERS = {"LStQA": "1-1_long_story_qa", "LCvMem": "1-2_long_conversation_memory",
@@ -119,7 +125,7 @@ GROUPS = {"LOOMBench": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong",
           # as a Google Drive zip; NIAH, Counting_Stars, LongWriter and RULER's essays ship in data/; NThread generates.)
           "LOOM-all": ["L_CiteEval", "LEval", "ruler", "LongBench", "babilong", "LVEval", "LongBench_v2",
                        "InfiniteBench", "LIBRA", "LooGLE", "Ada_LEval", "CLongEval", "NoLiMa", "BAMBOO",
-                       "LongHealth", "LongSafety"]}
+                       "LongHealth", "LongSafety", "LongCite"]}
 
 
 class FetchError(Exception):
@@ -349,7 +355,7 @@ def check(name, spec, out_dir, written):
     basenames = {os.path.splitext(os.path.basename(p))[0] for p in written}
     absent = [t for t in config_tasks(spec["config"])
               if not any(b == t or b.startswith(t + "_") for b in basenames)]
-    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth", "LongSafety"):
+    if name in ("LongBench_v2", "ruler", "babilong", "LongHealth", "LongSafety", "LongCite"):
         absent = []  # one file for all tasks / files named by length
     if name == "CLongEval":  # <task>_<size> -> <folder>/<size>.jsonl
         present = {os.path.relpath(p, out_dir) for p in written}

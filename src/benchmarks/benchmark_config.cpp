@@ -169,7 +169,7 @@ void check_metric(const Reader& r, const YAML::Node& node, const TaskConfig& t, 
     const std::size_t comma = std::min(t.metric.find(',', start), t.metric.size());
     const std::string name = t.metric.substr(start, comma - start);
     // A judged metric (docs/judge.md) may be a task's metric: the row's score is its verdict (LongSafety).
-    if (std::find(known.begin(), known.end(), name) == known.end() && !metrics::judged::find_judged_metric(name)) {
+    if (std::find(known.begin(), known.end(), name) == known.end() && !metrics::judged::find_judged_score(name)) {
       const YAML::Node at = node && node.IsMap() && node["metric"] ? node["metric"] : node;
       throw InputError(r.file.string(), at ? line_of(at) : t.line, path + ".metric",
                        fmt::format("metric names (comma-separated) of `loom_mpi score`: {}; got '{}'{}",

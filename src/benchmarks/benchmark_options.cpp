@@ -25,6 +25,7 @@ const std::map<std::string, std::vector<std::string>>& table() {
         "strip_fields", "rag_context", "rag_question", "rag_query"}},
       {"counting_stars", {"counting_times", "max_context_length", "language", "variant"}},
       {"lciteeval", {"subset", "prompt_file"}},
+      {"longcite", {"datasets"}},
       {"leval", {"prompt_style", "fact_followup", "closed_ended"}},
       {"loogle", {"wordnet_dir"}},
       {"niah",

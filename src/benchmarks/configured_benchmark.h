@@ -63,5 +63,9 @@ std::unique_ptr<Benchmark> make_nthread_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_loogle_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_nolima_benchmark(BenchmarkConfig config);
 std::unique_ptr<Benchmark> make_longhealth_benchmark(BenchmarkConfig config);
+std::unique_ptr<Benchmark> make_longcite_benchmark(BenchmarkConfig config);
+// LongBench-Cite's prompt pieces (longcite_benchmark.cpp; tests compare them with upstream's).
+std::string longcite_passage(const std::string& context);
+std::string longcite_prompt(const std::string& context, const std::string& query);
 
 }  // namespace loom::benchmarks

@@ -38,6 +38,7 @@ const std::map<std::string, Factory>& factories() {
       {"loogle", make_loogle_benchmark},
       {"nolima", make_nolima_benchmark},
       {"longhealth", make_longhealth_benchmark},
+      {"longcite", make_longcite_benchmark},
   };
   return f;
 }

@@ -134,7 +134,8 @@ const std::vector<KeySpec>& job_schema() {
       {"rag.batch_size", T::kInt, "64", "", "method embedding: texts per request."},
       {"judge", T::kSection, "", "",
        "LLM-as-judge metrics (docs/judge.md): after the run, rank 0 sends the judged metrics' official prompts "
-       "(LongWriter quality, NIAH's judge, LongSafety's safety judge) to an OpenAI-compatible chat endpoint; "
+       "(LongWriter quality, NIAH's judge, LongSafety's safety judge, LongCite's citation and correctness judges) to "
+       "an OpenAI-compatible chat endpoint; "
        "verdicts are stored in the results file and reused."},
       {"judge.base_url", T::kString, "", "",
        "The judge API's base URL, e.g. http://127.0.0.1:8000/v1 (POST <base_url>/chat/completions); required "
@@ -149,8 +150,8 @@ const std::vector<KeySpec>& job_schema() {
        "Retries of a judge request after a timeout, a refused connection, HTTP 408, 429 or 5xx (backoff from 0.5 s, "
        "Retry-After honoured); then that metric is not computed for the row, with the reason, until a rerun."},
       {"judge.metrics", T::kStringList, "[] (all)", "",
-       "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety; empty = every one that applies "
-       "to the rows."},
+       "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety, longcite_citation, "
+       "longcite_correctness; empty = every one that applies to the rows."},
       {"judge.nli", T::kSection, "", "",
        "L-CiteEval's citation recall / precision / F1 (docs/judge.md): an OpenAI-compatible completions endpoint "
        "serving an NLI model that answers TRUE's \"premise: <P> hypothesis: <H>\" with 1 for entailed "

@@ -26,7 +26,7 @@ TEST(JobFiles, BenchmarksAndTasksExist) {
       ++entries;
     }
   }
-  EXPECT_EQ(entries, 1u + 1u + 12u + 21u);
+  EXPECT_EQ(entries, 1u + 1u + 12u + 22u);
 }
 
 TEST(JobFiles, LoomAllNamesEveryRegisteredBenchmark) {

@@ -18,7 +18,7 @@ TEST(MetricNames, EveryConfiguredMetricHasAScorer) {
     const BenchmarkConfig config = load_benchmark_config(file);
     for (const auto& task : config.tasks) {
       for (const auto& metric : split_on(task.metric, ",")) {
-        const metrics::judged::JudgedMetric* judged = metrics::judged::find_judged_metric(metric);
+        const metrics::judged::JudgedMetric* judged = metrics::judged::find_judged_score(metric);
         if (judged != nullptr) EXPECT_EQ(judged->benchmark, config.name) << config.name << "/" << task.name;
         else EXPECT_NO_THROW(metrics::make_scorer(metric)) << config.name << "/" << task.name << ": " << metric;
         ++checked;

@@ -17,7 +17,7 @@ own test fixtures under tests/fixtures/benchmarks/<name>/ in their published lay
 publisher uses (each task and length of configs/benchmarks/<benchmark>.yaml; a missing one gets a copy of the task's
 first file), so a job naming every task and length finds its files: LooGLE data.zip, Ada_LEval <task>_<k>.json,
 CLongEval <N-N_task>/<size>.jsonl, NoLiMa needlesets/<set>.json + haystack/rand_shuffle/*.txt, BAMBOO
-<task>_<len>.jsonl, LongHealth benchmark_v5.json, LongSafety longsafety_{meta,docs}.jsonl, and OUT/LongIns/<GIST|LIST>/<length>.json (copied into the data root
+<task>_<len>.jsonl, LongHealth benchmark_v5.json, LongSafety longsafety_{meta,docs}.jsonl, LongCite LongBench-Cite.json, and OUT/LongIns/<GIST|LIST>/<length>.json (copied into the data root
 as it is, since fetch_data.py cannot fetch LongIns).
 """
 import json
@@ -243,6 +243,10 @@ def longsafety(out):
     write_jsonl(os.path.join(dest, "longsafety_docs.jsonl"), [{"id": r["id"], "context": r["context"]} for r in records])
 
 
+def longcite(out):
+    copy_as(os.path.join(FIXTURES, "longcite", "LongBench-Cite.json"), os.path.join(out, "LongCite", "LongBench-Cite.json"))
+
+
 def longins(out):
     for task in ("GIST", "LIST"):
         for length in config("longins")["lengths"]:
@@ -255,7 +259,7 @@ def main():
         return 2
     out = sys.argv[1]
     for make in (longbench, longbench_v2, leval, babilong, lveval, infinitebench, lciteeval, libra, ruler, loogle,
-                 ada_leval, clongeval, nolima, bamboo, longhealth, longsafety, longins):
+                 ada_leval, clongeval, nolima, bamboo, longhealth, longsafety, longcite, longins):
         make(out)
     return 0
 

@@ -16,12 +16,24 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 
 namespace loom::metrics::judge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A fan-out row (JudgedMetric::render_parts) in flight: its parts are Items of their own; the verdict is recorded
+// when the last one is done.
+struct FanOut {
+  std::vector<judged::JudgePart> parts;
+  std::vector<std::string> answers;
+  size_t pending = 0;
+  int requests = 0;
+  std::string unparsed;  // why a part was given up on (the row is unparsed)
+  std::string failed;    // why a part got no answer (the row is failed: asked again by the next pass)
+};
 
 struct Item {
   const results::ResultRow* row = nullptr;
@@ -36,6 +48,8 @@ struct Item {
   int parse_tries = 0;    // upstream's counter of rejected answers
   int requests = 0;
   Clock::time_point due;
+  std::shared_ptr<FanOut> fan;  // set for a fan-out's part
+  size_t part = 0;
 };
 
 std::string excerpt(const std::string& body) { return body.size() <= 300 ? body : body.substr(0, 300) + "..."; }
@@ -81,6 +95,7 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
 
   const std::set<std::string> wanted(config.metrics.begin(), config.metrics.end());
   std::deque<Item> queue;
+  std::vector<std::pair<Item, std::shared_ptr<FanOut>>> fan_done;  // fan-outs with nothing to ask
   for (const results::ResultRow& row : rows) {
     if (row.status != "ok") continue;
     for (const judged::JudgedMetric& metric : judged::judged_metrics()) {
@@ -104,11 +119,32 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
         ++result.reused;
         continue;
       }
+      if (metric.render_parts != nullptr) {
+        auto fan = std::make_shared<FanOut>();
+        fan->parts = metric.render_parts(row.prediction, item.references, item.metadata);
+        fan->answers.assign(fan->parts.size(), std::string());
+        for (size_t k = 0; k < fan->parts.size(); ++k)
+          if (fan->parts[k].asked) ++fan->pending;
+        ++result.asked;
+        if (fan->pending == 0) {
+          fan_done.push_back({std::move(item), fan});
+          continue;
+        }
+        for (size_t k = 0; k < fan->parts.size(); ++k) {
+          if (!fan->parts[k].asked) continue;
+          Item part = item;
+          part.fan = fan;
+          part.part = k;
+          part.request = fan->parts[k].request;
+          queue.push_back(std::move(part));
+        }
+        continue;
+      }
+      ++result.asked;
       queue.push_back(std::move(item));
     }
   }
-  result.asked = static_cast<int64_t>(queue.size());
-  if (queue.empty()) {
+  if (queue.empty() && fan_done.empty()) {
     print_summary(out, config, result);
     return result;
   }
@@ -142,6 +178,28 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
     else if (status == "unparsed") ++result.unparsed;
     else ++result.failed;
   };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // A fan-out's verdict once its last part is done: every answer as a JSON array, scored as the metrics pass will.
+  const auto record_fan = [&](Item item, const FanOut& fan) {
+    item.requests = fan.requests;
+    nlohmann::json answers = fan.answers;
+    const std::string response = answers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (!fan.failed.empty()) return record(item, "failed", "", fan.failed, nan);
+    if (!fan.unparsed.empty()) return record(item, "unparsed", response, fan.unparsed, nan);
+    const judged::FanOutScores scores = judged::score_fan_out(*item.metric, fan.parts, fan.answers);
+    if (!scores.ok) return record(item, "unparsed", response, scores.error, nan);
+    record(item, "ok", response, "", scores.scores.empty() ? nan : 100 * scores.scores.front().second);
+  };
+  for (auto& [item, fan] : fan_done) record_fan(std::move(item), *fan);
+  const auto part_done = [&](Item& item, const std::string& answer, const std::string& unparsed,
+                             const std::string& failed) {
+    FanOut& fan = *item.fan;
+    fan.answers[item.part] = answer;
+    fan.requests += item.requests;
+    if (!unparsed.empty() && fan.unparsed.empty()) fan.unparsed = unparsed;
+    if (!failed.empty() && fan.failed.empty()) fan.failed = failed;
+    if (--fan.pending == 0) record_fan(std::move(item), fan);
+  };
 
   net::HttpClient http;
   std::map<int64_t, Item> in_flight;
@@ -151,6 +209,7 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
       body["messages"].push_back({{"role", message.role}, {"content", message.content}});
     if (item.request.temperature) body["temperature"] = *item.request.temperature;
     if (item.request.max_tokens) body["max_tokens"] = *item.request.max_tokens;
+    if (!item.request.stop.empty()) body["stop"] = item.request.stop;
     net::HttpRequest request;
     request.url = url;
     request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -162,7 +221,6 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
     ++result.requests;
     in_flight.emplace(http.start(std::move(request)), std::move(item));
   };
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   std::deque<Item> waiting;  // retries not yet due
   while (!queue.empty() || !in_flight.empty() || !waiting.empty()) {
     const auto now = Clock::now();
@@ -190,11 +248,35 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
           const nlohmann::json& text = answer.at("choices").at(0).at("message").at("content");
           content = text.is_string() ? text.get<std::string>() : std::string();
         } catch (const nlohmann::json::exception&) {
-          record(item, "failed", "",
-                 fmt::format("the judge at {} answered with something other than an OpenAI chat completion "
-                             "(choices[0].message.content): {}",
-                             url, excerpt(response.body)),
-                 nan);
+          const std::string why = fmt::format("the judge at {} answered with something other than an OpenAI chat "
+                                              "completion (choices[0].message.content): {}",
+                                              url, excerpt(response.body));
+          if (item.fan) part_done(item, "", "", why);
+          else record(item, "failed", "", why, nan);
+          continue;
+        }
+        if (item.fan) {
+          const judged::JudgePart& part = item.fan->parts[item.part];
+          const judged::JudgeParse parse = item.metric->parse_part(part.kind, content);
+          if (parse.ok) {
+            part_done(item, content, "", "");
+            continue;
+          }
+          item.parse_tries += parse.tries_used;
+          if (parse.retry && item.parse_tries < part.max_tries) {
+            item.network_tries = 0;
+            if (part.retry_temperature) item.request.temperature = part.retry_temperature;
+            queue.push_back(std::move(item));
+            continue;
+          }
+          const bool exhausted = parse.retry && part.exhausted_score.has_value();
+          part_done(item, content,
+                    exhausted ? std::string()
+                              : fmt::format("upstream's parser rejects the judge's answer to request {} of {} ({}) "
+                                            "after {} answer{}",
+                                            item.part + 1, item.fan->parts.size(), parse.error, item.requests,
+                                            item.requests == 1 ? "" : "s"),
+                    "");
           continue;
         }
         if (item.step + 1 < item.metric->steps && item.metric->render_step != nullptr) {
@@ -235,10 +317,10 @@ JudgePassResult run_judge_pass(const std::filesystem::path& results_path, const 
       const std::string what = response.status == 0
                                    ? response.transport_error
                                    : fmt::format("HTTP {}: {}", response.status, excerpt(response.body));
-      record(item, "failed", "",
-             fmt::format("the judge at {} gave no answer after {} tr{}: {}", url, item.network_tries,
-                         item.network_tries == 1 ? "y" : "ies", what),
-             nan);
+      const std::string why = fmt::format("the judge at {} gave no answer after {} tr{}: {}", url, item.network_tries,
+                                          item.network_tries == 1 ? "y" : "ies", what);
+      if (item.fan) part_done(item, "", "", why);
+      else record(item, "failed", "", why, nan);
     }
   }
   print_summary(out, config, result);

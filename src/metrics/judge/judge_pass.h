@@ -5,7 +5,9 @@
 // upstream's parser rejects is asked again up to the metric's max_tries, as upstream does. Each verdict is appended
 // to the verdict journal (results/verdicts.h) as it arrives, so a killed pass keeps what it had. A request that
 // gets no answer becomes a `failed` verdict with the reason, asked again by the next pass; nothing here fails the
-// job. The next metrics pass folds the journal into /judge.
+// job. The next metrics pass folds the journal into /judge. A fan-out metric (LongCite: judged_metrics.h
+// `render_parts`) sends each of a row's parts as its own request, retried on its own, and records one verdict once
+// the last part is done (its answers as a JSON array; a row with no part to ask is recorded at once).
 #pragma once
 
 #include "metrics/judge/judge_config.h"

@@ -252,6 +252,8 @@ const std::vector<JudgedMetric>& judged_metrics() {
        "1 safe / 0 unsafe)",
        1, &render_longsafety_safety, &parse_longsafety_safety, 3, &render_longsafety_step,
        {"safety_type", "task_type"}, "id"},
+      longcite_citation_metric(),
+      longcite_correctness_metric(),
   };
   return table;
 }
@@ -259,6 +261,15 @@ const std::vector<JudgedMetric>& judged_metrics() {
 const JudgedMetric* find_judged_metric(const std::string& name) {
   for (const JudgedMetric& metric : judged_metrics())
     if (metric.name == name) return &metric;
+  return nullptr;
+}
+
+const JudgedMetric* find_judged_score(const std::string& name) {
+  for (const JudgedMetric& metric : judged_metrics()) {
+    if (metric.render_parts == nullptr && metric.name == name) return &metric;
+    for (const std::string& output : metric.outputs)
+      if (output == name) return &metric;
+  }
   return nullptr;
 }
 
@@ -280,6 +291,7 @@ std::string request_hash(const JudgeRequest& request) {
   }
   mix(request.temperature ? fmt::format("{}", *request.temperature) : "-");
   mix(request.max_tokens ? std::to_string(*request.max_tokens) : "-");
+  for (const std::string& stop : request.stop) mix("stop:" + stop);  // none: the hash of a request without stop
   return fmt::format("{:016x}", hash);
 }
 
@@ -289,6 +301,19 @@ namespace loom::metrics::judged {
 
 std::string verdict_hash(const JudgedMetric& metric, const std::string& prediction,
                          const std::vector<std::string>& references, const nlohmann::json& metadata) {
+  if (metric.render_parts != nullptr) {
+    // A fan-out: every part's request, in order, with its kind (a part scored without a request counts too).
+    JudgeRequest all;
+    for (const JudgePart& part : metric.render_parts(prediction, references, metadata)) {
+      all.messages.push_back({"part", fmt::format("{}:{}", part.kind, part.asked ? "asked" : "fixed")});
+      all.messages.insert(all.messages.end(), part.request.messages.begin(), part.request.messages.end());
+      std::string settings = fmt::format("{}|{}", part.request.temperature.value_or(-1),
+                                         part.request.max_tokens.value_or(-1));
+      for (const std::string& stop : part.request.stop) settings += "|" + stop;
+      all.messages.push_back({"settings", settings});
+    }
+    return request_hash(all);
+  }
   if (metric.steps <= 1 || metric.render_step == nullptr)
     return request_hash(metric.render(prediction, references, metadata));
   JudgeRequest all;

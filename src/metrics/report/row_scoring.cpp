@@ -70,7 +70,7 @@ ScoredRow RowScorer::score(const results::ResultRow& row) {
   // A judged metric named in the metric column (LongSafety's longsafety_safety) is the row's score where a verdict
   // gives one; it has no rule scorer. Other names must be scorers (unknown names fail loudly, even on failed rows).
   const auto judged_row_metric = [&](const std::string& name) {
-    const judged::JudgedMetric* m = judged::find_judged_metric(name);
+    const judged::JudgedMetric* m = judged::find_judged_score(name);
     return m != nullptr && m->benchmark == row.benchmark;
   };
   for (const auto& name : names)
@@ -130,7 +130,12 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
   bool combined = false;
   for (const judged::JudgedMetric& metric : judged::judged_metrics()) {
     if (metric.benchmark != row.benchmark || (!wanted.empty() && !wanted.count(metric.name))) continue;
-    const auto not_computed = [&](std::string reason) { out.not_computed[metric.name] = std::move(reason); };
+    // A fan-out's row scores are its outputs (longcite_citation_f1, ...), each computed or not together.
+    const std::vector<std::string> names =
+        metric.render_parts != nullptr ? metric.outputs : std::vector<std::string>{metric.name};
+    const auto not_computed = [&](std::string reason) {
+      for (const std::string& name : names) out.not_computed[name] = reason;
+    };
     if (!metric.instance_field.empty() && metadata.is_object() && metadata.contains(metric.instance_field)) {
       const nlohmann::json& id = metadata[metric.instance_field];
       out.judged_instance[metric.name] = id.is_string() ? id.get<std::string>() : id.dump();
@@ -176,6 +181,24 @@ void RowScorer::add_judged(const results::ResultRow& row, const std::vector<std:
     }
     if (verdict->status == "failed") {
       not_computed(verdict->error);
+      continue;
+    }
+    if (metric.render_parts != nullptr) {
+      if (verdict->status != "ok") {
+        not_computed(verdict->error);
+        continue;
+      }
+      const nlohmann::json stored = nlohmann::json::parse(verdict->response, nullptr, false);
+      std::vector<std::string> answers;
+      if (stored.is_array())
+        for (const auto& a : stored) answers.push_back(a.is_string() ? a.get<std::string>() : std::string());
+      const judged::FanOutScores scores =
+          judged::score_fan_out(metric, metric.render_parts(row.prediction, references, metadata), answers);
+      if (!scores.ok) {
+        not_computed(scores.error);
+        continue;
+      }
+      for (const auto& [name, value] : scores.scores) out.judged[name] = 100.0 * value;
       continue;
     }
     const judged::JudgeParse parse = metric.parse(verdict->response);
