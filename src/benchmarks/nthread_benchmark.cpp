@@ -1,6 +1,6 @@
 // Needle Threading (jonathan-roberts1/needle-threading, LOOM-Scope's NThread), generated: the haystack is a JSON
 // object of random UUID key-value pairs written as Python's json.dumps does ({"k": "v", "k": "v"}), and the prompt
-// is the task's template around it (LOOM-Scope's instruction texts by default; placeholders {context}, {key},
+// is the task's template around it (LOOM-Scope's instruction texts by default; slots {context}, {key},
 // {keys} (JSON list), {keys_repr} (Python list literal), {character}). The UUIDs are upstream's: CPython's
 // random seeded with `uuid_seed` + the sample's repeat number, each pair str(uuid.UUID(int=getrandbits(128))) for
 // the key then for the value, so a haystack of n pairs is the first 2n UUIDs of that stream (with uuid_seed 0 this

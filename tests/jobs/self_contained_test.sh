@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The repository is self-contained: no file under src/, configs/, jobs/, tests/, docs/ or slurm/ names a path into a
-# `shared/` folder beside the checkout (the developers' ../shared), and the data the built-in benchmarks default to
+# `shared/` folder beside the checkout (the developers' copy), and the data the built-in benchmarks default to
 # is in the repository (data/, listed with its origin, licence and sha256 in data/SOURCES.md).
 #   self_contained_test.sh SOURCE_DIR
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$src"
 dev=shared
 pattern="\\.\\./$dev|$dev/data|$dev/fixtures|$dev/research|$dev/DESIGN|LOOM_SHARED_DIR"
 if hits=$(grep -rnE "$pattern" src configs jobs tests docs slurm --exclude=self_contained_test.sh); then
-  echo "paths into ../shared:"; echo "$hits"; exit 1
+  echo "paths into the developers' $dev/ folder:"; echo "$hits"; exit 1
 fi
 # a built-in default data folder is in the repository, or is where tools/fetch_data.py puts a benchmark (data/.gitignore)
 for dir in $(sed -n 's/^  default_\(data\|essay\)_dir: \([^ ]*\).*/\2/p' configs/benchmarks/*.yaml | sort -u); do

@@ -27,15 +27,15 @@ ReplayPrompts replay_prompts(const std::filesystem::path& model_dir, const text:
   const text::ChatTemplate chat = text::load_chat_template(model_dir);
   std::string prefix, suffix = "\n";
   if (chat.name() != "raw") {
-    const std::string dummy = "dummy context";
-    const std::string separator = "\n" + std::string(dummy.size(), '#');
-    const std::string rendered = chat.render({{"user", dummy + separator}}, true);
+    const std::string probe = "probe context";  // kvpress's probe text has the same length (13 characters)
+    const std::string separator = "\n" + std::string(probe.size(), '#');
+    const std::string rendered = chat.render({{"user", probe + separator}}, true);
     const size_t at = rendered.find(separator);
     LOOM_CHECK(at != std::string::npos, "the chat template '{}' dropped the separator of the KVzip probe",
                chat.name());
     suffix = rendered.substr(at + separator.size());
     const std::string before = rendered.substr(0, at);
-    prefix = before.substr(0, before.find(dummy));
+    prefix = before.substr(0, before.find(probe));
   }
   out.prefix_length = static_cast<int64_t>(tokenizer.encode(prefix, false).size());
   out.suffix = tokenizer.encode(suffix, false);

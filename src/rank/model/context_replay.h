@@ -15,9 +15,9 @@
 namespace loom::model {
 
 // kvpress KVzipPress's pieces from the model directory's chat template and the tokenizer: no template (raw): prefix
-// "" and suffix "\n"; else the template rendered for one user message "dummy context\n#############" with the
+// "" and suffix "\n"; else the template rendered for one user message "probe context\n#############" with the
 // generation prompt, split at the "\n#############" separator (the suffix is what follows; the prefix is what
-// precedes "dummy context"); the prefix's and the suffix's text encoded without special tokens added.
+// precedes the probe text; kvpress's probe differs only in its words, which neither piece contains); the prefix's and the suffix's text encoded without special tokens added.
 ReplayPrompts replay_prompts(const std::filesystem::path& model_dir, const text::Tokenizer& tokenizer);
 
 // Runs every replay chunk of seq's policy (no-op unless the policy replays the context).
