@@ -13,9 +13,10 @@
 #            accel_engine arguments such as --extra 'flexprefill:{"gamma":0.5}');
 #   sparse   FlexPrefill (gamma 0.5) and XAttention (threshold 0.2) against dense prefill at 131,008 tokens with
 #            prefill chunks of LOOM_SPARSE_CHUNKS tokens (default 32768 and 131008);
-#   ruler    a RULER-shaped job (RULER's tasks at 4K-128K, their official generation lengths, ignore_eos) through
+#   ruler    a RULER-shaped job (RULER's 13 tasks at 4K-128K, their official generation lengths, ignore_eos) through
 #            `loom_mpi run`, and the same prompt ids (`loom_mpi validate --dump-prompts`) through transformers
-#            `generate`: samples/hour of each;
+#            `generate`: samples/hour of each. Without squad.json in LOOM_BENCH_DATA, qa_1 / qa_2 run on stand-in
+#            documents of the same layout (bench/ruler_qa_standins.py: essay passages; prompt shapes as RULER's);
 #   decode   the same for a decode-heavy job (4K-32K prompts, 384 new tokens each);
 #   parity   the same for models/tiny-loom (a trained model, in bf16) on NIAH and RULER at 1K-8K: greedy agreement
 #            with transformers where the outputs mean something (a random-weight model's top-1 margins are within
@@ -171,11 +172,19 @@ PY
 
 if has ruler; then
   echo "--- ruler job at $(left) s left"
+  RULER_DATA=$DATA
+  if [ ! -f "$DATA/squad.json" ] && [ ! -f "$DATA/dev-v2.0.json" ]; then
+    # qa_1 / qa_2 on stand-in documents (bench/ruler_qa_standins.py): SQuAD and HotpotQA are not on the GPU machine.
+    RULER_DATA=/tmp/loom_ruler_data
+    mkdir -p "$RULER_DATA"
+    ln -sfn "$DATA/PaulGrahamEssays" "$RULER_DATA/PaulGrahamEssays"
+    py "$ROOT/bench/ruler_qa_standins.py" "$DATA/PaulGrahamEssays" "$RULER_DATA"
+  fi
   job ruler "  - name: RULER
-    tasks: [${LOOM_RULER_TASKS:-niah_single_1, niah_single_2, niah_single_3, niah_multikey_1, niah_multikey_2, niah_multikey_3, niah_multivalue, niah_multiquery, vt, cwe, fwe}]
+    tasks: [${LOOM_RULER_TASKS:-niah_single_1, niah_single_2, niah_single_3, niah_multikey_1, niah_multikey_2, niah_multikey_3, niah_multivalue, niah_multiquery, vt, cwe, fwe, qa_1, qa_2}]
     lengths: [${LOOM_RULER_LENGTHS:-4K, 8K, 16K, 32K, 64K, 128K}]
     num_samples: ${LOOM_RULER_SAMPLES:-1}
-    data_dir: $DATA
+    data_dir: $RULER_DATA
     options: {word_list: $DATA/words}" "  prefill_chunk_size: ${LOOM_RULER_CHUNK:-16384}"
 fi
 
