@@ -70,13 +70,14 @@ DebertaNli::DebertaNli(const fs::path& model_dir, const std::string& device) {
   };
   cls_id_ = id_of(cls, "cls_token");
   sep_id_ = id_of(sep, "sep_token");
-  classifier_ = std::make_unique<DebertaV2Classifier>(model_dir, where);
-  const std::vector<std::string>& labels = classifier_->config().labels;
+  // The labels first, before the weights are read.
+  const std::vector<std::string> labels = read_deberta_v2_config(model_dir).labels;
   if (std::find(labels.begin(), labels.end(), std::string(metrics::judged::kNliEntailmentLabel)) == labels.end())
     throw InputError((model_dir / "config.json").string(), 0, "id2label",
                      fmt::format("a label named entailment (upstream counts a pair entailed iff the pipeline's label "
                                  "is \"entailment\"), got {}",
                                  fmt::join(labels, ", ")));
+  classifier_ = std::make_unique<DebertaV2Classifier>(model_dir, where);
   if (tokenizer_->vocab_size() > classifier_->config().vocab_size)
     throw InputError(spm.string(), 0, "vocab_size",
                      fmt::format("at most config.json's vocab_size ({}) pieces, got {}",

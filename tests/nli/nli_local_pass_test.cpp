@@ -7,6 +7,7 @@
 // the model uses the stored labels, and a pair the classifier cannot take is a failed verdict asked again later.
 // With the real DeBERTa classifier (nli/deberta_nli.h) on rows whose checks are the parity fixture's pairs, the
 // stored labels are the transformers pipeline's.
+#include "common/error.h"
 #include "metrics/judge/nli_classifier.h"
 #include "metrics/judge/nli_pass.h"
 #include "metrics/judged/lciteeval_citation.h"
@@ -196,9 +197,9 @@ TEST_F(NliLocalPass, NoClassifierInstalledOrABadDirectoryIsAnError) {
   write_fixture_rows();
   set_local_nli_factory(nullptr);
   std::ostringstream out;
-  EXPECT_THROW(run_nli_pass(path_, config(), out), Error);
+  EXPECT_THROW(run_nli_pass(path_, config(), out), loom::Error);
   nli::install_deberta_nli();
-  EXPECT_THROW(run_nli_pass(path_, config("no-such-model"), out), InputError);
+  EXPECT_THROW(run_nli_pass(path_, config("no-such-model"), out), loom::InputError);
 }
 
 // The real classifier: one row per single-passage pair of the parity fixture ("Passage: <doc>" premise, one-sentence
