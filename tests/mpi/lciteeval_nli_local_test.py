@@ -12,6 +12,9 @@ upstream's rule: the pipeline label "entailment" is entailed), run by rank 0 aft
 3. `loom_mpi report` without the model reports the stored labels' scores; with `--nli-model tiny-deberta-nli` too.
 4. `loom_mpi report --nli-model-dir DIR` on the file of a run without NLI classifies the same number of checks and
    scores the same; a second report classifies nothing.
+5. A copy of the classifier whose id2label names its usual arg-max "entailment" (upstream's rule reads the name)
+   gets a recall above 0 on the same file; its answers are stored under its own name and the first model's scores
+   are unchanged.
 """
 import argparse
 import json
@@ -100,6 +103,29 @@ def main():
     if again["asked"] != 0:
         fail(f"a second report --nli-model-dir classified again: {again}")
     print(f"  report --nli-model-dir on a file without labels: {late_pass['asked']} checks once, same scores")
+
+    # Upstream's rule reads the label's name: a copy of the classifier whose id2label calls its usual arg-max
+    # "entailment" (the random tiny model says "contradiction" to most pairs) entails some of the same checks. Its
+    # answers are stored under its own name beside the first model's, and each model's scores stay its own.
+    swapped = os.path.join(args.out, "tiny-deberta-nli-swapped")
+    shutil.copytree(model, swapped)
+    with open(os.path.join(swapped, "config.json")) as f:
+        config = json.load(f)
+    config["id2label"] = {"0": "contradiction", "1": "neutral", "2": "entailment"}
+    config["label2id"] = {v: int(k) for k, v in config["id2label"].items()}
+    with open(os.path.join(swapped, "config.json"), "w") as f:
+        json.dump(config, f)
+    other = run([args.loom, "report", plain_out, "--json", "--no-write", "--nli-model-dir", swapped])
+    if other.returncode != 0 or "nli tiny-deberta-nli-swapped (local classifier" not in other.stdout:
+        fail("report --nli-model-dir with the relabelled copy did not run its pass", other)
+    other_judged = judged_of(json.loads(other.stdout[other.stdout.index("{"):]))
+    if not other_judged["lciteeval_cite_recall"]["score"] > 0:
+        fail(f"the relabelled copy entailed nothing: {other_judged}")
+    first_again = run([args.loom, "report", plain_out, "--json", "--no-write", "--nli-model", "tiny-deberta-nli"])
+    if any(judged_of(json.loads(first_again.stdout))[n]["score"] != judged[n]["score"] for n in METRICS):
+        fail("the first model's stored scores changed after another model's answers were stored", first_again)
+    print(f"  relabelled copy: recall {other_judged['lciteeval_cite_recall']['score']:.2f} "
+          f"(the label's name decides, as upstream); each model's answers kept apart")
     print("PASS")
 
 
