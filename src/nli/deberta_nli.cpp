@@ -65,7 +65,8 @@ DebertaNli::DebertaNli(const fs::path& model_dir, const std::string& device) {
   tokenizer_ = std::make_unique<text::SentencePieceTokenizer>(spm.string(), false, false);
   const auto id_of = [&](const std::string& token, const char* key) {
     const std::optional<int32_t> id = tokenizer_->token_to_id(token);
-    if (!id || *id < 0) throw InputError(spm.string(), 0, key, "a piece " + token + " (the pair encoding's " + key + ")");
+    if (!id || *id < 0)
+      throw InputError(spm.string(), 0, key, "a piece " + token + " (the pair encoding's " + key + ")");
     return *id;
   };
   cls_id_ = id_of(cls, "cls_token");

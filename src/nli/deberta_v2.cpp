@@ -188,13 +188,14 @@ DebertaV2Config read_deberta_v2_config(const fs::path& model_dir) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != it.key().size() || id < 0 || id >= static_cast<int64_t>(out.labels.size()) ||
-        !it.value().is_string() || !out.labels[static_cast<size_t>(id)].empty())
+    if (used != it.key().size() || id < 0 || id >= static_cast<int64_t>(out.labels.size()) || !it.value().is_string() ||
+        !out.labels[static_cast<size_t>(id)].empty())
       reader.fail("id2label", fmt::format("ids 0..{} each naming a label once, got \"{}\": {}", out.labels.size() - 1,
                                           it.key(), it.value().dump()));
     out.labels[static_cast<size_t>(id)] = it.value().get<std::string>();
   }
-  if (reader.has("num_labels") && reader.integer("num_labels", false, 0, true) != static_cast<int64_t>(out.labels.size()))
+  if (reader.has("num_labels") &&
+      reader.integer("num_labels", false, 0, true) != static_cast<int64_t>(out.labels.size()))
     reader.fail("num_labels", fmt::format("{} (the labels id2label names)", out.labels.size()));
   return out;
 }
@@ -242,10 +243,11 @@ DebertaV2Classifier::DebertaV2Classifier(const fs::path& model_dir, at::Device d
     layer.out_norm_b = load(p + "output.LayerNorm.bias", {h});
     if (config_.relative_attention) {
       if (config_.c2p) {
-        layer.pos_key = config_.share_att_key
-                            ? at::linear(rel_embeddings_, layer.k_w, layer.k_b)
-                            : at::linear(rel_embeddings_, load(p + "attention.self.pos_key_proj.weight", {all_heads, h}),
-                                         load(p + "attention.self.pos_key_proj.bias", {all_heads}));
+        layer.pos_key =
+            config_.share_att_key
+                ? at::linear(rel_embeddings_, layer.k_w, layer.k_b)
+                : at::linear(rel_embeddings_, load(p + "attention.self.pos_key_proj.weight", {all_heads, h}),
+                             load(p + "attention.self.pos_key_proj.bias", {all_heads}));
         layer.pos_key = heads_first(layer.pos_key, config_.num_heads);
       }
       if (config_.p2c) {
@@ -279,8 +281,9 @@ at::Tensor DebertaV2Classifier::relative_positions(int64_t tokens) const {
     const at::Tensor sign = at::sign(rel);
     const at::Tensor abs_pos =
         at::where(rel.lt(mid).logical_and(rel.gt(-mid)), at::scalar_tensor(mid - 1, longs), at::abs(rel));
-    const at::Tensor denominator = at::log(at::scalar_tensor(
-        static_cast<double>(max_position - 1) / static_cast<double>(mid), at::TensorOptions().dtype(at::kFloat).device(device_)));
+    const at::Tensor denominator =
+        at::log(at::scalar_tensor(static_cast<double>(max_position - 1) / static_cast<double>(mid),
+                                  at::TensorOptions().dtype(at::kFloat).device(device_)));
     const at::Tensor log_pos = at::ceil(at::log(abs_pos.div(mid)).div(denominator).mul(mid - 1)).add(mid);
     rel = at::where(abs_pos.le(mid), rel.to(log_pos.scalar_type()), log_pos.mul(sign)).to(at::kLong);
   }
@@ -304,15 +307,16 @@ at::Tensor DebertaV2Classifier::encode(const at::Tensor& ids, const at::Tensor& 
   }
   const int64_t factor = 1 + (config_.c2p ? 1 : 0) + (config_.p2c ? 1 : 0);
   // scaled_size_sqrt: sqrt(float32(head_size) * scale_factor).
-  const at::Tensor scale = at::sqrt(at::scalar_tensor(static_cast<double>(config_.head_size), at::kFloat).mul(factor))
-                               .to(device_);
+  const at::Tensor scale =
+      at::sqrt(at::scalar_tensor(static_cast<double>(config_.head_size), at::kFloat).mul(factor)).to(device_);
   for (const Layer& layer : layers_) {
     const at::Tensor q = heads_first(at::linear(x, layer.q_w, layer.q_b), heads);
     const at::Tensor k = heads_first(at::linear(x, layer.k_w, layer.k_b), heads);
     const at::Tensor v = heads_first(at::linear(x, layer.v_w, layer.v_b), heads);
     at::Tensor scores = at::bmm(q, k.transpose(-1, -2).div(scale));
     if (config_.relative_attention) {
-      if (config_.c2p) scores = scores + at::gather(at::bmm(q, layer.pos_key.transpose(-1, -2)), -1, c2p_index).div(scale);
+      if (config_.c2p)
+        scores = scores + at::gather(at::bmm(q, layer.pos_key.transpose(-1, -2)), -1, c2p_index).div(scale);
       if (config_.p2c)
         scores = scores +
                  at::gather(at::bmm(k, layer.pos_query.transpose(-1, -2)), -1, p2c_index).transpose(-1, -2).div(scale);
@@ -347,13 +351,14 @@ std::vector<float> DebertaV2Classifier::logits(const std::vector<int32_t>& ids,
     id_a[t] = id;
     if (!token_types.empty() && config_.type_vocab_size > 0) {  // none: the model ignores them, as transformers'
       const int32_t type = token_types[static_cast<size_t>(t)];
-      LOOM_CHECK(type >= 0 && type < config_.type_vocab_size, "token type id {} outside the classifier's {} token types",
-                 type, config_.type_vocab_size);
+      LOOM_CHECK(type >= 0 && type < config_.type_vocab_size,
+                 "token type id {} outside the classifier's {} token types", type, config_.type_vocab_size);
       type_a[t] = type;
     }
   }
   const at::Tensor hidden = encode(id_tensor.to(device_), type_tensor.to(device_));
-  const at::Tensor pooled = activation(at::linear(hidden.select(0, 0), pooler_w_, pooler_b_), config_.pooler_hidden_act);
+  const at::Tensor pooled =
+      activation(at::linear(hidden.select(0, 0), pooler_w_, pooler_b_), config_.pooler_hidden_act);
   const at::Tensor out = at::linear(pooled, classifier_w_, classifier_b_).to(at::kCPU).contiguous();
   return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }

@@ -73,7 +73,7 @@ class DebertaV2Classifier {
  private:
   struct Layer;
   at::Tensor encode(const at::Tensor& ids, const at::Tensor& token_types) const;  // [1, T, hidden]
-  at::Tensor relative_positions(int64_t tokens) const;                             // [T, T] long
+  at::Tensor relative_positions(int64_t tokens) const;                            // [T, T] long
 
   DebertaV2Config config_;
   at::Device device_;

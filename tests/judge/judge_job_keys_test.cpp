@@ -95,8 +95,9 @@ TEST_F(JudgeJobKeys, NliLocalModelKeys) {
   EXPECT_EQ(local.judge.nli.model, "tiny-deberta-nli");
   EXPECT_EQ(fs::path(local.judge.nli.model_dir), kRepo / "tests/fixtures/nli/tiny-deberta-nli");
   EXPECT_EQ(local.judge.nli.device, "cpu");
-  const JobConfig both = parse(job("judge:\n  base_url: http://x/v1\n  model: m\n  nli:\n    model: " +
-                                   (kRepo / "tests/fixtures/nli/tiny-deberta-nli").string() + "\n    device: cuda:1\n"));
+  const std::string dir = (kRepo / "tests/fixtures/nli/tiny-deberta-nli").string();
+  const JobConfig both =
+      parse(job("judge:\n  base_url: http://x/v1\n  model: m\n  nli:\n    model: " + dir + "\n    device: cuda:1\n"));
   EXPECT_TRUE(both.judge.enabled());
   EXPECT_TRUE(both.judge.nli.local());
   EXPECT_EQ(both.judge.nli.device, "cuda:1");

@@ -104,7 +104,8 @@ TEST_F(DebertaNliErrors, UnsupportedConfigurationsNameTheKey) {
   for (const Case& c : {Case{"model_type", "bert"}, Case{"conv_kernel_size", 3}, Case{"pos_att_type", {"p2p"}},
                         Case{"hidden_act", "swish"}, Case{"embedding_size", 16}, Case{"pooler_hidden_size", 16},
                         Case{"hidden_size", -1}, Case{"num_attention_heads", 5}, Case{"problem_type", "regression"},
-                        Case{"id2label", {{"0", "yes"}, {"1", "no"}, {"2", "maybe"}}}, Case{"id2label", {{"0", "entailment"}, {"3", "x"}}}, Case{"id2label", {{"0", "entailment"}}}}) {
+                        Case{"id2label", {{"0", "yes"}, {"1", "no"}, {"2", "maybe"}}},
+                        Case{"id2label", {{"0", "entailment"}, {"3", "x"}}}, Case{"id2label", {{"0", "entailment"}}}}) {
     const InputError e = error_with(with(c.key, c.value));
     EXPECT_EQ(e.key(), c.key) << c.value << ": " << e.what();
     EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();

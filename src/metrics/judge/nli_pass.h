@@ -6,8 +6,9 @@
 // answer as a verdict (results/verdicts.h: metric lciteeval_nli, sample_key "nli:<hash>", the NLI model), and
 // repeats until nothing is missing. With a local model (judge.nli.model naming a directory, NliConfig::local()) the
 // checks are classified on this process by the installed classifier (nli_classifier.h, upstream's own rule) instead:
-// each verdict's response is the predicted label, stored and reused exactly like an endpoint's answer. A check that gets no answer (transport error, timeout after the retries, HTTP
-// error, a body that is not a completion) becomes a `failed` verdict with the reason: the rows needing it are not
+// each verdict's response is the predicted label, stored and reused exactly like an endpoint's answer. A check that
+// gets no answer (transport error, timeout after the retries, HTTP error, a body that is not a completion; a pair
+// the local classifier cannot take) becomes a `failed` verdict with the reason: the rows needing it are not
 // computed, and the next pass asks it again. Nothing here fails the job; a dead server costs the timeouts only.
 #pragma once
 
