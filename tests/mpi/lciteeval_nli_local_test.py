@@ -15,6 +15,8 @@ upstream's rule: the pipeline label "entailment" is entailed), run by rank 0 aft
 5. A copy of the classifier whose id2label names its usual arg-max "entailment" (upstream's rule reads the name)
    gets a recall above 0 on the same file; its answers are stored under its own name and the first model's scores
    are unchanged.
+6. A model directory whose config.json asks for what the classifier does not implement (conv_kernel_size): the run
+   exits 1 naming the key, and its report is still written with the citation metrics not computed.
 """
 import argparse
 import json
@@ -126,6 +128,28 @@ def main():
         fail("the first model's stored scores changed after another model's answers were stored", first_again)
     print(f"  relabelled copy: recall {other_judged['lciteeval_cite_recall']['score']:.2f} "
           f"(the label's name decides, as upstream); each model's answers kept apart")
+
+    # A model directory whose files exist but whose config the classifier does not implement: the run stores its
+    # rows, says why the NLI pass did not run (file and key), exits 1, and still writes the report, where the
+    # citation metrics are not computed (checks not answered), never a number.
+    broken = os.path.join(args.out, "broken-nli")
+    shutil.copytree(model, broken)
+    with open(os.path.join(broken, "config.json")) as f:
+        config = json.load(f)
+    config["conv_kernel_size"] = 3
+    with open(os.path.join(broken, "config.json"), "w") as f:
+        json.dump(config, f)
+    broken_out = os.path.join(args.out, "broken.h5")
+    bad = run(base + ["--output", broken_out, "--set", f"judge.nli.model={broken}"])
+    if bad.returncode != 1 or "the NLI pass did not run" not in bad.stderr or "conv_kernel_size" not in bad.stderr:
+        fail("a classifier config it cannot run should exit 1 naming conv_kernel_size", bad)
+    with open(broken_out[:-3] + ".json") as f:
+        broken_judged = judged_of(json.load(f))
+    for name in METRICS:
+        j = broken_judged.get(name)
+        if j is None or j["score"] is not None or "not answered" not in json.dumps(j["reasons"]):
+            fail(f"with the NLI pass not run {name} should be not computed, got {j}")
+    print("  a config the classifier does not implement: exit 1 naming the key, rows and report kept")
     print("PASS")
 
 
