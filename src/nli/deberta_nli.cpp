@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <climits>
 #include <regex>
 
 namespace loom::nli {
@@ -61,6 +62,33 @@ DebertaNli::DebertaNli(const fs::path& model_dir, const std::string& device) {
       throw InputError(tokenizer_config.string(), 0, "split_by_punct", "false (as DeBERTa-v3), got true");
     cls = special_token(config, "cls_token", cls, tokenizer_config);
     sep = special_token(config, "sep_token", sep, tokenizer_config);
+    if (config.contains("added_tokens_decoder")) {
+      const text::Json& added = config["added_tokens_decoder"];
+      if (!added.is_object())
+        throw InputError(tokenizer_config.string(), 0, "added_tokens_decoder", "an object of id -> added token");
+      for (auto it = added.begin(); it != added.end(); ++it) {
+        const text::Json& token = it.value();
+        const std::string key = "added_tokens_decoder." + it.key();
+        if (!token.is_object() || !token.contains("content") || !token["content"].is_string() ||
+            token["content"].get<std::string>().empty())
+          throw InputError(tokenizer_config.string(), 0, key, "an added token with a non-empty \"content\"");
+        size_t used = 0;
+        int64_t id = -1;
+        try {
+          id = std::stoll(it.key(), &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != it.key().size() || id < 0 || id > INT32_MAX)
+          throw InputError(tokenizer_config.string(), 0, key, "a token id as the key");
+        if (token.value("normalized", false) || token.value("single_word", false)) continue;
+        added_.push_back({token["content"].get<std::string>(), static_cast<int32_t>(id), token.value("lstrip", false),
+                          token.value("rstrip", false)});
+      }
+      std::stable_sort(added_.begin(), added_.end(), [](const AddedToken& a, const AddedToken& b) {
+        return a.content.size() > b.content.size();
+      });
+    }
   }
   tokenizer_ = std::make_unique<text::SentencePieceTokenizer>(spm.string(), false, false);
   const auto id_of = [&](const std::string& token, const char* key) {
@@ -85,9 +113,46 @@ DebertaNli::DebertaNli(const fs::path& model_dir, const std::string& device) {
                                  classifier_->config().vocab_size, tokenizer_->vocab_size()));
 }
 
+std::vector<int32_t> DebertaNli::encode_text(const std::string& text) const {
+  std::vector<int32_t> out;
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  size_t begin = 0;  // the next piece of plain text
+  size_t skip_leading = 0;
+  for (;;) {
+    // The earliest added token from `begin` (the longest where several start there).
+    size_t at = std::string::npos;
+    const AddedToken* found = nullptr;
+    for (const AddedToken& token : added_) {
+      const size_t pos = text.find(token.content, begin);
+      if (pos != std::string::npos && (pos < at || (pos == at && token.content.size() > found->content.size()))) {
+        at = pos;
+        found = &token;
+      }
+    }
+    size_t end = found ? at : text.size();
+    std::string piece = text.substr(begin, end - begin);
+    if (skip_leading) {  // the previous token's rstrip
+      size_t n = 0;
+      while (n < piece.size() && is_space(piece[n])) ++n;
+      piece.erase(0, n);
+    }
+    if (found && found->lstrip)
+      while (!piece.empty() && is_space(piece.back())) piece.pop_back();
+    if (!piece.empty()) {
+      const std::vector<int32_t> ids = tokenizer_->encode(piece, false);
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
+    if (!found) break;
+    out.push_back(found->id);
+    begin = at + found->content.size();
+    skip_leading = found->rstrip ? 1 : 0;
+  }
+  return out;
+}
+
 PairEncoding DebertaNli::encode(const std::string& premise, const std::string& hypothesis) const {
-  const std::vector<int32_t> a = tokenizer_->encode(premise, false);
-  const std::vector<int32_t> b = tokenizer_->encode(hypothesis, false);
+  const std::vector<int32_t> a = encode_text(premise);
+  const std::vector<int32_t> b = encode_text(hypothesis);
   PairEncoding out;
   out.ids.reserve(a.size() + b.size() + 3);
   out.ids.push_back(cls_id_);

@@ -4,7 +4,6 @@
 // logits within 1e-4 (float32), the pipeline's label; and the errors for a bad model directory name the file and key.
 #include "common/error.h"
 #include "nli/deberta_nli.h"
-#include "text/sentencepiece_tokenizer.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -55,10 +54,10 @@ TEST(DebertaNli, LogitsLabelsAndIdsMatchTransformers) {
 
 TEST(DebertaNli, TokenIdsMatchTheFastTokenizer) {
   const json f = fixture();
-  text::SentencePieceTokenizer spm((kFixtures / "tiny-deberta-nli/spm.model").string(), false, false);
+  const DebertaNli nli(kFixtures / "tiny-deberta-nli", "cpu");
   int same = 0;
   for (const json& t : f["texts"]) {
-    const std::vector<int32_t> ids = spm.encode(t["text"].get<std::string>(), false);
+    const std::vector<int32_t> ids = nli.encode_text(t["text"].get<std::string>());
     EXPECT_EQ(ids, t["ids"].get<std::vector<int32_t>>()) << t["text"];
     same += ids == t["ids"].get<std::vector<int32_t>>();
   }
