@@ -5,6 +5,7 @@
 #include "cli/commands/exit_status.h"
 #include "common/error.h"
 #include "common/exception_text.h"
+#include "nli/deberta_nli.h"
 #include "rag/bert_embedder.h"
 
 #include <CLI/CLI.hpp>
@@ -38,6 +39,7 @@ std::vector<std::string> with_default_command(const CLI::App& app, int argc, cha
 
 int main(int argc, char** argv) {
   loom::rag::install_bert_embedder();  // rag.method contriever's local encoder (docs/rag.md)
+  loom::nli::install_deberta_nli();    // judge.nli.model naming a local NLI model (docs/judge.md)
   CLI::App app{
       "loom_mpi: long-context LLM evaluation as an MPI batch job.\n"
       "  loom_mpi JOB.yaml                 run a job (same as `loom_mpi run JOB.yaml`)\n"

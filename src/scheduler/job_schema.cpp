@@ -153,15 +153,23 @@ const std::vector<KeySpec>& job_schema() {
        "Judged metrics to compute: longwriter_quality, niah_judge, longsafety_safety, longcite_citation, "
        "longcite_correctness; empty = every one that applies to the rows."},
       {"judge.nli", T::kSection, "", "",
-       "L-CiteEval's citation recall / precision / F1 (docs/judge.md): an OpenAI-compatible completions endpoint "
-       "serving an NLI model that answers TRUE's \"premise: <P> hypothesis: <H>\" with 1 for entailed "
-       "(google/t5_xxl_true_nli_mixture); answers are stored in the results file and reused. Shares "
-       "max_concurrency, timeout_s and max_retries with the judge."},
+       "L-CiteEval's citation recall / precision / F1 (docs/judge.md): a local NLI classifier directory (upstream's "
+       "rule: tasksource/deberta-base-long-nli, label entailment), run by rank 0 after the run, or an "
+       "OpenAI-compatible completions endpoint serving an NLI model that answers TRUE's \"premise: <P> hypothesis: "
+       "<H>\" with 1 for entailed (google/t5_xxl_true_nli_mixture); answers are stored in the results file and "
+       "reused. An endpoint shares max_concurrency, timeout_s and max_retries with the judge."},
       {"judge.nli.base_url", T::kString, "", "",
-       "The NLI API's base URL, e.g. http://127.0.0.1:8001/v1 (POST <base_url>/completions).", true},
-      {"judge.nli.model", T::kString, "", "", "The NLI model's name (sent, and stored with every answer).", true},
+       "The NLI API's base URL, e.g. http://127.0.0.1:8001/v1 (POST <base_url>/completions); absent: "
+       "judge.nli.model is a local model directory."},
+      {"judge.nli.model", T::kString, "", "",
+       "With judge.nli.base_url, the NLI model's name (sent, and stored with every answer); without it, a local "
+       "DeBERTa-v2/v3 NLI classifier directory (config.json, model.safetensors, spm.model; e.g. a copy of "
+       "tasksource/deberta-base-long-nli), relative to the job file, whose name is stored with every answer.",
+       true},
       {"judge.nli.api_key_env", T::kString, "", "",
        "The environment variable that holds the NLI API's key (empty: no key is sent)."},
+      {"judge.nli.device", T::kString, "cpu", "",
+       "A local NLI model only: where rank 0 runs it (cpu, cuda or cuda:N)."},
       {"output", T::kSection, "", "", "Where results go."},
       {"output.path", T::kPath, "results/<name>-<model directory name>.h5", "",
        "Results file (HDF5); the metrics summary is written next to it as .json."},

@@ -154,7 +154,8 @@ void read_rag(const Reader& reader, const YAML::Node& node, bool check_env, rag:
 }
 
 // judge: (docs/judge.md): the endpoint, its model and key variable (set when the job is checked with its files),
-// limits, and the judged metrics by name; judge.nli: L-CiteEval's NLI endpoint (alone, or beside the chat judge).
+// limits, and the judged metrics by name; judge.nli: L-CiteEval's NLI endpoint, or a local NLI model directory
+// (judge.nli.model without base_url; alone, or beside the chat judge).
 void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, metrics::judge::JudgeConfig& out) {
   if (!node) return;
   const auto text = [&](const char* leaf) { return node[leaf] ? node[leaf].Scalar() : std::string(); };
@@ -181,17 +182,45 @@ void read_judge(const Reader& reader, const YAML::Node& node, bool check_env, me
     out.nli.base_url = nli["base_url"] ? nli["base_url"].Scalar() : std::string();
     out.nli.model = nli["model"] ? nli["model"].Scalar() : std::string();
     out.nli.api_key_env = nli["api_key_env"] ? nli["api_key_env"].Scalar() : std::string();
-    if (out.nli.base_url.rfind("http://", 0) != 0 && out.nli.base_url.rfind("https://", 0) != 0)
-      reader.fail(nli["base_url"] ? nli["base_url"] : nli, "judge.nli.base_url",
-                  "the NLI API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8001/v1), got '" +
-                      out.nli.base_url + "'");
-    if (out.nli.model.empty())
-      reader.fail(nli["model"] ? nli["model"] : nli, "judge.nli.model",
-                  "the NLI model's name (sent with each request and stored with each answer)");
-    if (check_env && !out.nli.api_key_env.empty() && !std::getenv(out.nli.api_key_env.c_str()))
-      reader.fail(nli["api_key_env"], "judge.nli.api_key_env",
-                  "the name of a set environment variable holding the API key; " + out.nli.api_key_env + " is not set");
-    if (!node["base_url"] && !node["model"]) return;  // only the NLI endpoint
+    if (!nli["base_url"]) {
+      // A local classifier: judge.nli.model is its directory, relative to the job file; its name is stored.
+      if (out.nli.model.empty())
+        reader.fail(nli["model"] ? nli["model"] : nli, "judge.nli.model",
+                    "a local NLI model directory (config.json, model.safetensors, spm.model; upstream's "
+                    "tasksource/deberta-base-long-nli), or judge.nli.base_url with the endpoint model's name");
+      const std::filesystem::path dir = reader.input_path(out.nli.model);
+      out.nli.model_dir = dir.string();
+      out.nli.model = dir.filename().string();
+      if (check_env) {
+        for (const char* file : {"config.json", "spm.model"}) {
+          if (!std::filesystem::is_regular_file(dir / file))
+            reader.fail(nli["model"], "judge.nli.model",
+                        "a local NLI model directory holding config.json, model.safetensors and spm.model; " +
+                            (dir / file).string() + " is missing");
+        }
+      }
+      if (nli["api_key_env"])
+        reader.fail(nli["api_key_env"], "judge.nli.api_key_env", "set only with judge.nli.base_url (an endpoint)");
+      if (nli["device"]) out.nli.device = nli["device"].Scalar();
+      if (!std::regex_match(out.nli.device, std::regex("cpu|cuda(:[0-9]+)?")))
+        reader.fail(nli["device"], "judge.nli.device", "cpu, cuda or cuda:N, got '" + out.nli.device + "'");
+    } else {
+      if (nli["device"])
+        reader.fail(nli["device"], "judge.nli.device",
+                    "set only with a local model (judge.nli.model without judge.nli.base_url)");
+      if (out.nli.base_url.rfind("http://", 0) != 0 && out.nli.base_url.rfind("https://", 0) != 0)
+        reader.fail(nli["base_url"], "judge.nli.base_url",
+                    "the NLI API's base URL starting with http:// or https:// (e.g. http://127.0.0.1:8001/v1), got '" +
+                        out.nli.base_url + "'");
+      if (out.nli.model.empty())
+        reader.fail(nli["model"] ? nli["model"] : nli, "judge.nli.model",
+                    "the NLI model's name (sent with each request and stored with each answer)");
+      if (check_env && !out.nli.api_key_env.empty() && !std::getenv(out.nli.api_key_env.c_str()))
+        reader.fail(nli["api_key_env"], "judge.nli.api_key_env",
+                    "the name of a set environment variable holding the API key; " + out.nli.api_key_env +
+                        " is not set");
+    }
+    if (!node["base_url"] && !node["model"]) return;  // only the NLI model or endpoint
   }
   if (out.base_url.rfind("http://", 0) != 0 && out.base_url.rfind("https://", 0) != 0) {
     reader.fail(node["base_url"] ? node["base_url"] : node, "judge.base_url",

@@ -85,4 +85,32 @@ TEST_F(JudgeJobKeys, NliKeys) {
             "judge.base_url");
 }
 
+// judge.nli.model without base_url: a local NLI model directory (relative to the job file), its name stored; the
+// keys that belong to the other kind are errors naming them.
+TEST_F(JudgeJobKeys, NliLocalModelKeys) {
+  const JobConfig local = parse(job("judge:\n  nli:\n    model: ../fixtures/nli/tiny-deberta-nli\n"));
+  EXPECT_FALSE(local.judge.enabled());
+  EXPECT_TRUE(local.judge.nli.enabled());
+  EXPECT_TRUE(local.judge.nli.local());
+  EXPECT_EQ(local.judge.nli.model, "tiny-deberta-nli");
+  EXPECT_EQ(fs::path(local.judge.nli.model_dir), kRepo / "tests/fixtures/nli/tiny-deberta-nli");
+  EXPECT_EQ(local.judge.nli.device, "cpu");
+  const std::string dir = (kRepo / "tests/fixtures/nli/tiny-deberta-nli").string();
+  const JobConfig both =
+      parse(job("judge:\n  base_url: http://x/v1\n  model: m\n  nli:\n    model: " + dir + "\n    device: cuda:1\n"));
+  EXPECT_TRUE(both.judge.enabled());
+  EXPECT_TRUE(both.judge.nli.local());
+  EXPECT_EQ(both.judge.nli.device, "cuda:1");
+  auto e = parse_error(job("judge:\n  nli:\n    model: ../fixtures/nli/no-such-model\n"));
+  EXPECT_EQ(e.key(), "judge.nli.model");
+  EXPECT_TRUE(contains(e.what(), "config.json is missing")) << e.what();
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    model: ../fixtures/nli/tiny-deberta-nli\n    device: tpu\n")).key(),
+            "judge.nli.device");
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    model: ../fixtures/nli/tiny-deberta-nli\n    api_key_env: K\n")).key(),
+            "judge.nli.api_key_env");
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    base_url: http://y/v1\n    model: n\n    device: cpu\n")).key(),
+            "judge.nli.device");
+  EXPECT_EQ(parse_error(job("judge:\n  nli:\n    device: cpu\n")).key(), "judge.nli.model");
+}
+
 }  // namespace

@@ -126,6 +126,18 @@ TEST(LCiteEvalCitation, TrueAnswerAndRequestText) {
   EXPECT_NE(nli_query_hash("a", "b"), nli_query_hash("a b", ""));
 }
 
+// A stored answer read back: a local classifier's label (upstream: label == "entailment", exactly) or TRUE's "1".
+TEST(LCiteEvalCitation, StoredAnswerRule) {
+  EXPECT_TRUE(nli_answer_entailed("entailment"));
+  EXPECT_TRUE(nli_answer_entailed("1"));
+  EXPECT_TRUE(nli_answer_entailed(" 1\n"));
+  EXPECT_FALSE(nli_answer_entailed("neutral"));
+  EXPECT_FALSE(nli_answer_entailed("contradiction"));
+  EXPECT_FALSE(nli_answer_entailed("Entailment"));
+  EXPECT_FALSE(nli_answer_entailed(" entailment"));
+  EXPECT_FALSE(nli_answer_entailed("0"));
+}
+
 TEST(LCiteEvalCitation, StoredFailureStopsAndNamesTheReason) {
   const nlohmann::json docs = {"F1 here.", "F2 here."};
   const NliOracle failing = [](const std::string&, const std::string&) {

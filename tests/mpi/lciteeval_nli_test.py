@@ -7,7 +7,7 @@ answers /v1/completions in TRUE's protocol: "1" when the hypothesis and the prem
   lciteeval_nli_test.py --loom BIN --job JOB --out DIR --np N
 
 1. Without an NLI endpoint the run exits 0 and lciteeval_cite_recall / _precision / _f1 are not computed, with
-   "no NLI endpoint configured", never a number.
+   "no NLI model or endpoint configured", never a number.
 2. With `judge.nli` (alone: no chat judge) the run exits 0, prints the NLI pass line, every request is TRUE's
    text ("premise: Passage: ... hypothesis: ...") with the model, max_tokens 10 and temperature 0, no check is asked
    twice, and every row with a sentence gets the three metrics (0-100, F1 = the per-row harmonic means' mean).
@@ -77,7 +77,7 @@ def main():
         judged = judged_of(json.load(f))
     for name in METRICS:
         j = judged.get(name)
-        if j is None or j["score"] is not None or "no NLI endpoint configured" not in json.dumps(j["reasons"]):
+        if j is None or j["score"] is not None or "no NLI model or endpoint configured" not in json.dumps(j["reasons"]):
             fail(f"without an endpoint {name} should be not computed with the reason, got {j}")
     print("  no endpoint: the citation metrics are not computed, with the reason")
 

@@ -4,7 +4,8 @@
 // prints the tables (with the method × ratio pivot of a sweep), the JSON summary (--json) or one export (--format).
 // With --judge-url URL --judge-model NAME it first runs the judge pass (docs/judge.md) on the file's rows; without,
 // judged metrics come from the verdicts stored with the file (--judge-model picks whose). With --nli-url URL
-// --nli-model NAME it runs the NLI pass of L-CiteEval's citation metrics (metrics/judge/nli_pass.h) too.
+// --nli-model NAME (an endpoint) or --nli-model-dir DIR (a local classifier) it runs the NLI pass of L-CiteEval's
+// citation metrics (metrics/judge/nli_pass.h) too.
 #include "common/error.h"
 #include "metrics/judge/judge_pass.h"
 #include "metrics/judge/nli_pass.h"
@@ -14,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -45,7 +47,19 @@ void check_judge(const loom::metrics::judge::JudgeConfig& judge) {
 }
 
 // The --nli-* options: the same checks as the job's judge.nli keys.
-void check_nli(const loom::metrics::judge::NliConfig& nli) {
+void check_nli(loom::metrics::judge::NliConfig& nli) {
+  if (nli.local()) {
+    if (!nli.base_url.empty())
+      throw loom::InputError("", 0, "--nli-model-dir", "either --nli-model-dir (a local model) or --nli-url, not both");
+    const std::filesystem::path dir = std::filesystem::path(nli.model_dir).lexically_normal();
+    nli.model_dir = dir.string();
+    if (nli.model.empty()) nli.model = (dir.has_filename() ? dir : dir.parent_path()).filename().string();
+    for (const char* file : {"config.json", "spm.model"})
+      if (!std::filesystem::is_regular_file(dir / file))
+        throw loom::InputError((dir / file).string(), 0, "--nli-model-dir",
+                               "a local NLI model directory holding config.json, model.safetensors and spm.model");
+    return;
+  }
   if (!nli.enabled()) return;
   if (nli.base_url.rfind("http://", 0) != 0 && nli.base_url.rfind("https://", 0) != 0)
     throw loom::InputError("", 0, "--nli-url",
@@ -97,6 +111,11 @@ void loom_cli_add_report(CLI::App& app) {
                   "the NLI model's name (sent, and stored with each answer); alone: whose stored answers count");
   cmd->add_option("--nli-api-key-env", opts->judge.nli.api_key_env,
                   "environment variable holding the NLI API's key");
+  cmd->add_option("--nli-model-dir", opts->judge.nli.model_dir,
+                  "run the NLI pass first with a local NLI classifier directory (config.json, model.safetensors, "
+                  "spm.model; upstream's tasksource/deberta-base-long-nli); its answers are stored under "
+                  "--nli-model, default the directory's name");
+  cmd->add_option("--nli-device", opts->judge.nli.device, "where --nli-model-dir runs: cpu, cuda or cuda:N (cpu)");
   cmd->callback([opts]() {
     check_judge(opts->judge);
     check_nli(opts->judge.nli);

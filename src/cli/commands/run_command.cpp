@@ -309,7 +309,16 @@ int finish_on_rank0(const loom::scheduler::JobConfig& job, const loom::scheduler
   }
   std::cout << "\n";
   if (job.judge.enabled()) loom::metrics::judge::run_judge_pass(job.output_path, job.judge, std::cout);
-  if (job.judge.nli.enabled()) loom::metrics::judge::run_nli_pass(job.output_path, job.judge, std::cout);
+  if (job.judge.nli.enabled()) {
+    try {
+      loom::metrics::judge::run_nli_pass(job.output_path, job.judge, std::cout);
+    } catch (const loom::Error& e) {
+      // A local NLI model that cannot be loaded (its files are checked before the run, their contents only now):
+      // the rows are stored and the report still comes; the citation metrics say the checks were not answered.
+      std::fprintf(stderr, "loom_mpi: error: the NLI pass did not run: %s\n", e.what());
+      exit_code = 1;
+    }
+  }
   loom::metrics::report::MetricsPassOptions report_options;
   report_options.write_html = write_html;
   report_options.judge_configured = job.judge.enabled();

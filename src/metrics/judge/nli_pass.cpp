@@ -1,5 +1,6 @@
 #include "metrics/judge/nli_pass.h"
 
+#include "metrics/judge/nli_classifier.h"
 #include "metrics/judged/lciteeval_citation.h"
 #include "net/http_client.h"
 #include "net/retry_policy.h"
@@ -71,7 +72,7 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
   std::map<std::string, bool> answers;
   for (const results::Verdict& v : results::latest_verdicts(results::read_verdicts(results_path)))
     if (v.metric == judged::kNliVerdictMetric && v.judge_model == nli.model && v.status == "ok")
-      answers[v.request_hash] = judged::true_nli_entailed(v.response);
+      answers[v.request_hash] = judged::nli_answer_entailed(v.response);
   std::map<std::string, std::string> failed_now;
   std::set<std::string> reused;
   const judged::NliOracle oracle = [&](const std::string& premise, const std::string& hypothesis) {
@@ -95,6 +96,7 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
   unsigned long long jitter_state = 0x9E3779B97F4A7C15ull;
   std::unique_ptr<results::VerdictJournal> journal;
   std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<NliClassifier> classifier;
   std::set<std::string> asked_now;
 
   for (;;) {
@@ -110,8 +112,12 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
     if (queue.empty()) break;
     ++result.rounds;
     if (!journal) {
+      // A local model is loaded only when something is to be asked; its InputError (a bad directory) propagates.
+      if (nli.local())
+        classifier = make_local_nli(nli);
+      else
+        http = std::make_unique<net::HttpClient>();
       journal = std::make_unique<results::VerdictJournal>(results::verdict_journal_path_for(results_path));
-      http = std::make_unique<net::HttpClient>();
     }
     const auto record = [&](const Check& check, bool ok, const std::string& response, const std::string& error) {
       results::Verdict v;
@@ -122,19 +128,37 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
       v.request_hash = check.hash;
       v.response = response;
       v.error = error;
-      v.score = ok ? (judged::true_nli_entailed(response) ? 100.0 : 0.0) : std::numeric_limits<double>::quiet_NaN();
+      v.score = ok ? (judged::nli_answer_entailed(response) ? 100.0 : 0.0) : std::numeric_limits<double>::quiet_NaN();
       v.tries = check.tries;
       v.finished_unix = now_unix();
       journal->append(v);
       asked_now.insert(check.hash);
       if (ok) {
-        answers[check.hash] = judged::true_nli_entailed(response);
+        answers[check.hash] = judged::nli_answer_entailed(response);
         ++result.ok;
       } else {
         failed_now[check.hash] = error;
         ++result.failed;
       }
     };
+    if (classifier) {
+      // Upstream's pipeline call, one pair at a time: the label is the answer, stored as a verdict like an
+      // endpoint's (its response), and read back by nli_answer_entailed.
+      for (Check& check : queue) {
+        check.tries = 1;
+        ++result.requests;
+        std::string label, error;
+        bool ok = true;
+        try {
+          label = classifier->label(check.premise, check.hypothesis);
+        } catch (const std::exception& e) {
+          ok = false;
+          error = fmt::format("the local NLI model {} could not classify this pair: {}", nli.model_dir, e.what());
+        }
+        record(check, ok, label, error);
+      }
+      continue;
+    }
     const auto start = [&](Check check, std::map<int64_t, Check>& in_flight) {
       const nlohmann::json body = {{"model", nli.model},
                                    {"prompt", judged::true_nli_input(check.premise, check.hypothesis)},
@@ -206,11 +230,16 @@ NliPassResult run_nli_pass(const std::filesystem::path& results_path, const Judg
   result.asked = static_cast<int64_t>(asked_now.size());
   for (const std::string& hash : asked_now) reused.erase(hash);
   result.reused = static_cast<int64_t>(reused.size());
-  out << fmt::format("nli {} at {}: {} L-CiteEval rows, {} checks reused, {} asked in {} round{} ({} requests): {} ok, "
+  out << fmt::format("nli {} {}: {} L-CiteEval rows, {} checks reused, {} asked in {} round{} ({} {}): {} ok, "
                      "{} failed{}\n",
-                     nli.model, nli.base_url, result.rows, result.reused, result.asked, result.rounds,
-                     result.rounds == 1 ? "" : "s", result.requests, result.ok, result.failed,
-                     result.failed > 0 ? " (asked again by the next run or `loom_mpi report --nli-url`)" : "");
+                     nli.model,
+                     nli.local() ? fmt::format("(local classifier {} on {})", nli.model_dir, nli.device)
+                                 : "at " + nli.base_url,
+                     result.rows, result.reused, result.asked, result.rounds,
+                     result.rounds == 1 ? "" : "s", result.requests, nli.local() ? "classifications" : "requests",
+                     result.ok, result.failed,
+                     result.failed > 0 ? " (asked again by the next run or `loom_mpi report --nli-url/--nli-model-dir`)"
+                                       : "");
   return result;
 }
 

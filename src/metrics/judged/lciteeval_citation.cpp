@@ -117,6 +117,10 @@ std::string true_nli_input(const std::string& premise, const std::string& hypoth
 
 bool true_nli_entailed(const std::string& answer) { return text::py_strip(answer) == "1"; }
 
+bool nli_answer_entailed(const std::string& answer) {
+  return answer == kNliEntailmentLabel || true_nli_entailed(answer);
+}
+
 std::string nli_query_hash(const std::string& premise, const std::string& hypothesis) {
   uint64_t h = 14695981039346656037ull;
   for (unsigned char c : true_nli_input(premise, hypothesis)) {

@@ -14,9 +14,10 @@
 //              otherwise); a statement with one citation counts 1 when entailed. Over all counted citations (0 when
 //              none).
 //  f1          2PR/(P+R), 0 when both are 0. A generation with no sentence has no score (upstream skips it).
-// The NLI request is TRUE's (google/t5_xxl_true_nli_mixture) text "premise: <P> hypothesis: <H>" and an answer is
-// entailed when, stripped, it is "1" (ALCE's _run_nli_autoais); upstream L-CiteEval itself asks
-// tasksource/deberta-base-long-nli through a text-classification pipeline (docs/metrics.md states the difference).
+// The answers come from upstream's own NLI model run locally (a DeBERTa-v2 classifier, nli/deberta_nli.h: entailed
+// iff its label is "entailment", upstream's rule) or from an endpoint speaking TRUE's (google/t5_xxl_true_nli_mixture)
+// text "premise: <P> hypothesis: <H>", entailed when the answer, stripped, is "1" (ALCE's _run_nli_autoais);
+// docs/judge.md states the difference.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,12 @@ std::string lciteeval_remove_citations(const std::string& s);
 std::string true_nli_input(const std::string& premise, const std::string& hypothesis);
 // ALCE's reading of TRUE's answer: entailed iff the stripped answer is "1".
 bool true_nli_entailed(const std::string& answer);
+// Upstream L-CiteEval's rule for its classifier's answer (_run_nli_autoais): the pipeline's label, entailed iff it is
+// exactly "entailment". A local classifier's verdict stores that label as its response (metrics/judge/nli_pass.h).
+inline constexpr const char* kNliEntailmentLabel = "entailment";
+// A stored NLI answer read back: a local classifier's label "entailment" (upstream's rule) or an endpoint's TRUE
+// answer "1" (true_nli_entailed) is entailed; anything else is not.
+bool nli_answer_entailed(const std::string& answer);
 // Hex FNV-1a 64 of true_nli_input: the key a stored answer is found by.
 std::string nli_query_hash(const std::string& premise, const std::string& hypothesis);
 

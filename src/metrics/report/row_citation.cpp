@@ -39,9 +39,10 @@ void add_citation_metrics(const results::ResultRow& row, const std::vector<std::
   }
   const std::string model = view ? view->nli_model : std::string();
   if (!view || (!view->nli_configured && !view->nli_answers)) {
-    not_computed(model.empty() ? "no NLI endpoint configured (job key judge.nli.base_url, or loom_mpi report --nli-url)"
+    not_computed(model.empty() ? "no NLI model or endpoint configured (job key judge.nli: a local model directory or "
+                                 "base_url; loom_mpi report --nli-model-dir or --nli-url)"
                                : fmt::format("no NLI answers of model {} stored (job key judge.nli, or loom_mpi "
-                                             "report --nli-url)",
+                                             "report --nli-model-dir / --nli-url)",
                                              model));
     return;
   }
@@ -62,8 +63,8 @@ void add_citation_metrics(const results::ResultRow& row, const std::vector<std::
     }
     if (!verdict || verdict->request_hash != hash) return NliLookup{};
     if (verdict->status != "ok") return NliLookup{NliLookup::State::failed, verdict->error};
-    return NliLookup{judged::true_nli_entailed(verdict->response) ? NliLookup::State::entailed
-                                                                  : NliLookup::State::not_entailed,
+    return NliLookup{judged::nli_answer_entailed(verdict->response) ? NliLookup::State::entailed
+                                                                    : NliLookup::State::not_entailed,
                      ""};
   };
   const judged::CitationEvaluation e = judged::evaluate_citations(row.prediction, metadata["docs"], oracle);
@@ -74,7 +75,7 @@ void add_citation_metrics(const results::ResultRow& row, const std::vector<std::
   } else if (!e.missing.empty()) {
     if (!view->nli_configured)
       not_computed(fmt::format("{} NLI check{} not answered by the stored answers (run the NLI pass: judge.nli, or "
-                               "loom_mpi report --nli-url)",
+                               "loom_mpi report --nli-model-dir / --nli-url)",
                                e.missing.size(), e.missing.size() == 1 ? "" : "s"));
     else
       not_computed(fmt::format("{} NLI check{} not answered (the NLI pass did not reach this row)", e.missing.size(),

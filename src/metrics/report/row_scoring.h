@@ -29,9 +29,9 @@ struct JudgedView {
   std::string model;                 // the judge model whose verdicts count; empty: the one model they name
   std::vector<std::string> metrics;  // judged metrics to report; empty: every one that applies
   std::map<std::pair<std::string, std::string>, std::vector<results::Verdict>> verdicts;  // by (sample_key, metric)
-  // L-CiteEval's NLI answers (row_citation.h): an NLI endpoint was given (judge.nli, report --nli-url) and whose
-  // answers count (empty: the one model they name). Without either, no NLI task row is scored (not even those that
-  // need no check), so a task mean never covers a biased part of its rows.
+  // L-CiteEval's NLI answers (row_citation.h): an NLI model or endpoint was given (judge.nli, report --nli-model-dir
+  // or --nli-url) and whose answers count (empty: the one model they name). Without either, no NLI task row is scored
+  // (not even those that need no check), so a task mean never covers a biased part of its rows.
   bool nli_configured = false;
   std::string nli_model;
   bool nli_answers = false;  // answers of that model (any model when empty) are stored
