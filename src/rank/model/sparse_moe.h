@@ -1,8 +1,8 @@
 // Qwen3-MoE's sparse mixture-of-experts block (the MLP of the layers ModelCard::sparse_layers marks), as
 // transformers' Qwen3MoeSparseMoeBlock computes it: router logits x W_r^T, softmax over the experts in fp32, the
 // top-k experts per token (probabilities renormalised to sum 1 when norm_topk_prob), cast to the compute dtype; each
-// expert e a SiLU gated MLP down_e(silu(gate_e x) * up_e x) weighted by its probability, summed over the token's
-// experts (index_add in the compute dtype, experts in ascending order, as transformers adds them).
+// expert e a gated MLP down_e(act(gate_e x) * up_e x) (act silu, or gelu-tanh per hidden_act) weighted by its
+// probability, summed over the token's experts (the order and precision of that sum differ by path, below).
 // Two computations of the experts, chosen per call (sparse_moe):
 //  - grouped GEMMs (CUDA build against libtorch >= 2.8, weights and x bf16 on a CUDA device of compute capability
 //    9.x, or 10.x with libtorch >= 2.9: the devices where at::_grouped_mm runs its CUTLASS kernel, which reads the
@@ -18,8 +18,9 @@
 //    expert's tokens gathered (index_select) and run through its MLP as one GEMM pair, then scattered back weighted
 //    (index_add, experts in ascending order as transformers adds them). The per-expert token counts are read back
 //    to the host once per block, so a step through it cannot be captured in a CUDA graph.
-// The two agree to bf16 rounding (they add the k weighted outputs in different orders); bench/engine_kernels checks
-// the grouped path against the per-expert one and an fp32 reference on the GPU.
+// The two agree to bf16 rounding (they add the k weighted outputs in different orders). The grouped path is only
+// compile-checked on the (GPU-less) development machine; `bench/engine_kernels --only moe` checks it on the GPU
+// against the per-expert one and an fp32 reference, and inside a CUDA graph capture.
 // Tensor parallelism: each rank holds a column block of every expert's intermediate dimension (as the dense MLP)
 // and the whole router; its output is a partial sum for reduce_row_parallel.
 // Checkpoint layouts: the per-expert tensors of the Qwen release and transformers 4.x
