@@ -1,7 +1,7 @@
-// engine_kernels: correctness and speed of the GPU engine's attention kernels, with the device's two ceilings
-// measured in the same run (CUDA build; one GPU).
+// engine_kernels: correctness and speed of the GPU engine's attention, layer and MoE kernels, with the device's two
+// ceilings measured in the same run (CUDA build; one GPU).
 //
-//   engine_kernels [--quick] [--json FILE]
+//   engine_kernels [--quick] [--only moe] [--json FILE]
 //
 //  1. ceilings: a bf16 8192^3 matrix product (TFLOP/s) and a 4 GiB device-to-device copy (TB/s, bytes read plus
 //     written), each the median of repeated runs;
@@ -21,6 +21,13 @@
 //  6. the dense layer's fused elementwise kernels (kernels/cuda/layer_kernels.h: rms_norm on contiguous and strided
 //     rows, add_rms_norm, silu_mul, rope on prefill and decode layouts) against libtorch's ops in bf16/fp16/fp32, and
 //     their speed against those ops at an 8K-token chunk of Llama-3.1-8B's shape.
+//  7. the mixture-of-experts block (rank/model/sparse_moe.h) at Qwen3-30B-A3B's shape (hidden 2048, 128 experts,
+//     moe_intermediate 768, top 8 renormalised, random bf16 weights): the grouped-GEMM path against the per-expert
+//     path and an fp32 reference at 1, 8, 64 and 4096 rows (max |delta|, ms per call of each), then the grouped path
+//     captured in a CUDA graph at 1 and 64 rows, replayed on new inputs against the eager call (bit-identical) and
+//     timed against it.
+//
+//   --only moe runs section 7 alone.
 // Every check prints "ok" or "FAIL" with the error; the exit status is 1 when any check failed.
 #include "kernels/attention.h"
 #include "kernels/cuda/torch_accel_adapter.h"
@@ -28,9 +35,14 @@
 #include "kernels/paged_attention.h"
 #include "kernels/rope.h"
 #include "rank/accel/kivi_kv_cache.h"
+#include "rank/model/sparse_moe.h"
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -343,6 +355,136 @@ void prefill_speed(bool quick) {
   }
 }
 
+
+// Section 7: the MoE block's two expert computations at Qwen3-30B-A3B's shape.
+// The fp32 reference: the same routing (the bf16 router, softmax fp32, top 8, renormalised), each expert's MLP in
+// fp32 on the bf16 weights, weighted by the fp32 probabilities, summed.
+at::Tensor moe_reference_fp32(const at::Tensor& x, const model::SparseMoeWeights& w) {
+  at::Tensor probs = at::softmax(at::linear(x, w.router), -1, at::kFloat);
+  auto [top, experts] = at::topk(probs, w.top_k, -1);
+  if (w.norm_topk_prob) top = top / top.sum(-1, true);
+  const at::Tensor xf = x.to(at::kFloat);
+  const int64_t inter = w.down.size(2);
+  at::Tensor out = at::zeros(x.sizes(), xf.options());
+  for (int64_t e = 0; e < w.gate_up.size(0); ++e) {
+    at::Tensor hit = (experts == e).nonzero();  // [n, 2]: (row, slot)
+    if (hit.size(0) == 0) continue;
+    at::Tensor rows = hit.select(1, 0), slots = hit.select(1, 1);
+    at::Tensor gate_up = at::linear(xf.index_select(0, rows), w.gate_up[e].to(at::kFloat));
+    at::Tensor h = at::silu(gate_up.narrow(1, 0, inter)) * gate_up.narrow(1, inter, inter);
+    at::Tensor weight = top.reshape(-1).index_select(0, rows * w.top_k + slots).unsqueeze(1);
+    at::Tensor y = at::linear(h, w.down[e].to(at::kFloat)) * weight;
+    out.index_add_(0, rows, y);
+  }
+  return out;
+}
+
+double max_abs(const at::Tensor& a, const at::Tensor& b) {
+  const double d = (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
+  return std::isfinite(d) ? d : 1e30;
+}
+
+void moe_checks_and_speed() {
+  const int64_t hidden = 2048, experts = 128, inter = 768, top_k = 8;
+  const at::TensorOptions o = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  model::SparseMoeWeights w;
+  w.router = at::randn({experts, hidden}, o) * (1.0 / std::sqrt(static_cast<double>(hidden)));
+  w.gate_up = at::randn({experts, 2 * inter, hidden}, o) * (1.0 / std::sqrt(static_cast<double>(hidden)));
+  w.down = at::randn({experts, hidden, inter}, o) * (1.0 / std::sqrt(static_cast<double>(inter)));
+  w.top_k = top_k;
+  w.norm_topk_prob = true;
+  w.grouped = model::grouped_experts_supported(w);
+  const cudaDeviceProp* device = at::cuda::getCurrentDeviceProperties();
+  emit({{"bench", "moe_setup"}, {"hidden", hidden}, {"experts", experts}, {"moe_intermediate", inter},
+        {"top_k", top_k}, {"compute_capability", fmt::format("{}.{}", device->major, device->minor)},
+        {"grouped_supported", w.grouped}});
+  if (!w.grouped) {
+    g_failed = true;
+    emit({{"check", "moe_grouped supported"}, {"ok", false},
+          {"error", "grouped_experts_supported is false on this build/device"}});
+    return;
+  }
+  for (int64_t rows : {int64_t{1}, int64_t{8}, int64_t{64}, int64_t{4096}}) {
+    const std::string name = fmt::format("moe_grouped rows{}", rows);
+    try {
+      const at::Tensor x = at::randn({rows, hidden}, o);
+      const at::Tensor grouped = model::sparse_moe_grouped(x, w);
+      const at::Tensor per_expert = model::sparse_moe_per_expert(x, w);
+      const at::Tensor reference = moe_reference_fp32(x, w);
+      const double max_ref = reference.abs().max().item<double>();
+      const double grouped_error = max_abs(grouped, reference), per_expert_error = max_abs(per_expert, reference);
+      const double between = max_abs(grouped, per_expert);
+      // bf16 tolerance: within twice the per-expert path's own error against fp32, or 1% of the largest output.
+      const double tolerance = std::max(2.0 * per_expert_error, 1e-2 * max_ref);
+      const double rel = rel_error(grouped, reference);
+      const bool ok = grouped_error <= tolerance && rel <= 1e-2;
+      if (!ok) g_failed = true;
+      const double grouped_ms = 1e3 * time_cuda([&] { model::sparse_moe_grouped(x, w); }, 3, 15);
+      const double per_expert_ms = 1e3 * time_cuda([&] { model::sparse_moe_per_expert(x, w); }, 3, 15);
+      emit({{"check", name}, {"rows", rows}, {"max_abs_error_vs_fp32", grouped_error},
+            {"per_expert_max_abs_error_vs_fp32", per_expert_error}, {"max_abs_grouped_vs_per_expert", between},
+            {"max_abs_reference", max_ref}, {"rel_error", rel}, {"tolerance", tolerance}, {"ok", ok},
+            {"grouped_ms", grouped_ms}, {"per_expert_ms", per_expert_ms}, {"speedup", per_expert_ms / grouped_ms}});
+    } catch (const std::exception& e) {
+      g_failed = true;
+      emit({{"check", name}, {"ok", false}, {"error", e.what()}});
+    }
+  }
+  // The grouped path inside a CUDA graph: captured on a side stream (after an uncaptured warm-up there, as
+  // decode_graphs.cpp does), replayed on new inputs written into the captured input buffer.
+  for (int64_t rows : {int64_t{1}, int64_t{64}}) {
+    const std::string name = fmt::format("moe_grouped cuda_graph rows{}", rows);
+    try {
+      at::Tensor input = at::randn({rows, hidden}, o);
+      at::Tensor captured_out;
+      at::cuda::CUDAGraph graph;
+      at::cuda::CUDAStream side = at::cuda::getStreamFromPool();
+      at::cuda::CUDAStream main = at::cuda::getCurrentCUDAStream();
+      at::cuda::CUDAEvent ready;
+      ready.record(main);
+      ready.block(side);
+      {
+        c10::cuda::CUDAStreamGuard guard(side);
+        model::sparse_moe_grouped(input, w);
+        side.synchronize();
+        graph.capture_begin();
+        try {
+          captured_out = model::sparse_moe_grouped(input, w);
+        } catch (...) {
+          try {
+            graph.capture_end();
+          } catch (...) {
+          }
+          throw;
+        }
+        graph.capture_end();
+      }
+      at::cuda::CUDAEvent done;
+      done.record(side);
+      done.block(main);
+      double replay_error = 0, per_expert_error = 0;
+      for (int trial = 0; trial < 3; ++trial) {
+        const at::Tensor x = at::randn({rows, hidden}, o);
+        input.copy_(x);
+        graph.replay();
+        const at::Tensor eager = model::sparse_moe_grouped(x, w);
+        replay_error = std::max(replay_error, max_abs(captured_out, eager));
+        per_expert_error = std::max(per_expert_error, max_abs(captured_out, model::sparse_moe_per_expert(x, w)));
+      }
+      const bool ok = replay_error == 0.0;
+      if (!ok) g_failed = true;
+      const double replay_ms = 1e3 * time_cuda([&] { graph.replay(); }, 3, 15);
+      const double eager_ms = 1e3 * time_cuda([&] { model::sparse_moe_grouped(input, w); }, 3, 15);
+      emit({{"check", name}, {"rows", rows}, {"max_abs_replay_vs_eager", replay_error},
+            {"max_abs_replay_vs_per_expert", per_expert_error}, {"ok", ok}, {"replay_ms", replay_ms},
+            {"eager_grouped_ms", eager_ms}});
+    } catch (const std::exception& e) {
+      g_failed = true;
+      emit({{"check", name}, {"ok", false}, {"error", e.what()}});
+    }
+  }
+}
+
 }  // namespace
 
 // libtorch's ops, as kernels/layers.cpp and rope.cpp run them where no fused kernel applies.
@@ -430,15 +572,18 @@ void layer_checks_and_speed() {
 }
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, moe_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--only" && i + 1 < argc && std::string(argv[i + 1]) == "moe") {
+      moe_only = true;
+      ++i;
     } else if (arg == "--json" && i + 1 < argc) {
       g_json.open(argv[++i], std::ios::app);
     } else {
-      std::fprintf(stderr, "usage: engine_kernels [--quick] [--json FILE]\n");
+      std::fprintf(stderr, "usage: engine_kernels [--quick] [--only moe] [--json FILE]\n");
       return 2;
     }
   }
@@ -448,6 +593,11 @@ int main(int argc, char** argv) {
   }
   c10::InferenceMode guard;
   at::manual_seed(0);
+  if (moe_only) {
+    moe_checks_and_speed();
+    emit({{"done", true}, {"failed", g_failed}});
+    return g_failed ? 1 : 0;
+  }
   const at::TensorOptions bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
   at::Tensor a = at::randn({8192, 8192}, bf16), b = at::randn({8192, 8192}, bf16);
   const double mm = time_cuda([&] { at::mm(a, b); }, 3, 10);
@@ -468,6 +618,7 @@ int main(int argc, char** argv) {
   paged_speed(copy_tb_s);
   kivi_checks_and_speed(quick);
   prefill_speed(quick);
+  moe_checks_and_speed();
   emit({{"done", true}, {"failed", g_failed}});
   return g_failed ? 1 : 0;
 }

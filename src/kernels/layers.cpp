@@ -41,6 +41,8 @@ at::Tensor silu_mul(const at::Tensor& gate_up, bool gelu_tanh) {
 
 }  // namespace
 
+at::Tensor gated_activation(const at::Tensor& gate_up, bool gelu_tanh) { return silu_mul(gate_up, gelu_tanh); }
+
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
 #ifdef LOOM_ACCEL_TORCH_CUDA
   if (x.is_cuda()) {

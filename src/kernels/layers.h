@@ -22,6 +22,10 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 // hidden must be contiguous; it is updated in place.
 at::Tensor add_rms_norm(at::Tensor& hidden, const at::Tensor& delta, const at::Tensor& weight, double eps);
 
+// gate_up [..., 2 * inter] (gate columns, then up columns) -> act(gate) * up [..., inter], act silu or, when
+// gelu_tanh, gelu(approximate="tanh"); the fused kernel on CUDA where it applies. The MLPs' activation.
+at::Tensor gated_activation(const at::Tensor& gate_up, bool gelu_tanh);
+
 // Biases may be undefined tensors (no bias).
 at::Tensor fused_silu_mlp(const at::Tensor& x, const at::Tensor& gate_up_weight, const at::Tensor& gate_up_bias,
                           const at::Tensor& down_weight, const at::Tensor& down_bias);

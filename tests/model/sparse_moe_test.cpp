@@ -67,6 +67,30 @@ TEST(SparseMoe, GroupedByExpertEqualsPerTokenReference) {
   }
 }
 
+// Off CUDA (and in this CPU build) the grouped experts are never chosen: sparse_moe is the per-expert computation,
+// and a model with sparse layers reports its MLPs as not capturable in a CUDA graph (decode_graphs.h), a dense one
+// as capturable. The grouped path itself runs only on a GPU: bench/engine_kernels section 7.
+TEST(SparseMoe, PerExpertPathOffCudaAndCaptureRefusedForIt) {
+  c10::InferenceMode guard;
+  at::manual_seed(5);
+  SparseMoeWeights w;
+  w.router = at::randn({8, 16}).to(at::kBFloat16);
+  w.gate_up = (at::randn({8, 32, 16}) * 0.3).to(at::kBFloat16);
+  w.down = (at::randn({8, 16, 16}) * 0.3).to(at::kBFloat16);
+  w.top_k = 2;
+  EXPECT_FALSE(grouped_experts_supported(w));
+  const at::Tensor x = at::randn({9, 16}).to(at::kBFloat16);
+  EXPECT_TRUE(at::equal(sparse_moe(x, w), sparse_moe_per_expert(x, w)));
+  EXPECT_THROW(sparse_moe_grouped(x, w), std::exception);
+
+  WeightStore moe_weights(fixture_dir("qwen3_moe_tiny"));
+  DecoderModel moe(read_model_card(fixture_dir("qwen3_moe_tiny")), moe_weights, at::kBFloat16, at::kCPU);
+  EXPECT_FALSE(moe.mlp_capturable());
+  WeightStore dense_weights(fixture_dir("qwen3_tiny"));
+  DecoderModel dense(read_model_card(fixture_dir("qwen3_tiny")), dense_weights, at::kFloat, at::kCPU);
+  EXPECT_TRUE(dense.mlp_capturable());
+}
+
 // The fused 5.x tensors of qwen3_moe_tiny rewritten one per expert and projection (the Qwen release layout).
 std::filesystem::path per_expert_copy(const std::string& dir_name, const std::string& drop = "") {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / dir_name;

@@ -135,7 +135,7 @@ DecodeGraphs::DecodeGraphs(DecoderModel& model, const PagedKVStore& store, int64
   const at::Tensor probe = at::empty({1, 1, model.config().head_dim},
                                      at::TensorOptions().dtype(model.dtype()).device(model.device()));
   usable_ = enabled && model.device().is_cuda() && model.static_rope() && !model.tensor_parallel().sharded() &&
-            !has_sparse_layers(model.config()) &&
+            model.mlp_capturable() &&
             kernels::paged_kernels_available(probe);
   if (usable_) impl_ = std::make_unique<Impl>(model, store, max_batch);
 }

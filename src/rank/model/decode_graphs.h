@@ -3,9 +3,11 @@
 // The graph reads its inputs from fixed device buffers (token ids, positions, slots; entries past the batch are
 // padding with slot -1, which the paged kernels skip) and the PagedKVStore's fixed pools, tables and lengths, so it
 // stays valid while caches grow. Capture runs with every slot -1: nothing is written to any cache.
-// usable(): a CUDA build on a CUDA device, static RoPE, no tensor parallelism (collectives are not captured), no
-// mixture-of-experts layers (their per-expert token counts are read on the host, sparse_moe.h), and paged kernels
-// for the model's dtype and head_dim. Otherwise the scheduler runs forward_decode eagerly.
+// usable(): a CUDA build on a CUDA device, static RoPE, no tensor parallelism (collectives are not captured),
+// mixture-of-experts layers only where they run the grouped experts (DecoderModel::mlp_capturable: bf16 on a compute
+// capability 9.x/10.x device with libtorch >= 2.8; the per-expert path reads its token counts on the host,
+// sparse_moe.h), and paged kernels for the model's dtype and head_dim. Otherwise the scheduler runs forward_decode
+// eagerly.
 #pragma once
 
 #include "rank/model/decoder_model.h"

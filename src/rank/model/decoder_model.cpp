@@ -259,6 +259,13 @@ at::Tensor DecoderModel::attention(int64_t layer, const at::Tensor& x, const std
   return projected;
 }
 
+bool DecoderModel::mlp_capturable() const {
+  for (const DecoderLayerWeights& w : layers_) {
+    if (w.moe.defined() && !w.moe.grouped) return false;
+  }
+  return true;
+}
+
 at::Tensor DecoderModel::mlp(int64_t layer, const at::Tensor& x) {
   const DecoderLayerWeights& w = layers_[layer];
   if (w.moe.defined()) {

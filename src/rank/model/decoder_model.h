@@ -8,14 +8,15 @@
 // MLP, final logit soft-capping, a second RoPE for the sliding layers; multimodal checkpoints' language_model
 // weight prefixes.
 // Qwen3-MoE: the layers ModelCard::sparse_layers marks run a mixture-of-experts block (sparse_moe.h) in place of the
-// dense MLP.
+// dense MLP; its grouped-GEMM path (CUDA, bf16, compute capability 9.x/10.x) keeps a decode step free of host reads.
 // Three entry points:
 //   forward():        a ragged batch of segments (prefill chunks) through each segment's own caches and policy
 //                     hooks; logits of each segment's last token.
 //   forward_decode(): one new token per batch entry: paged entries (DecodeStep::slot_of >= 0) append to and attend
 //                     over the PagedKVStore with one kernel per layer; `unpaged` entries (quantized or pruned
-//                     caches) through their own caches. Reads nothing back to the host when every entry is paged
-//                     and the RoPE is static, so a whole step can be captured in a CUDA graph (decode_graphs.h).
+//                     caches) through their own caches. Reads nothing back to the host when every entry is paged,
+//                     the RoPE is static and mlp_capturable(), so a whole step can be captured in a CUDA graph
+//                     (decode_graphs.h).
 //   final_hidden_states(): forward's prefill, returning every row's hidden state after the final norm (embeddings).
 // Weights are loaded once, converted to the compute dtype on the device. Under tensor parallelism (tp with size > 1)
 // each rank holds only its shard (tensor_parallel_layers.h) and both entry points return the same full logits on
@@ -91,6 +92,9 @@ class DecoderModel {
   // p switches to the long factors from p + 1 > original_max_position_embeddings on), so forward_decode needs no host
   // work; prepare_decode(max_positions) builds the cos/sin table it then reads (call before graph capture).
   bool static_rope() const { return config_.rope.type != "dynamic"; }
+  // Whether forward_decode's MLPs read nothing back to the host: no sparse layer, or every sparse layer runs the
+  // grouped experts (sparse_moe.h; the per-expert path reads its token counts).
+  bool mlp_capturable() const;
   void prepare_decode(int64_t max_positions);
   // cos/sin [count, head_dim] of positions start .. start + count - 1 for the full-attention layers (dynamic RoPE
   // and LongRoPE: as one call ending at start + count - 1 computes them).

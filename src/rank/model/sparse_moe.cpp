@@ -4,8 +4,18 @@
 #include "kernels/layers.h"
 
 #include <fmt/format.h>
+#include <torch/version.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <tuple>
+#include <utility>
+
+// at::_grouped_mm (libtorch 2.8 on): the grouped experts of a CUDA build.
+#if defined(LOOM_TORCH_CUDA) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8))
+#define LOOM_HAS_GROUPED_MM 1
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 namespace loom::model {
 
@@ -34,7 +44,9 @@ SparseMoeWeights load_sparse_moe(const WeightStore& store, const std::string& pr
     w.gate_up = at::cat({load_shard(store, fused, shape, 1, start, cols, dtype, device),
                          load_shard(store, fused, shape, 1, inter + start, cols, dtype, device)},
                         1);
-    w.down = load_shard(store, prefix + "experts.down_proj", {experts, hidden, inter}, 2, start, cols, dtype, device);
+    w.down = load_shard(store, prefix + "experts.down_proj", {experts, hidden, inter}, 2, start, cols, dtype, device)
+                 .contiguous();
+    w.grouped = grouped_experts_supported(w);
     return w;
   }
   // One tensor per expert and projection (the Qwen release, transformers 4.x), copied into the stacked layout.
@@ -49,16 +61,96 @@ SparseMoeWeights load_sparse_moe(const WeightStore& store, const std::string& pr
         load_shard(store, p + "up_proj.weight", {inter, hidden}, 0, start, cols, dtype, device));
     w.down[e].copy_(load_shard(store, p + "down_proj.weight", {hidden, inter}, 1, start, cols, dtype, device));
   }
+  w.grouped = grouped_experts_supported(w);
   return w;
 }
 
-at::Tensor sparse_moe(const at::Tensor& x, const SparseMoeWeights& w) {
-  const int64_t rows = x.size(0), experts = w.router.size(0), k = w.top_k;
+namespace {
+
+// Routing as transformers': softmax over the experts in fp32, the top k (largest first), optionally renormalised,
+// cast to x's dtype. Returns (weights [rows, k], experts int64 [rows, k]).
+std::pair<at::Tensor, at::Tensor> route(const at::Tensor& x, const SparseMoeWeights& w) {
   at::Tensor probs = at::softmax(at::linear(x, w.router), -1, at::kFloat);  // [rows, experts]
   at::Tensor top_weights, top_experts;
-  std::tie(top_weights, top_experts) = at::topk(probs, k, -1);  // [rows, k], largest first
+  std::tie(top_weights, top_experts) = at::topk(probs, w.top_k, -1);
   if (w.norm_topk_prob) top_weights = top_weights / top_weights.sum(-1, true);
-  top_weights = top_weights.to(x.scalar_type());
+  return {top_weights.to(x.scalar_type()), top_experts};
+}
+
+#ifdef LOOM_HAS_GROUPED_MM
+bool aligned16(const at::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0; }
+
+// One slice of rows through the grouped GEMMs (see sparse_moe.h); every op stays on the device.
+at::Tensor grouped_slice(const at::Tensor& x, const SparseMoeWeights& w) {
+  const int64_t rows = x.size(0), hidden = x.size(1), k = w.top_k, experts = w.gate_up.size(0);
+  auto [top_weights, top_experts] = route(x, w);
+  // Pair p = token * k + slot; sorted by expert (stable: a token's pairs keep their slot order within an expert).
+  at::Tensor sorted_experts, order;
+  std::tie(sorted_experts, order) = at::sort(top_experts.reshape({rows * k}), /*stable=*/true, 0, false);
+  // Group e's rows end where the sorted ids pass e: the cumulative counts, with no count read on the host.
+  at::Tensor ends = at::searchsorted(sorted_experts, at::arange(experts, sorted_experts.options()),
+                                     /*out_int32=*/true, /*right=*/true);
+  at::Tensor rows_sorted = x.index_select(0, at::div(order, k, "floor"));
+  // mat_b as the transposed views [experts, hidden, 2 * shard] / [experts, shard, hidden] of the stacked nn.Linear
+  // layouts (column-major B, which the kernel takes as is).
+  at::Tensor gate_up = at::_grouped_mm(rows_sorted, w.gate_up.transpose(1, 2), ends);
+  at::Tensor act = kernels::gated_activation(gate_up, w.gelu_tanh);
+  at::Tensor down = at::_grouped_mm(act, w.down.transpose(1, 2), ends);  // [rows * k, hidden], sorted order
+  at::Tensor pairs = at::empty({rows * k, hidden}, x.options());
+  pairs.index_copy_(0, order, down);  // back in pair order
+  return at::sum(pairs.view({rows, k, hidden}) * top_weights.unsqueeze(-1), 1);
+}
+#endif
+
+}  // namespace
+
+bool grouped_experts_supported(const SparseMoeWeights& w) {
+#ifdef LOOM_HAS_GROUPED_MM
+  if (!w.defined() || !w.gate_up.defined() || !w.down.defined() || !w.gate_up.is_cuda()) return false;
+  if (w.gate_up.scalar_type() != at::kBFloat16 || w.down.scalar_type() != at::kBFloat16) return false;
+  if (!w.gate_up.is_contiguous() || !w.down.is_contiguous() || !aligned16(w.gate_up) || !aligned16(w.down)) {
+    return false;
+  }
+  const int64_t experts = w.gate_up.size(0), hidden = w.down.size(1), shard = w.down.size(2);
+  if (experts >= 1024 || shard == 0 || hidden % 8 != 0 || shard % 8 != 0) return false;
+  const cudaDeviceProp* device = at::cuda::getDeviceProperties(w.gate_up.device().index());
+  if (device->major == 9) return true;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
+  return device->major == 10;
+#else
+  return false;
+#endif
+#else
+  (void)w;
+  return false;
+#endif
+}
+
+at::Tensor sparse_moe_grouped(const at::Tensor& x, const SparseMoeWeights& w) {
+  LOOM_CHECK(grouped_experts_supported(w),
+             "grouped experts need a CUDA build against libtorch >= 2.8 and bf16 weights on a compute capability "
+             "9.x / 10.x device");
+  LOOM_CHECK(x.dim() == 2 && x.scalar_type() == at::kBFloat16 && x.device() == w.gate_up.device(),
+             "grouped experts: x must be [rows, hidden] bf16 on the weights' device");
+#ifdef LOOM_HAS_GROUPED_MM
+  const at::Tensor input = x.contiguous();
+  const int64_t rows = input.size(0);
+  if (rows == 0) return at::zeros_like(input);
+  if (rows <= kMoeSliceRows) return grouped_slice(input, w);
+  at::Tensor out = at::empty_like(input);
+  for (int64_t start = 0; start < rows; start += kMoeSliceRows) {
+    const int64_t count = std::min(kMoeSliceRows, rows - start);
+    out.narrow(0, start, count).copy_(grouped_slice(input.narrow(0, start, count), w));
+  }
+  return out;
+#else
+  return at::Tensor();
+#endif
+}
+
+at::Tensor sparse_moe_per_expert(const at::Tensor& x, const SparseMoeWeights& w) {
+  const int64_t rows = x.size(0), experts = w.router.size(0), k = w.top_k;
+  auto [top_weights, top_experts] = route(x, w);
   // The (token, expert) pairs grouped by expert: pair p = token * k + slot.
   at::Tensor flat_experts = top_experts.reshape({rows * k});
   at::Tensor order = std::get<1>(at::sort(flat_experts, /*stable=*/true, 0, false));
@@ -78,6 +170,13 @@ at::Tensor sparse_moe(const at::Tensor& x, const SparseMoeWeights& w) {
     offset += n;
   }
   return out;
+}
+
+at::Tensor sparse_moe(const at::Tensor& x, const SparseMoeWeights& w) {
+  if (w.grouped && x.scalar_type() == at::kBFloat16 && x.device() == w.gate_up.device()) {
+    return sparse_moe_grouped(x, w);
+  }
+  return sparse_moe_per_expert(x, w);
 }
 
 }  // namespace loom::model
