@@ -2,7 +2,8 @@
 # The GPU engine benchmark in one device call (run from the repository root on the GPU machine, with the programs
 # tools/gpu_session/build_here.sh put in .device/ carried). Every figure comes from this run, on this machine:
 #   kernels  bench/engine_kernels: the two ceilings (bf16 matmul, copy bandwidth), correctness of the paged decode,
-#            append and prefill attention kernels against fp32 references, and their speed;
+#            append and prefill attention kernels against fp32 references, and their speed; Qwen3-MoE's grouped
+#            experts against the per-expert path and inside a CUDA graph (LOOM_KERNELS_ARGS="--only moe": that alone);
 #   model    a random-weight model from an HF config (bench/hf_baseline.py make; Llama-3.1-8B shape, all layers, by
 #            default; LOOM_HF_CONFIG / LOOM_LAYERS change it) with tiny-loom's tokenizer for rendering jobs;
 #   speed    bench/engine_speed: prefill % of the matmul ceiling at 8K/32K/128K with the default chunking (and one
@@ -56,9 +57,9 @@ py() { LD_LIBRARY_PATH=$PY_LD python3 "$@"; }
 
 if has kernels; then
   echo "--- kernels at $(left) s left"
-  timeout $(( $(left) / 3 )) "$D/engine_kernels" --json "$OUT/kernels.jsonl" > "$OUT/kernels.txt" 2>&1
+  timeout $(( $(left) / 3 )) "$D/engine_kernels" --json "$OUT/kernels.jsonl" ${LOOM_KERNELS_ARGS:-} > "$OUT/kernels.txt" 2>&1
   echo "engine_kernels exit $?" | tee -a "$OUT/kernels.txt"
-  grep -E '"ok":false|ceilings|"bench"|prefill_attention_auto|done' "$OUT/kernels.txt" | cut -c1-260
+  grep -E '"ok":false|ceilings|"bench"|prefill_attention_auto|moe_grouped|done' "$OUT/kernels.txt" | cut -c1-400
 fi
 TFLOPS=$(py -c "import json,sys
 for l in open('$OUT/kernels.jsonl') if __import__('os').path.exists('$OUT/kernels.jsonl') else []:
