@@ -10,12 +10,13 @@
 #include "benchmarks/configured_benchmark.h"
 #include "metrics/judge/judge_pass.h"
 #include "metrics/judged/judged_metrics.h"
+#include "metrics/judged/longcite_sentences.h"
 #include "metrics/judged/longcite_statements.h"
 #include "metrics/report/metrics_pass.h"
-#include "metrics/text/punkt_sentences.h"
 #include "metrics/text/unicode_text.h"
 #include "results/result_store.h"
 #include "results/verdicts.h"
+#include "text/punkt.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -69,8 +70,8 @@ TEST(LongCiteSplit, PunktAndTheSentenceSplitAreUpstreams) {
   for (const json& c : cases) {
     const std::string text = c["text"];
     SCOPED_TRACE(c["text"].dump());
-    EXPECT_EQ(text::punkt_sentences(text), strings(c["punkt"]));
-    const std::vector<text::SentenceSpan> ours = text::longcite_split_sentences(text);
+    EXPECT_EQ(loom::text::punkt_sentences(text, loom::text::kPunktNltk381), strings(c["punkt"]));
+    const std::vector<judged::LongCiteSentence> ours = judged::longcite_split_sentences(text);
     ASSERT_EQ(ours.size(), c["sentences"].size());
     for (size_t i = 0; i < ours.size(); ++i) {
       EXPECT_EQ(ours[i].content, c["sentences"][i].get<std::string>());
