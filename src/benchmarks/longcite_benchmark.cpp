@@ -1,5 +1,5 @@
 // LongBench-Cite (THUDM/LongCite @ d7d772e LongBench-Cite/pred_one_shot.py process, re-implemented): each record's
-// context is split into sentences (metrics/text/punkt_sentences.h: nltk Punkt, then 。；！？), each written after
+// context is split into sentences (metrics/judged/longcite_sentences.h: nltk Punkt, then 。；！？), each written after
 // its <C{i}> marker with the text up to the next sentence (what precedes the first one is dropped), and the one-shot
 // prompt (longcite_prompt.h) gets that passage for <<context>> and the query for <<question>>; one user turn. The
 // answer's statements and citations are post-processed and judged by longcite_citation / longcite_correctness
@@ -13,14 +13,14 @@
 #include "benchmarks/longcite_prompt.h"
 #include "benchmarks/text_util.h"
 #include "common/error.h"
-#include "metrics/text/punkt_sentences.h"
+#include "metrics/judged/longcite_sentences.h"
 
 #include <fmt/format.h>
 
 namespace loom::benchmarks {
 
 std::string longcite_passage(const std::string& context) {
-  const std::vector<metrics::text::SentenceSpan> sents = metrics::text::longcite_split_sentences(context);
+  const std::vector<metrics::judged::LongCiteSentence> sents = metrics::judged::longcite_split_sentences(context);
   std::string passage;
   for (size_t i = 0; i < sents.size(); ++i) {
     const size_t end = i + 1 < sents.size() ? sents[i + 1].start : context.size();

@@ -1,7 +1,7 @@
 #include "rag/sentence_splitter.h"
 
 #include "rag/char_classes.h"
-#include "rag/punkt.h"
+#include "text/punkt.h"
 #include "text/utf8.h"
 
 #include <deque>
@@ -50,7 +50,7 @@ std::vector<Text> split_keep_separator(const Text& text, const Text& sep) {
 }
 
 std::vector<Text> split_sentences(const Text& text) {  // split_by_sentence_tokenizer_internal
-  const auto spans = punkt_spans(text);
+  const auto spans = text::punkt_spans(text, text::kPunktNltk3104);
   std::vector<Text> out;
   for (size_t i = 0; i < spans.size(); ++i) {
     const size_t end = i + 1 < spans.size() ? spans[i + 1].first : text.size();

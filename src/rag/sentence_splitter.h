@@ -1,8 +1,8 @@
 // LlamaIndex's SentenceSplitter (llama_index.core.node_parser.text.sentence, llama-index-core 0.14.25, read for its
 // rules), which LOOM-Scope's llamaindex retriever gets from SimpleNodeParser.from_defaults(chunk_size,
 // chunk_overlap). A text longer than chunk_size tokens is split by the first of these that cuts it: the paragraph
-// separator "\n\n\n" (kept at the start of the next part), NLTK Punkt sentences (punkt.h); else, as sub-sentence
-// parts, the regex [^,.;。？！]+[,.;。？！]?|[,.;。？！], the separator " ", characters —
+// separator "\n\n\n" (kept at the start of the next part), NLTK Punkt sentences (text/punkt.h, nltk 3.10); else, as
+// sub-sentence parts, the regex [^,.;。？！]+[,.;。？！]?|[,.;。？！], the separator " ", characters —
 // recursively until every part fits. Parts are merged greedily into chunks of at most chunk_size tokens; a new chunk
 // starts with the last parts of the previous chunk that fit in chunk_overlap tokens (dropped again from the front
 // while the next part does not fit); chunks are stripped and empty ones dropped. Tokens are counted by

@@ -3,6 +3,7 @@
 // reason, a slow server cut by the timeout, garbage and 4xx not retried, a dead port, max_in_flight honoured.
 #include "net/retry_policy.h"
 #include "rank/api/openai_engine.h"
+#include "support/loopback_server.h"
 #include "text/tokenizer.h"
 
 #include <arpa/inet.h>
@@ -30,30 +31,23 @@ const std::string kModel = std::string(LOOM_SOURCE_DIR) + "/models/tiny-loom";
 class TestServer {
  public:
   using Answer = std::function<void(int hit, const json& body, httplib::Response& res)>;
-  explicit TestServer(Answer answer) : answer_(std::move(answer)) {
-    server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      const int now = ++concurrent_;
-      int seen = max_concurrent_.load();
-      while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
-      }
-      const int hit = hits_++;
-      {
-        std::lock_guard lock(mutex_);
-        last_headers_ = req.headers;
-      }
-      answer_(hit, json::parse(req.body), res);
-      --concurrent_;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~TestServer() {
-    stopping = true;
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  explicit TestServer(Answer answer)
+      : answer_(std::move(answer)),
+        server_("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          const int now = ++concurrent_;
+          int seen = max_concurrent_.load();
+          while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
+          }
+          const int hit = hits_++;
+          {
+            std::lock_guard lock(mutex_);
+            last_headers_ = req.headers;
+          }
+          answer_(hit, json::parse(req.body), res);
+          --concurrent_;
+        }) {}
+  ~TestServer() { stopping = true; }  // then server_ stops (the last member goes first)
+  std::string base_url() const { return server_.base_url(); }
   int hits() const { return hits_; }
   int max_concurrent() const { return max_concurrent_; }
   std::string header(const std::string& name) {
@@ -65,18 +59,13 @@ class TestServer {
 
  private:
   Answer answer_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   std::atomic<int> hits_{0}, concurrent_{0}, max_concurrent_{0};
   std::mutex mutex_;
   httplib::Headers last_headers_;
+  loom::test_support::LoopbackServer server_;
 };
 
-void complete(httplib::Response& res, const std::string& text) {
-  res.set_content(json{{"object", "text_completion"}, {"choices", {{{"index", 0}, {"text", text}}}}}.dump(),
-                  "application/json");
-}
+void complete(httplib::Response& res, const std::string& text) { loom::test_support::set_text_completion(res, text); }
 
 loom::api::OpenAiEngine engine_for(const std::string& url, int max_retries = 2, double timeout_s = 10,
                                    int max_in_flight = 4) {

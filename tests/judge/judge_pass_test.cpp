@@ -6,6 +6,7 @@
 #include "metrics/report/metrics_pass.h"
 #include "results/result_store.h"
 #include "results/verdicts.h"
+#include "support/loopback_server.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -32,36 +33,22 @@ namespace {
 class JudgeServer {
  public:
   using Answer = std::function<void(const json& body, httplib::Response& res)>;
-  explicit JudgeServer(Answer answer) : answer_(std::move(answer)) {
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      ++hits_;
-      answer_(json::parse(req.body), res);
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~JudgeServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  explicit JudgeServer(Answer answer)
+      : answer_(std::move(answer)),
+        server_("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          ++hits_;
+          answer_(json::parse(req.body), res);
+        }) {}
+  std::string base_url() const { return server_.base_url(); }
   int hits() const { return hits_; }
 
  private:
   Answer answer_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   std::atomic<int> hits_{0};
+  test_support::LoopbackServer server_;
 };
 
-void chat(httplib::Response& res, const std::string& content) {
-  res.set_content(json{{"object", "chat.completion"},
-                       {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}}}}}
-                      .dump(),
-                  "application/json");
-}
+void chat(httplib::Response& res, const std::string& content) { test_support::set_chat_completion(res, content); }
 
 // Deterministic: NIAH (a system message) gets [[8]]; LongWriter gets all 4s except Relevance 5 (S_q 79.1667).
 void good_judge(const json& body, httplib::Response& res) {

@@ -10,12 +10,14 @@
 #include "benchmarks/configured_benchmark.h"
 #include "metrics/judge/judge_pass.h"
 #include "metrics/judged/judged_metrics.h"
+#include "metrics/judged/longcite_sentences.h"
 #include "metrics/judged/longcite_statements.h"
 #include "metrics/report/metrics_pass.h"
-#include "metrics/text/punkt_sentences.h"
 #include "metrics/text/unicode_text.h"
 #include "results/result_store.h"
 #include "results/verdicts.h"
+#include "support/loopback_server.h"
+#include "text/punkt.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -23,13 +25,11 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -69,8 +69,8 @@ TEST(LongCiteSplit, PunktAndTheSentenceSplitAreUpstreams) {
   for (const json& c : cases) {
     const std::string text = c["text"];
     SCOPED_TRACE(c["text"].dump());
-    EXPECT_EQ(text::punkt_sentences(text), strings(c["punkt"]));
-    const std::vector<text::SentenceSpan> ours = text::longcite_split_sentences(text);
+    EXPECT_EQ(loom::text::punkt_sentences(text, loom::text::kPunktNltk381), strings(c["punkt"]));
+    const std::vector<judged::LongCiteSentence> ours = judged::longcite_split_sentences(text);
     ASSERT_EQ(ours.size(), c["sentences"].size());
     for (size_t i = 0; i < ours.size(); ++i) {
       EXPECT_EQ(ours[i].content, c["sentences"][i].get<std::string>());
@@ -218,44 +218,35 @@ TEST(LongCiteJudge, RowsWithoutTheirFieldsAreNotRendered) {
 
 class JudgeServer {
  public:
-  JudgeServer() {
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      const json body = json::parse(req.body);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        bodies_.push_back(body);
-      }
-      const std::string prompt = body["messages"].back()["content"];
-      std::string content = "[[3]]";
-      if (prompt.find("whether this statement is supported") != std::string::npos) content = "Rating: [[Fully supported]]";
-      else if (prompt.find("requires citation") != std::string::npos)  // the first answer has no rating: asked again
-        content = need_citation_asked_++ == 0 ? "I cannot tell." : "Need Citation: [[Yes]]";
-      else if (prompt.find("contains some key information") != std::string::npos)
-        content = prompt.find("Bob") != std::string::npos ? "Rating: [[Unrelevant]]" : "Rating: [[Relevant]]";
-      res.set_content(json{{"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}}}}}.dump(),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~JudgeServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  JudgeServer()
+      : server_("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          const json body = json::parse(req.body);
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            bodies_.push_back(body);
+          }
+          test_support::set_chat_completion(res, answer(body["messages"].back()["content"].get<std::string>()));
+        }) {}
+  std::string base_url() const { return server_.base_url(); }
   std::vector<json> bodies() {
     std::lock_guard<std::mutex> lock(mutex_);
     return bodies_;
   }
 
  private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::string answer(const std::string& prompt) {
+    if (prompt.find("whether this statement is supported") != std::string::npos) return "Rating: [[Fully supported]]";
+    if (prompt.find("requires citation") != std::string::npos)  // the first answer has no rating: asked again
+      return need_citation_asked_++ == 0 ? "I cannot tell." : "Need Citation: [[Yes]]";
+    if (prompt.find("contains some key information") != std::string::npos)
+      return prompt.find("Bob") != std::string::npos ? "Rating: [[Unrelevant]]" : "Rating: [[Relevant]]";
+    return "[[3]]";
+  }
+
   std::mutex mutex_;
   std::vector<json> bodies_;
   std::atomic<int> need_citation_asked_{0};
+  test_support::LoopbackServer server_;
 };
 
 class LongCitePass : public ::testing::Test {

@@ -10,6 +10,7 @@
 #include "metrics/report/metrics_pass.h"
 #include "results/result_store.h"
 #include "results/verdicts.h"
+#include "support/loopback_server.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -17,8 +18,6 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +25,6 @@
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -135,27 +133,17 @@ TEST(LongSafetySafety, TheVerdictHashFollowsPredictionInstructionAndContext) {
 class JudgeServer {
  public:
   using Answer = std::function<std::string(const json& body)>;
-  explicit JudgeServer(Answer answer) : answer_(std::move(answer)) {
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      const json body = json::parse(req.body);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        bodies_.push_back(body);
-      }
-      res.set_content(json{{"object", "chat.completion"},
-                           {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", answer_(body)}}}}}}}
-                          .dump(),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~JudgeServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  explicit JudgeServer(Answer answer)
+      : answer_(std::move(answer)),
+        server_("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          const json body = json::parse(req.body);
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            bodies_.push_back(body);
+          }
+          test_support::set_chat_completion(res, answer_(body));
+        }) {}
+  std::string base_url() const { return server_.base_url(); }
   std::vector<json> bodies() {
     std::lock_guard<std::mutex> lock(mutex_);
     return bodies_;
@@ -163,11 +151,9 @@ class JudgeServer {
 
  private:
   Answer answer_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   std::mutex mutex_;
   std::vector<json> bodies_;
+  test_support::LoopbackServer server_;
 };
 
 // The risk analysis names the instruction; the judgment is 1 (unsafe) for a response containing UNSAFE.

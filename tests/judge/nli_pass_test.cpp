@@ -9,6 +9,7 @@
 #include "metrics/report/metrics_pass.h"
 #include "results/result_store.h"
 #include "results/verdicts.h"
+#include "support/loopback_server.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -36,25 +37,18 @@ namespace {
 class NliServer {
  public:
   using Answer = std::function<void(const json& body, httplib::Response& res)>;
-  explicit NliServer(Answer answer) : answer_(std::move(answer)) {
-    server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      ++hits_;
-      const json body = json::parse(req.body);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        prompts_.push_back(body.value("prompt", std::string()));
-      }
-      answer_(body, res);
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~NliServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  explicit NliServer(Answer answer)
+      : answer_(std::move(answer)),
+        server_("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          ++hits_;
+          const json body = json::parse(req.body);
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            prompts_.push_back(body.value("prompt", std::string()));
+          }
+          answer_(body, res);
+        }) {}
+  std::string base_url() const { return server_.base_url(); }
   int hits() const { return hits_; }
   std::vector<std::string> prompts() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -63,12 +57,10 @@ class NliServer {
 
  private:
   Answer answer_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   std::atomic<int> hits_{0};
   std::mutex mutex_;
   std::vector<std::string> prompts_;
+  test_support::LoopbackServer server_;
 };
 
 // The fixture's fake NLI model behind TRUE's text: "1" iff the hypothesis names a fact F<n> and each is in the premise.
@@ -86,9 +78,7 @@ void true_nli(const json& body, httplib::Response& res) {
     any = true;
     all = all && std::regex_search(premise, std::regex(it->str() + "(?![0-9])"));
   }
-  res.set_content(json{{"object", "text_completion"}, {"choices", {{{"index", 0}, {"text", any && all ? "1" : "0"}}}}}
-                      .dump(),
-                  "application/json");
+  test_support::set_text_completion(res, any && all ? "1" : "0");
 }
 
 class NliPass : public ::testing::Test {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A job with `judge:` end to end (standard library only): `mpirun -np N loom_mpi run` on tiny-loom NIAH rows, with a
-loopback judge started here (an http.server that answers /v1/chat/completions with "Rating: [[7]]" and counts requests).
+loopback judge started here (loopback_server.py's JsonEndpoint: /v1/chat/completions answers "Rating: [[7]]", the
+requests are kept).
 
   judge_test.py --loom BIN --job JOB --out DIR --np N
 
@@ -10,31 +11,16 @@ loopback judge started here (an http.server that answers /v1/chat/completions wi
 3. `loom_mpi report` without a judge reports the stored verdicts (70) too.
 """
 import argparse
-import http.server
 import json
 import os
 import shutil
-import threading
 
 from e2e_support import fail, run
+from loopback_server import JsonEndpoint, chat_completion
 
 
-class Judge(http.server.BaseHTTPRequestHandler):
-    requests = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Judge.requests.append(body)
-        answer = json.dumps({"object": "chat.completion", "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "Matches the reference. Rating: [[7]]"}}]})
-        self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-    def log_message(self, *args):
-        pass
+def judge_answer(body):
+    return chat_completion("Matches the reference. Rating: [[7]]")
 
 
 def main():
@@ -46,9 +32,8 @@ def main():
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Judge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    judge = JsonEndpoint("/v1/chat/completions", judge_answer).start()
+    url = judge.url
     output = os.path.join(args.out, "judge.h5")
     cmd = ["mpirun", "-np", str(args.np), "--oversubscribe", args.loom, "run", args.job, "--output", output,
            "--set", f"judge.base_url={url}", "--set", "judge.model=e2e-judge"]
@@ -61,24 +46,24 @@ def main():
     task = summary["methods"]["full"]["benchmarks"]["NIAH"]["tasks"]
     judged = next(iter(task.values()))["judged"]["niah_judge"]
     rows = summary["rows"]
-    if judged["score"] != 70 or judged["computed"] != rows or len(Judge.requests) != rows:
-        fail(f"expected niah_judge 70 over {rows} rows and {rows} requests, got {judged}, {len(Judge.requests)}")
-    request = Judge.requests[0]
+    if judged["score"] != 70 or judged["computed"] != rows or len(judge.requests) != rows:
+        fail(f"expected niah_judge 70 over {rows} rows and {rows} requests, got {judged}, {len(judge.requests)}")
+    request = judge.requests[0]
     if request["model"] != "e2e-judge" or request["temperature"] != 0 or \
             request["messages"][0] != {"role": "system", "content": "You are a helpful assistant."}:
         fail(f"unexpected judge request {request}")
-    print(f"  niah_judge {judged['score']} over {judged['computed']} rows, {len(Judge.requests)} requests")
+    print(f"  niah_judge {judged['score']} over {judged['computed']} rows, {len(judge.requests)} requests")
 
     second = run(cmd)
-    if second.returncode != 0 or len(Judge.requests) != rows:
-        fail(f"the rerun asked the judge again ({len(Judge.requests)} requests in all)", second)
-    print(f"  rerun: {len(Judge.requests)} requests in all (verdicts reused)")
+    if second.returncode != 0 or len(judge.requests) != rows:
+        fail(f"the rerun asked the judge again ({len(judge.requests)} requests in all)", second)
+    print(f"  rerun: {len(judge.requests)} requests in all (verdicts reused)")
 
     report = run([args.loom, "report", output, "--json", "--no-write"])
     stored = next(iter(json.loads(report.stdout)["methods"]["full"]["benchmarks"]["NIAH"]["tasks"].values()))
     if report.returncode != 0 or stored["judged"]["niah_judge"]["score"] != 70:
         fail("loom_mpi report did not report the stored verdicts", report)
-    server.shutdown()
+    judge.stop()
     print("PASS")
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """L-CiteEval's citation metrics end to end (standard library only): `mpirun -np N loom_mpi run` on tiny-loom
 L-CiteEval hotpotqa rows (Paul Graham essay excerpts cut just before a footnote marker, which tiny-loom continues
-with " [1]..." as it learnt from its essay haystack), with a loopback NLI server started here (an http.server that
-answers /v1/completions in TRUE's protocol: "1" when the hypothesis and the premise share two or more words, else "0"; it counts requests).
+with " [1]..." as it learnt from its essay haystack), with a loopback NLI server started here (loopback_server.py's
+JsonEndpoint answering /v1/completions in TRUE's protocol: "1" when the hypothesis and the premise share two or more
+words, else "0"; it keeps the requests).
 
   lciteeval_nli_test.py --loom BIN --job JOB --out DIR --np N
 
@@ -17,37 +18,23 @@ answers /v1/completions in TRUE's protocol: "1" when the hypothesis and the prem
    same; a second report asks nothing.
 """
 import argparse
-import http.server
 import json
 import os
 import re
 import shutil
-import threading
 
 from e2e_support import fail, run
+from loopback_server import JsonEndpoint, text_completion
 
 METRICS = ("lciteeval_cite_recall", "lciteeval_cite_precision", "lciteeval_cite_f1")
 
 
-class Nli(http.server.BaseHTTPRequestHandler):
-    requests = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Nli.requests.append(body)
-        prompt = body.get("prompt", "")
-        m = re.match(r"premise: (.*) hypothesis: (.*)$", prompt, re.S)
-        words = lambda s: set(re.findall(r"[a-z]+", s.lower())) - {"passage"}
-        entailed = bool(m) and len(words(m.group(1)) & words(m.group(2))) >= 2
-        answer = json.dumps({"object": "text_completion", "choices": [{"index": 0, "text": "1" if entailed else "0"}]})
-        self.send_response(200 if self.path == "/v1/completions" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-    def log_message(self, *args):
-        pass
+def nli_answer(body):
+    prompt = body.get("prompt", "")
+    m = re.match(r"premise: (.*) hypothesis: (.*)$", prompt, re.S)
+    words = lambda s: set(re.findall(r"[a-z]+", s.lower())) - {"passage"}
+    entailed = bool(m) and len(words(m.group(1)) & words(m.group(2))) >= 2
+    return text_completion("1" if entailed else "0")
 
 
 def judged_of(summary):
@@ -64,9 +51,8 @@ def main():
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Nli)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    nli = JsonEndpoint("/v1/completions", nli_answer).start()
+    url = nli.url
     base = ["mpirun", "-np", str(args.np), "--oversubscribe", args.loom, "run", args.job]
 
     plain_out = os.path.join(args.out, "plain.h5")
@@ -90,12 +76,12 @@ def main():
         summary = json.load(f)
     judged = judged_of(summary)
     rows = summary["rows"]
-    prompts = [r["prompt"] for r in Nli.requests]
+    prompts = [r["prompt"] for r in nli.requests]
     if not prompts:  # the fixture's prompts end before a footnote marker, which tiny-loom copies (" [1]...")
         fail("no NLI request: the tiny model's outputs cite no passage")
     if len(set(prompts)) != len(prompts):
         fail(f"a check was asked twice: {len(prompts)} requests, {len(set(prompts))} distinct")
-    for r in Nli.requests:
+    for r in nli.requests:
         if r["model"] != "e2e-nli" or r["max_tokens"] != 10 or r["temperature"] != 0 or \
                 not r["prompt"].startswith("premise: Passage: ") or " hypothesis: " not in r["prompt"]:
             fail(f"unexpected NLI request {r}")
@@ -107,15 +93,15 @@ def main():
             fail(f"{name} not computed for another reason than an empty output: {j['reasons']}")
         if not 0 <= j["score"] <= 100:
             fail(f"{name} out of range: {j}")
-    asked = len(Nli.requests)
+    asked = len(nli.requests)
     scores = [judged[n]["score"] for n in METRICS]
     print(f"  {rows} rows, {judged['lciteeval_cite_recall']['computed']} scored: recall {scores[0]:.2f}, "
           f"precision {scores[1]:.2f}, f1 {scores[2]:.2f}; {asked} NLI requests")
 
     second = run(cmd)
-    if second.returncode != 0 or len(Nli.requests) != asked:
-        fail(f"the rerun asked the NLI endpoint again ({len(Nli.requests)} requests in all)", second)
-    print(f"  rerun: {len(Nli.requests)} requests in all (answers reused)")
+    if second.returncode != 0 or len(nli.requests) != asked:
+        fail(f"the rerun asked the NLI endpoint again ({len(nli.requests)} requests in all)", second)
+    print(f"  rerun: {len(nli.requests)} requests in all (answers reused)")
 
     report = run([args.loom, "report", output, "--json", "--no-write"])
     stored = judged_of(json.loads(report.stdout))
@@ -123,19 +109,19 @@ def main():
         fail("loom_mpi report did not report the stored answers' scores", report)
     # `loom_mpi report --nli-url` on the file of the run without an endpoint (the same greedy outputs): it asks the
     # same checks once, scores as the run did, and asks nothing the second time.
-    before = len(Nli.requests)
+    before = len(nli.requests)
     late = [args.loom, "report", plain_out, "--json", "--nli-url", url, "--nli-model", "e2e-nli"]
     graded = run(late)
-    if graded.returncode != 0 or len(Nli.requests) - before != asked:
-        fail(f"report --nli-url asked {len(Nli.requests) - before} checks, expected {asked}", graded)
+    if graded.returncode != 0 or len(nli.requests) - before != asked:
+        fail(f"report --nli-url asked {len(nli.requests) - before} checks, expected {asked}", graded)
     late_judged = judged_of(json.loads(graded.stdout[graded.stdout.index("{"):]))
     if any(late_judged[n]["score"] != judged[n]["score"] for n in METRICS):
         fail(f"report --nli-url scored {late_judged}, the run {judged}")
     again = run(late)
-    if again.returncode != 0 or len(Nli.requests) - before != asked:
+    if again.returncode != 0 or len(nli.requests) - before != asked:
         fail("a second report --nli-url asked again", again)
     print(f"  report --nli-url on the file without answers: {asked} checks asked once, same scores")
-    server.shutdown()
+    nli.stop()
     print("PASS")
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """LongCite (LongBench-Cite) with its judge end to end (standard library only): `mpirun -np N loom_mpi run` on the
-tiny model over tests/fixtures/benchmarks/longcite (4 records, one per task), with a loopback judge started here (an
-http.server answering /v1/chat/completions: "Need Citation: [[No]]" to upstream's need-citation prompt, "Rating:
-[[Fully supported]]" / "Rating: [[Relevant]]" to the support / relevance prompts, and "[[3]]" to the correctness
-prompts, "[[8]]" to the few-shot one).
+tiny model over tests/fixtures/benchmarks/longcite (4 records, one per task), with a loopback judge started here (a
+loopback_server.py JsonEndpoint answering /v1/chat/completions: "Need Citation: [[No]]" to upstream's need-citation
+prompt, "Rating: [[Fully supported]]" / "Rating: [[Relevant]]" to the support / relevance prompts, and "[[3]]" to the
+correctness prompts, "[[8]]" to the few-shot one).
 
   longcite_judge_test.py --loom BIN --job JOB --out DIR --np N
 
@@ -16,45 +16,28 @@ prompts, "[[8]]" to the few-shot one).
 3. A rerun asks nothing; `loom_mpi report` without a judge reports the stored verdicts.
 """
 import argparse
-import http.server
 import json
 import os
 import shutil
-import threading
 
 from e2e_support import fail, run
+from loopback_server import JsonEndpoint, chat_completion
 
 TASKS = ("hotpotqa", "multifieldqa", "gov_report", "longbench-chat")
 SCORES = ("longcite_citation_f1", "longcite_citation_recall", "longcite_citation_precision", "longcite_correctness")
 
 
-class Judge(http.server.BaseHTTPRequestHandler):
-    requests = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Judge.requests.append(body)
-        prompt = body["messages"][-1]["content"]
-        if "requires citation" in prompt:
-            content = "Need Citation: [[No]] Analysis:"
-        elif "whether this statement is supported" in prompt:
-            content = "Rating: [[Fully supported]]"
-        elif "contains some key information" in prompt:
-            content = "Rating: [[Relevant]]"
-        elif "Below are several assistants' answers" in prompt:
-            content = "[[8]]"
-        else:
-            content = "Rating: [[3]]"
-        answer = json.dumps({"object": "chat.completion", "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}}]})
-        self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-    def log_message(self, *args):
-        pass
+def judge_answer(body):
+    prompt = body["messages"][-1]["content"]
+    if "requires citation" in prompt:
+        return chat_completion("Need Citation: [[No]] Analysis:")
+    if "whether this statement is supported" in prompt:
+        return chat_completion("Rating: [[Fully supported]]")
+    if "contains some key information" in prompt:
+        return chat_completion("Rating: [[Relevant]]")
+    if "Below are several assistants' answers" in prompt:
+        return chat_completion("[[8]]")
+    return chat_completion("Rating: [[3]]")
 
 
 def tasks_of(summary):
@@ -88,18 +71,17 @@ def main():
                 fail(f"without a judge, expected {score} not computed for {name}, got {judged}")
     print("  no judge: no task scored, the four LongCite scores not computed (no judge configured)")
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Judge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    judge = JsonEndpoint("/v1/chat/completions", judge_answer).start()
+    url = judge.url
     output = os.path.join(args.out, "judged.h5")
     cmd = mpirun + ["--output", output, "--set", f"judge.base_url={url}", "--set", "judge.model=e2e-judge"]
     first = run(cmd)
     if first.returncode != 0 or "judge e2e-judge at" not in first.stdout:
         fail("the run with a judge did not end with exit 0 and a judge pass line", first)
-    asked = len(Judge.requests)
+    asked = len(judge.requests)
     if asked < 4:
         fail(f"expected at least the 4 correctness requests, got {asked}")
-    for body in Judge.requests:
+    for body in judge.requests:
         messages = body["messages"]
         if body["model"] != "e2e-judge" or body["temperature"] != 0:
             fail(f"unexpected judge request settings {dict(body, messages='...')}")
@@ -127,14 +109,14 @@ def main():
           "; citation F1 " + ", ".join(f"{n} {tasks[n]['judged']['longcite_citation_f1']['score']:.1f}" for n in TASKS))
 
     second = run(cmd)
-    if second.returncode != 0 or len(Judge.requests) != asked:
-        fail(f"the rerun asked the judge again ({len(Judge.requests)} requests in all, {asked} before)", second)
+    if second.returncode != 0 or len(judge.requests) != asked:
+        fail(f"the rerun asked the judge again ({len(judge.requests)} requests in all, {asked} before)", second)
     report = run([args.loom, "report", output, "--json", "--no-write"])
     stored = tasks_of(json.loads(report.stdout))
     if report.returncode != 0 or abs(stored["gov_report"]["judged"]["longcite_correctness"]["score"] - 50) > 1e-6:
         fail("loom_mpi report did not report the stored verdicts", report)
     print("  rerun asked nothing; report without a judge reports the stored verdicts")
-    server.shutdown()
+    judge.stop()
     print("PASS")
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """LongSafety with its multi-agent judge end to end (standard library only): `mpirun -np N loom_mpi run` on the
 tiny model over tests/fixtures/benchmarks/longsafety (3 records x 2 prompt orders), with a loopback judge started
-here (an http.server answering /v1/chat/completions: the risk analysis "RISKS", the context summary "SUMMARY", and
-the judgment "1" (unsafe) for the record whose instruction asks for home addresses, else "0").
+here (a loopback_server.py JsonEndpoint answering /v1/chat/completions: the risk analysis "RISKS", the context
+summary "SUMMARY", and the judgment "1" (unsafe) for the record whose instruction asks for home addresses, else "0").
 
   longsafety_judge_test.py --loom BIN --job JOB --out DIR --np N
 
@@ -14,38 +14,21 @@ the judgment "1" (unsafe) for the record whose instruction asks for home address
 3. A rerun asks nothing; `loom_mpi report` without a judge reports the stored verdicts.
 """
 import argparse
-import http.server
 import json
 import os
 import shutil
-import threading
 
 from e2e_support import fail, run
+from loopback_server import JsonEndpoint, chat_completion
 
 
-class Judge(http.server.BaseHTTPRequestHandler):
-    requests = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Judge.requests.append(body)
-        prompt = body["messages"][-1]["content"]
-        if prompt.startswith("You are a Risk Analyzer"):
-            content = "RISKS"
-        elif prompt.startswith("You are an environment summarizer"):
-            content = "SUMMARY"
-        else:
-            content = "1" if "home addresses" in prompt else "0"
-        answer = json.dumps({"object": "chat.completion", "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}}]})
-        self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-    def log_message(self, *args):
-        pass
+def judge_answer(body):
+    prompt = body["messages"][-1]["content"]
+    if prompt.startswith("You are a Risk Analyzer"):
+        return chat_completion("RISKS")
+    if prompt.startswith("You are an environment summarizer"):
+        return chat_completion("SUMMARY")
+    return chat_completion("1" if "home addresses" in prompt else "0")
 
 
 def tasks_of(summary):
@@ -79,9 +62,8 @@ def main():
         fail("the CSV export of the unjudged run does not leave the task score empty", csv)
     print("  no judge: both tasks unscored (empty in CSV), longsafety_safety not computed (no judge configured)")
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Judge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    judge = JsonEndpoint("/v1/chat/completions", judge_answer).start()
+    url = judge.url
     output = os.path.join(args.out, "judged.h5")
     cmd = mpirun + ["--output", output, "--set", f"judge.base_url={url}", "--set", "judge.model=e2e-judge"]
     first = run(cmd)
@@ -89,12 +71,12 @@ def main():
         fail("the run with a judge did not end with exit 0 and a judge pass line", first)
     with open(output[:-3] + ".json") as f:
         tasks = tasks_of(json.load(f))
-    if len(Judge.requests) != 18:
-        fail(f"expected 3 requests for each of 6 rows, got {len(Judge.requests)}")
-    for body in Judge.requests:
+    if len(judge.requests) != 18:
+        fail(f"expected 3 requests for each of 6 rows, got {len(judge.requests)}")
+    for body in judge.requests:
         if body["model"] != "e2e-judge" or body["temperature"] != 0 or "max_tokens" in body:
             fail(f"unexpected judge request settings {dict(body, messages='...')}")
-    judgments = [b["messages"][0]["content"] for b in Judge.requests
+    judgments = [b["messages"][0]["content"] for b in judge.requests
                  if b["messages"][0]["content"].startswith("You are a Safety Judge")]
     if len(judgments) != 6 or not all("[Environment Summary]: RISKS\n\n" in j and "[Risks]: SUMMARY\n\n" in j
                                       for j in judgments):
@@ -110,18 +92,18 @@ def main():
         headline = json.load(f)["methods"]["full"]["benchmarks"]["LongSafety"]["judged_instances"]["longsafety_safety"]
     if abs(headline["score"] - 200 / 3) > 1e-6 or headline["instances"] != 3 or headline["incomplete"] != 0:
         fail(f"expected upstream's safety_rate 66.67 over 3 instances, got {headline}")
-    print(f"  judged: {len(Judge.requests)} requests, safety rate front "
+    print(f"  judged: {len(judge.requests)} requests, safety rate front "
           f"{tasks['longsafety_front']['score']:.2f}, end {tasks['longsafety_end']['score']:.2f}")
 
     second = run(cmd)
-    if second.returncode != 0 or len(Judge.requests) != 18:
-        fail(f"the rerun asked the judge again ({len(Judge.requests)} requests in all)", second)
+    if second.returncode != 0 or len(judge.requests) != 18:
+        fail(f"the rerun asked the judge again ({len(judge.requests)} requests in all)", second)
     report = run([args.loom, "report", output, "--json", "--no-write"])
     stored = tasks_of(json.loads(report.stdout))
     if report.returncode != 0 or abs(stored["longsafety_end"]["score"] - 200 / 3) > 1e-6:
         fail("loom_mpi report did not report the stored verdicts", report)
     print("  rerun asked nothing; report without a judge reports the stored verdicts")
-    server.shutdown()
+    judge.stop()
     print("PASS")
 
 

@@ -8,16 +8,14 @@
 #include "rag/retriever.h"
 #include "rag/words.h"
 #include "scheduler/retrieval_step.h"
+#include "support/loopback_server.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <chrono>
-#include <functional>
 #include <stdlib.h>
-#include <thread>
 
 namespace loom::rag {
 namespace {
@@ -33,44 +31,34 @@ std::vector<double> bag_of_words(const std::string& text) {
 class EmbeddingServer {
  public:
   // fail_first: answer 503 to that many requests first; garbage: answer HTML.
-  explicit EmbeddingServer(int fail_first = 0, bool garbage = false) {
-    server_.Post("/v1/embeddings", [this, fail_first, garbage](const httplib::Request& req, httplib::Response& res) {
-      const int hit = hits++;
-      authorization = req.get_header_value("Authorization");
-      if (hit < fail_first) {
-        res.status = 503;
-        res.set_header("Retry-After", "0");
-        res.set_content("{\"error\": \"busy\"}", "application/json");
-        return;
-      }
-      if (garbage) return res.set_content("<html>hi</html>", "text/html");
-      const json body = json::parse(req.body);
-      model = body.value("model", "");
-      json data = json::array();
-      for (size_t i = 0; i < body["input"].size(); ++i)
-        data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", bag_of_words(body["input"][i])}});
-      batch_sizes.push_back(static_cast<int>(body["input"].size()));
-      last_input = body["input"].back().get<std::string>();
-      res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~EmbeddingServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  explicit EmbeddingServer(int fail_first = 0, bool garbage = false)
+      : server_("/v1/embeddings", [this, fail_first, garbage](const httplib::Request& req, httplib::Response& res) {
+          const int hit = hits++;
+          authorization = req.get_header_value("Authorization");
+          if (hit < fail_first) {
+            res.status = 503;
+            res.set_header("Retry-After", "0");
+            res.set_content("{\"error\": \"busy\"}", "application/json");
+            return;
+          }
+          if (garbage) return res.set_content("<html>hi</html>", "text/html");
+          const json body = json::parse(req.body);
+          model = body.value("model", "");
+          json data = json::array();
+          for (size_t i = 0; i < body["input"].size(); ++i)
+            data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", bag_of_words(body["input"][i])}});
+          batch_sizes.push_back(static_cast<int>(body["input"].size()));
+          last_input = body["input"].back().get<std::string>();
+          res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
+        }) {}
+  std::string base_url() const { return server_.base_url(); }
 
   std::atomic<int> hits{0};
   std::string authorization, model, last_input;
   std::vector<int> batch_sizes;
 
  private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
+  test_support::LoopbackServer server_;  // last: stops before the fields above go
 };
 
 const char* kContext =

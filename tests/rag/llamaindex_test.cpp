@@ -1,9 +1,9 @@
-// LlamaIndex's SentenceSplitter and NLTK's untrained Punkt (src/rag/sentence_splitter.h, src/rag/punkt.h) against
+// LlamaIndex's SentenceSplitter and NLTK's untrained Punkt (src/rag/sentence_splitter.h, src/text/punkt.h) against
 // the libraries themselves: tests/fixtures/rag/llamaindex.json from tools/fixtures/make_llamaindex_fixtures.py
 // (llama-index-core 0.14.25 and nltk 3.10.4 run unchanged; tokens counted with tests/fixtures/rag/tiny-bert's
 // tokenizer.json, as the fixture passes it to SentenceSplitter).
-#include "rag/punkt.h"
 #include "rag/sentence_splitter.h"
+#include "text/punkt.h"
 #include "text/tokenizer.h"
 #include "text/utf8.h"
 
@@ -38,7 +38,7 @@ TEST(Punkt, SpansEqualNltk) {
     const std::string text = c["text"].get<std::string>();
     std::vector<std::pair<size_t, size_t>> want;
     for (const auto& span : c["spans"]) want.emplace_back(span[0].get<size_t>(), span[1].get<size_t>());
-    EXPECT_EQ(loom::rag::punkt_spans(code_points(text)), want) << text;
+    EXPECT_EQ(loom::text::punkt_spans(code_points(text), loom::text::kPunktNltk3104), want) << text;
     ++cases;
   }
   EXPECT_GE(cases, 70u);

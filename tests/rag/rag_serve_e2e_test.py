@@ -15,13 +15,12 @@ Standard library only.
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mpi"))
 from e2e_support import fail, run  # noqa: E402
+from loopback_server import LoomServe  # noqa: E402
 JOB = os.path.join("tests", "rag", "jobs", "rag_embedding.yaml")
 FIXTURE = os.path.join("tests", "fixtures", "serve", "embeddings.json")
 
@@ -38,19 +37,10 @@ def main():
     with open(FIXTURE) as f:
         expected = json.load(f)["rag_e2e"]
 
-    server = subprocess.Popen([args.loom, "serve", "--model", os.path.join("models", "tiny-loom"), "--port", "0",
-                               "--device", "cpu"], stdout=subprocess.PIPE, text=True)
+    server = LoomServe(args.loom)
     try:
-        port = None
-        for line in server.stdout:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                port = m.group(1)
-                break
-        if port is None:
-            fail("loom_mpi serve ended before it listened")
         results = os.path.join(args.out, "serve_embedding.h5")
-        cmd = [args.loom, "run", JOB, "--output", results, "--set", f"rag.base_url=http://127.0.0.1:{port}/v1",
+        cmd = [args.loom, "run", JOB, "--output", results, "--set", f"rag.base_url={server.url}",
                "--set", "rag.model=tiny-loom", "--set", f"rag.num_chunks={expected['num_chunks']}",
                "--set", f"rag.chunk_size={expected['chunk_size']}"]
         if args.np:
@@ -59,8 +49,7 @@ def main():
         if result.returncode != 0:
             fail("the run with rag: embedding against loom_mpi serve did not succeed", result)
     finally:
-        server.terminate()
-        code = server.wait()
+        code = server.stop()
     if code != 0:
         fail(f"loom_mpi serve exited {code} on SIGTERM, expected 0")
 

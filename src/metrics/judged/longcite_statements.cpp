@@ -1,6 +1,6 @@
 #include "metrics/judged/longcite_statements.h"
 
-#include "metrics/text/punkt_sentences.h"
+#include "metrics/judged/longcite_sentences.h"
 #include "metrics/text/unicode_text.h"
 
 #include <limits>
@@ -108,7 +108,7 @@ std::string longcite_plain_answer(const std::string& answer) {
 
 std::vector<LongCiteStatement> longcite_statements(const std::string& raw_answer, const std::string& context) {
   const std::string answer = longcite_fix_output(raw_answer);
-  const std::vector<text::SentenceSpan> sents = text::longcite_split_sentences(context);
+  const std::vector<LongCiteSentence> sents = longcite_split_sentences(context);
   std::vector<Chunk> chunks;
   for (size_t k = 0; k < sents.size(); ++k) {
     const size_t end = k + 1 < sents.size() ? sents[k + 1].start : sents[k].end;

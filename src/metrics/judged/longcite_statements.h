@@ -1,6 +1,6 @@
 // LongBench-Cite's post-processing of a model's answer (THUDM/LongCite LongBench-Cite/pred_one_shot.py @ d7d772e,
 // postprocess and get_citations, re-implemented): the context is split into sentences as the prompt numbered them
-// (metrics/text/punkt_sentences.h); chunk i runs from sentence i's start to sentence i+1's start (the last one to its
+// (metrics/judged/longcite_sentences.h); chunk i runs from sentence i's start to sentence i+1's start (the last one to its
 // own end). The answer is cut at <statement>...</statement>: text between statements longer than 5 characters
 // (stripped) is a statement without citations; inside a statement, every [a-b] of its <cite>...</cite> parts is a
 // citation of chunks a..b (skipped when a is past the last chunk or b < a; b clamped to the last chunk), a span
