@@ -23,6 +23,7 @@
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/data_files.h"
 #include "benchmarks/deterministic_rng.h"
+#include "common/parallel_for.h"
 #include "benchmarks/text_util.h"
 #include "common/error.h"
 #include "text/tokenizer.h"
@@ -30,6 +31,9 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <exception>
+#include <functional>
+#include <memory>
 #include <sstream>
 
 namespace loom::benchmarks {
@@ -61,24 +65,45 @@ class LongHealthBenchmark : public ConfiguredBenchmark {
   std::vector<Sample> expand(const BenchmarkSpec& job_spec, const PromptContext& ctx) const override {
     LOOM_CHECK(ctx.tokenizer != nullptr, "LongHealth needs the model's tokenizer to fill its document budget");
     const BenchmarkSpec spec = with_default_data_dir(job_spec);
-    std::vector<Sample> samples;
-    for (const TaskConfig* task : selected_tasks(spec)) {
-      const std::string relative = option(spec, task, "file", "benchmark_v5.json").get<std::string>();
-      const std::filesystem::path file = require_data_file(spec, relative, config().published);
-      const ordered_json data = read_benchmark(file);
-      const std::vector<Question> questions = list_questions(data, file);
-      const Layout layout = read_layout(spec, *task);
-      const size_t available = questions.size() * static_cast<size_t>(layout.variants);
-      for (int64_t length : selected_lengths(spec)) {
-        if (length <= 0 || length > (int64_t{1} << 24))
-          throw InputError(config().file.string(), task->line, "lengths",
-                           fmt::format("prompt budgets in [1, 16777216] tokens, got {}", length));
-        const size_t count = sample_limit(spec, available);
-        for (size_t i = 0; i < count; ++i)
-          samples.push_back(make(spec, *task, layout, data, questions, file, length, static_cast<int64_t>(i), ctx));
+    // Each sample is a pure function of the task's file and its seed (spec.seed, task, length, index): the listing
+    // reads the files and lists the samples in order; they are made on ctx.threads threads (common/parallel_for.h),
+    // in the serial order.
+    struct TaskData {
+      std::filesystem::path file;
+      ordered_json data;
+      std::vector<Question> questions;
+      Layout layout;
+    };
+    std::vector<std::unique_ptr<TaskData>> tasks;
+    std::vector<std::function<Sample()>> makers;
+    std::exception_ptr listing_error;
+    try {
+      for (const TaskConfig* task : selected_tasks(spec)) {
+        auto loaded = std::make_unique<TaskData>();
+        const std::string relative = option(spec, task, "file", "benchmark_v5.json").get<std::string>();
+        loaded->file = require_data_file(spec, relative, config().published);
+        loaded->data = read_benchmark(loaded->file);
+        loaded->questions = list_questions(loaded->data, loaded->file);
+        loaded->layout = read_layout(spec, *task);
+        tasks.push_back(std::move(loaded));
+        const TaskData& t = *tasks.back();
+        const size_t available = t.questions.size() * static_cast<size_t>(t.layout.variants);
+        for (int64_t length : selected_lengths(spec)) {
+          if (length <= 0 || length > (int64_t{1} << 24))
+            throw InputError(config().file.string(), task->line, "lengths",
+                             fmt::format("prompt budgets in [1, 16777216] tokens, got {}", length));
+          const size_t count = sample_limit(spec, available);
+          for (size_t i = 0; i < count; ++i) {
+            makers.push_back([this, &spec, task, &t, length, i, &ctx] {
+              return make(spec, *task, t.layout, t.data, t.questions, t.file, length, static_cast<int64_t>(i), ctx);
+            });
+          }
+        }
       }
+    } catch (...) {
+      listing_error = std::current_exception();
     }
-    return samples;
+    return parallel_make(makers, ctx.threads, listing_error);
   }
 
  private:

@@ -7,6 +7,7 @@
 // context_lengths_{min,max,num_intervals} (when the job gives no lengths), final_context_length_buffer.
 // num_samples (when set) keeps that many depths per length, evenly spread over the depth list.
 #include "common/error.h"
+#include "common/parallel_for.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/essay_haystack.h"
 #include "benchmarks/prompt_builder.h"
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 
 namespace loom::benchmarks {
 namespace {
@@ -96,7 +98,9 @@ class NiahBenchmark : public ConfiguredBenchmark {
     const std::vector<int32_t> needle_ids = tok.encode(needle, false);
     const std::vector<int32_t> period_ids = sentence_end_tokens(tok, haystack, longest);
 
-    std::vector<Sample> samples;
+    // Each (length, depth) sample is a pure function of the shared haystack: their budgets are found in order, the
+    // samples are cut and decoded on ctx.threads threads (common/parallel_for.h), in the serial order.
+    std::vector<std::function<Sample()>> makers;
     for (int64_t length : lengths) {
       Sample probe = new_sample(task, spec, length, 0);
       probe.prompt = fill(task, "", question);
@@ -105,39 +109,41 @@ class NiahBenchmark : public ConfiguredBenchmark {
                                                             : overhead + task.generation.max_new_tokens;
       const int64_t budget = std::max<int64_t>(0, length - buffer);
       for (size_t d = 0; d < depths.size(); ++d) {
-        const double depth = depths[d];
-        std::vector<int32_t> context(haystack.begin(), haystack.begin() + std::min<int64_t>(length, haystack.size()));
-        if (static_cast<int64_t>(context.size() + needle_ids.size()) > budget)
-          context.resize(static_cast<size_t>(std::max<int64_t>(0, budget - static_cast<int64_t>(needle_ids.size()))));
-        std::vector<int32_t> out;
-        size_t insertion = context.size();
-        if (depth < 100.0) {
-          insertion = static_cast<size_t>(static_cast<double>(context.size()) * (depth / 100.0));
-          while (insertion > 0 &&
-                 !std::binary_search(period_ids.begin(), period_ids.end(), context[insertion - 1]))
-            --insertion;
-        }
-        out.assign(context.begin(), context.begin() + static_cast<std::ptrdiff_t>(insertion));
-        out.insert(out.end(), needle_ids.begin(), needle_ids.end());
-        out.insert(out.end(), context.begin() + static_cast<std::ptrdiff_t>(insertion), context.end());
-        const std::string before = tok.decode(std::vector<int32_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(insertion)), true);
-        const std::string text = tok.decode(out, true);
+        makers.push_back([&, length, budget, d] {
+          const double depth = depths[d];
+          std::vector<int32_t> context(haystack.begin(), haystack.begin() + std::min<int64_t>(length, haystack.size()));
+          if (static_cast<int64_t>(context.size() + needle_ids.size()) > budget)
+            context.resize(static_cast<size_t>(std::max<int64_t>(0, budget - static_cast<int64_t>(needle_ids.size()))));
+          std::vector<int32_t> out;
+          size_t insertion = context.size();
+          if (depth < 100.0) {
+            insertion = static_cast<size_t>(static_cast<double>(context.size()) * (depth / 100.0));
+            while (insertion > 0 &&
+                   !std::binary_search(period_ids.begin(), period_ids.end(), context[insertion - 1]))
+              --insertion;
+          }
+          out.assign(context.begin(), context.begin() + static_cast<std::ptrdiff_t>(insertion));
+          out.insert(out.end(), needle_ids.begin(), needle_ids.end());
+          out.insert(out.end(), context.begin() + static_cast<std::ptrdiff_t>(insertion), context.end());
+          const std::string before = tok.decode(std::vector<int32_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(insertion)), true);
+          const std::string text = tok.decode(out, true);
 
-        Sample s = new_sample(task, spec, length, static_cast<int64_t>(d));
-        s.id = fmt::format("niah_{}_{}", length, depth);
-        s.prompt = fill(task, text, question);
-        s.references = {answer};
-        s.metadata["depth_percent"] = depth;
-        s.metadata["context_length"] = length;
-        s.metadata["needle"] = needle;
-        s.metadata["retrieval_question"] = question;  // the judge's {input} (niah_judge)
-        s.metadata["needle_token_offset"] = insertion;
-        s.metadata["context_tokens"] = out.size();
-        s.metadata["needle_char_offset"] = before.size();
-        samples.push_back(std::move(s));
+          Sample s = new_sample(task, spec, length, static_cast<int64_t>(d));
+          s.id = fmt::format("niah_{}_{}", length, depth);
+          s.prompt = fill(task, text, question);
+          s.references = {answer};
+          s.metadata["depth_percent"] = depth;
+          s.metadata["context_length"] = length;
+          s.metadata["needle"] = needle;
+          s.metadata["retrieval_question"] = question;  // the judge's {input} (niah_judge)
+          s.metadata["needle_token_offset"] = insertion;
+          s.metadata["context_tokens"] = out.size();
+          s.metadata["needle_char_offset"] = before.size();
+          return s;
+        });
       }
     }
-    return samples;
+    return parallel_make(makers, ctx.threads);
   }
 
  private:

@@ -19,6 +19,7 @@
 // num_samples keeps the first n per (task, length). A length is the haystack size in tokens without the needle, as
 // upstream's context_length.
 #include "common/error.h"
+#include "common/parallel_for.h"
 #include "benchmarks/book_haystack.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/data_files.h"
@@ -27,9 +28,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <exception>
+#include <functional>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace loom::benchmarks {
@@ -211,44 +217,77 @@ class NoLiMaBenchmark : public ConfiguredBenchmark {
     LOOM_CHECK(ctx.tokenizer != nullptr, "NoLiMa needs the model's tokenizer to place its needles");
     const std::string file = config().file.string();
     const std::vector<std::filesystem::path> books = book_files(spec);
-    std::vector<BookHaystack> haystacks;
+    // The books are encoded on ctx.threads threads. Each (task, length, book, needle test) group of samples draws
+    // from its own seeded RNG: the listing reads the options and lists the groups in order (with the index of each
+    // group's first sample), the groups are made on ctx.threads threads and concatenated in the serial order
+    // (common/parallel_for.h). Within a group the depths share the RNG stream, so they stay in order.
+    std::vector<std::function<std::unique_ptr<BookHaystack>()>> readers;
     for (const auto& book : books) {
-      haystacks.emplace_back(*ctx.tokenizer, read_text_file(book), book.string());
+      readers.push_back([&ctx, &book] {
+        return std::make_unique<BookHaystack>(*ctx.tokenizer, read_text_file(book), book.string());
+      });
     }
-    std::vector<Sample> samples;
-    for (const TaskConfig* task : selected_tasks(spec)) {
-      const int64_t base_seed = option(spec, task, "base_seed", 42).get<int64_t>();
-      const std::vector<NeedleTest> tests = read_needle_set(needle_set_file(spec, *task), base_seed);
-      const std::vector<double> depths = depth_percents(spec, *task);
-      const int64_t shift = option(spec, task, "shift", 0).get<int64_t>();
-      const double static_depth = option(spec, task, "static_depth", -1).get<double>();
-      const nlohmann::json metric_opt = option(spec, task, "metric", nullptr);
-      const std::string metric = metric_opt.is_string() ? scorer_for(metric_opt.get<std::string>(), file, task->line)
-                                                        : task->metric;
-      for (int64_t length : selected_lengths(spec)) {
-        if (length <= 0 || length > (int64_t{1} << 24))
-          throw InputError(file, task->line, "lengths",
-                           fmt::format("context lengths in [1, 16777216] tokens, got {}", length));
-        const size_t limit = sample_limit(spec, haystacks.size() * tests.size() * depths.size());
-        size_t made = 0;
-        for (size_t b = 0; b < haystacks.size() && made < limit; ++b) {
-          for (const NeedleTest& test : tests) {
-            if (made >= limit) break;
-            const int64_t seed = test.seed + static_cast<int64_t>(b);
-            if (seed < 0 || seed > 0xFFFFFFFFLL)
-              throw InputError(file, task->line, "options.base_seed",
-                               fmt::format("a seed in [0, 2^32) for np.random.seed, got {} (test {})", seed,
-                                           test.name));
-            NumpyLegacyRng rng(static_cast<uint32_t>(seed));
-            for (size_t d = 0; d < depths.size() && made < limit; ++d, ++made) {
-              samples.push_back(make(spec, *task, test, haystacks[b], books[b], length, depths[d], shift,
-                                     static_depth, rng, static_cast<int64_t>(made)));
-              samples.back().metric = metric;
+    const std::vector<std::unique_ptr<BookHaystack>> haystacks = parallel_make(readers, ctx.threads);
+    struct TaskSetup {
+      std::vector<NeedleTest> tests;
+      std::vector<double> depths;
+      int64_t shift = 0;
+      double static_depth = -1;
+      std::string metric;
+    };
+    std::vector<std::unique_ptr<TaskSetup>> setups;
+    std::vector<std::function<std::vector<Sample>()>> groups;
+    std::exception_ptr listing_error;
+    try {
+      for (const TaskConfig* task : selected_tasks(spec)) {
+        auto setup = std::make_unique<TaskSetup>();
+        const int64_t base_seed = option(spec, task, "base_seed", 42).get<int64_t>();
+        setup->tests = read_needle_set(needle_set_file(spec, *task), base_seed);
+        setup->depths = depth_percents(spec, *task);
+        setup->shift = option(spec, task, "shift", 0).get<int64_t>();
+        setup->static_depth = option(spec, task, "static_depth", -1).get<double>();
+        const nlohmann::json metric_opt = option(spec, task, "metric", nullptr);
+        setup->metric = metric_opt.is_string() ? scorer_for(metric_opt.get<std::string>(), file, task->line)
+                                               : task->metric;
+        setups.push_back(std::move(setup));
+        const TaskSetup& t = *setups.back();
+        for (int64_t length : selected_lengths(spec)) {
+          if (length <= 0 || length > (int64_t{1} << 24))
+            throw InputError(file, task->line, "lengths",
+                             fmt::format("context lengths in [1, 16777216] tokens, got {}", length));
+          const size_t limit = sample_limit(spec, haystacks.size() * t.tests.size() * t.depths.size());
+          size_t made = 0;
+          for (size_t b = 0; b < haystacks.size() && made < limit; ++b) {
+            for (const NeedleTest& test : t.tests) {
+              if (made >= limit) break;
+              const int64_t seed = test.seed + static_cast<int64_t>(b);
+              if (seed < 0 || seed > 0xFFFFFFFFLL)
+                throw InputError(file, task->line, "options.base_seed",
+                                 fmt::format("a seed in [0, 2^32) for np.random.seed, got {} (test {})", seed,
+                                             test.name));
+              const size_t first = made;
+              const size_t count = std::min(t.depths.size(), limit - made);
+              made += count;
+              groups.push_back([this, &spec, task, &t, &test, &haystacks, &books, b, length, seed, first, count] {
+                NumpyLegacyRng rng(static_cast<uint32_t>(seed));
+                std::vector<Sample> group;
+                for (size_t d = 0; d < count; ++d) {
+                  group.push_back(make(spec, *task, test, *haystacks[b], books[b], length, t.depths[d], t.shift,
+                                       t.static_depth, rng, static_cast<int64_t>(first + d)));
+                  group.back().metric = t.metric;
+                }
+                return group;
+              });
             }
           }
         }
       }
+    } catch (...) {
+      listing_error = std::current_exception();
     }
+    std::vector<Sample> samples;
+    for (std::vector<Sample>& group : parallel_make(groups, ctx.threads, listing_error))
+      samples.insert(samples.end(), std::make_move_iterator(group.begin()), std::make_move_iterator(group.end()));
     return samples;
   }
 

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/deterministic_rng.h"
+#include "common/parallel_for.h"
 #include "benchmarks/python_random.h"
 #include "benchmarks/text_util.h"
 
@@ -30,6 +31,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <exception>
+#include <functional>
+#include <memory>
 
 namespace loom::benchmarks {
 namespace {
@@ -126,21 +130,33 @@ class NThreadBenchmark : public ConfiguredBenchmark {
 
   std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const override {
     LOOM_CHECK(ctx.tokenizer != nullptr, "NThread needs the model's tokenizer to size its haystack");
-    std::vector<Sample> samples;
-    for (const TaskConfig* task : selected_tasks(spec)) {
-      const Layout layout = read_layout(spec, *task);
-      const auto per_length =
-          static_cast<size_t>(option(spec, task, "default_num_samples", 10).get<int64_t>());
-      for (int64_t length : selected_lengths(spec)) {
-        if (length <= 0 || length > (int64_t{1} << 24))
-          throw InputError(config().file.string(), task->line, "lengths",
-                           fmt::format("context lengths in [1, 16777216] tokens, got {}", length));
-        const size_t count = sample_limit(spec, per_length);
-        for (size_t i = 0; i < count; ++i)
-          samples.push_back(make(spec, *task, layout, length, static_cast<int64_t>(i), ctx));
+    // Each sample is a pure function of its seed (spec.seed, task, length, index): the listing checks the options
+    // and lists them in order; they are made on ctx.threads threads (common/parallel_for.h), in the serial order.
+    std::vector<std::unique_ptr<const Layout>> layouts;
+    std::vector<std::function<Sample()>> makers;
+    std::exception_ptr listing_error;
+    try {
+      for (const TaskConfig* task : selected_tasks(spec)) {
+        layouts.push_back(std::make_unique<const Layout>(read_layout(spec, *task)));
+        const Layout& layout = *layouts.back();
+        const auto per_length =
+            static_cast<size_t>(option(spec, task, "default_num_samples", 10).get<int64_t>());
+        for (int64_t length : selected_lengths(spec)) {
+          if (length <= 0 || length > (int64_t{1} << 24))
+            throw InputError(config().file.string(), task->line, "lengths",
+                             fmt::format("context lengths in [1, 16777216] tokens, got {}", length));
+          const size_t count = sample_limit(spec, per_length);
+          for (size_t i = 0; i < count; ++i) {
+            makers.push_back([this, &spec, task, &layout, length, i, &ctx] {
+              return make(spec, *task, layout, length, static_cast<int64_t>(i), ctx);
+            });
+          }
+        }
       }
+    } catch (...) {
+      listing_error = std::current_exception();
     }
-    return samples;
+    return parallel_make(makers, ctx.threads, listing_error);
   }
 
  private:

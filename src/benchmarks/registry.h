@@ -40,6 +40,7 @@ struct PromptContext {
   const text::Tokenizer* tokenizer = nullptr;
   const text::ChatTemplate* chat_template = nullptr;
   int64_t max_input_tokens = 0;      // truncation threshold (model max context minus max_new_tokens, or the job's)
+  int threads = 1;                   // threads a generator may draw independent cells on (common/parallel_for.h)
 };
 
 class Benchmark {
@@ -53,7 +54,10 @@ class Benchmark {
   // True for generators (RULER, NIAH, Counting_Stars): their samples are made, not read, so num_samples and --limit
   // cap how many are made instead of choosing among records.
   virtual bool synthetic() const { return false; }
-  // Loads or generates the samples. Generators may use ctx.tokenizer to hit target lengths in model tokens.
+  // Loads or generates the samples. Generators may use ctx.tokenizer to hit target lengths in model tokens, and
+  // ctx.threads threads for parts that are pure functions of (seed, task, length, index); the samples and their
+  // order must not depend on ctx.threads. build_input_ids may be called for several samples at once (const, no
+  // shared mutable state; the tokenizer is thread-safe).
   // Missing data file → InputError naming the expected file, where it is published and the `data_dir` key.
   virtual std::vector<Sample> expand(const BenchmarkSpec& spec, const PromptContext& ctx) const = 0;
   // Official prompt → chat template (or raw) → token ids, with the benchmark's truncation rule.

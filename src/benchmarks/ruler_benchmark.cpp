@@ -3,6 +3,7 @@
 // max_new_tokens stay within the target, as RULER's generators do; each sample then shrinks its haystack by the
 // task's increment until it fits. Every sample has its own seed derived from (seed, task, length, index).
 #include "common/error.h"
+#include "common/parallel_for.h"
 #include "benchmarks/configured_benchmark.h"
 #include "benchmarks/data_files.h"
 #include "benchmarks/essay_haystack.h"
@@ -12,9 +13,10 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <functional>
 #include <map>
-#include <optional>
+#include <memory>
 
 namespace loom::benchmarks {
 namespace {
@@ -34,15 +36,51 @@ class RulerBenchmark : public ConfiguredBenchmark {
     std::vector<Sample> samples;
     ruler::Resources res;
     res.noise = option(spec, nullptr, "noise", "").get<std::string>();
-    for (const TaskConfig* task : selected_tasks(spec)) {
-      const std::string kind = task->options.value("task", std::string());
-      const nlohmann::json args = task->options.value("args", nlohmann::json::object());
-      load_resources(spec, *task, kind, args, res);
-      for (int64_t length : selected_lengths(spec)) {
-        const size_t count = sample_limit(spec, static_cast<size_t>(option(spec, task, "default_num_samples", 500).get<int64_t>()));
-        generate(spec, ctx, *task, kind, args, res, length, count, samples);
+    // Every sample is a pure function of the seed, its task, length and index and the loaded resources, given its
+    // cell's haystack size (found on the cell's sample 0). Three passes keep the serial order, bytes and first error
+    // (common/parallel_for.h): the listing loads the resources (serially: it fills `res` and qa_cache_) and lists
+    // the (task, length) cells; the cells' sizes are searched on ctx.threads threads; then every sample of the
+    // cells before the first failing search is drawn on ctx.threads threads.
+    struct Cell {
+      const TaskConfig* task;
+      std::string kind;
+      nlohmann::json args;
+      int64_t length;
+      size_t count;
+    };
+    std::vector<Cell> cells;
+    std::exception_ptr listing_error;
+    try {
+      for (const TaskConfig* task : selected_tasks(spec)) {
+        const std::string kind = task->options.value("task", std::string());
+        const nlohmann::json args = task->options.value("args", nlohmann::json::object());
+        load_resources(spec, *task, kind, args, res);
+        if (kind == "qa") qa_data(spec, args.value("dataset", std::string("squad")));
+        for (int64_t length : selected_lengths(spec)) {
+          const size_t count = sample_limit(spec, static_cast<size_t>(option(spec, task, "default_num_samples", 500).get<int64_t>()));
+          cells.push_back(Cell{task, kind, args, length, count});
+        }
       }
+    } catch (...) {
+      listing_error = std::current_exception();
     }
+    std::vector<std::function<Sample(size_t)>> draws(cells.size());
+    std::vector<std::exception_ptr> search_errors(cells.size());
+    parallel_for(cells.size(), ctx.threads, [&](size_t c) {
+      const Cell& cell = cells[c];
+      try {
+        draws[c] = plan_cell(spec, ctx, *cell.task, cell.kind, cell.args, res, cell.length);
+      } catch (...) {
+        search_errors[c] = std::current_exception();
+      }
+    });
+    size_t planned = 0;  // cells before the first failing search
+    while (planned < cells.size() && !search_errors[planned]) ++planned;
+    std::vector<std::function<Sample()>> makers;
+    for (size_t c = 0; c < planned; ++c)
+      for (size_t index = 0; index < cells[c].count; ++index)
+        makers.push_back([&draw = draws[c], index] { return draw(index); });
+    samples = parallel_make(makers, ctx.threads, planned < cells.size() ? search_errors[planned] : listing_error);
     return samples;
   }
 
@@ -83,6 +121,7 @@ class RulerBenchmark : public ConfiguredBenchmark {
     }
   }
 
+  // Loads on first use; expand() calls it for every qa task before drawing in parallel, so the draws only read.
   const ruler::QaData& qa_data(const BenchmarkSpec& spec, const std::string& dataset) const {
     const std::string key = spec.data_dir.string() + "|" + dataset;
     auto it = qa_cache_.find(key);
@@ -100,12 +139,15 @@ class RulerBenchmark : public ConfiguredBenchmark {
     return qa_cache_.emplace(key, ruler::read_hotpotqa(file.string())).first->second;
   }
 
-  void generate(const BenchmarkSpec& spec, const PromptContext& ctx, const TaskConfig& task, const std::string& kind,
-                const nlohmann::json& args, const ruler::Resources& res, int64_t length, size_t count,
-                std::vector<Sample>& out) const {
+  // Sizes the haystack of one (task, length) cell on its sample 0 and returns the function that draws its sample
+  // `index` at that size (shrunk until it fits). The function refers to spec, ctx, task and res, which must outlive
+  // it; it is a pure function of the index, safe to call from several threads at once.
+  std::function<Sample(size_t index)> plan_cell(const BenchmarkSpec& spec, const PromptContext& ctx,
+                                                const TaskConfig& task, const std::string& kind,
+                                                const nlohmann::json& args, const ruler::Resources& res,
+                                                int64_t length) const {
     const std::string hay = args.value("type_haystack", std::string("essay"));
     int64_t incremental = 10;
-    std::optional<std::string> icl;
     std::function<Draft(size_t index, int64_t n, DeterministicRng&)> draft;
     if (kind == "niah") {
       ruler::NiahArgs a;
@@ -128,8 +170,8 @@ class RulerBenchmark : public ConfiguredBenchmark {
       const int64_t icl_n = largest_fitting(5, 200, [&](int64_t n) {
         return static_cast<int64_t>(ctx.tokenizer->encode(icl_text(n), false).size()) <= 500;
       });
-      icl = icl_text(icl_n);
-      draft = [&task, &res, chains, hops, &icl](size_t, int64_t n, DeterministicRng& rng) {
+      const auto icl = std::make_shared<const std::string>(icl_text(icl_n));
+      draft = [&task, &res, chains, hops, icl](size_t, int64_t n, DeterministicRng& rng) {
         return ruler::draft_vt(task, res, chains, hops, *icl, n, rng);
       };
     } else if (kind == "common_words_extraction") {
@@ -158,7 +200,7 @@ class RulerBenchmark : public ConfiguredBenchmark {
                        "one of niah, variable_tracking, common_words_extraction, freq_words_extraction, qa");
     }
 
-    auto make = [&](size_t index, int64_t n) {
+    auto make = [&spec, &task, length, draft, this](size_t index, int64_t n) {
       DeterministicRng rng(DeterministicRng::derive_seed(spec.seed, task.name, length, static_cast<int64_t>(index)));
       Draft d = draft(index, n, rng);
       Sample s = new_sample(task, spec, length, static_cast<int64_t>(index));
@@ -171,7 +213,9 @@ class RulerBenchmark : public ConfiguredBenchmark {
       s.metadata["haystack_size"] = n;
       return s;
     };
-    auto total_tokens = [&](const Sample& s) { return count_input_tokens(s, ctx) + task.generation.max_new_tokens; };
+    auto total_tokens = [&ctx, &task](const Sample& s) {
+      return count_input_tokens(s, ctx) + task.generation.max_new_tokens;
+    };
 
     // Size search on sample 0: grow the haystack geometrically until it overflows, binary-search the last doubling,
     // then probe a few sizes above (a larger haystack redraws positions and values, so fit is not strictly monotone).
@@ -197,7 +241,7 @@ class RulerBenchmark : public ConfiguredBenchmark {
       }
     }
 
-    for (size_t index = 0; index < count; ++index) {
+    return [make, total_tokens, best, incremental, length](size_t index) {
       int64_t n = best;
       Sample s = make(index, n);
       int64_t tokens = total_tokens(s);
@@ -209,8 +253,8 @@ class RulerBenchmark : public ConfiguredBenchmark {
         tokens = total_tokens(s);
       }
       s.metadata["length"] = tokens;
-      out.push_back(std::move(s));
-    }
+      return s;
+    };
   }
 
   mutable std::map<std::string, ruler::QaData> qa_cache_;

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_errors.h"
+#include "common/parallel_for.h"
 #include "benchmarks/prompt_builder.h"
 #include "benchmarks/question_split.h"
 #include "benchmarks/registry.h"
@@ -16,6 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -40,6 +43,7 @@ namespace {
 struct SampleInput {
   protocol::Prompt prompt;
   std::string error;  // non-empty: the sample cannot be prepared (its rows are stored as failed with this reason)
+  std::string warning;  // logged when the sample is assembled (in the job's order, whatever thread built it)
 };
 
 // A prompt that does not fit model.max_context: no ids, the reason its rows are stored as failed.
@@ -49,7 +53,7 @@ void mark_unprepared(SampleInput& input, const SampleError& e, const benchmarks:
   input.error = fmt::format("the prompt could not be prepared within {} input tokens (model.max_context {} minus "
                             "max_new_tokens {}): {}",
                             context.max_input_tokens, max_context, max_new_tokens, e.what());
-  spdlog::warn("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
+  input.warning = fmt::format("sample {}: {}; its rows are stored as failed", e.sample_key(), input.error);
 }
 
 // The chained second generation (benchmarks::Sample::chain_prompt): rendered like the sample's prompt (system
@@ -219,61 +223,121 @@ std::vector<benchmarks::Sample> expand_benchmark(const benchmarks::Benchmark& be
 }  // namespace
 
 PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_configs_dir, const CostModel& cost,
-                          const std::set<std::string>& completed, RunIdentity* identity) {
+                          const std::set<std::string>& completed, RunIdentity* identity, int threads) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point started = Clock::now();
+  if (threads <= 0) threads = hardware_threads();
   PreparedWork work;
   work.max_context = resolve_max_context(job);
   const benchmarks::BenchmarkRegistry registry(benchmark_configs_dir);
   const std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(job.model.path);
   const text::ChatTemplate chat_template =
       text::load_chat_template(job.model.path, job.model.chat_template, job.model.enable_thinking);
+  const bool any_agnostic =
+      std::any_of(job.methods.begin(), job.methods.end(), [](const MethodSpec& m) { return !m.query_aware; });
 
   std::unique_ptr<rag::Retriever> retriever;  // the job's `rag:` (docs/rag.md)
   if (job.rag.enabled()) retriever = std::make_unique<rag::Retriever>(job.rag);
   CellIndex cell_index;
+  int64_t sample_count = 0;
+  double drawing_s = 0;
   for (const benchmarks::BenchmarkSpec& spec : job.benchmarks) {
     const benchmarks::Benchmark& benchmark = registry.get(spec.name);
-    benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context};
+    benchmarks::PromptContext context{tokenizer.get(), &chat_template, work.max_context, threads};
     benchmarks::BenchmarkSpec expanded_spec = spec;
     expanded_spec.retrieval = job.rag.enabled();
-    for (benchmarks::Sample& sample : expand_benchmark(benchmark, expanded_spec, context)) {
-      if (job.rag.enabled() && !sample.retrieval.present) {
-        throw InputError(job.source_file.string(), spec.source_line, "rag",
-                         fmt::format("benchmarks whose config declares a retrieval context (options.rag_context: "
-                                     "LongBench, LongBench_v2, LVEval, InfiniteBench, LIBRA, BABILong or a custom "
-                                     "jsonl benchmark); {} has none (docs/rag.md)", benchmark.name()));
+    const Clock::time_point drawing = Clock::now();
+    std::vector<benchmarks::Sample> samples = expand_benchmark(benchmark, expanded_spec, context);
+    drawing_s += std::chrono::duration<double>(Clock::now() - drawing).count();
+    sample_count += static_cast<int64_t>(samples.size());
+
+    // Each sample's inputs in three passes that keep the serial path's results, log lines and first error:
+    //  1. in order, on this thread: the retrieval step (one retriever, not shared between threads), the sample's
+    //     generation settings and input budget; a job-level error stops the pass at its sample;
+    //  2. on `threads` threads: prompt rendering, tokenization, cost and hash of every sample before that one;
+    //  3. in order: each sample's warnings, then its error if any (the first one ends the job as before), then its
+    //     cells, rows, prompts and items.
+    struct Staged {
+      GenerationSettings generation;
+      benchmarks::PromptContext context;
+      std::string retrieval_error;
+      std::exception_ptr error;  // pass 1 or 2 threw (a job-level error)
+      std::optional<VariantInput> aware;     // the query-aware prompt
+      std::optional<VariantInput> agnostic;  // the context/question split (query_aware: false methods)
+      std::string references_json;
+      std::string metadata_json;
+    };
+    std::vector<Staged> staged(samples.size());
+    size_t staged_count = 0;  // samples through pass 1 (the one after them threw)
+    for (; staged_count < samples.size(); ++staged_count) {
+      benchmarks::Sample& sample = samples[staged_count];
+      Staged& stage = staged[staged_count];
+      try {
+        if (job.rag.enabled() && !sample.retrieval.present) {
+          throw InputError(job.source_file.string(), spec.source_line, "rag",
+                           fmt::format("benchmarks whose config declares a retrieval context (options.rag_context: "
+                                       "LongBench, LongBench_v2, LVEval, InfiniteBench, LIBRA, BABILong or a custom "
+                                       "jsonl benchmark); {} has none (docs/rag.md)", benchmark.name()));
+        }
+        stage.retrieval_error = retriever ? apply_retrieval(*retriever, sample) : std::string();
+        stage.generation = job.generation.apply(sample.generation);
+        stage.context = context;
+        stage.context.max_input_tokens = work.max_context - stage.generation.max_new_tokens;
+        if (stage.context.max_input_tokens <= 0) {
+          throw InputError(job.source_file.string(), spec.source_line, "model.max_context",
+                           fmt::format("a context longer than max_new_tokens ({}) of {}/{}",
+                                       stage.generation.max_new_tokens, sample.benchmark, sample.task));
+        }
+      } catch (...) {
+        stage.error = std::current_exception();
+        ++staged_count;
+        break;
       }
-      const std::string retrieval_error = retriever ? apply_retrieval(*retriever, sample) : std::string();
-      if (!retrieval_error.empty())
-        spdlog::warn("sample {}/{}: {}; its rows are stored as failed", sample.task, sample.id, retrieval_error);
-      const GenerationSettings generation = job.generation.apply(sample.generation);
-      context.max_input_tokens = work.max_context - generation.max_new_tokens;
-      if (context.max_input_tokens <= 0) {
-        throw InputError(job.source_file.string(), spec.source_line, "model.max_context",
-                         fmt::format("a context longer than max_new_tokens ({}) of {}/{}", generation.max_new_tokens,
-                                     sample.benchmark, sample.task));
+    }
+
+    parallel_for(staged_count, threads, [&](size_t i) {
+      const benchmarks::Sample& sample = samples[i];
+      Staged& stage = staged[i];
+      if (stage.error) return;
+      try {
+        const GenerationSettings& generation = stage.generation;
+        SampleInput input = stage.retrieval_error.empty()
+                                ? build_sample_input(benchmark, sample, stage.context, work.max_context,
+                                                     generation.max_new_tokens)
+                                : SampleInput{protocol::Prompt{}, stage.retrieval_error, std::string()};
+        stage.references_json = nlohmann::json(sample.references).dump();
+        stage.metadata_json = sample.metadata.dump();
+        stage.aware = make_variant(std::move(input), cost, generation, sample, stage.references_json,
+                                   stage.metadata_json, identity != nullptr);
+        if (any_agnostic) {
+          stage.agnostic = make_variant(build_split_sample_input(job, spec, sample, stage.context, work.max_context,
+                                                                 generation.max_new_tokens),
+                                        cost, generation, sample, stage.references_json, stage.metadata_json,
+                                        identity != nullptr);
+        }
+      } catch (...) {
+        stage.error = std::current_exception();
       }
-      SampleInput input =
-          retrieval_error.empty()
-              ? build_sample_input(benchmark, sample, context, work.max_context, generation.max_new_tokens)
-              : SampleInput{protocol::Prompt{}, retrieval_error};
-      const std::vector<int32_t>& ids = input.prompt.input_ids;
+    });
+
+    for (size_t i = 0; i < staged_count; ++i) {
+      const benchmarks::Sample& sample = samples[i];
+      Staged& stage = staged[i];
+      if (!stage.retrieval_error.empty())
+        spdlog::warn("sample {}/{}: {}; its rows are stored as failed", sample.task, sample.id, stage.retrieval_error);
+      if (stage.aware && !stage.aware->input.warning.empty()) spdlog::warn("{}", stage.aware->input.warning);
+      if (stage.error) std::rethrow_exception(stage.error);
+      if (stage.agnostic && !stage.agnostic->input.warning.empty()) spdlog::warn("{}", stage.agnostic->input.warning);
+      const GenerationSettings& generation = stage.generation;
+      VariantInput& aware = *stage.aware;
+      const std::vector<int32_t>& ids = aware.input.prompt.input_ids;
       CellSummary& cell = cell_of(work, cell_index, sample);
       ++cell.samples;
       cell.input_tokens += static_cast<int64_t>(ids.size());
-      if (input.error.empty() && static_cast<int64_t>(ids.size()) >= context.max_input_tokens) ++cell.truncated;
-      const std::string references_json = nlohmann::json(sample.references).dump();
-      const std::string metadata_json = sample.metadata.dump();
-      // The query-aware prompt, and (when a method asks for it) the context/question split of query_aware: false.
-      VariantInput aware = make_variant(std::move(input), cost, generation, sample, references_json, metadata_json,
-                                        identity != nullptr);
-      std::optional<VariantInput> agnostic;
-      if (std::any_of(job.methods.begin(), job.methods.end(), [](const MethodSpec& m) { return !m.query_aware; })) {
-        agnostic = make_variant(build_split_sample_input(job, spec, sample, context, work.max_context,
-                                                         generation.max_new_tokens),
-                                cost, generation, sample, references_json, metadata_json, identity != nullptr);
-      }
+      if (aware.input.error.empty() && static_cast<int64_t>(ids.size()) >= stage.context.max_input_tokens)
+        ++cell.truncated;
       for (const MethodSpec& method : job.methods) {
-        VariantInput& variant = method.query_aware ? aware : *agnostic;
+        VariantInput& variant = method.query_aware ? aware : *stage.agnostic;
         ++work.total_items;
         cell.predicted_seconds += variant.predicted;
         const std::string sample_key =
@@ -286,8 +350,8 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
           continue;
         }
         LOOM_CHECK(!work.rows.count(sample_key), "two samples share the key {}", sample_key);
-        work.rows.emplace(sample_key,
-                          row_template(sample, method, sample_key, references_json, metadata_json, fingerprint));
+        work.rows.emplace(sample_key, row_template(sample, method, sample_key, stage.references_json,
+                                                   stage.metadata_json, fingerprint));
         if (!variant.input.error.empty()) {
           protocol::WorkOutcome failed;
           failed.sample_key = sample_key;
@@ -300,8 +364,13 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
         if (variant.id == protocol::kNoPrompt) variant.id = work.prompts.add(std::move(variant.input.prompt));
         work.items.push_back(protocol::WorkItem{sample_key, variant.id, generation, method, variant.predicted});
       }
+      stage = Staged{};  // its prompts are in the table now
     }
   }
+  const double total_s = std::chrono::duration<double>(Clock::now() - started).count();
+  spdlog::info("prepared {} samples in {:.2f} s on {} threads (drawing and loading {:.2f} s, rendering and "
+               "tokenizing {:.2f} s)",
+               sample_count, total_s, threads, drawing_s, total_s - drawing_s);
   return work;
 }
 

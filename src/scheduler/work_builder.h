@@ -57,8 +57,11 @@ int64_t resolve_max_context(const JobConfig& job);
 // completed: sample keys already stored (resume); they are counted in total_items but get no WorkItem (nor an
 // unprepared outcome).
 // identity (optional): each row's fingerprint goes into its template and `fingerprints`.
+// threads: how many threads draw generator cells and render/tokenize samples (common/parallel_for.h); 0 = the
+// host's hardware threads. The result (prompts, items, rows, their order), the log lines per sample and the first
+// error are the same for every thread count. Logs "prepared N samples in X s on T threads".
 PreparedWork prepare_work(const JobConfig& job, const std::filesystem::path& benchmark_configs_dir,
                           const CostModel& cost, const std::set<std::string>& completed,
-                          RunIdentity* identity = nullptr);
+                          RunIdentity* identity = nullptr, int threads = 0);
 
 }  // namespace loom::scheduler

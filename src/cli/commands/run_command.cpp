@@ -1,9 +1,10 @@
 // `loom_mpi run JOB.yaml` (also `loom_mpi JOB.yaml`): the whole job on every rank of the MPI world.
 //   1. rank 0 reads and validates the job and broadcasts its text; every rank parses it;
 //   2. ranks split into tensor-parallel groups of parallel.tensor_parallel consecutive ranks;
-//   3. rank 0 opens the results store and prepares the work not yet stored (resume), then runs the dispatcher on
-//      a second thread (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
-//   4. every rank creates its engine and runs the worker loop until the dispatcher stops its group;
+//   3. rank 0, on a second thread, opens the results store and prepares the work not yet stored (resume), then
+//      runs the dispatcher there (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
+//   4. every rank creates its engine (rank 0 while its second thread prepares) and runs the worker loop until the
+//      dispatcher stops its group (rank 0's worker first waits for the preparation's outcome);
 //   5. rank 0 closes the store, runs the metrics pass (score table, RESULTS.html unless --no-html) and prints the
 //      results path.
 // run_job calls one named function per phase (broadcast_job, form_groups, prepare_on_rank0, run_worker,
@@ -43,6 +44,8 @@
 #include <cstdlib>
 #include <iterator>
 #include <exception>
+#include <functional>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -260,19 +263,19 @@ loom::worker::TextEncoder chained_input_encoder(const std::filesystem::path& mod
   };
 }
 
-// Phase 4 (every rank): creates the engine (unless rank 0 could not prepare the job) and runs the worker loop until
-// the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
+// Phase 4 (every rank): creates the engine (on rank 0 while its other thread prepares the job), then, on rank 0,
+// waits for the preparation: when it failed, the group reports that instead of working. Then runs the worker loop
+// until the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
+// rank0_error: rank 0's preparation error once known (blocks until then; empty on the other ranks).
 void run_worker(const Comm& world, const RankLayout& layout, const loom::scheduler::JobConfig& job,
-                const std::string& rank0_error) {
+                const std::function<std::string()>& rank0_error) {
   try {
-    loom::worker::EngineSetup engine;
-    if (rank0_error.empty()) {
-      engine = job.model.backend == "openai"
-                   ? create_api_engine(job, world.rank())
-                   : loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
-    } else {
-      engine.error = "the job could not be prepared: " + rank0_error;
-    }
+    loom::worker::EngineSetup engine =
+        job.model.backend == "openai"
+            ? create_api_engine(job, world.rank())
+            : loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
+    const std::string preparation_error = rank0_error();
+    if (!preparation_error.empty()) engine.error = "the job could not be prepared: " + preparation_error;
     const std::string load_error = loom::worker::agree_on_load(layout.group, engine.error);
     loom::worker::run_worker_loop(
         world, layout.group, engine.engine.get(), load_error,
@@ -357,13 +360,24 @@ int run_job(const RunOptions& options) {
   const RankLayout layout = form_groups(world, job.tensor_parallel);
   loom::results::JobAttributes attributes = gather_hosts(world, job);
 
-  // Rank 0 prepares the work, then dispatches it on a second thread while its main thread works like every rank.
+  // Rank 0 prepares the work on a second thread, then dispatches it there, while its main thread loads the model
+  // (as every rank does meanwhile) and then works like every rank. The worker waits for the preparation's outcome
+  // before its first request; a failed preparation is reported as today, after the model has loaded.
   Rank0Work rank0;
   loom::scheduler::DispatchSummary summary;
   std::thread dispatcher;
+  std::promise<std::string> prepared;
+  std::future<std::string> preparation = prepared.get_future();
   if (rank == 0) {
-    rank0 = prepare_on_rank0(world, options, setup, job, std::move(attributes));
     dispatcher = std::thread([&] {
+      try {
+        rank0 = prepare_on_rank0(world, options, setup, job, std::move(attributes));
+      } catch (...) {  // prepare_on_rank0 answers std::exceptions itself
+        rank0.error = "preparing the work failed with an unknown exception";
+        rank0.exit_code = 1;
+        rank0.prepared = std::make_unique<loom::scheduler::PreparedJob>();
+      }
+      prepared.set_value(rank0.error);
       try {
         summary = loom::scheduler::dispatch_job(world, layout.leaders, *rank0.prepared, job.progress_interval_s);
       } catch (const std::exception& e) {
@@ -372,7 +386,7 @@ int run_job(const RunOptions& options) {
       }
     });
   }
-  run_worker(world, layout, job, rank0.error);
+  run_worker(world, layout, job, [&] { return rank == 0 ? preparation.get() : std::string(); });
   if (rank != 0) return 0;
 
   dispatcher.join();

@@ -38,6 +38,7 @@ struct ValidateOptions {
   bool keys = false;
   int show_items = 3;
   std::string dump_prompts;
+  int threads = 0;  // preparation threads; 0: the host's hardware threads
   JobOverrides overrides;
 };
 
@@ -86,6 +87,7 @@ std::set<std::string> stored_keys(const fs::path& path, int max_attempts) {
 void validate(const ValidateOptions& options) {
   if (options.keys) return print_keys();
   if (options.ranks < 1) throw loom::InputError("", 0, "--ranks", "a positive number of ranks");
+  if (options.threads < 0) throw loom::InputError("", 0, "--threads", "0 (the host's hardware threads) or more");
   const fs::path configs = find_configs_dir(options.job_file);
   const JobConfig job = parse_job_file(options.job_file, {configs, true, options.overrides});
   // The model card: config.json's values are range-checked here too (docs/trust-inputs.md), not only when a rank
@@ -96,7 +98,7 @@ void validate(const ValidateOptions& options) {
   const CostModel cost = load_cost_model(job, configs, card);
   const std::set<std::string> completed =
       job.resume ? stored_keys(job.output_path, job.max_attempts) : std::set<std::string>{};
-  const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed);
+  const PreparedWork work = prepare_work(job, configs / "benchmarks", cost, completed, nullptr, options.threads);
 
   std::cout << fmt::format("job {} ({}): model {}, max_context {}, cost profile {}\n", job.name,
                            job.source_file.string(), job.model.path.string(), work.max_context, cost.profile());
@@ -164,6 +166,9 @@ void loom_cli_add_validate(CLI::App& app) {
   cmd->add_flag("--keys", options->keys, "print every job-file key with its default and meaning");
   cmd->add_option("--dump-prompts", options->dump_prompts,
                   "write every row to run (sample_key, method, input_ids, generation settings) as JSON lines");
+  cmd->add_option("--threads", options->threads,
+                  "threads that prepare the samples (default 0: the host's hardware threads; the output is the same "
+                  "for any count)");
   loom::cli::add_job_override_options(cmd, options->overrides);
   cmd->callback([options] {
     if (options->job_file.empty() && !options->keys) {
