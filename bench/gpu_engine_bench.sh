@@ -22,7 +22,15 @@
 #   parity   the same for models/tiny-loom (a trained model, in bf16) on NIAH and RULER at 1K-8K: greedy agreement
 #            with transformers where the outputs mean something (a random-weight model's top-1 margins are within
 #            bf16 rounding, so its agreement says little); max_batch_size LOOM_PARITY_BATCH (default 4), so that
-#            sequences join freed decode slots (a slot-reuse bug of the page tables showed only then).
+#            sequences join freed decode slots (a slot-reuse bug of the page tables showed only then);
+#   arch     every supported architecture (llama, mistral, qwen2, qwen3, qwen3_moe, glm, glm4, phi3, gemma3) as a
+#            small random-weight model (bench/arch_parity.py make: 4 layers, head_dim 128 (Phi-3 96), sliding windows
+#            and Phi-3's longrope switch shorter than the longer prompts) against transformers on the same prompt ids
+#            (LOOM_ARCH_LENGTHS, default 1024,3072,8192: prefixes of one random sequence): engine_parity's prompt
+#            logits and `loom_mpi generate`'s 16 greedy tokens (LOOM_ARCH_NEW_TOKENS) against transformers' logits
+#            over the same ids: greedy top-1 agreement, first-step max/mean |delta|, pass/fail against the tolerance
+#            bench/arch_parity.py states. LOOM_ARCH_DEVICE=cpu (dtype float32; LOOM_ARCH_DTYPE overrides) runs it
+#            on a CPU build; LOOM_ARCH_MODELS picks architectures; not in the default LOOM_STAGES.
 # LOOM_MAX_CONTEXT (default 131072) and LOOM_MAX_BATCH (64) set the jobs' model keys, LOOM_RULER_CHUNK (16384, the
 # default) the RULER job's prefill chunk; LOOM_HF_BUDGET_S caps the
 # seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
@@ -31,8 +39,9 @@
 # LOOM_HF_SHUFFLE_SEED another order of transformers' rows (another subset when cut). LOOM_STAGES (default
 # kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
 # the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
-# generator's inputs; default data/ruler of the repository). Results: $OUT/*.jsonl, $OUT/*.txt; the last lines
-# printed are the summary table (bench/summarize_engine_bench.py).
+# generator's inputs; default data/ruler of the repository). LOOM_BENCH_BIN: a folder with the programs (loom_mpi,
+# engine_parity, ...) of a local build, used instead of unpacking .device/ (the arch stage on a CPU machine).
+# Results: $OUT/*.jsonl, $OUT/*.txt; the last lines printed are the summary table (bench/summarize_engine_bench.py).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}
 mkdir -p "$OUT"
@@ -46,12 +55,18 @@ MODEL=${LOOM_BENCH_MODEL:-/tmp/loom_bench_model}
 DATA=${LOOM_BENCH_DATA:-$ROOT/data/ruler}
 export PYTHONUNBUFFERED=1
 PY_LD=${LD_LIBRARY_PATH:-}  # python (transformers) keeps the image's libraries; the carried ones are for our programs
-eval "$("$ROOT/tools/gpu_session/unpack.sh")"
+if [ -n "${LOOM_BENCH_BIN:-}" ]; then  # programs of a local build (loom_mpi, engine_parity, ...): no .device to unpack
+  D=$(cd "$LOOM_BENCH_BIN" && pwd)
+else
+  eval "$("$ROOT/tools/gpu_session/unpack.sh")"
+fi
 py() { LD_LIBRARY_PATH=$PY_LD python3 "$@"; }
 {
   date -u; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader
   py -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
-  for p in loom_mpi engine_kernels engine_speed accel_engine; do ldd "$D/$p" | grep -i "not found" | sed "s/^/$p: /"; done
+  for p in loom_mpi engine_kernels engine_speed accel_engine engine_parity; do
+    [ -e "$D/$p" ] && ldd "$D/$p" | grep -i "not found" | sed "s/^/$p: /"
+  done
   echo "libraries checked"
 } 2>&1 | tee "$OUT/env.txt"
 
@@ -211,6 +226,38 @@ if has parity; then
     num_samples: 2
     data_dir: $DATA
     options: {word_list: $DATA/words}" "  max_new_tokens: 24"
+fi
+
+if has arch; then  # every architecture, small random weights, against transformers (bench/arch_parity.py)
+  ARCH_DEVICE=${LOOM_ARCH_DEVICE:-cuda}
+  ARCH_DTYPE=${LOOM_ARCH_DTYPE:-$([ "$ARCH_DEVICE" = cpu ] && echo float32 || echo bfloat16)}
+  ARCH_LENGTHS=${LOOM_ARCH_LENGTHS:-1024,3072,8192}
+  ARCH_DIR=${LOOM_ARCH_DIR:-/tmp/loom_arch}
+  ARCH_NAMES=${LOOM_ARCH_MODELS:-}
+  echo "--- arch ($ARCH_DEVICE, $ARCH_DTYPE, prompts $ARCH_LENGTHS) at $(left) s left"
+  rm -f "$OUT/arch.jsonl"
+  timeout $(( $(left) / 3 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/arch_parity.py" make --out "$ARCH_DIR" \
+    --lengths "$ARCH_LENGTHS" --device "$ARCH_DEVICE" --tokenizer "$ROOT/models/tiny-loom" --archs "$ARCH_NAMES" 2>&1 |
+    grep '^{' | tee "$OUT/arch_make.txt"
+  for model in "$ARCH_DIR"/*/; do
+    name=$(basename "$model")
+    [ -n "$ARCH_NAMES" ] && [[ ",$ARCH_NAMES," != *",$name,"* ]] && continue
+    rm -f "$model"ours_*.bin "$model"generate_*.json
+    # The prompt's logits (engine_parity: the engine's prefill in one chunk of the engine's default size) ...
+    timeout $(( $(left) / 4 )) "$D/engine_parity" --model "$model" --ids "$ARCH_DIR/ids.int32" --lengths "$ARCH_LENGTHS" \
+      --out "$model" --device "$ARCH_DEVICE" --dtype "$ARCH_DTYPE" --chunk 16384 > "$OUT/arch_${name}_logits.txt" 2>&1
+    # ... and the greedy tokens through the whole engine (paged decode, CUDA graphs) with `loom_mpi generate`.
+    for length in ${ARCH_LENGTHS//,/ }; do
+      timeout $(( $(left) / 4 )) "$D/loom_mpi" generate --model "$model" --ids "$(cat "$ARCH_DIR/prompt_$length.csv")" \
+        --max-new-tokens "${LOOM_ARCH_NEW_TOKENS:-16}" --device "$ARCH_DEVICE" --dtype "$ARCH_DTYPE" --json \
+        > "$model/generate_$length.json" 2>> "$OUT/arch_${name}_generate.txt"
+    done
+    echo "$name: $(grep -c '"prefill"' "$OUT/arch_${name}_logits.txt") prompts prefilled, $(ls "$model"generate_*.json |
+      xargs -r grep -l output_ids | wc -l) generated, at $(left) s left"
+  done
+  timeout $(( $(left) - 10 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/arch_parity.py" compare --dir "$ARCH_DIR" \
+    --lengths "$ARCH_LENGTHS" --device "$ARCH_DEVICE" --dtype "$ARCH_DTYPE" --archs "$ARCH_NAMES" --out "$OUT/arch.jsonl" \
+    2>&1 | grep '^{' | cut -c1-400
 fi
 
 echo "--- summary at $(left) s left"

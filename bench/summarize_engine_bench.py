@@ -6,6 +6,8 @@
 Targets (issue 13): RULER-shaped job >= 5x transformers' samples/hour, decode-heavy job >= 10x; prefill with the
 default chunking >= 75% of the measured matmul ceiling at 32K and 128K; decode >= 70% of the bandwidth bound at
 batch 1 (32K) and >= 60% in aggregate batched; compressed decode at ratio 0.875 <= 0.5x the full cache at 128K.
+Issue 20: every architecture's logits within tolerance of transformers (the `arch` stage; its tolerance in
+bench/arch_parity.py).
 """
 import json
 import os
@@ -55,6 +57,40 @@ def agreement(job, out):
         return sum(1 for k in keys if count[texts[k]] > 1)
     print(f"  rows whose text another prompt also gave ({job}): loom_mpi {shared(loom)}/{len(keys)}, "
           f"transformers {shared(hf)}/{len(keys)}")
+
+
+def architectures(out):
+    """The `arch` stage (bench/arch_parity.py): one line per architecture against transformers."""
+    rows = lines(os.path.join(out, "arch.jsonl"))
+    starts = [i for i, r in enumerate(rows) if r.get("event") == "arch_reference"]
+    rows = rows[starts[-1]:] if starts else rows  # the last comparison written to this folder
+    reference = next((r for r in rows if r.get("event") == "arch_reference"), None)
+    archs = [r for r in rows if r.get("event") == "arch"]
+    if not archs:
+        return
+    if reference:
+        print(f"architectures against transformers {reference['transformers']} (torch {reference['torch']}) on "
+              f"{reference['gpu'] or reference['device']}, {reference['dtype']}: "
+              f"{sum(1 for r in archs if r['pass'])}/{len(archs)} pass")
+    for r in archs:
+        if "steps" not in r:
+            print(f"  arch {r['arch']:10} FAIL: {'; '.join(r.get('problems', []))[:200]}")
+            continue
+        lengths = ",".join(str(p["length"]) for p in r["prompts"])
+        verdict = "pass" if r["pass"] else "FAIL"
+        line = (f"  arch {r['arch']:10} {verdict}: greedy top-1 {r['top1_agree']}/{r['steps']} "
+                f"steps (prompts {lengths}), first step max |d| {r['max_abs_delta']:.3g} mean {r['mean_abs_delta']:.3g}")
+        if "floor_max" in r:
+            line += (f" (transformers bf16 vs fp32: max {r['floor_max']:.3g} mean {r['floor_mean']:.3g}; "
+                     f"{r['prompts_with_unexplained_disagreement']} prompts with a disagreement beyond a near-tie)")
+        if r.get("problems"):
+            line += "; " + "; ".join(r["problems"])[:160]
+        print(line)
+    if reference and reference["dtype"] == "float32":
+        print("  tolerance: greedy-identical and first-step max |d| <= 2e-3")
+    elif reference:
+        print("  tolerance: first-step mean |d| <= 2x and max |d| <= 3x transformers' own bf16-vs-fp32 difference, "
+              "every greedy disagreement a near-tie (transformers' margin <= 3x that max)")
 
 
 def main():
@@ -113,6 +149,7 @@ def main():
                      f"({loom['samples_per_hour_after_load'] / hf['samples_per_hour']:.2f}x after load)")
         print(line)
         agreement(job, out)
+    architectures(out)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 // engine_parity: chunked prefill of the first L ids of a prompt through the engine's DecoderModel, for several L,
 // writing the last-position fp32 logits (<out>/ours_<L>.bin) and printing one JSON line per length with the
-// prefill time, peak device memory and KV bytes. tools/engine_parity/run_gpu_parity.sh compares them with
-// transformers.
+// prefill time, peak device memory and KV bytes. Each layer gets the cache the engine gives it (make_layer_cache: a
+// sliding-window cache on a sliding layer, else the full cache). tools/engine_parity/run_gpu_parity.sh and
+// bench/gpu_engine_bench.sh's `arch` stage compare them with transformers.
 //   engine_parity --model DIR --ids ids.int32 --lengths 4096,32768 --out DIR [--device cuda] [--dtype auto]
 //                 [--chunk 4096]
 #include "model_card/model_card.h"
 #include "rank/model/decoder_model.h"
 #include "rank/model/device.h"
+#include "rank/model/sliding_window_cache.h"
 #include "rank/model/weight_store.h"
 
 #include <chrono>
@@ -76,7 +78,9 @@ int main(int argc, char** argv) {
       context.reserve_tokens = length + 1;
       SequenceState state;
       state.policy = std::make_unique<FullCachePolicy>(context);
-      for (int64_t l = 0; l < config.num_layers; ++l) state.caches.push_back(state.policy->make_cache(l));
+      for (int64_t l = 0; l < config.num_layers; ++l) {
+        state.caches.push_back(make_layer_cache(config, *state.policy, l));
+      }
       state.observations.resize(config.num_layers);
       at::Tensor ids = at::tensor(std::vector<int64_t>(ids32.begin(), ids32.begin() + length), at::kLong);
       meter.reset();
