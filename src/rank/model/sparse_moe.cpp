@@ -4,9 +4,11 @@
 #include "kernels/layers.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/version.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <tuple>
 #include <utility>
@@ -18,6 +20,10 @@
 #endif
 
 namespace loom::model {
+
+namespace {
+bool grouped_experts_agree(const SparseMoeWeights& w);
+}  // namespace
 
 int64_t SparseMoeWeights::bytes() const {
   int64_t total = 0;
@@ -46,7 +52,7 @@ SparseMoeWeights load_sparse_moe(const WeightStore& store, const std::string& pr
                         1);
     w.down = load_shard(store, prefix + "experts.down_proj", {experts, hidden, inter}, 2, start, cols, dtype, device)
                  .contiguous();
-    w.grouped = grouped_experts_supported(w);
+    w.grouped = grouped_experts_supported(w) && grouped_experts_agree(w);
     return w;
   }
   // One tensor per expert and projection (the Qwen release, transformers 4.x), copied into the stacked layout.
@@ -61,7 +67,7 @@ SparseMoeWeights load_sparse_moe(const WeightStore& store, const std::string& pr
         load_shard(store, p + "up_proj.weight", {inter, hidden}, 0, start, cols, dtype, device));
     w.down[e].copy_(load_shard(store, p + "down_proj.weight", {hidden, inter}, 1, start, cols, dtype, device));
   }
-  w.grouped = grouped_experts_supported(w);
+  w.grouped = grouped_experts_supported(w) && grouped_experts_agree(w);
   return w;
 }
 
@@ -178,5 +184,27 @@ at::Tensor sparse_moe(const at::Tensor& x, const SparseMoeWeights& w) {
   }
   return sparse_moe_per_expert(x, w);
 }
+
+namespace {
+
+// The grouped path against the per-expert one on this block's own weights (64 random rows), once per block at load:
+// the grouped path is used only when they agree (relative error < 2e-2, as the prefill attention self-check), so a
+// kernel that misbehaves on a device or a libtorch build falls back to the per-expert path with a warning.
+bool grouped_experts_agree(const SparseMoeWeights& w) {
+  try {
+    const at::Tensor x = at::randn({64, w.router.size(1)}, w.gate_up.options());
+    const at::Tensor expected = sparse_moe_per_expert(x, w).to(at::kFloat);
+    const at::Tensor got = sparse_moe_grouped(x, w).to(at::kFloat);
+    const double error = ((got - expected).norm() / expected.norm().clamp_min(1e-30)).item<double>();
+    if (std::isfinite(error) && error < 2e-2) return true;
+    spdlog::warn("grouped experts disagree with the per-expert path (relative error {:.3g}): experts run one by one",
+                 error);
+  } catch (const std::exception& e) {
+    spdlog::warn("grouped experts self-check failed ({}): experts run one by one", e.what());
+  }
+  return false;
+}
+
+}  // namespace
 
 }  // namespace loom::model

@@ -18,6 +18,8 @@
 //    expert's tokens gathered (index_select) and run through its MLP as one GEMM pair, then scattered back weighted
 //    (index_add, experts in ascending order as transformers adds them). The per-expert token counts are read back
 //    to the host once per block, so a step through it cannot be captured in a CUDA graph.
+// At load, a block whose weights allow the grouped path runs both paths on 64 random rows and keeps the grouped one
+// only when they agree (relative error < 2e-2); otherwise it warns and runs per expert.
 // The two agree to bf16 rounding (they add the k weighted outputs in different orders). The grouped path is only
 // compile-checked on the (GPU-less) development machine; `bench/engine_kernels --only moe` checks it on the GPU
 // against the per-expert one and an fp32 reference, and inside a CUDA graph capture.
