@@ -16,8 +16,9 @@
 namespace loom::accel {
 namespace {
 
-std::unique_ptr<model::InferenceEngine> fixture_engine() {
+std::unique_ptr<model::InferenceEngine> fixture_engine(int prefill_cache_copies = 2) {
   model::EngineOptions options;
+  options.prefill_cache_copies = prefill_cache_copies;
   options.model_dir = std::filesystem::path(LOOM_SOURCE_DIR) / "tests" / "fixtures" / "models" / "llama3_tiny";
   options.device = "cpu";
   options.dtype = "float32";
@@ -141,6 +142,28 @@ TEST(SharedPrefill, ThePromptIdDecidesWhoShares) {
   }
   EXPECT_EQ(results[3].output_ids, results[0].output_ids);  // whoever shares, the same output
   EXPECT_EQ(results[2].output_ids, results[1].output_ids);
+}
+
+TEST(SharedPrefill, AnEngineWithOneCacheCopyPrefillsEachRequestItself) {
+  // prefill_cache_copies 1 (a job of the full cache alone: its workspace holds one dense copy, the rest goes to the
+  // pool): sharing would copy the cache, so every request gets its own prefill, with the same outputs.
+  auto shared_engine = fixture_engine(2);
+  auto engine = fixture_engine(1);
+  const std::vector<int32_t> prompt = random_prompt(180, 11);
+  std::vector<model::InferenceRequest> batch = {
+      request(prompt, 3, "full", nlohmann::json::object()),
+      request(prompt, 3, "full", nlohmann::json::object()),
+  };
+  batch[1].sample_key = "full, the second row";  // e.g. a sample listed twice
+  const auto results = engine->run(batch);
+  const auto shared = shared_engine->run(batch);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_TRUE(results[i].ok) << results[i].error;
+    ASSERT_TRUE(shared[i].ok) << shared[i].error;
+    EXPECT_EQ(results[i].cost.prefill_shared_by, 1) << i;
+    EXPECT_EQ(shared[i].cost.prefill_shared_by, 2) << i;
+    EXPECT_EQ(results[i].output_ids, shared[i].output_ids) << i;
+  }
 }
 
 }  // namespace

@@ -40,6 +40,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
@@ -225,6 +226,10 @@ loom::model::EngineOptions engine_options_for(const loom::scheduler::JobConfig& 
   options.prefill_attention = job.model.prefill_attention;
   options.local_device_index = node.rank();
   options.cpu_threads = job.model.cpu_threads > 0 ? job.model.cpu_threads : loom::model::auto_cpu_threads(node.size());
+  // A job of the full cache alone needs one dense copy of a prompt beside the pool (engine.cpp's kv_budget).
+  const bool full_only = std::all_of(job.methods.begin(), job.methods.end(),
+                                     [](const loom::MethodSpec& method) { return method.name == "full"; });
+  options.prefill_cache_copies = full_only ? 1 : 2;
   return options;
 }
 

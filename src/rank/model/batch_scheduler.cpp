@@ -92,7 +92,7 @@ void BatchScheduler::submit(std::vector<InferenceRequest> requests) {
     auto job = std::make_unique<PrefillJob>();
     job->members.push_back(started[i]);
     grouped[i] = true;
-    if (!started[i]->state.policy->replaces_prefill_attention()) {
+    if (options_.share_prefills && !started[i]->state.policy->replaces_prefill_attention()) {
       for (size_t j = i + 1; j < started.size(); ++j) {
         if (static_cast<int32_t>(job->members.size()) >= options_.max_running) break;  // a group must fit the slots
         if (!grouped[j] && !started[j]->state.policy->replaces_prefill_attention() &&

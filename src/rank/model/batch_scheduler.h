@@ -36,6 +36,7 @@ namespace loom::model {
 struct SchedulerOptions {
   int32_t max_running = 1;   // requests admitted at once (prefilling or decoding); at most the store's slots
   bool cuda_graphs = true;
+  bool share_prefills = true;  // requests with the same prefill (a sweep's methods) share one; false: one each
 };
 
 class BatchScheduler {

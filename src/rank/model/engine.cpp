@@ -34,10 +34,9 @@ int64_t dense_cache_bytes(const DecoderModel& model, int64_t tokens) {
 }
 
 // The KV pool: EngineOptions::kv_cache_memory as bytes (> 1) or as a fraction of what is free (<= 1); auto (0): on
-// CUDA 0.9 of the memory left after the weights and a prefill workspace (two dense copies of the longest prompt —
-// a shared prefill and one method's copy — plus the activations of a default-sized prefill chunk and 2 GiB of
-// slack), on the
-// CPU 2 GiB, allocated as it fills.
+// CUDA 0.9 of the memory left after the weights and a prefill workspace (EngineOptions::prefill_cache_copies dense
+// copies of the longest prompt — a shared prefill and one method's copy, or the full cache's one — plus the
+// activations of a default-sized prefill chunk and 2 GiB of slack), on the CPU 2 GiB, allocated as it fills.
 int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64_t max_context) {
   if (options.kv_cache_memory > 1) return static_cast<int64_t>(options.kv_cache_memory);
   const at::Device device = model.device();
@@ -51,7 +50,8 @@ int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64
   const int64_t activations = chunk * (8 * c.hidden_size + 4 * c.intermediate_size +
                                        (c.num_heads + 2 * c.num_kv_heads) * c.head_dim) *
                               static_cast<int64_t>(c10::elementSize(model.dtype()));
-  const int64_t workspace = 2 * dense_cache_bytes(model, max_context) + activations + 2 * kGiB;
+  const int64_t copies = std::max(1, options.prefill_cache_copies);
+  const int64_t workspace = copies * dense_cache_bytes(model, max_context) + activations + 2 * kGiB;
   const double fraction = options.kv_cache_memory > 0 ? options.kv_cache_memory : 0.9;
   const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(std::max<int64_t>(0, free - workspace)));
   if (budget < dense_cache_bytes(model, max_context)) {
@@ -112,6 +112,7 @@ class TorchInferenceEngine final : public InferenceEngine, public HiddenStateSou
     SchedulerOptions scheduling;
     scheduling.max_running = std::max<int32_t>(1, options.max_batch_size);
     scheduling.cuda_graphs = options.cuda_graphs;
+    scheduling.share_prefills = options.prefill_cache_copies >= 2;
     scheduler_ = std::make_unique<BatchScheduler>(std::move(resources), std::move(store), scheduling);
     const TensorParallelLayout& shard = model_->tensor_parallel();
     spdlog::info("loaded {} ({} layers, hidden {}, heads {}/{}, rope {}, tensor-parallel shard {}/{}) from {} on {} "

@@ -63,6 +63,11 @@ struct EngineOptions {
   std::string prefill_attention = "auto";  // CUDA prefill attention: auto|cudnn|flash|sdpa
   int local_device_index = 0;      // CUDA device for this rank
   int cpu_threads = 0;             // CPU: libtorch + BLAS threads (0: every CPU of this process's affinity mask)
+  // Dense copies of the longest prompt's cache the CUDA prefill workspace holds beside the KV pool: 2 (a prefill
+  // shared by a sweep's methods and one method's own copy), or 1 when every method keeps the prefill's cache as its
+  // own (the full cache: the pages are its only other copy), which leaves that much more memory to the pool; with 1,
+  // identical prompts are prefilled one by one rather than sharing a prefill (which would copy the cache).
+  int prefill_cache_copies = 2;
 };
 
 // How much more an engine can take now.
