@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -118,8 +119,25 @@ Options parse(int argc, char** argv) {
 // One configured run: the method spec and the "ratio" column it is reported under.
 struct Variant {
   MethodSpec spec;
-  std::string ratio;  // "-" for the full cache and methods without a ratio
+  std::string ratio;        // "-" for the full cache and methods without a ratio
+  double keep_fraction = 0;  // > 0: `decoding`'s target_size is this fraction of each prompt's tokens
 };
+
+// The variant's spec for a prompt of `length` tokens (`decoding` states its budget in tokens, not as a ratio).
+MethodSpec spec_at(const Variant& v, int64_t length) {
+  if (v.keep_fraction <= 0) return v.spec;
+  MethodSpec spec = v.spec;
+  nlohmann::json params = nlohmann::json::parse(spec.params_json);
+  params["target_size"] = std::max<int64_t>(1, std::llround(v.keep_fraction * static_cast<double>(length)));
+  spec.params_json = params.dump();
+  return spec;
+}
+
+// The parameter a ratio method takes its --ratios value as.
+std::string ratio_parameter(const std::string& method) {
+  if (method == "compression_ratio_decoding") return "target_compression_ratio";
+  return "compression_ratio";
+}
 
 std::string fmt_ratio(double r) {
   char buf[32];
@@ -161,8 +179,10 @@ std::vector<Variant> variants(const Options& o) {
   }
   if (selected("flexprefill")) add("flexprefill", nlohmann::json::object(), "-");
   if (selected("xattention")) add("xattention", nlohmann::json::object(), "-");
-  // Any other registered method named in --methods runs at each --ratios value as compression_ratio (a method that
-  // takes other parameters is given them with --extra); a name the registry does not know is an error, not a skip.
+  // Any other registered method named in --methods runs at each --ratios value as compression_ratio (as
+  // target_compression_ratio for compression_ratio_decoding; `decoding` keeps (1 - ratio) of the prompt's tokens as its
+  // target_size; a method that takes other parameters is given them with --extra); a name the registry does not know
+  // is an error, not a skip.
   for (const auto& name : wanted) {
     static const std::vector<std::string> handled = {"none", "full", "think", "kivi", "flexprefill", "xattention"};
     if (std::find(ratio_methods.begin(), ratio_methods.end(), name) != ratio_methods.end() ||
@@ -173,7 +193,14 @@ std::vector<Variant> variants(const Options& o) {
     if (std::none_of(known.begin(), known.end(), [&](const accel::MethodInfo& m) { return m.name == name; })) {
       usage("--methods: unknown method '" + name + "' (loom_mpi list methods names them)");
     }
-    for (double r : o.ratios) add(name, {{"compression_ratio", r}}, fmt_ratio(r));
+    for (double r : o.ratios) {
+      if (name == "decoding") {  // target_size in tokens: (1 - r) of each prompt, set per length (spec_at)
+        add(name, nlohmann::json::object(), fmt_ratio(r));
+        out.back().keep_fraction = 1.0 - r;
+      } else {
+        add(name, {{ratio_parameter(name), r}}, fmt_ratio(r));
+      }
+    }
   }
   for (const auto& [name, params] : o.extra) add(name, params, params.dump());
   return out;
@@ -187,7 +214,7 @@ InferenceResult run_one(InferenceEngine& engine, const std::vector<int32_t>& ids
   request.generation.max_new_tokens = o.new_tokens;
   request.generation.prefill_chunk_size = o.chunk;
   request.generation.ignore_eos = true;  // every run generates exactly --new-tokens tokens
-  request.method = v.spec;
+  request.method = spec_at(v, static_cast<int64_t>(ids.size()));
   return engine.run({request}).at(0);
 }
 
@@ -266,7 +293,7 @@ int main(int argc, char** argv) {
       emit({{"event", "run"},
             {"length", length},
             {"method", v.spec.name},
-            {"params", nlohmann::json::parse(v.spec.params_json)},
+            {"params", nlohmann::json::parse(spec_at(v, length).params_json)},
             {"ratio", v.ratio},
             {"ok", m.ok},
             {"error", m.error},
