@@ -155,7 +155,7 @@ EOF
 import json, re, sys
 path, t0, t1, rc, log = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 text = open(log, errors="replace").read()
-load = re.search(r"in ([0-9.]+) s; KV cache", text)
+load = re.search(r"as \S+ in ([0-9.]+) s", text)  # the "loaded <model> ... as bfloat16 in 3.6 s" line
 rows = ok = 0
 try:
     import h5py

@@ -26,7 +26,8 @@ const std::vector<KeySpec>& job_schema() {
        "CPU device: threads per rank for libtorch and BLAS; 0 = the rank's CPUs (shared evenly by unbound ranks)."},
       {"model.kv_cache_memory", T::kFloat, "0", "",
        "Paged KV cache of a rank: bytes when > 1, a fraction of the free device memory when <= 1; 0 = auto (GPU: "
-       "0.9 of what is left after the weights and a prefill workspace; CPU: 2 GiB, allocated as it fills)."},
+       "0.9 of what is left after the weights and a prefill workspace for the job's longest row; CPU: 2 GiB, "
+       "allocated as it fills)."},
       {"model.kv_page_size", T::kInt, "64", "", "Tokens per KV-cache page (one KV head of one layer)."},
       {"model.cuda_graphs", T::kBool, "true", "", "Replay decode steps as CUDA graphs where possible (GPU)."},
       {"model.prefill_attention", T::kString, "auto", "auto|cudnn|flash|sdpa",

@@ -218,5 +218,32 @@ TEST(Sampling, TopKOneIsGreedy) {
   EXPECT_EQ(results[0].output_ids, results[1].output_ids);
 }
 
+// EngineOptions::defer_kv_pool (what `loom_mpi run` uses: the pool waits for the job's longest row): no request
+// before size_kv_pool(), which is called once; then the engine gives what an engine with its pool from the start
+// gives.
+TEST(DeferredKvPool, RequestsWaitForTheSizedPoolAndThenRunAsBefore) {
+  const Expected expected = load_expected("llama3_tiny");
+  EngineOptions options;
+  options.model_dir = fixture_dir("llama3_tiny");
+  options.device = "cpu";
+  options.dtype = "float32";
+  options.defer_kv_pool = true;
+  auto engine = create_engine(options, nullptr, nullptr);
+  const InferenceRequest request = greedy_request(expected.input_ids, 12);
+  try {
+    engine->run({request});
+    FAIL() << "a request before size_kv_pool() ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("size_kv_pool"), std::string::npos) << e.what();
+  }
+  engine->size_kv_pool(static_cast<int64_t>(expected.input_ids.size()) + 12);
+  EXPECT_THROW(engine->size_kv_pool(100), Error);
+  const auto deferred = engine->run({request});
+  const auto eager = make_engine("llama3_tiny")->run({request});
+  ASSERT_TRUE(deferred[0].ok) << deferred[0].error;
+  EXPECT_EQ(deferred[0].output_ids, eager[0].output_ids);
+  EXPECT_EQ(deferred[0].cost.kv_bytes, eager[0].cost.kv_bytes);
+}
+
 }  // namespace
 }  // namespace loom::model

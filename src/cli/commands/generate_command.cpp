@@ -94,6 +94,7 @@ void run_generate(const GenerateOptions& opts, const CLI::App& cmd) {
   engine_options.model_dir = opts.model;
   engine_options.device = opts.device;
   engine_options.dtype = opts.dtype;
+  engine_options.prefill_cache_copies = 1;  // the full cache only (no method resolver)
   auto engine = loom::model::create_engine(engine_options, nullptr, nullptr);
   const auto result = engine->run({request}).at(0);
   if (!result.ok) {

@@ -3,8 +3,9 @@
 //   2. ranks split into tensor-parallel groups of parallel.tensor_parallel consecutive ranks;
 //   3. rank 0, on a second thread, opens the results store and prepares the work not yet stored (resume), then
 //      runs the dispatcher there (MPI_THREAD_MULTIPLE) while its main thread is a worker like every other rank;
-//   4. every rank creates its engine (rank 0 while its second thread prepares) and runs the worker loop until the
-//      dispatcher stops its group (rank 0's worker first waits for the preparation's outcome);
+//   4. every rank creates its engine (rank 0 while its second thread prepares), learns the job's longest row from
+//      rank 0 (whose worker first waits for the preparation's outcome), makes its KV pool for it and runs the worker
+//      loop until the dispatcher stops its group;
 //   5. rank 0 closes the store, runs the metrics pass (score table, RESULTS.html unless --no-html) and prints the
 //      results path.
 // run_job calls one named function per phase (broadcast_job, form_groups, prepare_on_rank0, run_worker,
@@ -24,6 +25,7 @@
 #include "metrics/report/metrics_pass.h"
 #include "model_card/model_card.h"
 #include "model_card/tensor_parallel_check.h"
+#include "protocol/work_messages.h"
 #include "rank/api/openai_engine.h"
 #include "rank/model/cpu_threads.h"
 #include "rank/worker/engine_setup.h"
@@ -35,6 +37,7 @@
 #include "scheduler/cost_model.h"
 #include "scheduler/failure_summary.h"
 #include "scheduler/job_parser.h"
+#include "scheduler/work_builder.h"
 #include "text/tokenizer.h"
 
 #include <CLI/CLI.hpp>
@@ -180,6 +183,22 @@ void describe_job(loom::results::JobAttributes& attributes, const Comm& world, c
   if (!options.overrides.empty()) attributes.extra["job_overrides"] = options.overrides.describe();
 }
 
+// What every rank learns from rank 0's preparation before it works: why it failed (empty: it did not), and the KV
+// tokens of the job's longest row (protocol::item_tokens; 0 when there is no work), which sizes the engines' prefill
+// workspace (InferenceEngine::size_kv_pool).
+struct PreparationOutcome {
+  std::string error;
+  int64_t longest_row_tokens = 0;
+};
+
+int64_t longest_row_tokens(const loom::scheduler::PreparedWork& work) {
+  int64_t longest = 0;
+  for (const loom::protocol::WorkItem& item : work.items) {
+    longest = std::max(longest, loom::protocol::item_tokens(work.prompts.at(item.prompt_id), item));
+  }
+  return longest;
+}
+
 // Rank 0's preparation, or why it failed (then `prepared` holds no work, so every group is told to stop).
 struct Rank0Work {
   std::unique_ptr<loom::scheduler::PreparedJob> prepared;
@@ -230,6 +249,8 @@ loom::model::EngineOptions engine_options_for(const loom::scheduler::JobConfig& 
   const bool full_only = std::all_of(job.methods.begin(), job.methods.end(),
                                      [](const loom::MethodSpec& method) { return method.name == "full"; });
   options.prefill_cache_copies = full_only ? 1 : 2;
+  options.prefill_chunk_tokens = job.generation.prefill_chunk_size.value_or(0);
+  options.defer_kv_pool = true;  // run_worker sizes it for the job's longest row
   return options;
 }
 
@@ -268,20 +289,33 @@ loom::worker::TextEncoder chained_input_encoder(const std::filesystem::path& mod
   };
 }
 
-// Phase 4 (every rank): creates the engine (on rank 0 while its other thread prepares the job), then, on rank 0,
-// waits for the preparation: when it failed, the group reports that instead of working. Then runs the worker loop
-// until the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are kept).
-// rank0_error: rank 0's preparation error once known (blocks until then; empty on the other ranks).
+// Phase 4 (every rank): creates the engine (on rank 0 while its other thread prepares the job) and learns the KV
+// tokens of the job's longest row from rank 0, which waits for its preparation: when that failed, rank 0's group
+// reports it instead of working. A group whose ranks all loaded makes its engines' KV pools for that row. Then runs
+// the worker loop until the dispatcher stops this group. An internal failure aborts the MPI job (stored rows are
+// kept). rank0_outcome: rank 0's preparation outcome once known (blocks until then); called on rank 0 only.
 void run_worker(const Comm& world, const RankLayout& layout, const loom::scheduler::JobConfig& job,
-                const std::function<std::string()>& rank0_error) {
+                const std::function<PreparationOutcome()>& rank0_outcome) {
   try {
     loom::worker::EngineSetup engine =
         job.model.backend == "openai"
             ? create_api_engine(job, world.rank())
             : loom::worker::create_rank_engine(engine_options_for(job, layout.node), layout.group);
-    const std::string preparation_error = rank0_error();
-    if (!preparation_error.empty()) engine.error = "the job could not be prepared: " + preparation_error;
-    const std::string load_error = loom::worker::agree_on_load(layout.group, engine.error);
+    PreparationOutcome preparation;
+    if (world.rank() == 0) preparation = rank0_outcome();
+    world.broadcast(preparation.longest_row_tokens, 0, loom::mpi::WaitPolicy::patient());
+    if (!preparation.error.empty()) engine.error = "the job could not be prepared: " + preparation.error;
+    std::string load_error = loom::worker::agree_on_load(layout.group, engine.error);
+    if (load_error.empty()) {  // every rank of the group has its engine: each makes its pool (they agree on it)
+      std::string pool_error;
+      try {
+        engine.engine->size_kv_pool(preparation.longest_row_tokens);
+      } catch (const std::exception& e) {
+        pool_error = loom::describe_exception(e, "allocating the KV cache");
+        spdlog::error("{}", pool_error);
+      }
+      load_error = loom::worker::agree_on_load(layout.group, pool_error);
+    }
     loom::worker::run_worker_loop(
         world, layout.group, engine.engine.get(), load_error,
         {layout.group_index, 0, loom::mpi::WaitPolicy::patient(), chained_input_encoder(job.model.path)});
@@ -371,8 +405,8 @@ int run_job(const RunOptions& options) {
   Rank0Work rank0;
   loom::scheduler::DispatchSummary summary;
   std::thread dispatcher;
-  std::promise<std::string> prepared;
-  std::future<std::string> preparation = prepared.get_future();
+  std::promise<PreparationOutcome> prepared;
+  std::future<PreparationOutcome> preparation = prepared.get_future();
   if (rank == 0) {
     dispatcher = std::thread([&] {
       try {
@@ -382,7 +416,7 @@ int run_job(const RunOptions& options) {
         rank0.exit_code = 1;
         rank0.prepared = std::make_unique<loom::scheduler::PreparedJob>();
       }
-      prepared.set_value(rank0.error);
+      prepared.set_value({rank0.error, longest_row_tokens(rank0.prepared->work)});
       try {
         summary = loom::scheduler::dispatch_job(world, layout.leaders, *rank0.prepared, job.progress_interval_s);
       } catch (const std::exception& e) {
@@ -391,7 +425,7 @@ int run_job(const RunOptions& options) {
       }
     });
   }
-  run_worker(world, layout, job, [&] { return rank == 0 ? preparation.get() : std::string(); });
+  run_worker(world, layout, job, [&] { return preparation.get(); });
   if (rank != 0) return 0;
 
   dispatcher.join();

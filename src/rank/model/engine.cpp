@@ -35,9 +35,11 @@ int64_t dense_cache_bytes(const DecoderModel& model, int64_t tokens) {
 
 // The KV pool: EngineOptions::kv_cache_memory as bytes (> 1) or as a fraction of what is free (<= 1); auto (0): on
 // CUDA 0.9 of the memory left after the weights and a prefill workspace (EngineOptions::prefill_cache_copies dense
-// copies of the longest prompt — a shared prefill and one method's copy, or the full cache's one — plus the
-// activations of a default-sized prefill chunk and 2 GiB of slack), on the CPU 2 GiB, allocated as it fills.
-int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64_t max_context) {
+// caches of the longest row — a shared prefill and one method's copy, or the full cache's one — plus the
+// activations of a prefill chunk of EngineOptions::prefill_chunk_tokens and 2 GiB of slack), on the CPU 2 GiB,
+// allocated as it fills.
+// workspace_tokens: the longest row the engine will hold (max_context unless the caller knows its rows).
+int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64_t workspace_tokens) {
   if (options.kv_cache_memory > 1) return static_cast<int64_t>(options.kv_cache_memory);
   const at::Device device = model.device();
   const int64_t free = free_device_memory(device);
@@ -46,18 +48,20 @@ int64_t kv_budget(const EngineOptions& options, const DecoderModel& model, int64
     return 2 * kGiB;
   }
   const ModelCard& c = model.config();
-  const int64_t chunk = GenerationSettings{}.prefill_chunk_size;
+  const int64_t job_chunk =
+      options.prefill_chunk_tokens > 0 ? options.prefill_chunk_tokens : GenerationSettings{}.prefill_chunk_size;
+  const int64_t chunk = std::min<int64_t>(workspace_tokens, job_chunk);
   const int64_t activations = chunk * (8 * c.hidden_size + 4 * c.intermediate_size +
                                        (c.num_heads + 2 * c.num_kv_heads) * c.head_dim) *
                               static_cast<int64_t>(c10::elementSize(model.dtype()));
   const int64_t copies = std::max(1, options.prefill_cache_copies);
-  const int64_t workspace = copies * dense_cache_bytes(model, max_context) + activations + 2 * kGiB;
+  const int64_t workspace = copies * dense_cache_bytes(model, workspace_tokens) + activations + 2 * kGiB;
   const double fraction = options.kv_cache_memory > 0 ? options.kv_cache_memory : 0.9;
   const int64_t budget = static_cast<int64_t>(fraction * static_cast<double>(std::max<int64_t>(0, free - workspace)));
-  if (budget < dense_cache_bytes(model, max_context)) {
+  if (budget < dense_cache_bytes(model, workspace_tokens)) {
     spdlog::warn("the KV cache gets {:.1f} GiB ({:.1f} GiB free, {:.1f} GiB kept for prefill): less than one "
                  "sequence of {} tokens", static_cast<double>(budget) / kGiB, static_cast<double>(free) / kGiB,
-                 static_cast<double>(workspace) / kGiB, max_context);
+                 static_cast<double>(workspace) / kGiB, workspace_tokens);
   }
   return budget;
 }
@@ -81,54 +85,31 @@ class TorchInferenceEngine final : public InferenceEngine, public HiddenStateSou
       tokenizer_ = text::load_tokenizer(options.model_dir);
     }
     const auto& c = model_->config();
-    const int64_t max_context = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
+    max_context_ = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
     const int64_t trained = trained_context(c);
-    if (trained > 0 && max_context > trained) {
+    if (trained > 0 && max_context_ > trained) {
       spdlog::warn("model.max_context {} is above the {} tokens {} was trained for: rows longer than that fail",
-                   max_context, trained, c.config_file.string());
+                   max_context_, trained, c.config_file.string());
     }
-    const ModelShape shape = model_->shape();
-    PagedKVOptions kv;
-    kv.num_layers = shape.num_layers;
-    kv.num_kv_heads = shape.num_kv_heads;
-    kv.head_dim = shape.head_dim;
-    kv.page_size = options.kv_page_size;
-    kv.max_slots = std::max<int32_t>(1, options.max_batch_size);
-    kv.max_row_tokens = max_context;
-    kv.budget_bytes = kv_budget(options, *model_, max_context);
-    if (tp != nullptr && tp->size() > 1) {
-      // Every rank of a group must admit the same requests: the smallest budget of the group for all.
-      at::Tensor mine = at::tensor({kv.budget_bytes}, at::TensorOptions().dtype(at::kLong)).to(device_);
-      kv.budget_bytes = tp->all_gather(mine, 0).min().item<int64_t>();
-    }
-    kv.dtype = dtype;
-    kv.device = device_;
-    auto store = std::make_unique<PagedKVStore>(kv);
-    GenerationResources resources;
-    resources.model = model_.get();
-    resources.tokenizer = tokenizer_.get();
-    resources.resolver = std::move(resolver);
-    resources.tp = tp;
-    SchedulerOptions scheduling;
-    scheduling.max_running = std::max<int32_t>(1, options.max_batch_size);
-    scheduling.cuda_graphs = options.cuda_graphs;
-    scheduling.share_prefills = options.prefill_cache_copies >= 2;
-    scheduler_ = std::make_unique<BatchScheduler>(std::move(resources), std::move(store), scheduling);
+    options_ = options;
+    resolver_ = std::move(resolver);
     const TensorParallelLayout& shard = model_->tensor_parallel();
     spdlog::info("loaded {} ({} layers, hidden {}, heads {}/{}, rope {}, tensor-parallel shard {}/{}) from {} on {} "
-                 "as {} in {:.1f} s; KV cache {:.2f} GiB in pages of {} tokens ({} decode slots, {} tokens of "
-                 "context), prefill attention {}",
-                 c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.rope.type, shard.rank,
-                 shard.size, options.model_dir.string(), describe_device(device_), dtype_name(dtype),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                 static_cast<double>(kv.budget_bytes) / kGiB, kv.page_size, kv.max_slots, max_context,
-                 kernels::prefill_attention_name());
+                 "as {} in {:.1f} s", c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads,
+                 c.rope.type, shard.rank, shard.size, options.model_dir.string(), describe_device(device_),
+                 dtype_name(dtype), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!options.defer_kv_pool) create_pool(max_context_);
   }
 
-  void submit(std::vector<InferenceRequest> requests) override { scheduler_->submit(std::move(requests)); }
-  std::vector<InferenceResult> step() override { return scheduler_->step(); }
-  EngineLoad load() const override { return scheduler_->load(); }
-  bool idle() const override { return scheduler_->idle(); }
+  void size_kv_pool(int64_t longest_row_tokens) override {
+    LOOM_CHECK(!scheduler_, "size_kv_pool: the KV pool already exists");
+    create_pool(longest_row_tokens > 0 ? std::min(longest_row_tokens, max_context_) : max_context_);
+  }
+
+  void submit(std::vector<InferenceRequest> requests) override { scheduler().submit(std::move(requests)); }
+  std::vector<InferenceResult> step() override { return scheduler().step(); }
+  EngineLoad load() const override { return scheduler().load(); }
+  bool idle() const override { return scheduler().idle(); }
   std::string device_description() const override { return describe_device(device_); }
   HiddenStateSource* hidden_states() override { return this; }
 
@@ -197,11 +178,57 @@ class TorchInferenceEngine final : public InferenceEngine, public HiddenStateSou
   }
 
  private:
+  // The paged KV pool and the scheduler over it, the prefill workspace sized for rows of workspace_tokens tokens.
+  // Under tensor parallelism every rank of the group runs this at once (the budgets are agreed on).
+  void create_pool(int64_t workspace_tokens) {
+    c10::InferenceMode guard;
+    const ModelShape shape = model_->shape();
+    PagedKVOptions kv;
+    kv.num_layers = shape.num_layers;
+    kv.num_kv_heads = shape.num_kv_heads;
+    kv.head_dim = shape.head_dim;
+    kv.page_size = options_.kv_page_size;
+    kv.max_slots = std::max<int32_t>(1, options_.max_batch_size);
+    kv.max_row_tokens = max_context_;
+    kv.budget_bytes = kv_budget(options_, *model_, workspace_tokens);
+    if (tp_ != nullptr && tp_->size() > 1) {
+      // Every rank of a group must admit the same requests: the smallest budget of the group for all.
+      at::Tensor mine = at::tensor({kv.budget_bytes}, at::TensorOptions().dtype(at::kLong)).to(device_);
+      kv.budget_bytes = tp_->all_gather(mine, 0).min().item<int64_t>();
+    }
+    kv.dtype = model_->dtype();
+    kv.device = device_;
+    auto store = std::make_unique<PagedKVStore>(kv);
+    GenerationResources resources;
+    resources.model = model_.get();
+    resources.tokenizer = tokenizer_.get();
+    resources.resolver = resolver_;
+    resources.tp = tp_;
+    SchedulerOptions scheduling;
+    scheduling.max_running = std::max<int32_t>(1, options_.max_batch_size);
+    scheduling.cuda_graphs = options_.cuda_graphs;
+    scheduling.share_prefills = options_.prefill_cache_copies >= 2;
+    scheduler_ = std::make_unique<BatchScheduler>(std::move(resources), std::move(store), scheduling);
+    spdlog::info("KV cache {:.2f} GiB in pages of {} tokens ({} decode slots, {} tokens of context, prefill "
+                 "workspace for rows of {} tokens), prefill attention {}",
+                 static_cast<double>(kv.budget_bytes) / kGiB, kv.page_size, kv.max_slots, max_context_,
+                 workspace_tokens, kernels::prefill_attention_name());
+  }
+
+  BatchScheduler& scheduler() const {
+    LOOM_CHECK(scheduler_, "the engine's KV pool is made by size_kv_pool() before the first request "
+                           "(EngineOptions::defer_kv_pool)");
+    return *scheduler_;
+  }
+
   at::Device device_;
   std::unique_ptr<DecoderModel> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
   std::unique_ptr<BatchScheduler> scheduler_;
   parallel::Communicator* tp_ = nullptr;
+  EngineOptions options_;
+  PolicyResolver resolver_;
+  int64_t max_context_ = 0;
 };
 
 }  // namespace

@@ -68,6 +68,12 @@ struct EngineOptions {
   // own (the full cache: the pages are its only other copy), which leaves that much more memory to the pool; with 1,
   // identical prompts are prefilled one by one rather than sharing a prefill (which would copy the cache).
   int prefill_cache_copies = 2;
+  // Tokens of the largest prefill chunk the engine will run (the job's generation.prefill_chunk_size): the workspace
+  // keeps room for its activations. 0 = GenerationSettings' default chunk.
+  int64_t prefill_chunk_tokens = 0;
+  // true: the KV pool is made by InferenceEngine::size_kv_pool() once the caller knows its longest row (a job's rows
+  // are prepared while the model loads), so the prefill workspace is sized for that row, not for max_context.
+  bool defer_kv_pool = false;
 };
 
 // How much more an engine can take now.
@@ -113,6 +119,10 @@ class InferenceEngine {
   virtual std::string device_description() const = 0;  // e.g. "cpu (2 threads)" or "NVIDIA H100 80GB HBM3"
   // The engine's hidden states, or null when it does not run the model itself (an API engine).
   virtual HiddenStateSource* hidden_states() { return nullptr; }
+  // Once, before the first request, for an engine made with EngineOptions::defer_kv_pool: the most KV tokens one row
+  // it will be given can hold (prompt + output; 0: unknown, max_context). Under tensor parallelism every rank of the
+  // group calls it with the same value. An engine without a KV pool ignores it.
+  virtual void size_kv_pool(int64_t /*longest_row_tokens*/) {}
 
   // submit(batch), then step() until idle; one result per request, in order.
   std::vector<InferenceResult> run(const std::vector<InferenceRequest>& batch);
