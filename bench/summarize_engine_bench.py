@@ -28,6 +28,33 @@ def lines(path):
     return out
 
 
+def target_length(sample_key):
+    """A row's target length: the third field of benchmark/task/length/index/method, or None."""
+    parts = sample_key.split("/")
+    return int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
+
+
+def per_length_estimate(job, out, loom):
+    """transformers' rate over loom_mpi's rows, from the rows its budget reached: its mean seconds per target length,
+    weighted by loom_mpi's rows of that length (a budget-cut run times a random subset, whose mix of lengths can differ
+    from the job's). None when a length of the job has no row transformers finished."""
+    lengths = {}
+    for j in lines(os.path.join(out, f"{job}_loom.jsonl")):
+        if j.get("event") == "prediction":
+            length = target_length(j["sample_key"])
+            lengths[length] = lengths.get(length, 0) + 1
+    seconds = {}
+    for j in lines(os.path.join(out, f"{job}_hf.jsonl")):
+        if j.get("event") == "sample":
+            seconds.setdefault(target_length(j["sample_key"]), []).append(j["seconds"])
+    if not lengths or None in lengths or any(length not in seconds for length in lengths):
+        return None
+    total = sum(n * sum(seconds[length]) / len(seconds[length]) for length, n in lengths.items())
+    rows = sum(lengths.values())
+    rate = 3600.0 * rows / total
+    return rate, loom["samples_per_hour"] / rate, sum(len(v) for v in seconds.values())
+
+
 def agreement(job, out):
     """Greedy outputs of loom_mpi and transformers on the same prompt ids (bf16 on both sides): how many rows give
     the same text, and how far they agree (characters of common prefix over the longer text)."""
@@ -148,6 +175,13 @@ def main():
                      f"samples/h; ratio {loom['samples_per_hour'] / hf['samples_per_hour']:.2f}x "
                      f"({loom['samples_per_hour_after_load'] / hf['samples_per_hour']:.2f}x after load)")
         print(line)
+        estimate = per_length_estimate(job, out, loom) if hf and hf.get("samples") else None
+        if estimate:
+            rate, ratio, timed = estimate
+            print(f"  transformers' mean seconds per target length over its {timed} rows, weighted to the job's rows "
+                  f"per length: {rate:.0f} samples/h; ratio {ratio:.2f}x")
+        elif hf and hf.get("samples"):
+            print("  (transformers finished no row of some target length: no per-length estimate)")
         agreement(job, out)
     architectures(out)
 
