@@ -169,7 +169,9 @@ DebertaV2Config read_deberta_v2_config(const fs::path& model_dir) {
   out.pooler_hidden_act = reader.string("pooler_hidden_act", "gelu");
   check_activation(reader, "pooler_hidden_act", out.pooler_hidden_act);
   if (reader.integer("conv_kernel_size", false, 0, false) > 0)
-    reader.fail("conv_kernel_size", "0 (the convolution layer of DeBERTa-v2 xlarge/xxlarge is not implemented here)");
+    reader.fail("conv_kernel_size",
+                "0: the local classifier loads DeBERTa-v2/v3 checkpoints without the encoder's convolution layer "
+                "(v3 base and large; v2 xlarge and xxlarge have one): use such a checkpoint or an NLI endpoint");
   if (reader.integer("embedding_size", false, out.hidden_size, true) != out.hidden_size)
     reader.fail("embedding_size", fmt::format("hidden_size {} (no embedding projection here)", out.hidden_size));
   if (reader.integer("pooler_hidden_size", false, out.hidden_size, true) != out.hidden_size)

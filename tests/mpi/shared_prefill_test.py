@@ -8,26 +8,17 @@ then checks: the run's JSON summary gives every method prefill_shared_by 2 (the 
 `loom_mpi report` of the written file, which reads the rows back from the HDF5 file, prints the same figure.
 Standard library only.
 """
-import argparse
 import json
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_support import fail, run  # noqa: E402
+from e2e_support import fail, job_test_args, run  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--loom", required=True)
-    parser.add_argument("--job", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--np", type=int, default=2)
-    args = parser.parse_args()
-    shutil.rmtree(args.out, ignore_errors=True)
-    os.makedirs(args.out)
+    args = job_test_args(default_np=2)
     results = os.path.join(args.out, "shared.h5")
 
     cmd = [args.loom, "run", args.job, "--output", results]

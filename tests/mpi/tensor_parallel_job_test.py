@@ -9,26 +9,17 @@ tensor-parallel group of 2 and made its KV pool for rows of exactly that many to
 log line), after rank 0 prepared the work; the run's JSON summary holds every row of both methods, none failed.
 Standard library only.
 """
-import argparse
 import json
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_support import fail, run  # noqa: E402
+from e2e_support import fail, job_test_args, run  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--loom", required=True)
-    parser.add_argument("--job", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--np", type=int, default=4)
-    args = parser.parse_args()
-    shutil.rmtree(args.out, ignore_errors=True)
-    os.makedirs(args.out)
+    args = job_test_args(default_np=4)
     job_dir = os.path.dirname(os.path.abspath(args.job))
 
     # The rows, from a copy of the job with one rank per group (validate runs on one rank), its fixture paths made
