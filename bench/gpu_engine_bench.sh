@@ -164,9 +164,11 @@ try:
         rows = len(table)
         ok = int(sum(1 for s in table["status"] if s in (b"ok", "ok")))
         text = lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+        costs = [c for c in ("prefill_seconds", "decode_seconds") if c in (table.dtype.names or ())]
         for r in table:  # predictions, for the greedy agreement with transformers (summarize_engine_bench.py)
-            print(json.dumps({"event": "prediction", "sample_key": text(r["sample_key"]),
-                              "text": text(r["prediction"])}))
+            row = {"event": "prediction", "sample_key": text(r["sample_key"]), "text": text(r["prediction"])}
+            row.update({c: round(float(r[c]), 4) for c in costs})
+            print(json.dumps(row))
 except Exception as e:  # h5py may be missing: count from the log
     print(json.dumps({"warning": f"results not read: {e}"}))
 wall = t1 - t0

@@ -54,6 +54,23 @@ def make(args):
                       "layers": config.num_hidden_layers}), flush=True)
 
 
+class FirstTokenClock:
+    """A generate() streamer that notes when the first new token reaches the host: transformers' prefill time (the
+    first put() is the prompt, the second the first sampled token, already copied to the host, so the GPU is done)."""
+
+    def __init__(self):
+        self.puts = 0
+        self.at = None
+
+    def put(self, value):
+        self.puts += 1
+        if self.puts == 2:
+            self.at = time.time()
+
+    def end(self):
+        pass
+
+
 def generate(args):
     from transformers import AutoModelForCausalLM
     t = time.time()
@@ -92,8 +109,9 @@ def generate(args):
             ids = torch.tensor([row["input_ids"]], device="cuda")
             n = int(row["max_new_tokens"])
             t0 = time.time()
+            first_token = FirstTokenClock()
             try:
-                result = model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=0)
+                result = model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=0, streamer=first_token)
                 torch.cuda.synchronize()
             except (torch.cuda.OutOfMemoryError, RuntimeError) as error:
                 # A row transformers cannot run on this GPU (out of memory, a backend's limit): recorded with its
@@ -115,6 +133,7 @@ def generate(args):
             tokens += generated
             line = {"event": "sample", "sample_key": row["sample_key"], "input_tokens": len(row["input_ids"]),
                     "generated": generated, "seconds": round(seconds, 4),
+                    "prefill_seconds": round(first_token.at - t0, 4) if first_token.at else None,
                     "text": tokenizer.decode(result[0, ids.shape[1]:].tolist(), skip_special_tokens=True)}
             print(json.dumps(line), flush=True)
             if out:

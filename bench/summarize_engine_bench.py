@@ -55,6 +55,50 @@ def per_length_estimate(job, out, loom):
     return rate, loom["samples_per_hour"] / rate, sum(len(v) for v in seconds.values())
 
 
+def prefill_bound(job, out, loom):
+    """Where the job's time goes, per target length: loom_mpi's mean prefill seconds per row (from results.h5) and
+    transformers' (its first token's arrival, hf_baseline.py) beside transformers' mean seconds per row. The ratio a
+    loom_mpi whose decode cost nothing would reach against transformers' per-length estimate is the job's transformers
+    seconds over loom_mpi's summed prefill seconds: when prefill runs at the same speed on both sides, that bounds the
+    samples/hour ratio of a prefill-heavy job (long prompts, short answers)."""
+    loom_rows = [j for j in lines(os.path.join(out, f"{job}_loom.jsonl"))
+                 if j.get("event") == "prediction" and "prefill_seconds" in j]
+    hf_rows = [j for j in lines(os.path.join(out, f"{job}_hf.jsonl")) if j.get("event") == "sample"]
+    if not loom_rows:
+        return
+    by_length = {}
+    for j in loom_rows:
+        by_length.setdefault(target_length(j["sample_key"]), {"loom": [], "hf": [], "hf_prefill": []})["loom"].append(
+            j["prefill_seconds"])
+    for j in hf_rows:
+        cell = by_length.get(target_length(j["sample_key"]))
+        if cell is None:
+            continue
+        cell["hf"].append(j["seconds"])
+        if j.get("prefill_seconds") is not None:
+            cell["hf_prefill"].append(j["prefill_seconds"])
+    mean = lambda v: sum(v) / len(v) if v else float("nan")
+    print(f"  prefill per row by target length ({job}): loom_mpi mean prefill s / transformers mean prefill s "
+          f"(first token) / transformers mean s per row")
+    hf_total = loom_prefill = 0.0
+    complete = True
+    for length in sorted(k for k in by_length if k is not None):
+        cell = by_length[length]
+        print(f"    {length:6}: {len(cell['loom'])} rows, loom_mpi {mean(cell['loom']):.2f} s; transformers "
+              f"{mean(cell['hf_prefill']):.2f} s prefill, {mean(cell['hf']):.2f} s per row ({len(cell['hf'])} rows)")
+        loom_prefill += sum(cell["loom"])
+        if cell["hf"]:
+            hf_total += len(cell["loom"]) * mean(cell["hf"])
+        else:
+            complete = False
+    wall = loom.get("wall_seconds", 0)
+    print(f"  loom_mpi's prefill summed over rows: {loom_prefill:.1f} s of its {wall:.1f} s wall time (rows' prefills "
+          f"run one after another in a group)")
+    if complete and loom_prefill > 0:
+        print(f"  ratio bound if loom_mpi's decode cost nothing: transformers' per-length estimate {hf_total:.1f} s / "
+              f"loom_mpi's prefill {loom_prefill:.1f} s = {hf_total / loom_prefill:.2f}x")
+
+
 def agreement(job, out):
     """Greedy outputs of loom_mpi and transformers on the same prompt ids (bf16 on both sides): how many rows give
     the same text, and how far they agree (characters of common prefix over the longer text)."""
@@ -182,6 +226,7 @@ def main():
                   f"per length: {rate:.0f} samples/h; ratio {ratio:.2f}x")
         elif hf and hf.get("samples"):
             print("  (transformers finished no row of some target length: no per-length estimate)")
+        prefill_bound(job, out, loom)
         agreement(job, out)
     architectures(out)
 

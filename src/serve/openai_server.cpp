@@ -155,6 +155,10 @@ json OpenAiServer::complete(const CompletionRequest& request) {
   engine_request.sample_key = "serve";
   engine_request.generation = request.generation;
   engine_request.method = request.method;
+  if (model_.full_cache_only && request.method.name != "full") {
+    throw RequestError("loom_method.name", fmt::format("expected \"full\" (this server was started with "
+                                                       "--full-cache-only), got \"{}\"", request.method.name));
+  }
   if (request.endpoint == Endpoint::kChat) {
     std::vector<text::ChatMessage> messages;
     for (const auto& turn : request.messages) messages.push_back({turn.role, turn.content});

@@ -37,6 +37,9 @@ struct ServedModel {
   int64_t max_context = 0;  // prompt + max_tokens must fit
   int64_t vocab_size = 0;
   model::HiddenPooling embedding_pooling = model::HiddenPooling::kMean;  // /v1/embeddings without loom_pooling
+  // The engine was made for the full cache alone (EngineOptions::prefill_cache_copies 1: a larger KV pool): a
+  // request naming another loom_method gets 400.
+  bool full_cache_only = false;
 };
 
 class OpenAiServer {

@@ -1,6 +1,7 @@
 // `loom_mpi serve` over loopback: the real server on models/tiny-loom answers OpenAI's shapes with usage counts, its
 // greedy outputs equal the engine run in-process, a request picks its KV method, bad requests get 400 with the key,
-// concurrent requests all get their own answer, and SIGTERM stops it cleanly.
+// concurrent requests all get their own answer, --full-cache-only serves the full cache and refuses other methods,
+// and SIGTERM stops it cleanly.
 #include "serve/serve_process.h"
 
 #include "rank/accel/registry.h"
@@ -296,6 +297,40 @@ TEST_F(ServeHttp, BadEmbeddingRequestsAre400WithTheKey) {
   expect_refused({{"input", std::vector<int>(9000, 5)}}, 400, "input");  // longer than the 8192-token context
   const auto [status, body] = post("/v1/embeddings", {{"input", "x"}, {"dimensions", 256}});
   EXPECT_EQ(status, 200) << body.dump();
+}
+
+TEST(ServeFullCacheOnly, ServesTheFullCacheAndRefusesOtherMethodsWith400) {
+  loom::test::ServeProcess server({"--full-cache-only"});
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(120, 0);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 120; ++i) ids.push_back(10 + (i * 41) % 3000);
+  const json full = {{"prompt", ids}, {"max_tokens", 6}, {"temperature", 0}};
+  auto res = c.Post("/v1/completions", full.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json body = json::parse(res->body);
+  EXPECT_EQ(body["loom"]["method"], "full");
+  // One prefill copy changes where the pool's memory goes, not what the engine computes.
+  loom::model::EngineOptions options;
+  options.model_dir = kModel;
+  options.device = "cpu";
+  auto engine = loom::model::create_engine(options, nullptr, loom::accel::resolve_policy);
+  loom::model::InferenceRequest request;
+  request.input_ids = ids;
+  request.generation.max_new_tokens = 6;
+  EXPECT_EQ(body["loom"]["output_ids"].get<std::vector<int32_t>>(), engine->run({request}).at(0).output_ids);
+
+  json other = full;
+  other["loom_method"] = {{"name", "snapkv"}, {"params", {{"compression_ratio", 0.5}}}};
+  res = c.Post("/v1/completions", other.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  const json refusal = json::parse(res->body);
+  EXPECT_EQ(refusal["error"]["param"], "loom_method.name");
+  EXPECT_NE(refusal["error"]["message"].get<std::string>().find("--full-cache-only"), std::string::npos)
+      << refusal.dump();
+  EXPECT_EQ(server.stop(), 0);
 }
 
 TEST(ServeProcessLifetime, SigtermStopsItCleanly) {

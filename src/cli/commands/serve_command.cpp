@@ -1,8 +1,9 @@
 // `loom_mpi serve --model DIR [--host 127.0.0.1] [--port 8000] [--name NAME] [--device auto|cpu|cuda]
-//  [--dtype ...] [--max-batch-size N] [--max-context N] [--embedding-pooling mean|last]`
+//  [--dtype ...] [--max-batch-size N] [--max-context N] [--full-cache-only] [--embedding-pooling mean|last]`
 // Serves one model directory over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/embeddings,
 // /v1/models) with the engine and acceleration methods of `run`: a request picks its KV method with
-// `loom_method: {name, params}`.
+// `loom_method: {name, params}`. --full-cache-only serves the full cache alone: the prefill workspace keeps one dense
+// copy of a prompt instead of two, and the KV pool gets the difference (docs/engine.md); other methods get 400.
 // Prints "loom_mpi serve: listening on http://HOST:PORT" on stdout once it accepts connections (--port 0 picks a
 // free port) and stops cleanly on SIGINT or SIGTERM. docs/api-backend.md describes the endpoints.
 #include "cli/commands/exit_status.h"
@@ -37,6 +38,7 @@ struct ServeOptions {
   std::string dtype = "auto";
   int32_t max_batch_size = 8;
   int64_t max_context = 0;
+  bool full_cache_only = false;
   std::string embedding_pooling = "mean";
 };
 
@@ -56,6 +58,7 @@ void run_serve(const ServeOptions& opts) {
   engine_options.dtype = opts.dtype;
   engine_options.max_batch_size = opts.max_batch_size;
   engine_options.max_context = opts.max_context;
+  engine_options.prefill_cache_copies = opts.full_cache_only ? 1 : 2;
 
   loom::serve::ServedModel served{
       opts.name.empty() ? std::filesystem::path(opts.model).lexically_normal().filename().string() : opts.name,
@@ -65,6 +68,7 @@ void run_serve(const ServeOptions& opts) {
       opts.max_context > 0 ? opts.max_context : card.max_position_embeddings,
       card.vocab_size,
       opts.embedding_pooling == "last" ? loom::model::HiddenPooling::kLast : loom::model::HiddenPooling::kMean};
+  served.full_cache_only = opts.full_cache_only;
   if (served.name.empty()) served.name = "model";
   const std::string device = served.engine->device_description();
   loom::serve::OpenAiServer server(std::move(served));
@@ -103,6 +107,9 @@ void loom_cli_add_serve(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-context", opts->max_context, "prompt + output tokens (default: config.json's)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--full-cache-only", opts->full_cache_only,
+               "serve the full KV cache alone: a larger KV pool on a GPU (one prefill copy, not two); requests "
+               "naming another loom_method get 400");
   cmd->add_option("--embedding-pooling", opts->embedding_pooling,
                   "/v1/embeddings: mean over the tokens' final hidden states, or the last token's (default mean; a "
                   "request's loom_pooling overrides)")
