@@ -36,7 +36,8 @@
 # seconds transformers gets per job (default: what is left; it times a fixed shuffle of the rows, so a cut run
 # times a representative subset); LOOM_JOB_TIMEOUT_S the seconds loom_mpi gets (default a third of what is left);
 # LOOM_JOB_SIDES (default loom,hf) runs one side only, for a job too long for both in one call;
-# LOOM_HF_SHUFFLE_SEED another order of transformers' rows (another subset when cut). LOOM_STAGES (default
+# LOOM_HF_SHUFFLE_SEED another order of transformers' rows (another subset when cut); LOOM_HF_ORDER=by-length takes
+# them round robin over the target lengths, so a cut run times every length. LOOM_STAGES (default
 # kernels,model,speed,methods,ruler,decode) picks stages; LOOM_BUDGET_S (default 570) bounds
 # the call: each stage gets what is left. LOOM_BENCH_DATA: a folder with PaulGrahamEssays/ and words (the RULER
 # generator's inputs; default data/ruler of the repository). LOOM_BENCH_BIN: a folder with the programs (loom_mpi,
@@ -184,7 +185,7 @@ PY
   [ "$hf_budget" -gt "${LOOM_HF_BUDGET_S:-$hf_budget}" ] && hf_budget=$LOOM_HF_BUDGET_S
   timeout $(( $(left) - 20 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
     --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s "$hf_budget" \
-    --shuffle-seed "${LOOM_HF_SHUFFLE_SEED:-0}" 2>&1 |
+    --shuffle-seed "${LOOM_HF_SHUFFLE_SEED:-0}" --order "${LOOM_HF_ORDER:-shuffle}" 2>&1 |
     grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
 }
 

@@ -6,9 +6,11 @@
             shape by default, or any config.json; --layers keeps the first N decoder layers. --tokenizer copies that
             directory's tokenizer files in, so loom_mpi can render and tokenize a job for it (ids stay < its vocab).
   generate  --model DIR --prompts FILE.jsonl [--method full] [--out FILE.jsonl] [--budget-s S] [--shuffle-seed N]
+            [--order shuffle|by-length]
             transformers `generate` on the prompts loom_mpi wrote (`loom_mpi validate --dump-prompts`): the same ids,
             greedy, exactly max_new_tokens new tokens each (EOS generated like any other token, as loom_mpi's
-            ignore_eos does), batch 1, in a fixed shuffled order (a row that fails, e.g. out of GPU memory, is
+            ignore_eos does), batch 1, in a fixed shuffled order (by-length: round robin over the target lengths,
+            so a run cut short times rows of each length) (a row that fails, e.g. out of GPU memory, is
             recorded as failed with its reason and the run goes on), SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
             samples/hour; stops after --budget-s seconds (the summary says how many ran).
 """
@@ -92,6 +94,15 @@ def generate(args):
     # A fixed shuffle, so a run cut short by --budget-s times a representative subset of the lengths.
     import random
     random.Random(args.shuffle_seed).shuffle(rows)
+    if args.order == "by-length":
+        # Round robin over the rows' target lengths (the third field of the sample key), each length's rows in the
+        # shuffled order: a run cut short still times rows of every length, for the per-length estimate.
+        groups = {}
+        for row in rows:
+            parts = row["sample_key"].split("/")
+            groups.setdefault(parts[2] if len(parts) > 2 else "", []).append(row)
+        queues = list(groups.values())
+        rows = [queue[i] for i in range(max(len(q) for q in queues)) for queue in queues if i < len(queue)]
     out = open(args.out, "w") if args.out else None
     print(json.dumps({"event": "hf_loaded", "seconds": round(load_s, 1), "rows": len(rows),
                       "transformers": __import__("transformers").__version__, "torch": torch.__version__,
@@ -161,6 +172,7 @@ def main():
     g.add_argument("--out", default="")
     g.add_argument("--budget-s", type=float, default=1e9)
     g.add_argument("--shuffle-seed", type=int, default=0)
+    g.add_argument("--order", choices=("shuffle", "by-length"), default="shuffle")
     args = p.parse_args()
     {"make": make, "generate": generate}[args.command](args)
 
