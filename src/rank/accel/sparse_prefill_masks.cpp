@@ -142,8 +142,11 @@ at::Tensor flexprefill_block_mask(const at::Tensor& queries_in, const at::Tensor
 }
 
 at::Tensor xattention_block_mask(const at::Tensor& queries_in, const at::Tensor& keys_in, const XAttentionSettings& s) {
-  const at::Tensor queries = queries_in.to(at::kFloat);
-  const at::Tensor keys = keys_in.to(at::kFloat);
+  // The estimate's product runs in the inputs' type on a GPU (tensor cores; the official xattn_estimate multiplies in
+  // the model's dtype too) and in fp32 on the CPU; the logits, softmax and block sums are fp32 either way.
+  const at::ScalarType product_type = queries_in.is_cuda() ? queries_in.scalar_type() : at::kFloat;
+  const at::Tensor queries = queries_in.to(product_type);
+  const at::Tensor keys = keys_in.to(product_type);
   const int64_t heads = queries.size(0);
   const int64_t kv_heads = keys.size(0);
   const int64_t group = heads / kv_heads;
@@ -182,6 +185,7 @@ at::Tensor xattention_block_mask(const at::Tensor& queries_in, const at::Tensor&
     const int64_t g0 = first_group + row0 * per_block;  // absolute index of the slice's first query group
     at::Tensor qg = q_groups.narrow(1, row0 * per_block, nr * per_block);
     at::Tensor logits = at::matmul(qg.reshape({kv_heads, group * nr * per_block, stride * d}), k_groups.transpose(1, 2))
+                            .to(at::kFloat)
                             .reshape({heads, nr * per_block, n_gk}) /
                         std::sqrt(static_cast<double>(d)) / static_cast<double>(stride);
     at::Tensor row_ids = at::arange(g0, g0 + nr * per_block, long_opts).unsqueeze(1);
