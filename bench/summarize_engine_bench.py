@@ -204,6 +204,18 @@ def main():
         kv = m["kv_bytes"] / base["kv_bytes"] if base and base["kv_bytes"] else 0
         print(f"method {m['method']:10}@{m['ratio']:5} L={m['length']}: decode {m['decode_ms_per_token']:.2f} ms/token "
               f"({ratio:.2f}x full), KV {kv:.3f}x full, prefill {m['prefill_s']:.2f} s")
+    for name in sorted(os.listdir(out)) if os.path.isdir(out) else []:  # the sparse stage: one file per chunk size
+        if not (name.startswith("sparse_") and name.endswith(".jsonl")):
+            continue
+        runs = [m for m in lines(os.path.join(out, name)) if m.get("event") == "run"]
+        dense = next((m for m in runs if m["method"] == "full" and m["ok"]), None)
+        for m in runs:
+            if not m["ok"]:
+                print(f"sparse prefill ({name[7:-6]}-token chunks) {m['method']}: failed: {m['error'][:120]}")
+            elif dense and m is not dense:
+                print(f"sparse prefill ({name[7:-6]}-token chunks) {m['method']:12} L={m['length']}: {m['prefill_s']:.2f} s "
+                      f"= {m['prefill_s'] / dense['prefill_s']:.2f}x dense ({dense['prefill_s']:.2f} s), block density "
+                      f"{m['prefill_block_density']:.3f}")
     for job in ("ruler", "decode", "parity"):
         loom = next((j for j in lines(os.path.join(out, f"{job}_loom.jsonl")) if j.get("event") == "loom_summary"), None)
         hf = next((j for j in lines(os.path.join(out, f"{job}_hf.jsonl")) if j.get("event") == "hf_summary"), None)
