@@ -8,6 +8,7 @@
 #include "benchmarks/registry.h"
 #include "benchmarks/sample_selection.h"
 #include "model_card/model_card.h"
+#include "scheduler/prefill_hints.h"
 #include "scheduler/retrieval_step.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -371,6 +372,7 @@ PreparedWork prepare_work(const JobConfig& job, const fs::path& benchmark_config
   spdlog::info("prepared {} samples in {:.2f} s on {} threads (drawing and loading {:.2f} s, rendering and "
                "tokenizing {:.2f} s)",
                sample_count, total_s, threads, drawing_s, total_s - drawing_s);
+  for (const std::string& hint : chunked_sparse_prefill_hints(work)) spdlog::warn("{}", hint);
   return work;
 }
 
