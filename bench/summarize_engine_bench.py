@@ -55,12 +55,13 @@ def per_length_estimate(job, out, loom):
     return rate, loom["samples_per_hour"] / rate, sum(len(v) for v in seconds.values())
 
 
-def prefill_bound(job, out, loom):
+def prefill_bound(job, out, loom, estimate):
     """Where the job's time goes, per target length: loom_mpi's mean prefill seconds per row (from results.h5) and
     transformers' (its first token's arrival, hf_baseline.py) beside transformers' mean seconds per row. The ratio a
     loom_mpi whose decode cost nothing would reach against transformers' per-length estimate is the job's transformers
     seconds over loom_mpi's summed prefill seconds: when prefill runs at the same speed on both sides, that bounds the
-    samples/hour ratio of a prefill-heavy job (long prompts, short answers)."""
+    samples/hour ratio of a prefill-heavy job (long prompts, short answers). estimate: per_length_estimate's result
+    (None without one)."""
     loom_rows = [j for j in lines(os.path.join(out, f"{job}_loom.jsonl"))
                  if j.get("event") == "prediction" and "prefill_seconds" in j]
     hf_rows = [j for j in lines(os.path.join(out, f"{job}_hf.jsonl")) if j.get("event") == "sample"]
@@ -80,21 +81,17 @@ def prefill_bound(job, out, loom):
     mean = lambda v: sum(v) / len(v) if v else float("nan")
     print(f"  prefill per row by target length ({job}): loom_mpi mean prefill s / transformers mean prefill s "
           f"(first token) / transformers mean s per row")
-    hf_total = loom_prefill = 0.0
-    complete = True
+    loom_prefill = 0.0
     for length in sorted(k for k in by_length if k is not None):
         cell = by_length[length]
         print(f"    {length:6}: {len(cell['loom'])} rows, loom_mpi {mean(cell['loom']):.2f} s; transformers "
               f"{mean(cell['hf_prefill']):.2f} s prefill, {mean(cell['hf']):.2f} s per row ({len(cell['hf'])} rows)")
         loom_prefill += sum(cell["loom"])
-        if cell["hf"]:
-            hf_total += len(cell["loom"]) * mean(cell["hf"])
-        else:
-            complete = False
     wall = loom.get("wall_seconds", 0)
     print(f"  loom_mpi's prefill summed over rows: {loom_prefill:.1f} s of its {wall:.1f} s wall time (rows' prefills "
           f"run one after another in a group)")
-    if complete and loom_prefill > 0:
+    if estimate and loom_prefill > 0:
+        hf_total = 3600.0 * loom["rows"] / estimate[0]  # the estimate's seconds for the job's rows
         print(f"  ratio bound if loom_mpi's decode cost nothing: transformers' per-length estimate {hf_total:.1f} s / "
               f"loom_mpi's prefill {loom_prefill:.1f} s = {hf_total / loom_prefill:.2f}x")
 
@@ -238,7 +235,7 @@ def main():
                   f"per length: {rate:.0f} samples/h; ratio {ratio:.2f}x")
         elif hf and hf.get("samples"):
             print("  (transformers finished no row of some target length: no per-length estimate)")
-        prefill_bound(job, out, loom)
+        prefill_bound(job, out, loom, estimate)
         agreement(job, out)
     architectures(out)
 

@@ -16,11 +16,10 @@ std::vector<std::string> chunked_sparse_prefill_hints(const PreparedWork& work) 
   std::map<std::string, Chunked> by_label;
   for (const protocol::WorkItem& item : work.items) {
     if (item.method.name != "flexprefill") continue;
-    if (!work.prompts.contains(item.prompt_id)) continue;
     const int64_t tokens = static_cast<int64_t>(work.prompts.at(item.prompt_id).input_ids.size());
     const int64_t chunk = item.generation.prefill_chunk_size;
     if (chunk <= 0 || tokens <= chunk) continue;
-    Chunked& c = by_label[item.method.label.empty() ? item.method.name : item.method.label];
+    Chunked& c = by_label[item.method.label];
     ++c.rows;
     c.longest = std::max(c.longest, tokens);
     c.chunk = std::max(c.chunk, chunk);

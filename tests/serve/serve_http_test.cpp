@@ -26,6 +26,19 @@ namespace {
 
 const std::string kModel = std::string(LOOM_SOURCE_DIR) + "/models/tiny-loom";
 
+// What the engine generates in-process for these ids (greedy).
+loom::model::InferenceResult local(const std::vector<int32_t>& ids, int max_new_tokens, loom::MethodSpec method = {}) {
+  loom::model::EngineOptions options;
+  options.model_dir = kModel;
+  options.device = "cpu";
+  auto engine = loom::model::create_engine(options, nullptr, loom::accel::resolve_policy);
+  loom::model::InferenceRequest request;
+  request.input_ids = ids;
+  request.generation.max_new_tokens = max_new_tokens;
+  request.method = method;
+  return engine->run({request}).at(0);
+}
+
 class ServeHttp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { server_ = new loom::test::ServeProcess(); }
@@ -42,19 +55,6 @@ class ServeHttp : public ::testing::Test {
     auto res = client().Post(path.c_str(), body.dump(), "application/json");
     if (!res) return {0, json()};
     return {res->status, json::parse(res->body)};
-  }
-  // What the engine generates in-process for these ids (greedy).
-  static loom::model::InferenceResult local(const std::vector<int32_t>& ids, int max_new_tokens,
-                                            loom::MethodSpec method = {}) {
-    loom::model::EngineOptions options;
-    options.model_dir = kModel;
-    options.device = "cpu";
-    auto engine = loom::model::create_engine(options, nullptr, loom::accel::resolve_policy);
-    loom::model::InferenceRequest request;
-    request.input_ids = ids;
-    request.generation.max_new_tokens = max_new_tokens;
-    request.method = method;
-    return engine->run({request}).at(0);
   }
   static loom::test::ServeProcess* server_;
 };
@@ -312,14 +312,7 @@ TEST(ServeFullCacheOnly, ServesTheFullCacheAndRefusesOtherMethodsWith400) {
   const json body = json::parse(res->body);
   EXPECT_EQ(body["loom"]["method"], "full");
   // One prefill copy changes where the pool's memory goes, not what the engine computes.
-  loom::model::EngineOptions options;
-  options.model_dir = kModel;
-  options.device = "cpu";
-  auto engine = loom::model::create_engine(options, nullptr, loom::accel::resolve_policy);
-  loom::model::InferenceRequest request;
-  request.input_ids = ids;
-  request.generation.max_new_tokens = 6;
-  EXPECT_EQ(body["loom"]["output_ids"].get<std::vector<int32_t>>(), engine->run({request}).at(0).output_ids);
+  EXPECT_EQ(body["loom"]["output_ids"].get<std::vector<int32_t>>(), local(ids, 6).output_ids);
 
   json other = full;
   other["loom_method"] = {{"name", "snapkv"}, {"params", {{"compression_ratio", 0.5}}}};
