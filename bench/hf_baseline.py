@@ -11,7 +11,8 @@
             greedy, exactly max_new_tokens new tokens each (EOS generated like any other token, as loom_mpi's
             ignore_eos does), batch 1, in a fixed shuffled order (by-length: round robin over the target lengths,
             so a run cut short times rows of each length) (a row that fails, e.g. out of GPU memory, is
-            recorded as failed with its reason and the run goes on), SDPA attention (cuDNN / flash as PyTorch picks). Prints one JSON line per sample and a summary with
+            recorded as failed with its reason and the run goes on), SDPA attention (cuDNN / flash as PyTorch picks) with an
+            explicit all-ones attention mask (checked first: every prefill call must be SDPA's mask-free causal path). Prints one JSON line per sample and a summary with
             samples/hour; stops after --budget-s seconds (the summary says how many ran).
 """
 import argparse
@@ -73,6 +74,41 @@ class FirstTokenClock:
         pass
 
 
+def generate_kwargs(ids, max_new_tokens, **extra):
+    """generate()'s arguments for one prompt: greedy, and an explicit all-ones attention mask. Without it transformers
+    infers the mask from pad_token_id, masks every prompt token equal to it as padding (BOS is id 0 in tiny-loom's
+    tokenizer, which the bench's models use), and then runs SDPA with a materialised [n, n] mask and repeated K/V
+    heads: a different computation, slower, and out of memory at 128K on 80 GB (every figure before 2026-12-07's
+    tenth session ran that way)."""
+    return dict(attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=0,
+                **extra)
+
+
+def check_dense_causal(model, ids):
+    """Runs generate() once on ids and fails unless every prefill attention call is SDPA's mask-free causal path
+    (is_causal, no attn_mask): the same dense causal attention over every prompt token that loom_mpi computes."""
+    import torch.nn.functional as F
+    original = F.scaled_dot_product_attention
+    seen = []
+
+    def probe(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kw):
+        if q.shape[-2] > 1:
+            seen.append((attn_mask is None and is_causal, kw.get("enable_gqa", False)))
+        return original(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kw)
+
+    F.scaled_dot_product_attention = probe
+    try:
+        model.generate(ids, **generate_kwargs(ids, 4))
+    finally:
+        F.scaled_dot_product_attention = original
+    ok = bool(seen) and all(dense for dense, _ in seen)
+    print(json.dumps({"event": "hf_attention_path", "prefill_calls": len(seen), "mask_free_causal": ok,
+                      "enable_gqa": any(gqa for _, gqa in seen)}), flush=True)
+    if not ok:
+        raise SystemExit("hf_baseline: transformers' prefill did not run SDPA's mask-free causal path "
+                         "(a padding mask was applied); its timings would not be comparable")
+
+
 def generate(args):
     from transformers import AutoModelForCausalLM
     t = time.time()
@@ -111,7 +147,7 @@ def generate(args):
     with torch.inference_mode():
         # Warm-up (kernels, cuBLAS handles), not timed.
         warm = torch.tensor([rows[0]["input_ids"][:512]], device="cuda")
-        model.generate(warm, max_new_tokens=4, do_sample=False, pad_token_id=0)
+        check_dense_causal(model, warm)
         torch.cuda.synchronize()
         start = time.time()
         for row in rows:
@@ -122,7 +158,7 @@ def generate(args):
             t0 = time.time()
             first_token = FirstTokenClock()
             try:
-                result = model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=0, streamer=first_token)
+                result = model.generate(ids, **generate_kwargs(ids, n, streamer=first_token))
                 torch.cuda.synchronize()
             except (torch.cuda.OutOfMemoryError, RuntimeError) as error:
                 # A row transformers cannot run on this GPU (out of memory, a backend's limit): recorded with its
