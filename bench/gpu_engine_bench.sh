@@ -186,7 +186,7 @@ PY
   timeout $(( $(left) - 20 )) env LD_LIBRARY_PATH="$PY_LD" python3 "$ROOT/bench/hf_baseline.py" generate --model "$MODEL" \
     --prompts "$dir/prompts.jsonl" --out "$OUT/${name}_hf.jsonl" --budget-s "$hf_budget" \
     --shuffle-seed "${LOOM_HF_SHUFFLE_SEED:-0}" --order "${LOOM_HF_ORDER:-shuffle}" 2>&1 |
-    grep -E "hf_loaded|hf_summary|Error|error" | tee "$OUT/${name}_hf.txt"
+    grep -E "hf_loaded|hf_attention_path|hf_summary|hf_baseline:|Error|error" | tee "$OUT/${name}_hf.txt"
 }
 
 if has ruler; then
