@@ -14,6 +14,8 @@
             recorded as failed with its reason and the run goes on), SDPA attention (cuDNN / flash as PyTorch picks) with an
             explicit all-ones attention mask (checked first: every prefill call must be SDPA's mask-free causal path). Prints one JSON line per sample and a summary with
             samples/hour; stops after --budget-s seconds (the summary says how many ran).
+  selfcheck On the CPU: the attention-path check passes with generate()'s arguments and stops a run whose mask
+            transformers infers from pad_token_id (a small random Llama; seconds).
 """
 import argparse
 import json
@@ -84,7 +86,7 @@ def generate_kwargs(ids, max_new_tokens, **extra):
                 **extra)
 
 
-def check_dense_causal(model, ids):
+def check_dense_causal(model, ids, kwargs=generate_kwargs):
     """Runs generate() once on ids and fails unless every prefill attention call is SDPA's mask-free causal path
     (is_causal, no attn_mask): the same dense causal attention over every prompt token that loom_mpi computes."""
     import torch.nn.functional as F
@@ -98,7 +100,7 @@ def check_dense_causal(model, ids):
 
     F.scaled_dot_product_attention = probe
     try:
-        model.generate(ids, **generate_kwargs(ids, 4))
+        model.generate(ids, **kwargs(ids, 4))
     finally:
         F.scaled_dot_product_attention = original
     ok = bool(seen) and all(dense for dense, _ in seen)
@@ -145,7 +147,7 @@ def generate(args):
                       "device": torch.cuda.get_device_name()}), flush=True)
     done, failed, tokens, start = 0, 0, 0, time.time()
     with torch.inference_mode():
-        # Warm-up (kernels, cuBLAS handles), not timed.
+        # Warm-up (kernels, cuBLAS handles) and the attention-path check, not timed.
         warm = torch.tensor([rows[0]["input_ids"][:512]], device="cuda")
         check_dense_causal(model, warm)
         torch.cuda.synchronize()
@@ -193,6 +195,29 @@ def generate(args):
         out.write(json.dumps(summary) + "\n")
 
 
+def selfcheck(args):
+    """On the CPU, a 2-layer random Llama and a prompt that starts with id 0: the attention-path check passes with
+    generate_kwargs (and generate's first token is a plain forward's argmax) and stops a run whose mask transformers
+    infers from pad_token_id=0."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(0)
+    config = LlamaConfig(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, vocab_size=512, max_position_embeddings=1024)
+    model = LlamaForCausalLM(config).eval()
+    model.config._attn_implementation = "sdpa"
+    ids = torch.cat([torch.zeros(1, 1, dtype=torch.long), torch.randint(1, 512, (1, 255))], dim=1)
+    with torch.inference_mode():
+        check_dense_causal(model, ids)
+        first = model.generate(ids, **generate_kwargs(ids, 1))[0, -1].item()
+        assert first == model(ids).logits[0, -1].argmax().item(), "generate's first token is not the forward's argmax"
+        try:
+            check_dense_causal(model, ids, lambda i, n: dict(max_new_tokens=n, do_sample=False, pad_token_id=0))
+        except SystemExit:
+            print("selfcheck passed", flush=True)
+            return
+    raise SystemExit("selfcheck: a mask inferred from pad_token_id passed the attention-path check")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -209,8 +234,9 @@ def main():
     g.add_argument("--budget-s", type=float, default=1e9)
     g.add_argument("--shuffle-seed", type=int, default=0)
     g.add_argument("--order", choices=("shuffle", "by-length"), default="shuffle")
+    sub.add_parser("selfcheck")
     args = p.parse_args()
-    {"make": make, "generate": generate}[args.command](args)
+    {"make": make, "generate": generate, "selfcheck": selfcheck}[args.command](args)
 
 
 if __name__ == "__main__":
