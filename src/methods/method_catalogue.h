@@ -51,6 +51,9 @@ struct MethodDef {
   std::function<void(const nlohmann::json&)> check;
   std::function<void(const nlohmann::json&, const ModelShape&)> check_model;
   std::string model_rules;  // the model rules in words (`list methods`, docs)
+  // Non-empty for a method whose prefill should run in one chunk: why (`list methods` prints it; validate/run warn
+  // when a job's prompts are longer than its generation.prefill_chunk_size, scheduler/prefill_hints.h).
+  std::string one_chunk_prefill;
 };
 
 class MethodError : public std::runtime_error {

@@ -1,5 +1,7 @@
 #include "scheduler/prefill_hints.h"
 
+#include "methods/method_catalogue.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,10 +14,12 @@ std::vector<std::string> chunked_sparse_prefill_hints(const PreparedWork& work) 
     int64_t rows = 0;
     int64_t longest = 0;
     int64_t chunk = 0;
+    std::string reason;
   };
   std::map<std::string, Chunked> by_label;
   for (const protocol::WorkItem& item : work.items) {
-    if (item.method.name != "flexprefill") continue;
+    const methods::MethodDef* method = methods::find_method(item.method.name);
+    if (method == nullptr || method->one_chunk_prefill.empty()) continue;
     const int64_t tokens = static_cast<int64_t>(work.prompts.at(item.prompt_id).input_ids.size());
     const int64_t chunk = item.generation.prefill_chunk_size;
     if (chunk <= 0 || tokens <= chunk) continue;
@@ -23,14 +27,14 @@ std::vector<std::string> chunked_sparse_prefill_hints(const PreparedWork& work) 
     ++c.rows;
     c.longest = std::max(c.longest, tokens);
     c.chunk = std::max(c.chunk, chunk);
+    c.reason = method->one_chunk_prefill;
   }
   std::vector<std::string> hints;
   for (const auto& [label, c] : by_label) {
     hints.push_back(fmt::format(
-        "method {}: {} rows have prompts longer than generation.prefill_chunk_size ({} tokens; the longest {}), so "
-        "FlexPrefill searches its pattern once per chunk, where it measured slower than dense prefill; "
+        "method {}: {} rows have prompts longer than generation.prefill_chunk_size ({} tokens; the longest {}): {}; "
         "prefill_chunk_size: {} prefills each in one chunk (docs/acceleration.md)",
-        label, c.rows, c.chunk, c.longest, c.longest));
+        label, c.rows, c.chunk, c.longest, c.reason, c.longest));
   }
   return hints;
 }

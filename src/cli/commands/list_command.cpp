@@ -44,6 +44,9 @@ void list_methods() {
     std::cout << fmt::format("{:<18} {:<20} {}\n", method.name, method.family, method.summary);
     std::cout << fmt::format("    reference: {}\n", method.reference);
     if (!method.model_rules.empty()) std::cout << fmt::format("    model: {}\n", method.model_rules);
+    if (!method.one_chunk_prefill.empty()) {
+      std::cout << fmt::format("    prefill: one chunk ({})\n", method.one_chunk_prefill);
+    }
     for (const auto& param : method.params) {
       const char* role = param.role == loom::methods::ParamRole::kBudget ? " (one budget)" : "";
       std::cout << fmt::format("    {:<30} {:<10} {}{}: {}\n", param.name, default_text(param),
